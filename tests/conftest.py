@@ -1,0 +1,36 @@
+"""Shared test fixtures.
+
+Every test run is isolated from the user's real cache/config directories and credentials, and the
+demo backend is pinned (anchor date, seed) so that data and snapshots are stable.
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+DEMO_ANCHOR = "2026-06-15"
+DEMO_SEED = 7
+DEMO_SIZE = 5000
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Isolation must happen before any test module imports api/ code that reads the environment.
+    base = os.path.join(
+        os.environ.get("TMPDIR", "/tmp"), f"studio-tui-tests-{os.getuid()}"
+    )
+    os.environ["STUDIO_TUI_CACHE_DIR"] = os.path.join(base, "cache")
+    os.environ["STUDIO_TUI_CONFIG_DIR"] = os.path.join(base, "config")
+    os.environ["STUDIO_DEMO_ANCHOR"] = DEMO_ANCHOR
+    os.environ["STUDIO_DEMO_SEED"] = str(DEMO_SEED)
+    os.environ["STUDIO_DEMO_SIZE"] = str(DEMO_SIZE)
+    for var in ("STUDIO_API_TOKEN", "STUDIO_PROJECT_ID", "STUDIO_API_URL", "NO_COLOR"):
+        os.environ.pop(var, None)
+
+
+@pytest.fixture(scope="session")
+def demo_db():
+    """Path of the pinned demo database (generated once, reused across runs)."""
+    from api.demo.generate import ensure_demo_db
+
+    return ensure_demo_db(size=DEMO_SIZE, seed=DEMO_SEED, anchor=DEMO_ANCHOR)

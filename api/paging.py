@@ -1,0 +1,354 @@
+"""Paging over every conversation of a query, and batch detail fetches, concurrently.
+
+``iter_conversations`` reads the first page to learn ``total``, then fetches the remaining
+offsets concurrently (at most ``concurrency`` pages in flight) and yields conversations in
+order, de-duplicated by ``conversation_id``. Whatever does not add up is recorded in a
+``PagingReport`` and flagged as ``drift`` — never hidden: a later page announcing another
+``total``, a short page before the end, duplicates (rows that moved across a page boundary
+while we paged), or a final count different from ``total``. When ``total`` grew while paging,
+pages past the planned end are read until a short page, as the brief's script does.
+
+``iter_details`` fetches full details (messages, tool calls, citations) through the batch
+endpoint, 50 ids per call, ``concurrency`` calls in flight, in order. A batch that fails is
+tried again (``retries`` more times, growing pause); ids whose batch still fails end up in
+``DetailReport.failed_ids``; ids the server silently skipped (unknown) in ``missing_ids``.
+
+Both sit on ``ordered_map``: apply an async function to a stream of inputs with bounded
+concurrency and yield the results in input order, so memory stays bounded by the window.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .errors import AuthError, BadResponseError, NotFoundError, StudioError
+
+__all__ = [
+    "PagingReport",
+    "DetailReport",
+    "DetailBatch",
+    "ordered_map",
+    "iter_conversations",
+    "iter_details",
+    "fetch_batch",
+    "page_items",
+    "BATCH_MAX",
+]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+BATCH_MAX = 50
+ARRAY_KEYS = ("conversations", "summaries", "items")
+
+
+# ------------------------------------------------------------------------ ordered_map
+async def _aiter(items: AsyncIterable[T] | Iterable[T]) -> AsyncIterator[T]:
+    if isinstance(items, AsyncIterable):
+        async for item in items:
+            yield item
+    else:
+        for item in items:
+            yield item
+
+
+async def ordered_map(
+    items: AsyncIterable[T] | Iterable[T],
+    fn: Callable[[T], Awaitable[R]],
+    concurrency: int,
+) -> AsyncIterator[R]:
+    """``fn(item)`` for every item, ``concurrency`` at a time, results yielded in order.
+
+    An exception of one call is raised when its turn comes; the calls still in flight are
+    cancelled (also when the consumer stops early or is cancelled).
+    """
+    window: deque[asyncio.Task[R]] = deque()
+    limit = max(1, concurrency)
+    try:
+        async for item in _aiter(items):
+            window.append(asyncio.ensure_future(fn(item)))
+            if len(window) >= limit:
+                yield await window.popleft()
+        while window:
+            yield await window.popleft()
+    finally:
+        for task in window:
+            task.cancel()
+        if window:
+            await asyncio.gather(*window, return_exceptions=True)
+
+
+# ------------------------------------------------------------------------ conversations
+@dataclass
+class PagingReport:
+    """What paging saw. ``drift`` is True when the pages did not add up to ``total``."""
+
+    expected_total: int | None = None
+    received: int = 0  # unique conversations yielded
+    duplicates: int = 0
+    pages: int = 0
+    malformed: int = 0  # array entries that were not objects (skipped)
+    short_pages: int = 0  # pages shorter than the page size before the last planned page
+    totals_seen: set[int] = field(default_factory=set)
+    extra_pages: int = 0  # pages read past the planned end because the total grew
+
+    @property
+    def drift(self) -> bool:
+        if self.expected_total is None:
+            return bool(self.duplicates or self.malformed)
+        return bool(
+            self.received != self.expected_total
+            or self.duplicates
+            or self.malformed
+            or self.short_pages
+            or len(self.totals_seen) > 1
+        )
+
+    def describe(self) -> str:
+        """One line for a log or a status bar."""
+        text = f"{self.received} of {self.expected_total if self.expected_total is not None else '?'}"
+        if not self.drift:
+            return text
+        notes = []
+        if len(self.totals_seen) > 1:
+            notes.append(f"total changed {min(self.totals_seen)}..{max(self.totals_seen)}")
+        if self.duplicates:
+            notes.append(f"{self.duplicates} duplicates dropped")
+        if self.short_pages:
+            notes.append(f"{self.short_pages} short pages")
+        if self.malformed:
+            notes.append(f"{self.malformed} malformed entries skipped")
+        return f"{text} (drift: {', '.join(notes) or 'count differs from total'})"
+
+
+def page_items(data: Any, what: str) -> tuple[list[Any], int | None, int | None]:
+    """(items, total, limit) of a paged envelope; the array key may be any of ARRAY_KEYS."""
+    if not isinstance(data, dict):
+        raise BadResponseError(f"{what}: expected an object, got {type(data).__name__}")
+    for key in ARRAY_KEYS:
+        if isinstance(data.get(key), list):
+            items = data[key]
+            break
+    else:
+        raise BadResponseError(f"{what}: no list of conversations in the answer")
+    return items, _count(data.get("total")), _count(data.get("limit"))
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+class _Pager:
+    def __init__(self, client: Any, path: str, params: dict, limit: int, cache: bool,
+                 report: PagingReport) -> None:
+        self.client, self.path, self.params = client, path, params
+        self.limit, self.cache, self.report = limit, cache, report
+        self.seen: set[str] = set()
+        self.echoed_limit: int | None = None
+
+    async def fetch(self, offset: int) -> list[Any]:
+        params = {**self.params, "limit": str(self.limit), "offset": str(offset)}
+        data = await self.client.get(self.path, params, cache=self.cache)
+        items, total, self.echoed_limit = page_items(data, f"GET {self.path}")
+        self.report.pages += 1
+        if total is not None:
+            self.report.totals_seen.add(total)
+        return items
+
+    def unique(self, items: list[Any]) -> list[dict]:
+        out = []
+        for item in items:
+            if not isinstance(item, dict):
+                self.report.malformed += 1
+                continue
+            cid = item.get("conversation_id")
+            if isinstance(cid, str):
+                if cid in self.seen:
+                    self.report.duplicates += 1
+                    continue
+                self.seen.add(cid)
+            out.append(item)
+        self.report.received += len(out)
+        return out
+
+    def latest_total(self) -> int:
+        return max(self.report.totals_seen, default=0)
+
+
+async def iter_conversations(
+    client: Any,
+    query: Any,
+    page_size: int = 100,
+    concurrency: int = 4,
+    *,
+    endpoint: str = "conversations",
+    report: PagingReport | None = None,
+    cache: bool = False,
+) -> AsyncIterator[dict]:
+    """Every conversation of ``query`` (list objects as dicts), in the server's order.
+
+    ``endpoint``: ``"conversations"`` (full list objects) or ``"summaries"``. Pass a
+    ``PagingReport`` to read ``expected_total`` as soon as the first page arrived and the
+    drift check once iteration ends. ``cache=False`` (default) reads fresh pages.
+    """
+    report = report if report is not None else PagingReport()
+    suffix = "/summaries" if endpoint == "summaries" else ""
+    path = f"/projects/{client.project_id}/conversations{suffix}"
+    params = query.to_params() if hasattr(query, "to_params") else dict(query or {})
+    pager = _Pager(client, path, params, max(1, min(page_size, 100)), cache, report)
+
+    first = await pager.fetch(0)
+    if pager.echoed_limit and pager.echoed_limit < pager.limit:
+        pager.limit = pager.echoed_limit  # the server caps the page size lower than asked
+    data_total = pager.latest_total() if report.totals_seen else None
+    report.expected_total = data_total
+    for item in pager.unique(first):
+        yield item
+    if len(first) < pager.limit:
+        return
+    if data_total is None:  # no total: the brief's way, one page after another
+        async for item in _serial_pages(pager, pager.limit):
+            yield item
+        return
+    planned = range(pager.limit, data_total, pager.limit)
+    last_len = len(first)
+    async for index, items in _enumerate(ordered_map(planned, pager.fetch, concurrency)):
+        last_len = len(items)
+        if last_len < pager.limit and index < len(planned) - 1:
+            report.short_pages += 1
+        for item in pager.unique(items):
+            yield item
+    next_offset = planned[-1] + pager.limit if planned else pager.limit
+    if last_len == pager.limit and pager.latest_total() > next_offset:
+        async for item in _serial_pages(pager, next_offset, extra=True):
+            yield item
+
+
+async def _enumerate(items: AsyncIterator[T]) -> AsyncIterator[tuple[int, T]]:
+    index = 0
+    async for item in items:
+        yield index, item
+        index += 1
+
+
+async def _serial_pages(pager: _Pager, offset: int, extra: bool = False) -> AsyncIterator[dict]:
+    while True:
+        items = await pager.fetch(offset)
+        if extra and items:
+            pager.report.extra_pages += 1
+        for item in pager.unique(items):
+            yield item
+        if len(items) < pager.limit:
+            return
+        offset += pager.limit
+
+
+# ------------------------------------------------------------------------ details
+@dataclass
+class DetailBatch:
+    """One batch call: the ids asked for, the details by id, and failure if any."""
+
+    ids: list[str]
+    details: dict[str, dict]
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    @property
+    def missing(self) -> list[str]:
+        return [] if self.failed else [i for i in self.ids if i not in self.details]
+
+
+@dataclass
+class DetailReport:
+    requested: int = 0
+    received: int = 0
+    failed_ids: list[str] = field(default_factory=list)
+    missing_ids: list[str] = field(default_factory=list)
+    retries: int = 0
+    errors: list[str] = field(default_factory=list)  # one line per failed batch
+
+    def add(self, batch: DetailBatch) -> None:
+        self.requested += len(batch.ids)
+        self.received += len(batch.details)
+        if batch.failed:
+            self.failed_ids.extend(batch.ids)
+            self.errors.append(batch.error or "")
+        else:
+            self.missing_ids.extend(batch.missing)
+
+
+_FATAL = (AuthError, NotFoundError)  # wrong key or project: every other batch would fail too
+
+
+async def fetch_batch(
+    client: Any,
+    ids: list[str],
+    *,
+    retries: int = 2,
+    retry_delay: float = 0.5,
+    report: DetailReport | None = None,
+) -> DetailBatch:
+    """One batch call with ``retries`` more tries on failure; never raises for a bad batch
+    (auth/not-found errors and cancellation do propagate)."""
+    path = f"/projects/{client.project_id}/conversations/batch"
+    error = ""
+    for attempt in range(retries + 1):
+        if attempt:
+            if report is not None:
+                report.retries += 1
+            await asyncio.sleep(retry_delay * (2 ** (attempt - 1)))
+        try:
+            data = await client.post(path, {"conversation_ids": list(ids)})
+            items, _, _ = page_items(data, f"POST {path}")
+        except _FATAL:
+            raise
+        except StudioError as exc:
+            error = str(exc)
+            continue
+        details = {
+            item["conversation_id"]: item
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("conversation_id"), str)
+        }
+        return DetailBatch(list(ids), details)
+    return DetailBatch(list(ids), {}, error or "batch failed")
+
+
+async def _chunks(ids: AsyncIterable[str] | Iterable[str], size: int) -> AsyncIterator[list[str]]:
+    chunk: list[str] = []
+    async for cid in _aiter(ids):
+        chunk.append(cid)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+async def iter_details(
+    client: Any,
+    ids: AsyncIterable[str] | Iterable[str],
+    batch: int = BATCH_MAX,
+    concurrency: int = 4,
+    *,
+    retries: int = 2,
+    retry_delay: float = 0.5,
+    report: DetailReport | None = None,
+) -> AsyncIterator[DetailBatch]:
+    """``DetailBatch`` per ``batch`` ids, in order; failures recorded in ``report``."""
+    report = report if report is not None else DetailReport()
+    size = max(1, min(batch, BATCH_MAX))
+
+    async def one(chunk: list[str]) -> DetailBatch:
+        return await fetch_batch(client, chunk, retries=retries, retry_delay=retry_delay,
+                                 report=report)
+
+    async for result in ordered_map(_chunks(ids, size), one, concurrency):
+        report.add(result)
+        yield result

@@ -1,0 +1,613 @@
+"""StudioClient: the one way the app and the command line talk to the Studio Chat API.
+
+One long-lived ``httpx.AsyncClient`` per session (connection pooling), the auth header the
+contract prescribes, timeouts, a concurrency limit, retries with exponential backoff and full
+jitter on 429/502/503/504 and on connection errors/timeouts (honouring ``Retry-After``), never
+on other statuses, typed errors (``api.errors``) and, for GETs, the response cache
+(``api.cache``) with stale-while-revalidate and an offline fallback.
+
+The token lives in a ``Secret`` and in the transport's default headers only; errors raised here
+are built from status + path + server detail, with the token redacted from any echoed text, and
+chained ``from None`` so no httpx frame (whose locals hold headers) shows in a traceback.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import pydantic
+
+from . import models as m
+from .cache import normalise_params as _clean_params
+from .config import Secret, Settings
+from .errors import (
+    BadResponseError,
+    StudioError,
+    UnreachableError,
+    from_response,
+    parse_retry_after,
+)
+from .text import one_line
+
+__all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers"]
+
+log = logging.getLogger("studio_tui.api")
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+BATCH_MAX = 50
+USER_AGENT = "studio-tui/0.1"
+M = TypeVar("M", bound=pydantic.BaseModel)
+
+
+@dataclass(frozen=True)
+class Result:
+    """A GET answer and where it came from.
+
+    ``from_cache``: served from the response cache; ``stale``: older than its time-to-live;
+    ``age_s``: seconds since it was fetched; ``offline``: served because the API could not be
+    reached (or ``Settings.offline``), ``error`` then says why.
+    """
+
+    data: Any
+    from_cache: bool = False
+    stale: bool = False
+    age_s: float = 0.0
+    offline: bool = False
+    error: str | None = None
+
+
+def auth_headers(token: Secret | str | None) -> dict[str, str]:
+    """``sbs_``/``kps_`` keys go in ``X-API-Key``; any other token is a Bearer token."""
+    if token is None:
+        return {}
+    value = token.reveal() if isinstance(token, Secret) else str(token)
+    if not value:
+        return {}
+    if value.startswith(("sbs_", "kps_")):
+        return {"X-API-Key": value}
+    return {"Authorization": f"Bearer {value}"}
+
+
+def _quote(segment: str) -> str:
+    """One path segment from an id: everything but unreserved characters escaped."""
+    return quote(str(segment), safe="")
+
+
+class StudioClient:
+    """Async client; use as ``async with StudioClient.from_settings(settings) as client:``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        base_url: str | None = None,
+        project_id: str | None = None,
+        token: Secret | str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        cache: Any = None,
+        max_tries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_cap: float = 20.0,
+        retry_after_cap: float = 60.0,
+        concurrency: int = 8,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.base_url = (base_url or settings.base_url).rstrip("/")
+        self.project_id = project_id or settings.project_id or ""
+        self.is_demo = settings.demo
+        token = token if token is not None else settings.token
+        self._token = token if isinstance(token, Secret) or token is None else Secret(token)
+        self.cache = cache
+        self.max_tries = max(1, max_tries)
+        self.backoff_base = backoff_base
+        self.backoff_cap = backoff_cap
+        self.retry_after_cap = retry_after_cap
+        self._sleep = sleep
+        self._rand = rand
+        self._limit = asyncio.Semaphore(max(1, concurrency))
+        self.concurrency = max(1, concurrency)
+        timeout = httpx.Timeout(
+            read_timeout if read_timeout is not None else settings.read_timeout,
+            connect=connect_timeout if connect_timeout is not None else settings.connect_timeout,
+        )
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json",
+                     **auth_headers(self._token)},
+            timeout=timeout,
+            transport=transport,
+            limits=httpx.Limits(max_connections=max(10, concurrency * 2),
+                                max_keepalive_connections=max(5, concurrency)),
+            follow_redirects=False,
+        )
+        self._extra_closers: list[Callable[[], Awaitable[Any]]] = []
+
+    def __repr__(self) -> str:
+        mode = "demo" if self.is_demo else "api"
+        return f"StudioClient({mode}, base_url={self.base_url!r}, project_id={self.project_id!r})"
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, cache: Any = True, transport: Any = None, **kw: Any
+    ) -> StudioClient:
+        """A client for ``settings``; for the demo, an in-process ASGI transport (no socket).
+
+        ``cache``: True opens the response cache in ``settings.response_cache_dir``, False
+        disables it, or pass a ``ResponseCache``.
+        """
+        if settings.demo and transport is None:
+            from .demo import demo_transport
+
+            transport, info = demo_transport(
+                size=settings.demo_size,
+                seed=settings.demo_seed,
+                anchor=settings.demo_anchor,
+                cache_dir=settings.cache_dir,
+            )
+            kw.setdefault("base_url", info.base_url)
+            kw.setdefault("project_id", info.project_id)
+            kw.setdefault("token", Secret(info.api_key))
+        if cache is True:
+            from .cache import ResponseCache
+
+            cache = ResponseCache(settings.response_cache_dir)
+        elif cache is False:
+            cache = None
+        return cls(settings, transport=transport, cache=cache, **kw)
+
+    async def __aenter__(self) -> StudioClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        if self.cache is not None:
+            self.cache.close()
+
+    # -- low level ------------------------------------------------------------------------
+
+    def _redact(self, text: str) -> str:
+        if self._token and self._token.reveal() in text:
+            return text.replace(self._token.reveal(), "****")
+        return text
+
+    def _safe(self, err: StudioError) -> StudioError:
+        """Redact the token from an error's message (a server might echo it back)."""
+        clean = self._redact(err.message)
+        if clean != err.message:
+            err.message = clean
+            err.args = (clean,)
+        return err
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+        return self._rand() * min(self.backoff_cap, self.backoff_base * (2**attempt))
+
+    def _retry_delay(self, attempt: int, resp: httpx.Response | None) -> float:
+        if resp is not None and resp.status_code in (429, 503):
+            after = parse_retry_after(resp.headers.get("retry-after"))
+            if after is not None:
+                return min(after, self.retry_after_cap)
+        return self._backoff(attempt)
+
+    def _unreachable(self, exc: httpx.TransportError, method: str, path: str) -> UnreachableError:
+        where = f"{method} {self.base_url}{path}"
+        if isinstance(exc, httpx.ConnectTimeout):
+            return UnreachableError(f"timed out connecting to {where}", "connect-timeout")
+        if isinstance(exc, httpx.TimeoutException):
+            return UnreachableError(f"timed out waiting for an answer to {where}", "timeout")
+        if isinstance(exc, httpx.ConnectError):
+            reason = one_line(self._redact(str(exc)), 120) or "connection failed"
+            return UnreachableError(f"cannot connect to {where}: {reason}", "connect")
+        reason = one_line(self._redact(str(exc)), 120) or type(exc).__name__
+        return UnreachableError(f"connection lost during {where}: {reason}", "network")
+
+    async def _send(self, method: str, path: str, params: list, body: Any) -> httpx.Response:
+        """One attempt under the concurrency limit; transport errors become UnreachableError."""
+        async with self._limit:
+            try:
+                return await self._http.request(method, path, params=params, json=body)
+            except httpx.TransportError as exc:
+                err = self._unreachable(exc, method, path)
+        raise err
+
+    def _retryable(self, exc_or_resp: Any, idempotent: bool) -> bool:
+        if isinstance(exc_or_resp, UnreachableError):
+            # a request that may have reached the server is only repeated when harmless
+            return idempotent or exc_or_resp.kind in ("connect", "connect-timeout")
+        status = exc_or_resp.status_code
+        return status in RETRY_STATUSES and (idempotent or status in (429, 503))
+
+    async def request(
+        self, method: str, path: str, params: Any = None, body: Any = None, *,
+        idempotent: bool = True,
+    ) -> Any:
+        """Send with retries and return the parsed JSON; raise a typed ``StudioError``."""
+        method = method.upper()
+        cleaned = _clean_params(params)
+        for attempt in range(self.max_tries):
+            last = attempt == self.max_tries - 1
+            try:
+                resp = await self._send(method, path, cleaned, body)
+            except UnreachableError as err:
+                if last or not self._retryable(err, idempotent):
+                    raise self._safe(err) from None
+                delay = self._backoff(attempt)
+                log.info("retrying %s %s in %.2fs: %s", method, path, delay, err.kind)
+                await self._sleep(delay)
+                continue
+            if resp.is_success:
+                return self._json(resp, method, path)
+            if last or not self._retryable(resp, idempotent):
+                raise self._safe(from_response(resp)) from None
+            delay = self._retry_delay(attempt, resp)
+            log.info("retrying %s %s in %.2fs after HTTP %s", method, path, delay,
+                     resp.status_code)
+            await self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _json(self, resp: httpx.Response, method: str, path: str) -> Any:
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            return resp.json()
+        except (ValueError, UnicodeDecodeError) as exc:
+            reason = one_line(self._redact(str(exc)), 100)
+            raise BadResponseError(
+                f"malformed JSON in the answer to {method} {path}: {reason}", resp.status_code
+            ) from None
+
+    async def get(self, path: str, params: Any = None, *, cache: bool = True) -> Any:
+        """GET ``path`` and return the parsed JSON (through the cache unless ``cache=False``)."""
+        if not cache or self.cache is None:
+            return await self.request("GET", path, params)
+        return (await self.get_result(path, params)).data
+
+    async def post(self, path: str, body: Any = None, *, idempotent: bool = True) -> Any:
+        """POST ``body`` as JSON. Never cached. ``idempotent=False`` limits retries to
+        failures where the server cannot have acted (connect errors, 429, 503)."""
+        return await self.request("POST", path, None, body, idempotent=idempotent)
+
+    # -- cached GETs -------------------------------------------------------------------------
+
+    def _cache_key(self, path: str, params: list) -> str:
+        return self.cache.key(self.base_url, self.project_id, "GET", path, params)
+
+    async def _fetch_and_store(self, path: str, cleaned: list, key: str | None) -> Result:
+        data = await self.request("GET", path, cleaned)
+        if key is not None:
+            self.cache.set(key, path, data)
+        return Result(data)
+
+    def _offline_result(self, entry: Any, err: StudioError | None) -> Result:
+        return Result(entry.data, from_cache=True, stale=True, age_s=entry.age_s, offline=True,
+                      error=str(err) if err else "offline mode")
+
+    async def get_result(self, path: str, params: Any = None) -> Result:
+        """GET through the cache: a fresh entry is served as is; otherwise the API is asked,
+        and when it cannot be reached (or in offline mode) a stale entry is served instead."""
+        cleaned = _clean_params(params)
+        if self.cache is None:
+            return Result(await self.request("GET", path, cleaned))
+        key = self._cache_key(path, cleaned)
+        entry = self.cache.lookup(key, path)
+        if entry is not None and not entry.stale:
+            return Result(entry.data, from_cache=True, age_s=entry.age_s)
+        if self.settings.offline:
+            if entry is None:
+                raise UnreachableError(f"offline mode and nothing cached for GET {path}",
+                                       "offline")
+            return self._offline_result(entry, None)
+        try:
+            return await self._fetch_and_store(path, cleaned, key)
+        except UnreachableError as err:
+            if entry is None:
+                raise
+            return self._offline_result(entry, err)
+
+    async def get_swr(
+        self, path: str, params: Any = None, *, revalidate: bool = False
+    ) -> AsyncIterator[Result]:
+        """Stale-while-revalidate: yield the cached answer at once (if any), then the fresh one.
+
+        A fresh cache entry ends the iteration unless ``revalidate`` is set; a stale one is
+        followed by the API's answer. When the API cannot be reached after a cached answer was
+        yielded, a last ``Result`` with ``offline=True`` says so (same data).
+        """
+        cleaned = _clean_params(params)
+        if self.cache is None:
+            yield Result(await self.request("GET", path, cleaned))
+            return
+        key = self._cache_key(path, cleaned)
+        entry = self.cache.lookup(key, path)
+        if entry is not None:
+            yield Result(entry.data, from_cache=True, stale=entry.stale, age_s=entry.age_s)
+            if not (entry.stale or revalidate):
+                return
+        if self.settings.offline:
+            if entry is None:
+                raise UnreachableError(f"offline mode and nothing cached for GET {path}",
+                                       "offline")
+            yield self._offline_result(entry, None)
+            return
+        try:
+            result = await self._fetch_and_store(path, cleaned, key)
+        except UnreachableError as err:
+            if entry is None:
+                raise
+            yield self._offline_result(entry, err)
+            return
+        yield result
+
+    # -- typed helpers -----------------------------------------------------------------------
+
+    @property
+    def _p(self) -> str:
+        return f"/projects/{_quote(self.project_id)}"
+
+    def _parse(self, model: type[M], data: Any, what: str) -> M:
+        try:
+            return model.model_validate(data if data is not None else {})
+        except pydantic.ValidationError as exc:
+            raise BadResponseError(
+                f"unexpected answer shape for {what}: {exc.error_count()} problem(s), first: "
+                f"{one_line(exc.errors()[0].get('msg', ''), 120)}"
+            ) from None
+
+    def _parse_list(self, model: type[M], data: Any, what: str, *keys: str) -> list[M]:
+        """A list answer, or a list under one of ``keys`` of an object answer."""
+        if isinstance(data, dict):
+            for key in keys:
+                if isinstance(data.get(key), list):
+                    data = data[key]
+                    break
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise BadResponseError(f"expected a list for {what}, got {type(data).__name__}")
+        return [self._parse(model, item, what) for item in data]
+
+    async def _get_model(self, model: type[M], path: str, params: Any = None) -> M:
+        return self._parse(model, await self.get(path, params), f"GET {path}")
+
+    async def _get_list(self, model: type[M], path: str, params: Any = None,
+                        *keys: str) -> list[M]:
+        return self._parse_list(model, await self.get(path, params), f"GET {path}", *keys)
+
+    # conversations
+
+    async def list_conversations(
+        self, query: Any = None, *, limit: int = 50, offset: int = 0
+    ) -> m.ConversationPage:
+        params = _clean_params(query) + [("limit", str(limit)), ("offset", str(offset))]
+        return await self._get_model(m.ConversationPage, f"{self._p}/conversations", params)
+
+    async def summaries(
+        self, query: Any = None, *, limit: int = 50, offset: int = 0
+    ) -> m.SummaryPage:
+        params = _clean_params(query) + [("limit", str(limit)), ("offset", str(offset))]
+        return await self._get_model(m.SummaryPage, f"{self._p}/conversations/summaries", params)
+
+    async def conversation(self, cid: str) -> m.ConversationDetail:
+        return await self._get_model(
+            m.ConversationDetail, f"{self._p}/conversations/{_quote(cid)}")
+
+    async def batch(self, ids: Iterable[str]) -> list[m.ConversationDetail]:
+        """Details of ``ids`` (unknown ids skipped), in chunks of 50, fetched concurrently."""
+        ids = list(dict.fromkeys(ids))
+        chunks = [ids[i:i + BATCH_MAX] for i in range(0, len(ids), BATCH_MAX)]
+        answers = await asyncio.gather(*(self.batch_raw(chunk) for chunk in chunks))
+        path = f"POST {self._p}/conversations/batch"
+        return [self._parse(m.ConversationDetail, c, path) for a in answers for c in a]
+
+    async def batch_raw(self, ids: list[str]) -> list[dict]:
+        """One batch call (at most 50 ids): the raw conversation dicts of the answer."""
+        if len(ids) > BATCH_MAX:
+            raise ValueError(f"at most {BATCH_MAX} ids per batch call")
+        if not ids:
+            return []
+        data = await self.post(f"{self._p}/conversations/batch", {"conversation_ids": ids})
+        convs = data.get("conversations") if isinstance(data, dict) else data
+        if not isinstance(convs, list):
+            raise BadResponseError("batch answer has no 'conversations' list")
+        return [c for c in convs if isinstance(c, dict)]
+
+    async def messages(self, cid: str) -> m.MessagesResponse:
+        return await self._get_model(
+            m.MessagesResponse, f"{self._p}/conversations/{_quote(cid)}/messages")
+
+    async def conversation_metrics(self, cid: str) -> m.ConversationMetrics:
+        return await self._get_model(
+            m.ConversationMetrics, f"{self._p}/conversations/{_quote(cid)}/metrics")
+
+    async def analyze(self, cid: str) -> m.ConversationMetrics:
+        path = f"{self._p}/conversations/{_quote(cid)}/metrics/analyze"
+        return self._parse(m.ConversationMetrics, await self.post(path, idempotent=False),
+                           f"POST {path}")
+
+    # analytics
+
+    async def analytics(self, params: Any = None) -> m.ConversationAnalytics:
+        return await self._get_model(
+            m.ConversationAnalytics, f"{self._p}/conversations/analytics", params)
+
+    async def account_analytics(self, params: Any = None) -> m.AccountAnalytics:
+        return await self._get_model(
+            m.AccountAnalytics, "/account/conversations/analytics", params)
+
+    async def aggregate_metrics(self, params: Any = None) -> m.AggregateMetrics:
+        return await self._get_model(
+            m.AggregateMetrics, f"{self._p}/conversations/metrics/aggregate", params)
+
+    async def csat(self, params: Any = None) -> m.CsatAnalytics:
+        return await self._get_model(m.CsatAnalytics, f"{self._p}/csat/analytics", params)
+
+    async def conversion_metrics(self) -> list[m.ConversionMetric]:
+        return await self._get_list(m.ConversionMetric, f"{self._p}/conversion-metrics", None,
+                                    "items", "metrics")
+
+    async def conversion_metric(self, slug: str) -> m.ConversionMetric:
+        return await self._get_model(
+            m.ConversionMetric, f"{self._p}/conversion-metrics/{_quote(slug)}")
+
+    async def conversion_analytics(self, slug: str, params: Any = None) -> m.ConversionAnalytics:
+        return await self._get_model(
+            m.ConversionAnalytics, f"{self._p}/conversion-metrics/{_quote(slug)}/analytics",
+            params)
+
+    # trending topics
+
+    @property
+    def _tt(self) -> str:
+        return f"{self._p}/conversations/insights/trending-topics"
+
+    async def trending_status(self, params: Any = None) -> m.TrendingStatus:
+        return await self._get_model(m.TrendingStatus, f"{self._tt}/status", params)
+
+    async def trending_generate(self, body: dict | None = None) -> m.TrendingJob:
+        path = f"{self._tt}/generate"
+        data = await self.post(path, body or {}, idempotent=False)
+        return self._parse(m.TrendingJob, data, f"POST {path}")
+
+    async def trending_job(self, job_id: str) -> m.TrendingJob:
+        path = f"{self._tt}/job/{_quote(job_id)}"
+        return self._parse(m.TrendingJob, await self.get(path, cache=False), f"GET {path}")
+
+    async def trending_analysis(self, analysis_id: str) -> m.TrendingAnalysis:
+        return await self._get_model(
+            m.TrendingAnalysis, f"{self._tt}/analysis/{_quote(analysis_id)}")
+
+    # resource analytics
+
+    async def api_tool_analytics(self, params: Any = None) -> m.ResourceAnalytics:
+        return await self._get_model(
+            m.ResourceAnalytics, f"{self._p}/analytics/api-tools", params)
+
+    async def toolkit_analytics(self, params: Any = None) -> m.ResourceAnalytics:
+        return await self._get_model(
+            m.ResourceAnalytics, f"{self._p}/analytics/toolkits", params)
+
+    async def skill_analytics(self, params: Any = None) -> m.ResourceAnalytics:
+        return await self._get_model(m.ResourceAnalytics, f"{self._p}/analytics/skills", params)
+
+    async def kb_analytics(self, params: Any = None) -> m.KBAnalytics:
+        return await self._get_model(m.KBAnalytics, f"{self._p}/analytics/kbs", params)
+
+    async def kb_items_analytics(self, kb_id: str, params: Any = None) -> m.KBItemsAnalytics:
+        return await self._get_model(
+            m.KBItemsAnalytics, f"{self._p}/analytics/kbs/{_quote(kb_id)}/items", params)
+
+    SPARKLINE_PATHS = {
+        "api-tools": "analytics/api-tools/sparklines",
+        "toolkits": "analytics/toolkit-calls/sparklines",
+        "skills": "analytics/skills/sparklines",
+        "kbs": "analytics/kbs/sparklines",
+    }
+
+    async def sparklines(self, kind: str, days: int = 14) -> dict[str, m.Sparkline]:
+        """Per-resource daily counts; ``kind`` is api-tools, toolkits, skills or kbs."""
+        if kind not in self.SPARKLINE_PATHS:
+            raise ValueError(f"unknown sparkline kind {kind!r}: {', '.join(self.SPARKLINE_PATHS)}")
+        path = f"{self._p}/{self.SPARKLINE_PATHS[kind]}"
+        data = await self.get(path, {"days": days})
+        return m.parse_sparklines(data)
+
+    # configuration
+
+    async def playbooks(self, *, include_versions: bool = False,
+                        include_deleted: bool = False) -> list[m.Playbook]:
+        params = {"include_versions": include_versions, "include_deleted": include_deleted}
+        return await self._get_list(m.Playbook, f"{self._p}/playbooks", params, "items",
+                                    "playbooks")
+
+    async def playbook(self, playbook_id: str) -> m.Playbook:
+        return await self._get_model(m.Playbook, f"/playbooks/{_quote(playbook_id)}")
+
+    async def history(self, playbook_id: str) -> list[m.PlaybookVersion]:
+        return await self._get_list(
+            m.PlaybookVersion, f"/playbooks/{_quote(playbook_id)}/history", None, "items")
+
+    async def version(self, playbook_id: str, number: int) -> m.Playbook:
+        return await self._get_model(
+            m.Playbook, f"/playbooks/{_quote(playbook_id)}/versions/{int(number)}")
+
+    async def active(self, base_id: str) -> m.ActiveVersion:
+        return await self._get_model(m.ActiveVersion, f"/playbooks/{_quote(base_id)}/active")
+
+    async def active_history(self, base_id: str) -> m.ActiveHistory:
+        return await self._get_model(
+            m.ActiveHistory, f"/playbooks/{_quote(base_id)}/active/history")
+
+    async def playbook_settings(self, playbook_id: str) -> m.PlaybookSettings | None:
+        data = await self.get(f"/playbooks/{_quote(playbook_id)}/settings")
+        if data is None:
+            return None
+        return self._parse(m.PlaybookSettings, data, "GET playbook settings")
+
+    async def knowledgebases(self, *, include_playbook_usage: bool = False
+                             ) -> list[m.KnowledgeBase]:
+        return await self._get_list(
+            m.KnowledgeBase, f"{self._p}/knowledgebases",
+            {"include_playbook_usage": include_playbook_usage}, "items", "knowledgebases")
+
+    async def kb(self, kb_id: str) -> m.KnowledgeBase:
+        return await self._get_model(m.KnowledgeBase, f"/knowledgebases/{_quote(kb_id)}")
+
+    async def kb_item(self, kb_id: str, item_id: str) -> m.KBItem:
+        return await self._get_model(
+            m.KBItem, f"/knowledgebases/{_quote(kb_id)}/items/{_quote(item_id)}")
+
+    async def projects(self) -> list[m.Project]:
+        return await self._get_list(m.Project, "/projects", None, "items", "projects")
+
+    async def project(self, project_id: str | None = None) -> m.Project:
+        pid = project_id or self.project_id
+        return await self._get_model(m.Project, f"/projects/{_quote(pid)}")
+
+    async def project_settings(self) -> m.ProjectSettings:
+        return await self._get_model(m.ProjectSettings, f"{self._p}/settings")
+
+    async def schedule(self) -> m.Schedule:
+        return await self._get_model(m.Schedule, f"{self._p}/schedule")
+
+    async def api_tools(self, *, include_playbook_usage: bool = False) -> list[m.ApiTool]:
+        return await self._get_list(
+            m.ApiTool, f"{self._p}/api-tools",
+            {"include_playbook_usage": include_playbook_usage}, "items", "api_tools")
+
+    async def api_tool(self, tool_id: str) -> m.ApiTool:
+        return await self._get_model(m.ApiTool, f"{self._p}/api-tools/{_quote(tool_id)}")
+
+    # evals
+
+    async def eval_cases(self, base_id: str, *, enabled_only: bool = False) -> list[m.EvalCase]:
+        return await self._get_list(
+            m.EvalCase, f"/playbooks/{_quote(base_id)}/eval-cases",
+            {"enabled_only": enabled_only}, "items")
+
+    async def eval_runs(self, base_id: str, *, page: int = 1,
+                        page_size: int = 10) -> m.EvalRunPage:
+        return await self._get_model(
+            m.EvalRunPage, f"/playbooks/{_quote(base_id)}/eval-runs",
+            {"page": page, "page_size": page_size})
+
+    async def eval_run(self, run_id: str) -> m.EvalRun:
+        return await self._get_model(m.EvalRun, f"/eval-runs/{_quote(run_id)}")
+
+    async def eval_results(self, run_id: str) -> list[m.EvalResult]:
+        return await self._get_list(
+            m.EvalResult, f"/eval-runs/{_quote(run_id)}/results", None, "items", "results")

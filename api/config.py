@@ -1,0 +1,265 @@
+"""Settings: where to connect, with which credentials, and where files live.
+
+Sources, lowest precedence first (each field comes from the highest source that sets it):
+
+1. the ``default_profile`` of ``config.toml`` (if any),
+2. the environment: ``STUDIO_API_TOKEN``, ``STUDIO_PROJECT_ID``, ``STUDIO_API_URL``,
+3. a profile named explicitly (``load_settings(profile=...)``, i.e. ``--profile``, or the
+   ``STUDIO_TUI_PROFILE`` environment variable),
+4. explicit arguments (command-line flags).
+
+``config.toml`` lives in the config dir (``STUDIO_TUI_CONFIG_DIR``, else platformdirs'
+``user_config_dir("studio-tui")``)::
+
+    default_profile = "prod"
+
+    [profiles.prod]
+    token = "sbs_..."
+    project_id = "..."
+    api_url = "https://api.studiochat.io"   # optional
+
+No token at all means the embedded demo backend (``Settings.demo``); its project id and key are
+filled in by the client from ``api.demo.demo_transport()`` when it starts, not here.
+"""
+from __future__ import annotations
+
+import hmac
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import platformdirs
+
+from .errors import ConfigError
+
+__all__ = [
+    "Secret",
+    "Settings",
+    "load_settings",
+    "paths",
+    "config_dir",
+    "cache_dir",
+    "DEFAULT_API_URL",
+    "DEMO_BASE_URL",
+    "CONFIG_FILE_NAME",
+]
+
+APP_NAME = "studio-tui"
+DEFAULT_API_URL = "https://api.studiochat.io"
+DEMO_BASE_URL = "http://demo.studio-tui.invalid"  # replaced by DemoInfo.base_url at start
+CONFIG_FILE_NAME = "config.toml"
+RESPONSE_CACHE_DIR = "responses-v1"
+PROFILE_KEYS = ("token", "project_id", "api_url")
+
+
+class Secret:
+    """A credential that never shows itself: ``str``, ``repr`` and ``format`` give ``****``.
+
+    Call ``reveal()`` at the one place that needs the value (building the auth header).
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        object.__setattr__(self, "_value", str(value))
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Secret is immutable")
+
+    def __repr__(self) -> str:
+        return "Secret('****')"
+
+    def __str__(self) -> str:
+        return "****"
+
+    def __format__(self, spec: str) -> str:
+        return "****"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash((Secret, self._value))
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __reduce__(self):  # never pickle a credential by accident
+        raise TypeError("Secret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class Settings:
+    base_url: str
+    project_id: str | None
+    token: Secret | None
+    profile: str | None
+    demo: bool
+    cache_dir: Path
+    config_dir: Path
+    offline: bool = False
+    demo_size: int = 5000
+    demo_seed: int = 7
+    demo_anchor: str | None = None  # YYYY-MM-DD; None = today (UTC)
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+    @property
+    def config_file(self) -> Path:
+        return self.config_dir / CONFIG_FILE_NAME
+
+    @property
+    def response_cache_dir(self) -> Path:
+        return self.cache_dir / RESPONSE_CACHE_DIR
+
+    def describe(self) -> str:
+        """One line for a status bar or ``locate``: never contains the token."""
+        if self.demo:
+            return f"DEMO backend (embedded, {self.demo_size:,} conversations)"
+        source = f"profile {self.profile}" if self.profile else "environment"
+        return f"project {self.project_id} at {self.base_url} ({source})"
+
+    def replace(self, **changes) -> Settings:
+        return replace(self, **changes)
+
+
+def config_dir(env: Mapping[str, str] = os.environ) -> Path:
+    return Path(env.get("STUDIO_TUI_CONFIG_DIR") or platformdirs.user_config_dir(APP_NAME))
+
+
+def cache_dir(env: Mapping[str, str] = os.environ) -> Path:
+    return Path(env.get("STUDIO_TUI_CACHE_DIR") or platformdirs.user_cache_dir(APP_NAME))
+
+
+def _read_config(path: Path) -> dict:
+    """The parsed ``config.toml``, ``{}`` when absent. Malformed files raise ``ConfigError``."""
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"cannot parse {path}: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return data
+
+
+def _profiles(config: dict, path: Path) -> dict[str, dict]:
+    profiles = config.get("profiles", {})
+    if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
+        raise ConfigError(f"{path}: [profiles.NAME] tables expected")
+    return profiles
+
+
+def _profile_values(config: dict, name: str, path: Path) -> dict[str, str]:
+    profiles = _profiles(config, path)
+    if name not in profiles:
+        known = ", ".join(sorted(profiles)) or "none defined"
+        raise ConfigError(f"unknown profile {name!r} (known: {known}) in {path}")
+    values = {}
+    for key in PROFILE_KEYS:
+        value = profiles[name].get(key)
+        if value is not None and value != "":
+            if not isinstance(value, str):
+                raise ConfigError(f"{path}: profiles.{name}.{key} must be a string")
+            values[key] = value
+    return values
+
+
+def _env_values(env: Mapping[str, str]) -> dict[str, str]:
+    pairs = (
+        ("token", "STUDIO_API_TOKEN"),
+        ("project_id", "STUDIO_PROJECT_ID"),
+        ("api_url", "STUDIO_API_URL"),
+    )
+    return {key: env[var].strip() for key, var in pairs if env.get(var, "").strip()}
+
+
+def _int_env(env: Mapping[str, str], var: str, default: int) -> int:
+    raw = env.get(var, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw.replace("_", ""))
+    except ValueError:
+        raise ConfigError(f"{var} must be an integer, not {raw!r}") from None
+
+
+def load_settings(
+    profile: str | None = None,
+    *,
+    token: str | None = None,
+    project_id: str | None = None,
+    base_url: str | None = None,
+    offline: bool = False,
+    env: Mapping[str, str] = os.environ,
+) -> Settings:
+    """Merge the sources (see the module docstring) into ``Settings``.
+
+    Raises ``ConfigError`` for an unknown profile, an unreadable config file, or a token
+    without a project id.
+    """
+    cfg_dir = config_dir(env)
+    cfg_path = cfg_dir / CONFIG_FILE_NAME
+    config = _read_config(cfg_path)
+    named = profile or env.get("STUDIO_TUI_PROFILE", "").strip() or None
+    default = config.get("default_profile") if not named else None
+    if default is not None and not isinstance(default, str):
+        raise ConfigError(f"{cfg_path}: default_profile must be a string")
+
+    merged: dict[str, str] = {}
+    if default:
+        merged.update(_profile_values(config, default, cfg_path))
+    merged.update(_env_values(env))
+    if named:
+        merged.update(_profile_values(config, named, cfg_path))
+    explicit = {"token": token, "project_id": project_id, "api_url": base_url}
+    merged.update({k: v for k, v in explicit.items() if v})
+
+    common = dict(
+        profile=named or default or None,
+        cache_dir=cache_dir(env),
+        config_dir=cfg_dir,
+        offline=offline,
+        demo_size=_int_env(env, "STUDIO_DEMO_SIZE", 5000),
+        demo_seed=_int_env(env, "STUDIO_DEMO_SEED", 7),
+        demo_anchor=env.get("STUDIO_DEMO_ANCHOR", "").strip() or None,
+    )
+    if not merged.get("token"):
+        return Settings(base_url=DEMO_BASE_URL, project_id=None, token=None, demo=True, **common)
+    if not merged.get("project_id"):
+        raise ConfigError(
+            "a token is set but no project id: set STUDIO_PROJECT_ID, pass --project-id, "
+            "or add project_id to the profile"
+        )
+    url = merged.get("api_url", DEFAULT_API_URL).rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"API URL must start with http:// or https://, not {url!r}")
+    return Settings(
+        base_url=url,
+        project_id=merged["project_id"],
+        token=Secret(merged["token"]),
+        demo=False,
+        **common,
+    )
+
+
+def paths(settings: Settings | None = None, env: Mapping[str, str] = os.environ) -> dict[str, Path]:
+    """Where things live, for ``studio-tui locate``."""
+    cfg = settings.config_dir if settings else config_dir(env)
+    cache = settings.cache_dir if settings else cache_dir(env)
+    return {
+        "config dir": cfg,
+        "config file": cfg / CONFIG_FILE_NAME,
+        "cache dir": cache,
+        "response cache": cache / RESPONSE_CACHE_DIR,
+        "demo database dir": cache,
+    }

@@ -1,0 +1,218 @@
+"""Typed errors of the API layer, each with a clear one-line message.
+
+Messages are built from the status, the request method and path, and the server's ``detail``
+(sanitized, one line, shortened). They never include request headers, so the API token cannot
+leak through ``str()``, ``repr()``, logs or tracebacks; the client also redacts the token from
+any text a server might echo back (see ``StudioClient``).
+"""
+from __future__ import annotations
+
+import json
+import time
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from .text import one_line
+
+__all__ = [
+    "StudioError",
+    "ConfigError",
+    "AuthError",
+    "NotFoundError",
+    "ValidationError",
+    "ConflictError",
+    "RateLimitedError",
+    "ServerError",
+    "UnreachableError",
+    "BadResponseError",
+    "from_response",
+    "format_detail",
+]
+
+MAX_DETAIL_CHARS = 240
+
+
+class StudioError(Exception):
+    """Base of every error the API layer raises. ``str()`` is one line, safe to show."""
+
+    retryable = False
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        self.message = one_line(message, 500)
+        self.status = status
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r}, status={self.status!r})"
+
+
+class ConfigError(StudioError):
+    """Bad or incomplete settings: unknown profile, unreadable config file, token without project."""
+
+
+class AuthError(StudioError):
+    """401 (missing or wrong token) or 403 (the key may not do this)."""
+
+
+class NotFoundError(StudioError):
+    """404: unknown project, conversation, playbook, ... (or one the key cannot see)."""
+
+
+class ValidationError(StudioError):
+    """400 or 422: the server rejected a parameter. ``fields`` lists ``(field, message)``."""
+
+    def __init__(
+        self, message: str, status: int | None = None, fields: list[tuple[str, str]] | None = None
+    ) -> None:
+        super().__init__(message, status)
+        self.fields = fields or []
+
+
+class ConflictError(StudioError):
+    """409: e.g. trending topics were already generated today."""
+
+
+class RateLimitedError(StudioError):
+    """429 that outlasted the retries. ``retry_after`` is in seconds when the server said."""
+
+    retryable = True
+
+    def __init__(
+        self, message: str, status: int | None = 429, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message, status)
+        self.retry_after = retry_after
+
+
+class ServerError(StudioError):
+    """5xx from the server."""
+
+    retryable = True
+
+
+class UnreachableError(StudioError):
+    """No answer: connection refused/reset, DNS failure or a timeout. ``kind`` says which."""
+
+    retryable = True
+
+    def __init__(self, message: str, kind: str = "connect") -> None:
+        super().__init__(message, None)
+        self.kind = kind
+
+
+class BadResponseError(StudioError):
+    """The server answered, but not with JSON of the expected shape."""
+
+
+def _field_name(loc: Any) -> str:
+    """FastAPI ``loc`` such as ``["query", "start_date"]`` -> ``start_date``."""
+    if not isinstance(loc, (list, tuple)):
+        return str(loc) if loc is not None else ""
+    parts = [str(p) for p in loc]
+    if len(parts) > 1 and parts[0] in ("query", "body", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts)
+
+
+def _validation_fields(detail: Any) -> list[tuple[str, str]]:
+    if not isinstance(detail, list):
+        return []
+    fields = []
+    for item in detail:
+        if isinstance(item, dict):
+            fields.append((_field_name(item.get("loc")), str(item.get("msg", "invalid value"))))
+        else:
+            fields.append(("", str(item)))
+    return fields
+
+
+def format_detail(detail: Any) -> str:
+    """Turn a FastAPI ``detail`` (string, list of validation errors, or object) into one line."""
+    if detail is None:
+        return ""
+    if isinstance(detail, str):
+        return one_line(detail, MAX_DETAIL_CHARS)
+    if isinstance(detail, list):
+        parts = [f"{f}: {m}" if f else m for f, m in _validation_fields(detail)]
+        return one_line("; ".join(parts), MAX_DETAIL_CHARS)
+    if isinstance(detail, dict) and "message" in detail:
+        return one_line(detail["message"], MAX_DETAIL_CHARS)
+    return one_line(json.dumps(detail, ensure_ascii=False, default=str), MAX_DETAIL_CHARS)
+
+
+def _detail_of(resp: httpx.Response) -> Any:
+    """The ``detail`` of a FastAPI error body, else the body text (or None when empty)."""
+    try:
+        body = resp.json()
+    except (ValueError, UnicodeDecodeError):
+        text = resp.text.strip() if resp.content else ""
+        return text or None
+    if isinstance(body, dict) and "detail" in body:
+        return body["detail"]
+    return body
+
+
+def _where(resp: httpx.Response) -> str:
+    try:
+        request = resp.request
+    except RuntimeError:  # a Response built without a request (tests, transports)
+        return ""
+    return f" ({request.method} {request.url.path})"
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+_STATUS_TEXT = {
+    400: "bad request",
+    401: "not authenticated: check the API token (STUDIO_API_TOKEN or the profile's token)",
+    403: "forbidden: this API key may not do that",
+    404: "not found",
+    409: "conflict",
+    422: "invalid parameters",
+    429: "rate limited by the server",
+}
+
+
+def from_response(resp: httpx.Response) -> StudioError:
+    """The typed error for a non-2xx response: one line, ``HTTP <code>: <detail> (METHOD path)``."""
+    status = resp.status_code
+    detail = _detail_of(resp)
+    text = format_detail(detail) or _STATUS_TEXT.get(status, resp.reason_phrase or "error")
+    if status in (401, 403) and text != _STATUS_TEXT[status]:
+        text = f"{_STATUS_TEXT[status]} ({text})"
+    message = f"HTTP {status}: {text}{_where(resp)}"
+    if status in (401, 403):
+        return AuthError(message, status)
+    if status == 404:
+        return NotFoundError(message, status)
+    if status in (400, 422):
+        return ValidationError(message, status, _validation_fields(detail))
+    if status == 409:
+        return ConflictError(message, status)
+    if status == 429:
+        retry_after = parse_retry_after(resp.headers.get("retry-after"))
+        return RateLimitedError(message, status, retry_after)
+    if status >= 500:
+        return ServerError(message, status)
+    return StudioError(message, status)

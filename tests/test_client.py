@@ -1,0 +1,390 @@
+"""StudioClient against httpx.MockTransport: auth, retries, backoff, Retry-After, typed errors."""
+from __future__ import annotations
+
+import json
+import logging
+import traceback
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+
+from api import errors
+from api.cache import ResponseCache
+from api.client import StudioClient, auth_headers
+from api.config import Secret, load_settings
+
+TOKEN = "sbs_supersecret_token_123"
+
+
+def settings_for(token: str = TOKEN, **kw):
+    env = {"STUDIO_API_TOKEN": token, "STUDIO_PROJECT_ID": "proj-1",
+           "STUDIO_API_URL": "https://api.example.test"}
+    return load_settings(env=env, **kw)
+
+
+class Recorder:
+    """A MockTransport handler answering from a script of responses (or exceptions)."""
+
+    def __init__(self, *answers):
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        if callable(answer):
+            return answer(request)
+        return answer
+
+
+class FakeSleep:
+    def __init__(self):
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+def make_client(*answers, token=TOKEN, cache=None, offline=False, **kw):
+    rec = Recorder(*answers)
+    sleep = FakeSleep()
+    client = StudioClient(
+        settings_for(token, offline=offline), transport=httpx.MockTransport(rec), cache=cache,
+        sleep=sleep, rand=lambda: 1.0, **kw,
+    )
+    return client, rec, sleep
+
+
+def ok(data, status=200, **headers):
+    return httpx.Response(status, json=data, headers=headers)
+
+
+# -- auth -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "token, header, value",
+    [
+        ("sbs_abc", "X-API-Key", "sbs_abc"),
+        ("kps_abc", "X-API-Key", "kps_abc"),
+        ("eyJhbGciOi.jwt", "Authorization", "Bearer eyJhbGciOi.jwt"),
+    ],
+)
+async def test_auth_header_follows_contract(token, header, value):
+    client, rec, _ = make_client(ok({"x": 1}), token=token)
+    async with client:
+        assert await client.get("/projects") == {"x": 1}
+    sent = rec.requests[0].headers
+    assert sent[header] == value
+    other = "Authorization" if header == "X-API-Key" else "X-API-Key"
+    assert other not in sent
+    assert auth_headers(Secret(token)) == {header: value}
+
+
+async def test_params_and_body_are_sent():
+    client, rec, _ = make_client(ok({"conversations": []}))
+    async with client:
+        await client.get("/p", {"has_handoff": True, "tags": ["a", "b"], "none": None, "n": 3})
+        await client.post("/p/batch", {"conversation_ids": ["x"]})
+    q = rec.requests[0].url.params
+    assert q["has_handoff"] == "true" and q["tags"] == "a,b" and q["n"] == "3"
+    assert "none" not in q
+    assert json.loads(rec.requests[1].content) == {"conversation_ids": ["x"]}
+    assert rec.requests[1].method == "POST"
+
+
+# -- retries ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+async def test_retries_on_retryable_status_then_succeeds(status):
+    client, rec, sleep = make_client(ok({"detail": "busy"}, status), ok({"detail": "busy"}, status),
+                                     ok({"fine": True}))
+    async with client:
+        assert await client.get("/x") == {"fine": True}
+    assert len(rec.requests) == 3
+    assert len(sleep.delays) == 2
+
+
+async def test_backoff_is_exponential_with_full_jitter_and_capped():
+    client, rec, sleep = make_client(ok({}, 502), max_tries=6, backoff_base=0.5, backoff_cap=3.0)
+    async with client:
+        with pytest.raises(errors.ServerError):
+            await client.get("/x")
+    assert len(rec.requests) == 6
+    # rand() pinned to 1.0: the upper bound of each jitter window
+    assert sleep.delays == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+async def test_jitter_draws_within_window():
+    draws = iter([0.0, 0.25, 0.5])
+    client = StudioClient(settings_for(), transport=httpx.MockTransport(Recorder(ok({}, 503))),
+                          sleep=FakeSleep(), rand=lambda: next(draws), max_tries=4,
+                          backoff_base=1.0)
+    assert [client._backoff(a) for a in range(3)] == [0.0, 0.5, 2.0]
+    await client.aclose()
+
+
+async def test_retry_after_seconds_is_honoured_and_capped():
+    client, rec, sleep = make_client(
+        ok({"detail": "slow down"}, 429, **{"Retry-After": "7"}),
+        ok({"detail": "slow down"}, 429, **{"Retry-After": "9999"}),
+        ok([1]), retry_after_cap=30.0,
+    )
+    async with client:
+        assert await client.get("/x") == [1]
+    assert sleep.delays == [7.0, 30.0]
+
+
+async def test_retry_after_http_date():
+    when = datetime.now(UTC) + timedelta(seconds=20)
+    client, _, sleep = make_client(
+        ok({}, 503, **{"Retry-After": format_datetime(when, usegmt=True)}), ok({"a": 1}))
+    async with client:
+        await client.get("/x")
+    assert 15 <= sleep.delays[0] <= 21
+
+
+async def test_rate_limit_exhausted_gives_typed_error_with_retry_after():
+    client, rec, _ = make_client(ok({"detail": "too many"}, 429, **{"Retry-After": "3"}),
+                                 max_tries=2)
+    async with client:
+        with pytest.raises(errors.RateLimitedError) as info:
+            await client.get("/projects/p/conversations")
+    assert info.value.retry_after == 3.0
+    assert info.value.status == 429
+    assert "HTTP 429" in str(info.value) and "too many" in str(info.value)
+    assert len(rec.requests) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 500])
+async def test_no_retry_on_other_statuses(status):
+    client, rec, sleep = make_client(ok({"detail": "nope"}, status))
+    async with client:
+        with pytest.raises(errors.StudioError) as info:
+            await client.get("/x")
+    assert len(rec.requests) == 1 and sleep.delays == []
+    assert info.value.status == status
+
+
+async def test_connect_errors_and_timeouts_are_retried():
+    client, rec, sleep = make_client(
+        httpx.ConnectError("refused"), httpx.ReadTimeout("slow"), ok({"ok": 1}))
+    async with client:
+        assert await client.get("/x") == {"ok": 1}
+    assert len(rec.requests) == 3 and len(sleep.delays) == 2
+
+
+async def test_timeout_exhausted_says_timeout():
+    client, _, _ = make_client(httpx.ReadTimeout("slow"), max_tries=2)
+    async with client:
+        with pytest.raises(errors.UnreachableError) as info:
+            await client.get("/projects/p/conversations")
+    assert info.value.kind == "timeout"
+    assert "timed out" in str(info.value) and "/projects/p/conversations" in str(info.value)
+
+
+async def test_connect_error_exhausted_says_connect():
+    client, _, _ = make_client(httpx.ConnectError("[Errno 111] Connection refused"), max_tries=3)
+    async with client:
+        with pytest.raises(errors.UnreachableError) as info:
+            await client.get("/x")
+    assert info.value.kind == "connect"
+    assert "cannot connect" in str(info.value) and "Connection refused" in str(info.value)
+
+
+async def test_non_idempotent_post_not_repeated_after_read_timeout():
+    client, rec, _ = make_client(httpx.ReadTimeout("slow"), ok({"job_id": "j"}))
+    async with client:
+        with pytest.raises(errors.UnreachableError):
+            await client.post("/generate", {}, idempotent=False)
+    assert len(rec.requests) == 1
+
+
+async def test_non_idempotent_post_retried_on_503_and_connect_error():
+    client, rec, _ = make_client(ok({}, 503), httpx.ConnectError("x"), ok({"job_id": "j"}))
+    async with client:
+        assert await client.post("/generate", {}, idempotent=False) == {"job_id": "j"}
+    assert len(rec.requests) == 3
+
+
+async def test_concurrency_limit_is_respected():
+    import asyncio
+
+    active = 0
+    peak = 0
+
+    async def handler(request):
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        active -= 1
+        return httpx.Response(200, json={})
+
+    client = StudioClient(settings_for(), transport=httpx.MockTransport(handler), concurrency=3)
+    async with client:
+        await asyncio.gather(*(client.get(f"/x/{i}") for i in range(20)))
+    assert peak == 3
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+async def test_malformed_json_is_bad_response():
+    client, _, _ = make_client(httpx.Response(200, content=b"{not json", headers={
+        "content-type": "application/json"}))
+    async with client:
+        with pytest.raises(errors.BadResponseError) as info:
+            await client.get("/projects/p/schedule")
+    assert "malformed JSON" in str(info.value) and "/projects/p/schedule" in str(info.value)
+
+
+async def test_validation_detail_list_rendered_as_field_messages():
+    detail = [{"loc": ["query", "start_date"], "msg": "invalid datetime", "type": "x"},
+              {"loc": ["query", "limit"], "msg": "must be <= 100", "type": "y"}]
+    client, _, _ = make_client(ok({"detail": detail}, 422))
+    async with client:
+        with pytest.raises(errors.ValidationError) as info:
+            await client.get("/x")
+    msg = str(info.value)
+    assert msg.startswith("HTTP 422: start_date: invalid datetime; limit: must be <= 100")
+    assert info.value.fields == [("start_date", "invalid datetime"), ("limit", "must be <= 100")]
+
+
+@pytest.mark.parametrize(
+    "status, cls, words",
+    [
+        (400, errors.ValidationError, "end_date before start_date"),
+        (401, errors.AuthError, "not authenticated"),
+        (403, errors.AuthError, "forbidden"),
+        (404, errors.NotFoundError, "end_date before start_date"),
+        (409, errors.ConflictError, "end_date before start_date"),
+        (500, errors.ServerError, "HTTP 500"),
+        (503, errors.ServerError, "HTTP 503"),
+    ],
+)
+async def test_each_status_maps_to_its_error(status, cls, words):
+    client, _, _ = make_client(ok({"detail": "end_date before start_date"}, status), max_tries=1)
+    async with client:
+        with pytest.raises(cls) as info:
+            await client.get("/projects/p/conversations")
+    msg = str(info.value)
+    assert words in msg and "\n" not in msg
+    assert "(GET /projects/p/conversations)" in msg
+
+
+async def test_error_body_text_is_sanitized_and_one_line():
+    body = "Bad \x1b[31mthing\x1b[0m\nsecond line \x1b]0;pwned\x07" + "x" * 1000
+    client, _, _ = make_client(httpx.Response(404, text=body), max_tries=1)
+    async with client:
+        with pytest.raises(errors.NotFoundError) as info:
+            await client.get("/x")
+    msg = str(info.value)
+    assert "\x1b" not in msg and "\n" not in msg and "pwned" not in msg
+    assert msg.startswith("HTTP 404: Bad thing second line")
+    assert len(msg) <= 500
+
+
+# -- the token never leaks -----------------------------------------------------------------------
+
+
+async def test_token_never_in_errors_logs_reprs_or_tracebacks(caplog):
+    echo = ok({"detail": f"bad key {TOKEN}"}, 401)
+    client, _, _ = make_client(httpx.ConnectError(f"proxy said {TOKEN}"), echo)
+    caplog.set_level(logging.DEBUG)
+    texts = [repr(client), repr(client.settings), str(client.settings), repr(client.settings.token),
+             f"{client.settings.token}", client.settings.describe()]
+    async with client:
+        with pytest.raises(errors.AuthError) as info:
+            await client.get("/x")
+    exc = info.value
+    tb = "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+    texts += [str(exc), repr(exc), tb, caplog.text]
+    for text in texts:
+        assert TOKEN not in text
+    assert "****" in str(exc)
+
+
+def test_secret_hides_itself():
+    s = Secret(TOKEN)
+    assert TOKEN not in f"{s} {s!r} {s!s} {s:>40}"
+    assert s.reveal() == TOKEN
+    assert s == Secret(TOKEN) and s != Secret("other")
+    with pytest.raises(TypeError):
+        import pickle
+
+        pickle.dumps(s)
+
+
+# -- typed helpers -------------------------------------------------------------------------------
+
+
+async def test_batch_splits_into_chunks_of_50_and_dedups():
+    def handler(request):
+        ids = json.loads(request.content)["conversation_ids"]
+        assert len(ids) <= 50
+        return httpx.Response(200, json={"conversations": [{"conversation_id": i} for i in ids]})
+
+    client = StudioClient(settings_for(), transport=httpx.MockTransport(handler))
+    ids = [f"c{i}" for i in range(120)] + ["c1", "c2"]
+    async with client:
+        details = await client.batch(ids)
+    assert [d.conversation_id for d in details] == [f"c{i}" for i in range(120)]
+
+
+async def test_path_ids_are_quoted():
+    client, rec, _ = make_client(ok({"conversation_id": "a/b"}))
+    async with client:
+        detail = await client.conversation("a/b?c")
+    assert detail.conversation_id == "a/b"
+    assert rec.requests[0].url.raw_path == b"/projects/proj-1/conversations/a%2Fb%3Fc"
+
+
+async def test_list_conversations_accepts_query_objects():
+    class Q:
+        def to_params(self):
+            return {"sentiment": "negative", "has_handoff": "true"}
+
+    client, rec, _ = make_client(ok({"conversations": [{"conversation_id": "1"}], "total": 1}))
+    async with client:
+        page = await client.list_conversations(Q(), limit=20, offset=40)
+    q = rec.requests[0].url.params
+    assert (q["sentiment"], q["limit"], q["offset"]) == ("negative", "20", "40")
+    assert page.total == 1 and page.conversations[0].conversation_id == "1"
+
+
+async def test_wrong_shape_is_bad_response():
+    client, _, _ = make_client(ok(["not", "an", "object"]))
+    async with client:
+        with pytest.raises(errors.BadResponseError):
+            await client.schedule()
+
+
+async def test_sparklines_and_playbook_settings_null():
+    client, rec, _ = make_client(
+        ok({"t1": {"total": 3, "series": [{"date": "2026-06-01", "count": 3}]}, "junk": 5}),
+        ok(None))
+    async with client:
+        sp = await client.sparklines("kbs", days=30)
+        settings = await client.playbook_settings("pb")
+    assert sp["t1"].counts == [3] and "junk" not in sp
+    assert settings is None
+    assert rec.requests[0].url.path.endswith("/analytics/kbs/sparklines")
+    assert rec.requests[0].url.params["days"] == "30"
+
+
+async def test_client_uses_cache_for_gets_only(tmp_path):
+    cache = ResponseCache(tmp_path / "c")
+    client, rec, _ = make_client(ok({"n": 1}), cache=cache)
+    async with client:
+        assert await client.get("/projects/proj-1/schedule") == {"n": 1}
+        assert await client.get("/projects/proj-1/schedule") == {"n": 1}
+        await client.post("/projects/proj-1/conversations/batch", {"conversation_ids": []})
+        await client.post("/projects/proj-1/conversations/batch", {"conversation_ids": []})
+    assert [r.method for r in rec.requests] == ["GET", "POST", "POST"]

@@ -1,0 +1,107 @@
+"""The demo backend's Starlette app: every endpoint of api-reference.md (+ evals, trending).
+
+Handlers are plain functions (see routing.py) run in Starlette's thread pool, each thread with
+its own read-only sqlite connection (store.py). Auth, error shapes and JSON encoding live here;
+faults are an ASGI middleware reading `app.state.faults` (faults.py).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.demo import (
+    routes_analytics,
+    routes_config,
+    routes_conversations,
+    routes_outcomes,
+    routes_resources,
+    trending,
+)
+from api.demo.faults import FaultMiddleware, Faults
+from api.demo.params import ApiError, Params
+from api.demo.routing import Ctx, Handler, authenticate, dumps, parse_body
+from api.demo.store import Store
+
+log = logging.getLogger("api.demo")
+
+ALL_ROUTES = [
+    *routes_conversations.ROUTES, *routes_analytics.ROUTES, *routes_outcomes.ROUTES,
+    *routes_resources.ROUTES, *routes_config.ROUTES, *trending.ROUTES,
+]
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(data), status_code=status, media_type="application/json", headers=headers)
+
+
+def _endpoint(handler: Handler) -> Callable[[Request], Any]:
+    async def endpoint(request: Request) -> Response:
+        state = request.app.state
+        store: Store = state.store
+        try:
+            project = authenticate(store, request.headers)
+            body = parse_body(await request.body()) if request.method == "POST" else None
+            ctx = Ctx(store=store, key_project=project, path=dict(request.path_params),
+                      params=Params(request.query_params), body=body, state=state)
+            data = await run_in_threadpool(handler, ctx)
+        except ApiError as exc:
+            return json_response({"detail": exc.detail}, exc.status)
+        except Exception:  # a demo bug must still answer like the real API: a 500
+            log.exception("demo handler %s failed", handler.__name__)
+            return json_response({"detail": "Internal server error"}, 500)
+        return json_response(data)
+
+    endpoint.__name__ = handler.__name__
+    return endpoint
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return json_response({"detail": exc.detail}, exc.status_code, exc.headers)
+
+
+def _ordered(routes: list) -> list:
+    """Literal path segments win over parameters (`/conversations/analytics` before `/{cid}`)."""
+    return sorted(routes, key=lambda r: r.path.count("{"))
+
+
+def create_app(
+    db_path: str | Path,
+    faults: Faults | None = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    detail_extra: Callable[[Any, int], dict[str, Any]] | None = None,
+) -> Starlette:
+    """The demo API over the database at `db_path`.
+
+    `app.state.faults` (a `Faults` or None) may be replaced at any time; `clock` times the
+    trending-topics jobs (tests inject a fake one); `detail_extra(conn, seq)` rebuilds a
+    conversation's messages and citations (default: content.conversation_detail_extra)."""
+    if detail_extra is None:
+        from api.demo.content import conversation_detail_extra as detail_extra
+    routes = [Route(r.path, _endpoint(r.handler), methods=[r.method]) for r in _ordered(ALL_ROUTES)]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(FaultMiddleware)],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.store = Store(db_path)
+    app.state.faults = faults
+    app.state.clock = clock
+    app.state.trending = trending.TrendingState()
+    app.state.analyzed = {}
+    app.state.detail_extra = detail_extra
+    app.state.info = SimpleNamespace(anchor=app.state.store.anchor)
+    return app

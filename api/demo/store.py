@@ -1,0 +1,121 @@
+"""Read-only access to a demo database: one sqlite connection per thread, meta, docs.
+
+The database never changes while an app serves it, so anything derived from it (meta, counts)
+can be cached for the app's lifetime.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+
+class LRU:
+    """A small thread-safe LRU cache of computed values."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.maxsize = maxsize
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._data:
+                self._data.move_to_end(key)
+                return self._data[key]
+        value = compute()
+        with self._lock:
+            self._data[key] = value
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+        return value
+
+
+class Store:
+    """The demo database, opened read-only, one connection per thread."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(db_path)
+        if not self.path.exists():
+            raise FileNotFoundError(f"demo database not found: {self.path}")
+        self._local = threading.local()
+        self.counts = LRU()
+        meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
+        self.meta = meta
+        self.api_keys: dict[str, str] = json.loads(meta.get("api_keys") or "{}")
+        self.anchor: date = date.fromisoformat(meta.get("anchor") or "2026-06-15")
+        # The demo's "now": the end of the anchor day, so that windows include the anchor day.
+        self.now = datetime.combine(self.anchor, datetime.min.time(), UTC) + timedelta(days=1)
+        self.projects = [json.loads(b) for b in self.col("SELECT body FROM docs WHERE kind='project' ORDER BY sort_key, id")]
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False
+            )
+            conn.execute("PRAGMA query_only = 1")
+            conn.execute("PRAGMA cache_size = -65536")
+            conn.execute("PRAGMA mmap_size = 1073741824")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            self._local.conn = conn
+        return conn
+
+    def rows(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+        return self.conn.execute(sql, args).fetchall()
+
+    def one(self, sql: str, args: tuple | list = ()) -> tuple | None:
+        return self.conn.execute(sql, args).fetchone()
+
+    def col(self, sql: str, args: tuple | list = ()) -> list[Any]:
+        return [r[0] for r in self.conn.execute(sql, args)]
+
+    # --- docs -----------------------------------------------------------------------------
+    def doc(self, kind: str, id_: str, project_id: str | None = None) -> dict | None:
+        row = self.one("SELECT body, project_id FROM docs WHERE kind=? AND id=?", (kind, id_))
+        if row is None or (project_id is not None and row[1] not in (None, project_id)):
+            return None
+        return json.loads(row[0])
+
+    def docs(
+        self, kind: str, *, project_id: str | None = None, parent_id: str | None = None
+    ) -> list[dict]:
+        sql = "SELECT body FROM docs WHERE kind=?"
+        args: list[Any] = [kind]
+        if project_id is not None:
+            sql += " AND project_id=?"
+            args.append(project_id)
+        if parent_id is not None:
+            sql += " AND parent_id=?"
+            args.append(parent_id)
+        sql += " ORDER BY sort_key, id"
+        return [json.loads(b) for b in self.col(sql, args)]
+
+    def doc_rows(self, kind: str, **where: Any) -> list[tuple[str, str | None, str | None, str | None, dict]]:
+        """(id, project_id, parent_id, sort_key, body) rows of one kind."""
+        sql = "SELECT id, project_id, parent_id, sort_key, body FROM docs WHERE kind=?"
+        args: list[Any] = [kind]
+        for key, value in where.items():
+            sql += f" AND {key}=?"
+            args.append(value)
+        sql += " ORDER BY sort_key, id"
+        return [(i, p, pa, s, json.loads(b)) for i, p, pa, s, b in self.rows(sql, args)]
+
+    def project_ids(self) -> list[str]:
+        return [p["id"] for p in self.projects]
+
+    def account_project_ids(self, project_id: str) -> list[str]:
+        account = next((p.get("account_id") for p in self.projects if p["id"] == project_id), None)
+        return [p["id"] for p in self.projects if p.get("account_id") == account]
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,208 @@
+"""The base of every analytics screen: shared filters, loading from the cache first, drill-down.
+
+The app provides (see docs/ARCHITECTURE.md, "The UI"): ``app.client`` (the one StudioClient),
+``app.filters`` (a reactive ConversationQuery holding the shared date range, assistant and
+tags) and ``app.drill_down(query)`` (opens the explorer on that query).
+
+A screen implements ``load(filters)``; the base runs it in an exclusive worker whenever the
+screen opens or the shared filters change (a newer load cancels the older one), and turns any
+failure into one notification while the last figures stay on screen. ``swr(path, params,
+paint)`` paints the cached answer at once and the fresh one when it arrives.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from api.errors import StudioError
+from api.query import ConversationQuery, QueryError
+from widgets.charts import ChartBase
+from widgets.filter_bar import FilterBar
+from widgets.status_header import StatusHeader
+
+Paint = Callable[[Any], None]
+
+
+class AnalyticsScreen(Screen):
+    """A screen of figures over the shared filters. Subclasses: ``compose_body`` and ``load``."""
+
+    BINDINGS = [
+        Binding("x", "toggle_table", "Chart/table view", id="analytics.toggle_table"),
+    ]
+
+    TITLE = "Analytics"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    #: one line under the filter bar saying what the figures are
+    SUBTITLE = ""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._loaded_filters: ConversationQuery | None = None
+        self._revalidate = False  # ctrl+r: ask the API even when the cache is fresh
+        self.load_count = 0  # completed loads (tests wait on workers, this helps debugging)
+
+    # ---------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.TITLE)
+        yield FilterBar()
+        if self.SUBTITLE:
+            yield Static(self.SUBTITLE, classes="analytics-subtitle", markup=False)
+        with VerticalScroll(classes="analytics-body"):
+            yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- loading
+    def on_mount(self) -> None:
+        self.sub_title = self.TITLE
+        self.watch(self.app, "filters", self._filters_changed, init=False)
+        self.reload()
+
+    def on_screen_resume(self) -> None:
+        if self._loaded_filters is not None and self._loaded_filters != self.filters:
+            self.reload()
+
+    def _filters_changed(self, _filters: ConversationQuery) -> None:
+        if self.is_current:
+            self.reload()
+
+    @property
+    def filters(self) -> ConversationQuery:
+        return self.app.filters
+
+    @property
+    def client(self):  # noqa: ANN201 - StudioClient
+        return self.app.client
+
+    @property
+    def pid(self) -> str:
+        return self.client.project_id
+
+    def reload(self) -> None:
+        """(Re)load every figure of the screen for the current shared filters."""
+        filters = self.filters
+        self._loaded_filters = filters
+        self.run_worker(
+            self._run_load(filters), exclusive=True, group="load", exit_on_error=False
+        )
+
+    def refresh_data(self) -> None:
+        """The app's ctrl+r: reload, asking the API even when the cache is fresh."""
+        self._revalidate = True
+        self.reload()
+
+    async def _run_load(self, filters: ConversationQuery) -> None:
+        try:
+            await self.load(filters)
+        finally:
+            self._revalidate = False
+        self.load_count += 1
+
+    async def load(self, filters: ConversationQuery) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def run_task(self, coro: Awaitable[None], group: str) -> None:
+        """Run a secondary load (a page, a selection) in its own exclusive worker group."""
+        self.run_worker(coro, exclusive=True, group=group, exit_on_error=False)
+
+    async def swr(self, path: str, params: dict[str, Any] | None, paint: Paint) -> Any:
+        """Paint the cached answer at once, then the fresh one; return the last data."""
+        data = None
+        async for result in self.client.get_swr(path, params or None, revalidate=self._revalidate):
+            data = result.data
+            note = getattr(self.app, "note_result", None)
+            if note is not None:
+                note(result)
+            paint(data)
+        return data
+
+    async def fetch(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """The freshest answer only (for things that are not painted progressively)."""
+        return await self.client.get(path, params or None)
+
+    @staticmethod
+    async def gather(*coros: Awaitable[Any]) -> list[Any]:
+        return list(await asyncio.gather(*coros))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.show_error(event.worker.error)
+
+    def show_error(self, error: BaseException | None) -> None:
+        """One line: a StudioError's message, else the kind of failure (never a traceback).
+
+        The app's ``report_error`` (one place for API errors, ctrl+r retries) when it has one.
+        """
+        if not isinstance(error, StudioError):
+            error = StudioError(f"could not load {self.TITLE} ({type(error).__name__})")
+        report = getattr(self.app, "report_error", None)
+        if report is not None:
+            report(error, self.refresh_data)
+        else:
+            self.notify(str(error), title=self.TITLE, severity="error", timeout=8, markup=False)
+
+    def now(self) -> datetime:
+        """The app's clock (the demo's anchor on the demo backend), else the wall clock."""
+        now = getattr(self.app, "now", None)
+        return now() if now is not None else datetime.now(UTC)
+
+    # ---------------------------------------------------------------- drill-down
+    def drill(self, **changes: Any) -> None:
+        """Open the explorer on the shared filters plus ``changes``."""
+        try:
+            query = self.filters.replace(**changes)
+        except QueryError as exc:
+            self.notify(f"cannot open these conversations: {exc}", severity="warning")
+            return
+        self.app.drill_down(query)
+
+    # ---------------------------------------------------------------- view
+    def action_toggle_table(self) -> None:
+        charts = list(self.query(ChartBase))
+        if not charts:
+            return
+        table_view = not charts[0].table_view
+        for chart in charts:
+            chart.table_view = table_view
+
+
+# -------------------------------------------------------------------- date helpers
+def parse_ts(text: Any) -> datetime | None:
+    """ISO 8601 text -> aware datetime (naive = UTC); anything else -> None."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def resource_dates(filters: ConversationQuery) -> dict[str, str]:
+    """Resource analytics take ``YYYY-MM-DD``: the UTC days the shared window touches.
+
+    The end is inclusive there, so an end at midnight means the day before.
+    """
+    params: dict[str, str] = {}
+    start = parse_ts(filters.start_date)
+    end = parse_ts(filters.end_date)
+    if start is not None:
+        params["start_date"] = start.astimezone(UTC).date().isoformat()
+    if end is not None:
+        end_utc = end.astimezone(UTC)
+        last: date = end_utc.date()
+        if end_utc.time() == datetime.min.time():
+            last -= timedelta(days=1)
+        params["end_date"] = last.isoformat()
+    return params

@@ -1,0 +1,241 @@
+"""Conversions: metric definitions, per-metric topline / trend / events, and the funnel by assistant.
+
+``/projects/{pid}/conversion-metrics`` lists the definitions; ``.../{slug}/analytics`` (singular
+``playbook_base_id``) gives one metric's dashboard. The definition's ``last_event_at`` is the
+ingest heartbeat: when it is older than ``STALE_AFTER`` before the end of the window (or now,
+if earlier), the screen warns of a likely broken ingest instead of reading "0 conversions".
+The funnel asks the analytics once per assistant (``playbook_base_id``), concurrently.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from api.query import ConversationQuery
+from screens.analytics.base import AnalyticsScreen, parse_ts
+from screens.analytics.fmt import (
+    day,
+    fmt_float,
+    fmt_int,
+    fmt_pct,
+    items,
+    num,
+    obj,
+    text,
+    when,
+)
+from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain
+from widgets.tables import PagedTable, TitledTable
+
+STALE_AFTER = timedelta(hours=24)
+EVENTS_PAGE = 10
+
+
+def heartbeat_warning(
+    definition: dict, window_end: str | None, now: datetime | None = None
+) -> str | None:
+    """The warning to show for a metric's ingest heartbeat, or None when it is fresh."""
+    name = text(definition, "name") or text(definition, "slug") or "this metric"
+    last = parse_ts(definition.get("last_event_at"))
+    if last is None:
+        return f"⚠ {name}: no event was ever ingested — check the ingest integration."
+    now = now or datetime.now(UTC)
+    end = parse_ts(window_end)
+    reference = min(now, end) if end is not None else now
+    age = reference - last
+    if age <= STALE_AFTER:
+        return None
+    hours = age.total_seconds() / 3600
+    age_text = f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
+    return (f"⚠ {name}: last event ingested {when(definition.get('last_event_at'))} "
+            f"({age_text} before the end of the window) — the ingest pipeline is likely "
+            "broken; low or zero conversions here are not real figures.")
+
+
+def metric_kpis(data: dict, unit: str) -> list[tuple[str, str | None]]:
+    return [
+        ("Events", fmt_int(num(data, "total_events"))),
+        ("Total value", fmt_float(num(data, "total_value"), 2, unit)),
+        ("Avg value", fmt_float(num(data, "avg_value"), 2, unit)),
+        ("Converting conversations", fmt_int(num(data, "converting_conversations"))),
+        ("Eligible (deflected)", fmt_int(num(data, "eligible_conversations"))),
+        ("Conversion rate", fmt_pct(num(data, "conversion_rate_pct"), 2)),
+        ("Value / converting conv.", fmt_float(num(data, "avg_value_per_conversation"), 2, unit)),
+    ]
+
+
+def event_rows(events: list[dict]) -> list[tuple[str, list]]:
+    rows = []
+    for i, e in enumerate(events):
+        tags = e.get("tags") if isinstance(e.get("tags"), list) else []
+        rows.append((text(e, "conversation_id") or f"row{i}", [
+            plain(when(e.get("occurred_at"))),
+            number_cell(fmt_float(num(e, "value"), 2) or "—"),
+            plain(text(e, "conversation_id")),
+            plain(", ".join(str(t) for t in tags)),
+        ]))
+    return rows
+
+
+def funnel_rows(results: list[tuple[str, str, dict]]) -> list[dict]:
+    """(base id, name, analytics) per assistant -> rows sorted by conversion rate."""
+    rows = []
+    for base_id, name, data in results:
+        if data.get("is_configured") is not True:
+            continue
+        rows.append({
+            "base_id": base_id, "assistant": name,
+            "eligible": num(data, "eligible_conversations"),
+            "converting": num(data, "converting_conversations"),
+            "rate": num(data, "conversion_rate_pct"), "value": num(data, "total_value"),
+        })
+    rows.sort(key=lambda r: r["rate"] or 0, reverse=True)
+    return rows
+
+
+def latest_playbooks(playbooks: Any) -> list[tuple[str, str]]:
+    """(base id, name) of each assistant, from a playbook list (one row per version)."""
+    best: dict[str, tuple[float, str]] = {}
+    for pb in items(playbooks):
+        base = text(pb, "base_id") or text(pb, "id")
+        if base is None:
+            continue
+        version = num(pb, "version_number") or 0
+        if base not in best or version >= best[base][0]:
+            best[base] = (version, text(pb, "name") or base)
+    return [(base, name) for base, (_, name) in best.items()]
+
+
+class ConversionsScreen(AnalyticsScreen):
+    TITLE = "Conversions"
+    CSS_PATH = ["analytics.tcss", "conversions.tcss"]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.definitions: list[dict] = []
+        self.slug: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield TitledTable("Metrics — enter: show that metric",
+                          ("metric", "slug", "unit", "enabled", "last event"), id="metrics")
+        yield Static("", id="heartbeat", classes="analytics-warning", markup=False)
+        yield Static("", id="metric-title", classes="analytics-note", markup=False)
+        yield Kpis(id="kpis")
+        yield TimeChart("Events and value per bucket", id="trend")
+        yield PagedTable("Events — enter: open the conversation",
+                         ("occurred at", "value", "conversation", "tags"),
+                         page_size=EVENTS_PAGE, id="events")
+        yield BarChart("Conversion rate by assistant", value_label="rate %", pct_label="",
+                       id="funnel-chart")
+        yield TitledTable("Funnel by assistant — enter: its conversations",
+                          ("assistant", "eligible", "converting", "rate", "value"), id="funnel")
+
+    @property
+    def unit(self) -> str:
+        for d in self.definitions:
+            if d.get("slug") == self.slug:
+                return text(d, "value_label") or ""
+        return ""
+
+    def analytics_path(self, slug: str) -> str:
+        return f"/projects/{self.pid}/conversion-metrics/{slug}/analytics"
+
+    async def load(self, filters: ConversationQuery) -> None:
+        await self.swr(f"/projects/{self.pid}/conversion-metrics", None, self.paint_definitions)
+        if self.slug is None:
+            self.query_one("#metric-title", Static).update("No conversion metric is defined for this project.")
+            return
+        await self.gather(self.load_metric(filters, 0), self.load_funnel(filters))
+
+    def paint_definitions(self, data: Any) -> None:
+        self.definitions = [d for d in items(data) if text(d, "slug")]
+        slugs = [d["slug"] for d in self.definitions]
+        if self.slug not in slugs:
+            self.slug = slugs[0] if slugs else None
+        self.query_one("#metrics", TitledTable).set_rows([
+            (str(d["slug"]), [
+                plain(text(d, "name")), plain(text(d, "slug")), plain(text(d, "value_label")),
+                plain("yes" if d.get("enabled") is not False else "no"),
+                plain(when(d.get("last_event_at"))),
+            ]) for d in self.definitions
+        ], empty_text="no conversion metric defined")
+
+    async def load_metric(self, filters: ConversationQuery, offset: int) -> None:
+        if self.slug is None:
+            return
+        params = {**filters.conversion_params(), "events_limit": EVENTS_PAGE, "events_offset": offset}
+        await self.swr(self.analytics_path(self.slug), params, self.paint_metric)
+
+    def paint_metric(self, data: Any) -> None:
+        data = obj(data)
+        title = self.query_one("#metric-title", Static)
+        if data.get("is_configured") is not True:
+            title.update(f"Metric {self.slug!r} is not configured.")
+            self.set_class(True, "-unconfigured")
+            return
+        self.set_class(False, "-unconfigured")
+        definition = obj(data.get("definition")) or next(
+            (d for d in self.definitions if d.get("slug") == self.slug), {})
+        unit = text(definition, "value_label") or self.unit
+        title.update(f"{text(definition, 'name') or self.slug} ({self.slug}, values in {unit or '—'})"
+                     + (f" — {text(definition, 'description')}" if text(definition, "description") else ""))
+        warning = heartbeat_warning(definition, self.filters.end_date, self.now())
+        heartbeat = self.query_one("#heartbeat", Static)
+        heartbeat.update(warning or "")
+        heartbeat.display = warning is not None
+        self.query_one("#kpis", Kpis).set_items(metric_kpis(data, unit))
+        series = items(data, "time_series")
+        self.query_one("#trend", TimeChart).set_series(
+            [day(b.get("date")) for b in series],
+            [Series("events", [num(b, "event_count") for b in series]),
+             Series(f"value {unit}".strip(), [num(b, "total_value") for b in series])],
+            empty_text="no conversion events in this window",
+        )
+        total = num(data, "total_events_filtered")
+        self.query_one("#events", PagedTable).set_page(
+            event_rows(items(data, "events")), offset=int(num(data, "events_offset") or 0),
+            total=None if total is None else int(total), empty_text="no events in this window")
+
+    async def load_funnel(self, filters: ConversationQuery) -> None:
+        slug = self.slug
+        bases = latest_playbooks(await self.fetch(f"/projects/{self.pid}/playbooks"))
+        params = {**filters.conversion_params(), "events_limit": 1}
+
+        async def one(base_id: str, name: str) -> tuple[str, str, dict]:
+            data = await self.fetch(self.analytics_path(slug), {**params, "playbook_base_id": base_id})
+            return base_id, name, obj(data)
+
+        results = await self.gather(*(one(b, n) for b, n in bases))
+        self.paint_funnel(funnel_rows(results))
+
+    def paint_funnel(self, rows: list[dict]) -> None:
+        unit = self.unit
+        self.query_one("#funnel-chart", BarChart).set_bars(
+            [Bar(r["base_id"], r["assistant"], r["rate"] or 0) for r in rows],
+            empty_text="no conversions by any assistant in this window")
+        self.query_one("#funnel", TitledTable).set_rows([
+            (r["base_id"], [
+                plain(r["assistant"]), number_cell(fmt_int(r["eligible"]) or "—"),
+                number_cell(fmt_int(r["converting"]) or "—"),
+                number_cell(fmt_pct(r["rate"], 2) or "—"),
+                number_cell(fmt_float(r["value"], 2, unit) or "—"),
+            ]) for r in rows
+        ], empty_text="no assistant in this project")
+
+    def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
+        if event.table.id == "metrics":
+            self.slug = event.key
+            self.reload()
+        elif event.table.id == "events":
+            self.drill(conversation_ids=(event.key,))
+        elif event.table.id == "funnel":
+            self.drill(playbook_base_id=event.key)
+
+    def on_bar_chart_selected(self, event: BarChart.Selected) -> None:
+        self.drill(playbook_base_id=event.bar.key)
+
+    def on_paged_table_page_requested(self, event: PagedTable.PageRequested) -> None:
+        self.run_task(self.load_metric(self.filters, event.offset), "page")

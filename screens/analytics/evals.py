@@ -1,0 +1,123 @@
+"""Evals: test cases per assistant, its runs (paged) with pass/fail counts, a run's results.
+
+Endpoints take the playbook *base* id: ``/playbooks/{base}/eval-cases``,
+``/playbooks/{base}/eval-runs?page=&page_size=``, ``/eval-runs/{id}/results``.
+The shared window does not apply (runs are listed newest first).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+
+from api.query import ConversationQuery
+from screens.analytics.base import AnalyticsScreen
+from screens.analytics.conversions import latest_playbooks
+from screens.analytics.fmt import fmt_int, items, num, obj, text, when
+from widgets.charts import number_cell, plain
+from widgets.tables import PagedTable, TitledTable
+
+RUNS_PAGE = 10
+
+
+def _count(value: float | None) -> Any:
+    return number_cell(fmt_int(value) or "—")
+
+
+def case_rows(cases: Any) -> list[tuple[str, list]]:
+    rows = []
+    for i, c in enumerate(items(cases)):
+        enabled = c.get("is_enabled", c.get("enabled"))
+        assertions = c.get("assertions") if isinstance(c.get("assertions"), list) else []
+        rows.append((text(c, "id") or str(i), [
+            plain(text(c, "name")), plain("yes" if enabled is not False else "no"),
+            _count(num(c, "max_turns")), _count(len(assertions)),
+            plain(text(c, "first_message") or text(c, "input") or ""),
+        ]))
+    return rows
+
+
+def run_rows(runs: list[dict]) -> list[tuple[str, list]]:
+    return [(text(r, "id") or str(i), [
+        plain(when(r.get("created_at"))), plain(text(r, "name") or ""),
+        plain(f"v{num(r, 'playbook_version') or 0:.0f}"), plain(text(r, "status")),
+        _count(num(r, "passed_cases")), _count(num(r, "failed_cases")),
+        _count(num(r, "error_cases")), _count(num(r, "total_cases")),
+    ]) for i, r in enumerate(runs)]
+
+
+def result_rows(results: Any) -> list[tuple[str, list]]:
+    return [(text(r, "id") or str(i), [
+        plain(text(r, "case_name") or text(r, "case_id")),
+        plain(text(r, "status"), style="bold red" if r.get("status") == "failed" else ""),
+        _count(num(r, "passed_assertions")), _count(num(r, "failed_assertions")),
+        plain(text(r, "error_message") or ""),
+    ]) for i, r in enumerate(items(results))]
+
+
+class EvalsScreen(AnalyticsScreen):
+    TITLE = "Evals"
+    SUBTITLE = "Eval cases and runs per assistant (not filtered by the shared window)"
+    CSS_PATH = ["analytics.tcss"]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.base_id: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield TitledTable("Assistants — enter: its cases and runs", ("assistant",), id="assistants")
+        yield TitledTable("Cases", ("case", "enabled", "max turns", "assertions", "first message"), id="cases")
+        yield PagedTable("Runs — enter: per-case results",
+                         ("created", "name", "version", "status", "passed", "failed", "errors", "cases"),
+                         page_size=RUNS_PAGE, id="runs")
+        yield TitledTable("Results", ("case", "status", "passed", "failed", "error"), id="results")
+
+    async def load(self, filters: ConversationQuery) -> None:
+        await self.swr(f"/projects/{self.pid}/playbooks", None, self.paint_assistants)
+        if self.base_id:
+            await self.load_assistant(self.base_id)
+
+    def paint_assistants(self, data: Any) -> None:
+        bases = latest_playbooks(data)
+        if self.base_id not in dict(bases):
+            self.base_id = bases[0][0] if bases else None
+        self.query_one("#assistants", TitledTable).set_rows(
+            [(b, [plain(name)]) for b, name in bases], empty_text="no assistant")
+
+    async def load_assistant(self, base_id: str) -> None:
+        await self.gather(
+            self.swr(f"/playbooks/{base_id}/eval-cases", None,
+                     lambda d: self.query_one("#cases", TitledTable).set_rows(
+                         case_rows(d), empty_text="no eval case for this assistant")),
+            self.load_runs(base_id, 0),
+        )
+
+    async def load_runs(self, base_id: str, offset: int) -> None:
+        page = offset // RUNS_PAGE + 1
+        await self.swr(f"/playbooks/{base_id}/eval-runs", {"page": page, "page_size": RUNS_PAGE},
+                       self.paint_runs)
+
+    def paint_runs(self, data: Any) -> None:
+        data = obj(data)
+        page = int(num(data, "page") or 1)
+        total = num(data, "total")
+        self.query_one("#runs", PagedTable).set_page(
+            run_rows(items(data, "items")), offset=(page - 1) * RUNS_PAGE,
+            total=None if total is None else int(total), empty_text="no eval run yet")
+
+    async def load_results(self, run_id: str) -> None:
+        table = self.query_one("#results", TitledTable)
+        table.set_title(f"Results of run {run_id}")
+        await self.swr(f"/eval-runs/{run_id}/results", None,
+                       lambda d: table.set_rows(result_rows(d), empty_text="no result in this run"))
+
+    def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
+        if event.table.id == "assistants":
+            self.base_id = event.key
+            self.run_task(self.load_assistant(event.key), "assistant")
+        elif event.table.id == "runs":
+            self.run_task(self.load_results(event.key), "results")
+
+    def on_paged_table_page_requested(self, event: PagedTable.PageRequested) -> None:
+        if self.base_id:
+            self.run_task(self.load_runs(self.base_id, event.offset), "runs")

@@ -1,0 +1,86 @@
+"""Tolerant readers and formatters for API answers shown on the analytics screens.
+
+API answers are untrusted: a field may be missing, null, of the wrong type or an unknown
+label. Readers return None for anything unusable, and formatters print None as a dash —
+never a fake zero.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from widgets.charts import MISSING
+
+
+def obj(data: Any) -> dict:
+    """``data`` if it is a JSON object, else an empty one."""
+    return data if isinstance(data, dict) else {}
+
+
+def items(data: Any, key: str | None = None) -> list[dict]:
+    """The JSON objects of a list (``data[key]`` when a key is given); non-objects dropped."""
+    value = obj(data).get(key) if key is not None else data
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if isinstance(item, dict)]
+
+
+def num(data: Any, key: str) -> float | None:
+    """A finite number at ``data[key]``, else None (bools are not numbers here)."""
+    value = obj(data).get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def text(data: Any, key: str) -> str | None:
+    value = obj(data).get(key)
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+def fmt_int(value: float | None) -> str | None:
+    return None if value is None else f"{value:,.0f}"
+
+
+def fmt_pct(value: float | None, digits: int = 1) -> str | None:
+    return None if value is None else f"{value:.{digits}f}%"
+
+
+def fmt_float(value: float | None, digits: int = 1, unit: str = "") -> str | None:
+    if value is None:
+        return None
+    return f"{value:,.{digits}f}{(' ' + unit) if unit else ''}"
+
+
+def fmt_ms(value: float | None) -> str | None:
+    if value is None:
+        return None
+    return f"{value / 1000:.2f} s" if value >= 10_000 else f"{value:,.0f} ms"
+
+
+def share(count: float | None, total: float | None) -> float | None:
+    """``count`` as a percentage of ``total``; None when either is missing or total is 0."""
+    if count is None or not total:
+        return None
+    return count / total * 100
+
+
+def show(value: str | None) -> str:
+    return MISSING if value is None else value
+
+
+def day(value: Any) -> str:
+    """A bucket/date label shortened to what matters (YYYY-MM-DD or YYYY-MM-DD HH:MM)."""
+    label = str(value or "")
+    if "T" in label:
+        d, _, t = label.partition("T")
+        return f"{d} {t[:5]}" if t[:5] not in ("", "00:00") else d
+    return label
+
+
+def when(value: Any) -> str:
+    """A timestamp for a table cell: 'YYYY-MM-DD HH:MM' (UTC as sent)."""
+    label = str(value or "")
+    return label[:16].replace("T", " ") if label else MISSING

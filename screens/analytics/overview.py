@@ -1,0 +1,175 @@
+"""Overview: the headline figures of the window, their trend, and breakdowns to drill into.
+
+Project view: ``/projects/{pid}/conversations/analytics`` (``playbook_base_ids`` plural);
+``a`` switches to account-wide figures across projects (``/account/conversations/analytics``,
+which takes the date range only).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Static
+
+from api.query import ConversationQuery
+from screens.analytics.base import AnalyticsScreen
+from screens.analytics.fmt import (
+    day,
+    fmt_float,
+    fmt_int,
+    fmt_ms,
+    fmt_pct,
+    items,
+    num,
+    obj,
+    text,
+)
+from widgets.charts import Kpis, Series, TimeChart, number_cell, plain
+from widgets.tables import TitledTable
+
+MINUTES_SAVED_PER_AI_MESSAGE = 5  # the reference's "time saved" formula
+
+
+def _p99_peak(series: list[dict]) -> float | None:
+    values = [v for v in (num(b, "p99_response_latency_ms") for b in series) if v is not None]
+    return max(values) if values else None
+
+
+def project_kpis(data: Any) -> list[tuple[str, str | None]]:
+    series = items(data, "time_series")
+    return [
+        ("Conversations", fmt_int(num(data, "total_conversations"))),
+        ("Deflection rate", fmt_pct(num(data, "deflection_rate"))),
+        ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
+        ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
+        ("Messages / conversation", fmt_float(num(data, "avg_messages_per_conversation"))),
+        ("Latency avg", fmt_ms(num(data, "avg_response_latency_ms"))),
+        ("Latency p99 (worst bucket)", fmt_ms(_p99_peak(series))),
+        ("Winbacks sent", fmt_int(num(data, "winback_sent_count"))),
+        ("Winbacks answered", fmt_int(num(data, "winback_answered_count"))),
+        ("Winback conversion", fmt_pct(num(data, "winback_conversion_rate"))),
+    ]
+
+
+def account_kpis(data: Any) -> list[tuple[str, str | None]]:
+    ai_messages = num(data, "total_ai_messages")
+    hours = None if ai_messages is None else ai_messages * MINUTES_SAVED_PER_AI_MESSAGE / 60
+    return [
+        ("Conversations (account)", fmt_int(num(data, "total_conversations"))),
+        ("Deflection rate", fmt_pct(num(data, "deflection_rate"))),
+        ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
+        ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
+        ("Messages / conversation", fmt_float(num(data, "avg_messages_per_conversation"))),
+        ("AI messages", fmt_int(ai_messages)),
+        ("Time saved (5 min/AI msg)", fmt_float(hours, 0, "h")),
+    ]
+
+
+def _name(row: dict, *keys: str) -> str | None:
+    for key in keys:
+        if text(row, key):
+            return text(row, key)
+    return None
+
+
+def breakdown_rows(rows: list[dict], key_fields: tuple[str, ...], name_fields: tuple[str, ...]):
+    out = []
+    for i, row in enumerate(rows):
+        key = _name(row, *key_fields) or f"row{i}"
+        total = num(row, "total_conversations")
+        handoffs = num(row, "conversations_with_handoff")
+        out.append((key, [
+            plain(_name(row, *name_fields)),
+            number_cell(fmt_int(total) or "—"),
+            number_cell(fmt_int(handoffs) or "—"),
+            number_cell(fmt_pct(num(row, "deflection_rate")) or "—"),
+        ]))
+    return out
+
+
+class OverviewScreen(AnalyticsScreen):
+    TITLE = "Overview"
+    CSS_PATH = ["analytics.tcss", "overview.tcss"]
+    BINDINGS = [Binding("a", "toggle_account", "Project/account", id="analytics.account")]
+
+    COLUMNS = ("name", "conversations", "handoffs", "deflection")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.account = False
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="scope", markup=False)
+        yield Kpis(id="kpis")
+        yield TimeChart("Conversations and handoffs per bucket", id="volume")
+        yield TimeChart("Response latency (ms)", id="latency")
+        yield TitledTable("By assistant — enter: its conversations", self.COLUMNS, id="by-assistant")
+        yield TitledTable("By tag — enter: conversations with that tag", self.COLUMNS, id="by-tag")
+
+    def action_toggle_account(self) -> None:
+        self.account = not self.account
+        self.set_class(self.account, "-account")
+        self.reload()
+
+    async def load(self, filters: ConversationQuery) -> None:
+        scope = self.query_one("#scope", Static)
+        if self.account:
+            scope.update("Account-wide: every project and assistant (date range only) · a: back to project")
+            await self.swr("/account/conversations/analytics", filters.account_params(), self.paint_account)
+        else:
+            scope.update("This project · a: account-wide figures")
+            await self.swr(
+                f"/projects/{self.pid}/conversations/analytics",
+                filters.analytics_params(),
+                self.paint_project,
+            )
+
+    def paint_project(self, data: Any) -> None:
+        data = obj(data)
+        self.query_one("#kpis", Kpis).set_items(project_kpis(data))
+        self._paint_volume(data)
+        series = items(data, "time_series")
+        self.query_one("#latency", TimeChart).set_series(
+            [day(b.get("timestamp")) for b in series],
+            [
+                Series("avg", [num(b, "avg_response_latency_ms") for b in series], " ms", False),
+                Series("p99", [num(b, "p99_response_latency_ms") for b in series], " ms", False),
+            ],
+        )
+        self.query_one("#by-assistant", TitledTable).set_rows(breakdown_rows(
+            items(data, "by_playbook"),
+            ("playbook_base_id", "base_id", "playbook_id", "id"),
+            ("playbook_name", "name"),
+        ))
+        self.query_one("#by-tag", TitledTable).set_rows(
+            breakdown_rows(items(data, "by_tag"), ("tag", "name"), ("tag", "name"))
+        )
+
+    def paint_account(self, data: Any) -> None:
+        data = obj(data)
+        self.query_one("#kpis", Kpis).set_items(account_kpis(data))
+        self._paint_volume(data)
+        self.query_one("#by-assistant", TitledTable).set_rows(breakdown_rows(
+            items(data, "by_assistant"),
+            ("playbook_base_id", "base_id", "id", "name"),
+            ("name", "assistant_name", "playbook_name"),
+        ))
+
+    def _paint_volume(self, data: dict) -> None:
+        series = items(data, "time_series")
+        self.query_one("#volume", TimeChart).set_series(
+            [day(b.get("timestamp") or b.get("date")) for b in series],
+            [
+                Series("conversations", [num(b, "total_conversations") for b in series]),
+                Series("handoffs", [num(b, "conversations_with_handoff") for b in series]),
+            ],
+        )
+
+    def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
+        if self.account:
+            self.notify("Account-wide rows span projects: switch back (a) to drill down.")
+        elif event.table.id == "by-assistant":
+            self.drill(playbook_base_id=event.key)
+        elif event.table.id == "by-tag":
+            self.drill(tags=(*self.filters.tags, event.key))

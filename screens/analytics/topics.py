@@ -1,0 +1,195 @@
+"""Trending topics: the latest analysis, or generating one with the current assistant/tag filters.
+
+``.../insights/trending-topics/status`` (``playbook_base_ids`` plural, ``tags``) gives the latest
+analysis. ``a`` posts ``.../generate`` and a worker polls ``.../job/{id}`` until it is done,
+showing its progress; a 409 means an analysis was already generated today, which the screen
+explains. Enter on a topic opens its conversations in the explorer (exact ids).
+"""
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, ProgressBar, Static
+
+from api.errors import ConflictError
+from api.query import ConversationQuery
+from screens.analytics.base import AnalyticsScreen
+from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, text
+from widgets.charts import Bar, BarChart, number_cell, plain
+from widgets.tables import TitledTable
+
+ALREADY_TODAY = ("A trending-topics analysis was already generated today (the API allows one "
+                 "per day, 409): showing the latest analysis instead.")
+
+
+def topic_rows(topics: list[dict]) -> list[tuple[str, list]]:
+    rows = []
+    for i, t in enumerate(topics):
+        breakdown = obj(t.get("sentiment_breakdown"))
+        mood = " ".join(f"{sign}{fmt_int(num(breakdown, k)) or 0}"
+                        for sign, k in (("+", "positive"), ("~", "neutral"), ("-", "negative")))
+        rows.append((str(i), [
+            plain(text(t, "name")), number_cell(fmt_int(num(t, "conversation_count")) or "—"),
+            number_cell(fmt_pct(num(t, "percentage")) or "—"), plain(text(t, "sentiment")),
+            plain(mood), number_cell(fmt_pct(num(t, "handoff_rate")) or "—"),
+        ]))
+    return rows
+
+
+def topic_detail(topic: dict) -> Text:
+    out = Text()
+    out.append(text(topic, "name") or "—", style="bold")
+    for label, key in (("About", "description"), ("Insight", "insight")):
+        if text(topic, key):
+            out.append(f"\n{label}: ", style="dim")
+            out.append(plain(text(topic, key)))
+    examples = items(topic, "example_conversations")[:3]
+    for ex in examples:
+        out.append("\n• ", style="dim")
+        out.append(plain(text(ex, "summary") or text(ex, "conversation_id") or ""))
+    return out
+
+
+class TopicsScreen(AnalyticsScreen):
+    TITLE = "Trending topics"
+    CSS_PATH = ["analytics.tcss", "topics.tcss"]
+    BINDINGS = [Binding("a", "generate", "Generate analysis", id="analytics.topics_generate")]
+    POLL_INTERVAL = 1.0  # seconds between job polls (tests set 0)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.topics: list[dict] = []
+        self.job_status: str | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="status", classes="analytics-note", markup=False)
+        yield ProgressBar(total=100, id="progress", show_eta=False)
+        yield Static("", id="job", classes="analytics-note", markup=False)
+        yield BarChart("Share of conversations by topic — enter: its conversations",
+                       value_label="conversations", id="shares")
+        yield TitledTable("Topics — enter: open its conversations in the explorer",
+                          ("topic", "convs", "share", "sentiment", "+ ~ -", "handoff"), id="topics")
+        yield Static("", id="detail", markup=False)
+
+    def status_params(self, filters: ConversationQuery) -> dict[str, str]:
+        params = {}
+        if filters.playbook_base_id:
+            params["playbook_base_ids"] = filters.playbook_base_id
+        if filters.tags:
+            params["tags"] = ",".join(filters.tags)
+        return params
+
+    @property
+    def base(self) -> str:
+        return f"/projects/{self.pid}/conversations/insights/trending-topics"
+
+    async def load(self, filters: ConversationQuery) -> None:
+        await self.swr(f"{self.base}/status", self.status_params(filters), self.paint_status)
+
+    def paint_status(self, data: Any, note: str = "") -> None:
+        data = obj(data)
+        analysis = obj(data.get("analysis"))
+        if not analysis:
+            status = text(data, "status") or "none"
+            message = ("An analysis is being generated." if status == "pending" else
+                       "No trending-topics analysis for these filters yet.")
+            self.query_one("#status", Static).update(
+                f"{note}{message} Press a to generate one with the current assistant/tag filters.")
+            self.paint_topics([])
+            return
+        self.paint_analysis(analysis, note)
+
+    def paint_analysis(self, analysis: dict, note: str = "") -> None:
+        window = f"{day(analysis.get('start_date'))} → {day(analysis.get('end_date'))}"
+        self.query_one("#status", Static).update(
+            f"{note}Analysis of {day(analysis.get('analysis_date'))} · window {window} · "
+            f"{fmt_int(num(analysis, 'conversations_analyzed')) or '—'} conversations analysed of "
+            f"{fmt_int(num(analysis, 'total_conversations')) or '—'} · a: generate a new one")
+        self.paint_topics(items(analysis, "topics"))
+
+    def paint_topics(self, topics: list[dict]) -> None:
+        self.topics = topics
+        self.query_one("#shares", BarChart).set_bars(
+            [Bar(str(i), text(t, "name") or "?", num(t, "conversation_count") or 0,
+                 num(t, "percentage")) for i, t in enumerate(topics)],
+            empty_text="no topics")
+        self.query_one("#topics", TitledTable).set_rows(topic_rows(topics), empty_text="no topics")
+        self.query_one("#detail", Static).update(topic_detail(topics[0]) if topics else "")
+
+    # -------------------------------------------------------------- generation
+    def action_generate(self) -> None:
+        if self.job_status in ("pending", "running"):
+            self.notify("An analysis is already being generated.")
+            return
+        self.run_task(self.generate(self.filters), "generate")
+
+    async def generate(self, filters: ConversationQuery) -> None:
+        body: dict[str, Any] = {}
+        if filters.playbook_base_id:
+            body["playbook_base_ids"] = [filters.playbook_base_id]
+        if filters.tags:
+            body["tags"] = list(filters.tags)
+        self.set_job("pending", 0, "starting…")
+        try:
+            job = obj(await self.client.post(f"{self.base}/generate", body, idempotent=False))
+        except ConflictError:
+            self.set_job(None)
+            self.notify(ALREADY_TODAY, severity="warning", timeout=8)
+            data = await self.client.get(f"{self.base}/status", self.status_params(filters), cache=False)
+            self.paint_status(data, note="Already generated today (409). ")
+            return
+        except BaseException:
+            self.set_job(None)
+            raise
+        await self.follow(text(job, "job_id") or text(job, "id") or "")
+
+    async def follow(self, job_id: str) -> None:
+        while True:
+            job = obj(await self.client.get(f"{self.base}/job/{job_id}", cache=False))
+            status = text(job, "status") or "pending"
+            self.set_job(status, num(job, "progress") or 0,
+                         text(job, "progress_message") or text(job, "step") or status)
+            if status == "completed":
+                analysis = await self.client.get(f"{self.base}/analysis/{text(job, 'analysis_id')}")
+                self.set_job("completed", 100, "completed")
+                self.paint_analysis(obj(analysis))
+                return
+            if status == "failed":
+                self.notify(f"Topic analysis failed: {text(job, 'progress_message') or 'no reason given'}",
+                            severity="error")
+                return
+            await asyncio.sleep(self.POLL_INTERVAL)
+
+    def set_job(self, status: str | None, progress: float = 0, message: str = "") -> None:
+        self.job_status = status
+        self.set_class(status in ("pending", "running"), "-running")
+        self.query_one("#progress", ProgressBar).update(progress=progress)
+        self.query_one("#job", Static).update(
+            "" if status is None else f"Generating: {progress:.0f}% · {message}")
+
+    # -------------------------------------------------------------- drill-down
+    def _topic(self, key: str) -> dict:
+        return self.topics[int(key)] if key.isdigit() and int(key) < len(self.topics) else {}
+
+    def open_topic(self, key: str) -> None:
+        ids = [str(i) for i in self._topic(key).get("conversation_ids") or [] if i]
+        if not ids:
+            self.notify("This topic lists no conversation ids.", severity="warning")
+            return
+        self.drill(conversation_ids=tuple(ids))
+
+    def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
+        self.open_topic(event.key)
+
+    def on_bar_chart_selected(self, event: BarChart.Selected) -> None:
+        self.open_topic(event.bar.key)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.data_table.parent is self.query_one("#topics"):
+            topic = self._topic(str(event.row_key.value))
+            if topic:
+                self.query_one("#detail", Static).update(topic_detail(topic))

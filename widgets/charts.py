@@ -1,0 +1,333 @@
+"""Chart widgets for the analytics screens: bars, time series, KPI tiles, text sparklines.
+
+Every chart carries its numbers in plain text beside it (a small table of the bars, a caption
+of the series) and can switch to a table-only view (``table_view``), so nothing depends on
+reading a plot. Bars are drillable by keyboard: their table rows post ``BarChart.Selected``.
+
+plotext is imported lazily (inside ``compose``), so importing this module stays cheap; the
+plot itself is only built when a screen holding a chart is opened.
+
+All labels are untrusted API text: they are sanitised before they reach plotext (whose output
+is decoded as ANSI) and shown as ``rich.text.Text`` (never markup) in the tables.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
+
+from api.text import sanitize
+
+NO_DATA = "no data in this window"
+MISSING = "—"
+_SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def plain(value: object, *, style: str = "", justify: str | None = None) -> Text:
+    """Untrusted value -> literal Text (escape sequences stripped, never markup)."""
+    if value is None:
+        return Text(MISSING, style="dim", justify=justify)  # type: ignore[arg-type]
+    return Text(sanitize(str(value)), style=style, justify=justify)  # type: ignore[arg-type]
+
+
+def number_cell(text: str) -> Text:
+    return Text(text, justify="right")
+
+
+def spark(values: Sequence[float | int | None]) -> str:
+    """Text sparkline of ``values`` (None counts as 0); empty input -> empty string."""
+    nums = [float(v or 0) for v in values]
+    if not nums:
+        return ""
+    top = max(nums)
+    if top <= 0:
+        return _SPARK_BLOCKS[0] * len(nums)
+    last = len(_SPARK_BLOCKS) - 1
+    return "".join(_SPARK_BLOCKS[round(v / top * last)] for v in nums)
+
+
+def _short(label: str, width: int = 14) -> str:
+    label = sanitize(label).replace("\n", " ")
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def _new_plot() -> Widget:
+    from textual_plotext import PlotextPlot  # lazy: plotext is only loaded with a chart
+
+    return PlotextPlot(classes="chart-plot")
+
+
+class ChartBase(Vertical):
+    """Title, a plot, its numbers and an empty-state line; ``table_view`` hides the plot."""
+
+    DEFAULT_CSS = """
+    ChartBase { height: auto; margin: 0 0 1 0; }
+    ChartBase > .chart-title { text-style: bold; height: 1; }
+    ChartBase > .chart-empty { color: $text-muted; height: 1; display: none; }
+    ChartBase.-empty > .chart-empty { display: block; }
+    ChartBase.-empty > .chart-body { display: none; }
+    ChartBase .chart-plot { height: 9; min-width: 20; }
+    ChartBase DataTable { height: auto; max-height: 12; }
+    """
+
+    table_view: reactive[bool] = reactive(False)
+
+    def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.title = title
+        self._empty_text = NO_DATA
+
+    def compose_title(self) -> ComposeResult:
+        yield Static(Text(self.title), classes="chart-title")
+        yield Static(Text(self._empty_text), classes="chart-empty")
+
+    def show_empty(self, text: str = NO_DATA) -> None:
+        self._empty_text = text
+        self.query_one(".chart-empty", Static).update(Text(text))
+        self.add_class("-empty")
+
+    def watch_table_view(self, table_view: bool) -> None:
+        self.set_class(table_view, "-table")
+
+    @property
+    def plot(self):  # noqa: ANN201 - PlotextPlot, imported lazily
+        return self.query_one(".chart-plot")
+
+
+@dataclass(frozen=True)
+class Bar:
+    key: str  # identity used for drill-down (e.g. the label value, a base id)
+    label: str  # what is shown (untrusted)
+    value: float
+    pct: float | None = None  # share, already computed by the caller (e.g. % of scored)
+
+
+class BarChart(ChartBase):
+    """Horizontal bar chart with the bars' table beside it (enter on a row = Selected)."""
+
+    DEFAULT_CSS = """
+    BarChart > .chart-body { height: auto; }
+    BarChart .chart-plot { width: 1fr; }
+    BarChart DataTable { width: 36; }
+    BarChart.-table .chart-plot { display: none; }
+    BarChart.-table DataTable { width: 1fr; }
+    """
+
+    class Selected(Message):
+        """A bar was chosen (enter on its row)."""
+
+        def __init__(self, chart: BarChart, bar: Bar) -> None:
+            super().__init__()
+            self.chart = chart
+            self.bar = bar
+
+        @property
+        def control(self) -> BarChart:
+            return self.chart
+
+    def __init__(
+        self,
+        title: str,
+        *,
+        value_label: str = "count",
+        pct_label: str = "%",
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(title, id=id, classes=classes)
+        self.value_label = value_label
+        self.pct_label = pct_label
+        self.bars: list[Bar] = []
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_title()
+        with Horizontal(classes="chart-body"):
+            yield _new_plot()
+            table = DataTable(cursor_type="row", zebra_stripes=True, classes="chart-table")
+            table.add_column("", key="label")
+            table.add_column(self.value_label, key="value")
+            table.add_column(self.pct_label, key="pct")
+            yield table
+
+    def set_bars(self, bars: list[Bar] | None, *, empty_text: str = NO_DATA) -> None:
+        """Show ``bars``; None or all-zero bars read as ``empty_text`` (never a fake zero)."""
+        self.bars = list(bars or [])
+        table = self.query_one(DataTable)
+        table.clear()
+        if not self.bars or not any(b.value for b in self.bars):
+            self.show_empty(empty_text)
+            return
+        self.remove_class("-empty")
+        for bar in self.bars:
+            pct = MISSING if bar.pct is None else f"{bar.pct:.1f}%"
+            table.add_row(
+                plain(bar.label), number_cell(_fmt_value(bar.value)), number_cell(pct), key=bar.key
+            )
+        plt = self.plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.bar(
+            [_short(b.label) for b in self.bars],
+            [b.value for b in self.bars],
+            orientation="horizontal",
+            width=0.6,
+        )
+        self.plot.refresh()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = event.row_key.value
+        for bar in self.bars:
+            if bar.key == key:
+                self.post_message(self.Selected(self, bar))
+                return
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float | None]  # one per date; None = no value for that bucket
+    unit: str = ""
+    total: bool = True  # whether a total over the window makes sense (counts, not rates)
+
+
+def _fmt_value(value: float | None, unit: str = "") -> str:
+    if value is None:
+        return MISSING
+    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{text}{unit}"
+
+
+def _series_caption(series: Series) -> str:
+    present = [v for v in series.values if v is not None]
+    if not present:
+        return f"{series.name}: {MISSING}"
+    parts = [f"{series.name}:"]
+    if series.total:
+        parts.append(f"total {_fmt_value(sum(present), series.unit)}")
+    else:
+        parts.append(f"avg {_fmt_value(sum(present) / len(present), series.unit)}")
+    parts.append(f"max {_fmt_value(max(present), series.unit)}")
+    parts.append(f"last {_fmt_value(present[-1], series.unit)}")
+    return " ".join(parts)
+
+
+class TimeChart(ChartBase):
+    """Line chart of one or more series over date buckets, with a caption of their numbers."""
+
+    DEFAULT_CSS = """
+    TimeChart > .chart-body { height: auto; }
+    TimeChart .chart-caption { height: auto; color: $text; }
+    TimeChart .chart-table { display: none; }
+    TimeChart.-table .chart-plot { display: none; }
+    TimeChart.-table .chart-table { display: block; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_title()
+        with Vertical(classes="chart-body"):
+            yield _new_plot()
+            yield Static("", classes="chart-caption")
+            yield DataTable(cursor_type="row", zebra_stripes=True, classes="chart-table")
+
+    def set_series(
+        self, dates: Sequence[str], series: list[Series], *, empty_text: str = NO_DATA
+    ) -> None:
+        dates = [sanitize(str(d)) for d in dates]
+        if not dates or all(v in (None, 0) for s in series for v in s.values):
+            self.show_empty(empty_text)
+            return
+        self.remove_class("-empty")
+        self.query_one(".chart-caption", Static).update(
+            Text("\n".join(_series_caption(s) for s in series))
+        )
+        self._fill_table(dates, series)
+        self._draw(dates, series)
+
+    def _fill_table(self, dates: Sequence[str], series: list[Series]) -> None:
+        table = self.query_one(".chart-table", DataTable)
+        table.clear(columns=True)
+        table.add_column("date", key="date")
+        for s in series:
+            table.add_column(s.name, key=s.name)
+        for i, date in enumerate(dates):
+            cells = [number_cell(_fmt_value(_at(s.values, i), s.unit)) for s in series]
+            table.add_row(Text(date), *cells)
+
+    def _draw(self, dates: Sequence[str], series: list[Series]) -> None:
+        plt = self.plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        for s in series:
+            points = [(i, v) for i, v in enumerate(s.values) if v is not None]
+            if points:
+                xs, ys = zip(*points, strict=True)
+                plt.plot(list(xs), list(ys), label=s.name, marker="braille")
+        step = max(1, len(dates) // 6)
+        ticks = list(range(0, len(dates), step))
+        plt.xticks(ticks, [_tick(dates[i]) for i in ticks])
+        self.plot.refresh()
+
+
+def _at(values: Sequence[float | None], i: int) -> float | None:
+    return values[i] if i < len(values) else None
+
+
+def _tick(date: str) -> str:
+    """'2026-06-01' -> '06-01'; '2026-06-01T13:00:00Z' -> '01 13h'."""
+    if "T" in date:
+        day, _, time = date.partition("T")
+        return f"{day[8:10]} {time[:2]}h"
+    return date[5:10] if len(date) >= 10 else date
+
+
+class Kpis(Widget):
+    """Labelled figures laid out in as many columns as fit. Missing values show as a dash."""
+
+    DEFAULT_CSS = """
+    Kpis { height: auto; margin: 0 0 1 0; }
+    """
+    CELL = 26
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.items: list[tuple[str, str | None]] = []
+
+    def set_items(self, items: list[tuple[str, str | None]]) -> None:
+        self.items = [(sanitize(label), None if v is None else sanitize(v)) for label, v in items]
+        self.refresh(layout=True)
+
+    def _columns(self, width: int) -> int:
+        return max(1, (width or 80) // self.CELL)
+
+    def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
+        rows = -(-len(self.items) // self._columns(width)) if self.items else 1
+        return rows * 2
+
+    def render(self) -> Text:
+        if not self.items:
+            return Text(MISSING, style="dim")
+        cols = self._columns(self.size.width)
+        out = Text()
+        for start in range(0, len(self.items), cols):
+            row = self.items[start : start + cols]
+            for label, _ in row:
+                out.append(label[: self.CELL - 1].ljust(self.CELL), style="dim")
+            out.append("\n")
+            for _, value in row:
+                shown = MISSING if value is None else value
+                out.append(shown[: self.CELL - 1].ljust(self.CELL), style="bold")
+            out.append("\n")
+        out.rstrip()
+        return out
+
+    @property
+    def text(self) -> str:
+        return " ".join(f"{label}: {MISSING if v is None else v}" for label, v in self.items)

@@ -31,6 +31,8 @@ __all__ = [
     "DetailReport",
     "DetailBatch",
     "ordered_map",
+    "aiter_of",
+    "chunked",
     "iter_conversations",
     "iter_details",
     "fetch_batch",
@@ -46,7 +48,8 @@ ARRAY_KEYS = ("conversations", "summaries", "items")
 
 
 # ------------------------------------------------------------------------ ordered_map
-async def _aiter(items: AsyncIterable[T] | Iterable[T]) -> AsyncIterator[T]:
+async def aiter_of(items: AsyncIterable[T] | Iterable[T]) -> AsyncIterator[T]:
+    """Iterate a sync or async iterable asynchronously."""
     if isinstance(items, AsyncIterable):
         async for item in items:
             yield item
@@ -68,7 +71,7 @@ async def ordered_map(
     window: deque[asyncio.Task[R]] = deque()
     limit = max(1, concurrency)
     try:
-        async for item in _aiter(items):
+        async for item in aiter_of(items):
             window.append(asyncio.ensure_future(fn(item)))
             if len(window) >= limit:
                 yield await window.popleft()
@@ -320,10 +323,11 @@ async def fetch_batch(
     return DetailBatch(list(ids), {}, error or "batch failed")
 
 
-async def _chunks(ids: AsyncIterable[str] | Iterable[str], size: int) -> AsyncIterator[list[str]]:
-    chunk: list[str] = []
-    async for cid in _aiter(ids):
-        chunk.append(cid)
+async def chunked(items: AsyncIterable[T] | Iterable[T], size: int) -> AsyncIterator[list[T]]:
+    """Lists of ``size`` consecutive items (the last one shorter)."""
+    chunk: list[T] = []
+    async for item in aiter_of(items):
+        chunk.append(item)
         if len(chunk) >= size:
             yield chunk
             chunk = []
@@ -349,6 +353,6 @@ async def iter_details(
         return await fetch_batch(client, chunk, retries=retries, retry_delay=retry_delay,
                                  report=report)
 
-    async for result in ordered_map(_chunks(ids, size), one, concurrency):
+    async for result in ordered_map(chunked(ids, size), one, concurrency):
         report.add(result)
         yield result

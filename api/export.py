@@ -1,0 +1,678 @@
+"""Export conversations to JSON, CSV or JSONL — streaming, atomic, owner-only, resumable.
+
+The same code serves ``studio-tui export`` and the TUI (``run_export`` takes a progress
+callback and stops cleanly when its task is cancelled).
+
+Formats (byte-compatible with the brief's ``export_conversations.py``):
+
+- ``json``: exactly what ``json.dump(obj, f, indent=2, ensure_ascii=False)`` writes for
+  ``{"exported_at": "...Z", "total_matched": N, "total_exported": M, "conversations": [...]}``
+  (key order as shown, no trailing newline). ``total_exported`` is known only at the end, so
+  the conversations are streamed to the partial file first (each one dumped with ``indent=2``
+  and shifted to its nesting depth, which is byte-identical to the nested dump because JSON
+  strings never hold a raw newline) and the final file is assembled at the end: header, the
+  partial body copied in blocks, footer. Memory stays flat; the disk sees the body twice.
+- ``csv``: the contract's columns in order (``CSV_COLUMNS``) via ``csv.DictWriter``
+  (``\\r\\n`` line ends, ``extrasaction="ignore"``); lists joined with ``", "``, booleans
+  ``true``/``false``, null empty; no rows gives an empty file (no header).
+  ``playbooks_info`` is a list of objects: the brief's script joins every list with
+  ``", ".join(str(x) for x in value)``, so each object appears as its Python ``str()`` —
+  ``{'id': 'pb-1', 'name': 'Helper', 'version': 2}`` — which ``ast.literal_eval`` reads back.
+  We keep that on purpose, for byte compatibility with files people already have; use the
+  JSON or JSONL format when you need the structure.
+- ``jsonl``: one conversation per line, ``json.dumps(conv, ensure_ascii=False)``.
+
+Exported text is the API's data as-is (the file is data, not a terminal): escape sequences
+are not stripped here; every display of it sanitizes.
+
+With ``messages=True`` each conversation gets ``messages`` and ``citations`` from the batch
+endpoint (50 ids per call, ``concurrency`` calls in flight), merged as the brief does
+(``conv["messages"] = detail.get("messages", [])``, same for citations). With ``ids`` the
+conversations come from the batch endpoint only (``--ids-from``); without ``messages`` their
+``messages``/``citations`` keys are dropped so rows look like list rows.
+
+Failures: a batch that still fails after its retries stops the export (its ids are listed in
+``ExportIncomplete``) unless ``allow_partial``: then those conversations are left out, listed
+in ``ExportReport.failed_ids``, and the export goes on. Ids the server silently skipped
+(unknown ids) are listed in ``missing_ids``.
+
+Atomicity and permissions: rows go to ``<output>.partial`` (created 0600 next to the output);
+the output appears only when complete, by ``fsync`` + ``os.replace``; the directory is fsynced.
+CSV and JSONL partials become the output directly; JSON is assembled into a temp file first.
+
+Resume design: ``<output>.state.json`` (0600, replaced atomically) records, at checkpoints (at
+most every ``CHECKPOINT_S`` seconds and at the end), the options (format, messages, query text,
+digest of the id list), ``exported_at``, how many input conversations were consumed, how many
+rows were written, the partial file's size after the last fsync, the failed ids so far, and a
+chained SHA-256 over the consumed conversation ids in order. ``resume=True`` checks the options
+match, truncates the partial to the recorded size (dropping anything written after the last
+checkpoint), re-lists the query (cheap: no details), checks that the first ``consumed`` ids
+hash to the recorded value — if the data changed meanwhile, it refuses rather than write a file
+with holes or duplicates — and continues after them. With no state file, ``resume`` simply
+starts afresh. On failure or cancellation the partial and state are kept when ``keep_partial``
+(the CLI, so ``--resume`` can continue), else removed; the output file never appears.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .paging import (
+    BATCH_MAX,
+    DetailReport,
+    PagingReport,
+    aiter_of,
+    chunked,
+    fetch_batch,
+    iter_conversations,
+    ordered_map,
+)
+
+__all__ = [
+    "FORMATS",
+    "CSV_COLUMNS",
+    "ExportError",
+    "ExportIncomplete",
+    "ExportProgress",
+    "ExportReport",
+    "run_export",
+    "read_ids",
+    "csv_row",
+    "json_item",
+]
+
+FORMATS = ("json", "csv", "jsonl")
+CSV_COLUMNS = [
+    "conversation_id", "inbox_name", "playbook_name", "playbook_version", "playbooks_info",
+    "message_count", "first_message_at", "last_message_at", "first_user_message",
+    "last_assistant_message", "has_handoff", "has_error", "tags", "skills",
+    "avg_response_latency_ms", "sentiment_label", "sentiment_reason", "resources_label",
+    "resources_reason", "summary", "model",
+]
+STATE_VERSION = 1
+CHECKPOINT_S = 0.5
+FILE_MODE = 0o600
+
+
+class ExportError(Exception):
+    """An export that could not be done; ``str()`` is one line for the user."""
+
+    def __init__(self, message: str, report: ExportReport | None = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class ExportIncomplete(ExportError):
+    """Some conversations' details could not be fetched (``failed_ids``)."""
+
+    def __init__(self, message: str, failed_ids: list[str], report: ExportReport | None = None):
+        super().__init__(message, report)
+        self.failed_ids = failed_ids
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    total: int | None  # conversations to consume (None until the first page arrived)
+    done: int  # conversations consumed so far (written, failed or missing)
+    written: int
+    failed: int
+
+
+@dataclass
+class ExportReport:
+    path: Path
+    fmt: str
+    total_matched: int | None = None
+    total_exported: int = 0
+    failed_ids: list[str] = field(default_factory=list)
+    missing_ids: list[str] = field(default_factory=list)
+    resumed_from: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    complete: bool = False
+    paging: PagingReport | None = None
+    details: DetailReport | None = None
+
+    @property
+    def drift(self) -> bool:
+        return bool(self.paging and self.paging.drift)
+
+    def summary(self) -> str:
+        text = (f"exported {self.total_exported} of {self.total_matched} conversations "
+                f"to {self.path} ({self.bytes:,} bytes, {self.seconds:.1f}s)")
+        if self.resumed_from:
+            text += f", resumed after {self.resumed_from}"
+        if self.failed_ids:
+            text += f", {len(self.failed_ids)} failed"
+        if self.missing_ids:
+            text += f", {len(self.missing_ids)} unknown ids skipped"
+        if self.drift and self.paging is not None:
+            text += f"; paging {self.paging.describe()}"
+        return text
+
+
+# ------------------------------------------------------------------------ formatting
+def json_item(conv: Any) -> str:
+    """A conversation as ``json.dump(..., indent=2)`` writes it inside the export object."""
+    return "    " + json.dumps(conv, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+
+
+def json_header(exported_at: str, total_matched: int | None, total_exported: int) -> str:
+    dump = json.dumps
+    return (
+        "{\n"
+        f'  "exported_at": {dump(exported_at, ensure_ascii=False)},\n'
+        f'  "total_matched": {dump(total_matched)},\n'
+        f'  "total_exported": {dump(total_exported)},\n'
+        '  "conversations": ['
+    )
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return value
+
+
+def csv_row(conv: dict) -> dict[str, Any]:
+    return {column: _csv_value(conv.get(column)) for column in CSV_COLUMNS}
+
+
+class _Writer:
+    """Appends rows to the partial file (text, UTF-8); ``rows`` = rows already in it."""
+
+    def __init__(self, fh: io.TextIOBase, rows: int) -> None:
+        self.fh = fh
+        self.rows = rows
+
+    def write(self, conv: dict) -> None:
+        raise NotImplementedError
+
+
+class _JsonWriter(_Writer):
+    def write(self, conv: dict) -> None:
+        self.fh.write((",\n" if self.rows else "") + json_item(conv))
+        self.rows += 1
+
+
+class _JsonlWriter(_Writer):
+    def write(self, conv: dict) -> None:
+        self.fh.write(json.dumps(conv, ensure_ascii=False) + "\n")
+        self.rows += 1
+
+
+class _CsvWriter(_Writer):
+    def __init__(self, fh: io.TextIOBase, rows: int) -> None:
+        super().__init__(fh, rows)
+        self.dict_writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+
+    def write(self, conv: dict) -> None:
+        if not self.rows:
+            self.dict_writer.writeheader()
+        self.dict_writer.writerow(csv_row(conv))
+        self.rows += 1
+
+
+_WRITERS = {"json": _JsonWriter, "csv": _CsvWriter, "jsonl": _JsonlWriter}
+
+
+def iso_z(moment: datetime) -> str:
+    """``2026-06-15T12:00:00.123456Z`` (naive means UTC)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat() + "Z"
+
+
+# ------------------------------------------------------------------------ files
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, FILE_MODE)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _unlink(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _open_partial(path: Path, size: int | None) -> io.TextIOWrapper:
+    """The partial file for appending: new (0600, exclusive) or cut back to ``size``."""
+    if size is None:
+        _unlink(path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    else:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        os.ftruncate(fd, size)
+    os.fchmod(fd, FILE_MODE)
+    return os.fdopen(fd, "a", encoding="utf-8", newline="")
+
+
+def _check_target(out: Path) -> None:
+    parent = out.parent
+    if not parent.is_dir():
+        raise ExportError(f"cannot write {out}: directory {parent} does not exist")
+    if out.is_dir():
+        raise ExportError(f"cannot write {out}: it is a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise ExportError(f"cannot write {out}: no permission to write in {parent}")
+
+
+def read_ids(path: str | os.PathLike[str]) -> list[str]:
+    """Conversation ids from a file: one per line (blank lines and ``#`` comments skipped),
+    or JSON — a list of ids, or an export (``{"conversations": [{"conversation_id": ...}]}``).
+    Duplicates are dropped, order kept. Raises ExportError (one line) when unreadable."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ExportError(f"cannot read ids from {path}: {getattr(exc, 'strerror', None) or exc}") \
+            from None
+    stripped = text.lstrip()
+    if stripped[:1] in ("[", "{"):
+        ids = _ids_from_json(stripped, path)
+    else:
+        ids = [line.strip() for line in text.splitlines()]
+        ids = [i for i in ids if i and not i.startswith("#")]
+    return list(dict.fromkeys(ids))
+
+
+def _ids_from_json(text: str, path: Any) -> list[str]:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ExportError(f"cannot read ids from {path}: malformed JSON ({exc})") from None
+    if isinstance(data, dict):
+        data = data.get("conversations")
+    if not isinstance(data, list):
+        raise ExportError(f"cannot read ids from {path}: expected a list of ids")
+    ids = [item.get("conversation_id") if isinstance(item, dict) else item for item in data]
+    return [str(i) for i in ids if isinstance(i, (str, int)) and str(i).strip()]
+
+
+# ------------------------------------------------------------------------ state
+def _chain(digest: str, cid: str) -> str:
+    return hashlib.sha256(f"{digest}\n{cid}".encode()).hexdigest()
+
+
+@dataclass
+class _State:
+    options: dict[str, Any]
+    exported_at: str
+    total_matched: int | None = None
+    consumed: int = 0
+    written: int = 0
+    bytes: int = 0
+    digest: str = ""
+    failed_ids: list[str] = field(default_factory=list)
+    missing_ids: list[str] = field(default_factory=list)
+
+    def consume(self, cid: str, status: str) -> None:
+        self.consumed += 1
+        self.digest = _chain(self.digest, cid)
+        if status == "failed":
+            self.failed_ids.append(cid)
+        elif status == "missing":
+            self.missing_ids.append(cid)
+
+    def to_json(self) -> str:
+        return json.dumps({"version": STATE_VERSION, **self.__dict__}, ensure_ascii=False)
+
+    @classmethod
+    def load(cls, path: Path) -> _State | None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise ExportError(f"cannot resume: unreadable state file {path} ({exc})") from None
+        if not isinstance(data, dict) or data.pop("version", None) != STATE_VERSION:
+            raise ExportError(f"cannot resume: {path} is not a state file of this version")
+        try:
+            return cls(**data)
+        except TypeError:
+            raise ExportError(f"cannot resume: {path} is damaged") from None
+
+
+# ------------------------------------------------------------------------ sources
+# A unit is (conversation_id, row or None, status) with status "ok" | "failed" | "missing";
+# sources yield lists of units in the final order.
+Unit = tuple[str, dict | None, str]
+
+
+async def _skip_verified(rows: AsyncIterator[Any], state: _State, key: Callable[[Any], str],
+                         count: int) -> AsyncIterator[Any]:
+    """Skip the first ``count`` items, checking they are the ids the state recorded."""
+    digest, seen = "", 0
+    async for row in rows:
+        if seen < count:
+            digest = _chain(digest, key(row))
+            seen += 1
+            if seen == count and digest != state.digest:
+                raise ExportError(
+                    "cannot resume: the conversations changed since the interrupted export; "
+                    "run it again without --resume"
+                )
+            continue
+        yield row
+    if seen < count:
+        raise ExportError(
+            f"cannot resume: the query now matches {seen} conversations, fewer than the "
+            f"{count} already exported; run it again without --resume"
+        )
+
+
+def _row_id(row: dict) -> str:
+    cid = row.get("conversation_id")
+    return cid if isinstance(cid, str) else json.dumps(cid)
+
+
+@dataclass
+class _Plan:
+    client: Any
+    query: Any
+    ids: list[str] | None
+    messages: bool
+    page_size: int
+    concurrency: int
+    retries: int
+    retry_delay: float
+    paging: PagingReport
+    details: DetailReport
+
+    async def units(self, state: _State) -> AsyncIterator[list[Unit]]:
+        if self.ids is not None:
+            state.total_matched = len(self.ids)
+            source = _skip_verified(aiter_of(self.ids), state, str, state.consumed)
+            async for units in ordered_map(chunked(source, BATCH_MAX), self._by_ids,
+                                           self.concurrency):
+                yield units
+            return
+        rows = iter_conversations(self.client, self.query, self.page_size, self.concurrency,
+                                  report=self.paging)
+        rows = _skip_verified(rows, state, _row_id, state.consumed)
+        if not self.messages:
+            async for chunk in chunked(rows, self.page_size):
+                yield [(_row_id(r), r, "ok") for r in chunk]
+            return
+        async for units in ordered_map(chunked(rows, BATCH_MAX), self._with_details,
+                                       self.concurrency):
+            yield units
+
+    async def _batch(self, ids: list[str]):
+        batch = await fetch_batch(self.client, ids, retries=self.retries,
+                                  retry_delay=self.retry_delay, report=self.details)
+        self.details.add(batch)
+        return batch
+
+    async def _with_details(self, rows: list[dict]) -> list[Unit]:
+        batch = await self._batch([_row_id(r) for r in rows])
+        units: list[Unit] = []
+        for row in rows:
+            cid = _row_id(row)
+            if batch.failed:
+                units.append((cid, None, "failed"))
+                continue
+            detail = batch.details.get(cid)
+            if detail is None:
+                units.append((cid, row, "missing"))
+                continue
+            merged = dict(row)
+            merged["messages"] = detail.get("messages", [])
+            merged["citations"] = detail.get("citations", [])
+            units.append((cid, merged, "ok"))
+        return units
+
+    async def _by_ids(self, ids: list[str]) -> list[Unit]:
+        batch = await self._batch(ids)
+        units: list[Unit] = []
+        for cid in ids:
+            detail = batch.details.get(cid)
+            if batch.failed or detail is None:
+                units.append((cid, None, "failed" if batch.failed else "missing"))
+                continue
+            if not self.messages:
+                detail = {k: v for k, v in detail.items() if k not in ("messages", "citations")}
+            units.append((cid, detail, "ok"))
+        return units
+
+
+# ------------------------------------------------------------------------ the export
+class _Export:
+    def __init__(self, out: Path, fmt: str, state: _State, resumed: bool,
+                 keep_partial: bool) -> None:
+        self.out = out
+        self.fmt = fmt
+        self.state = state
+        self.partial = out.with_name(out.name + ".partial")
+        self.state_path = out.with_name(out.name + ".state.json")
+        self.keep_partial = keep_partial
+        self.fh = _open_partial(self.partial, state.bytes if resumed else None)
+        self.writer = _WRITERS[fmt](self.fh, state.written)
+        self.last_checkpoint = time.monotonic()
+        self.at_boundary = True  # False while a chunk is half written
+
+    def write_units(self, units: list[Unit]) -> None:
+        self.at_boundary = False
+        for cid, row, status in units:
+            if row is not None:
+                self.writer.write(row)
+            self.state.consume(cid, status)
+        self.state.written = self.writer.rows
+        self.at_boundary = True
+
+    def checkpoint(self, force: bool = False) -> None:
+        if not force and time.monotonic() - self.last_checkpoint < CHECKPOINT_S:
+            return
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.state.bytes = os.fstat(self.fh.fileno()).st_size
+        _write_atomic(self.state_path, self.state.to_json())
+        self.last_checkpoint = time.monotonic()
+
+    def abandon(self) -> None:
+        """After a failure or cancellation: keep a consistent partial + state, or nothing."""
+        try:
+            if self.keep_partial and self.at_boundary and not self.fh.closed:
+                self.checkpoint(force=True)
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.fh.close()
+        if not self.keep_partial:
+            _unlink(self.partial, self.state_path)
+
+    def finish(self) -> int:
+        """Publish the output atomically; return its size."""
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+        if self.fmt == "json":
+            self._assemble_json()
+        else:
+            os.replace(self.partial, self.out)
+        _unlink(self.partial, self.state_path)
+        _fsync_dir(self.out.parent)
+        return self.out.stat().st_size
+
+    def _assemble_json(self) -> None:
+        state = self.state
+        header = json_header(state.exported_at, state.total_matched, state.written)
+        footer = "\n  ]\n}" if state.written else "]\n}"
+        fd, tmp = tempfile.mkstemp(dir=self.out.parent, prefix=f".{self.out.name}.",
+                                   suffix=".tmp")
+        try:
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "wb") as dst, open(self.partial, "rb") as body:
+                dst.write(header.encode("utf-8") + (b"\n" if state.written else b""))
+                shutil.copyfileobj(body, dst, 1 << 20)
+                dst.write(footer.encode("utf-8"))
+                dst.flush()
+                os.fsync(dst.fileno())
+            os.replace(tmp, self.out)
+        except BaseException:
+            _unlink(Path(tmp))
+            raise
+
+
+def _options(fmt: str, messages: bool, query: Any, ids: list[str] | None) -> dict[str, Any]:
+    ids_digest = None
+    if ids is not None:
+        ids_digest = hashlib.sha256("\n".join(ids).encode()).hexdigest()
+    text = query.to_text() if hasattr(query, "to_text") else repr(query)
+    return {"format": fmt, "messages": bool(messages), "query": text, "ids": ids_digest}
+
+
+def _initial_state(out: Path, options: dict, resume: bool, now: datetime) -> tuple:
+    if resume:
+        state = _State.load(out.with_name(out.name + ".state.json"))
+        if state is not None:
+            _check_resumable(out, state, options)
+            return state, True
+    return _State(options=options, exported_at=iso_z(now)), False
+
+
+def _check_resumable(out: Path, state: _State, options: dict) -> None:
+    if state.options != options:
+        raise ExportError(
+            "cannot resume: the interrupted export used other options "
+            f"({_diff(state.options, options)}); run it again without --resume"
+        )
+    partial = out.with_name(out.name + ".partial")
+    try:
+        size = partial.stat().st_size
+    except FileNotFoundError:
+        raise ExportError(f"cannot resume: {partial} is missing") from None
+    if size < state.bytes:
+        raise ExportError(f"cannot resume: {partial} is shorter than recorded (damaged)")
+
+
+def _diff(old: dict, new: dict) -> str:
+    return ", ".join(f"{k}: {old.get(k)!r} then, {new.get(k)!r} now"
+                     for k in new if old.get(k) != new.get(k))
+
+
+async def run_export(
+    client: Any,
+    query: Any,
+    out_path: str | os.PathLike[str],
+    fmt: str = "json",
+    messages: bool = False,
+    concurrency: int = 4,
+    progress: Callable[[ExportProgress], Any] | None = None,
+    ids: list[str] | None = None,
+    allow_partial: bool = False,
+    resume: bool = False,
+    *,
+    page_size: int = 100,
+    keep_partial: bool = False,
+    retries: int = 2,
+    retry_delay: float = 0.5,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> ExportReport:
+    """Export every conversation of ``query`` (or exactly ``ids``) to ``out_path``.
+
+    ``progress(ExportProgress)`` is called after every chunk. Cancel the task to stop: the
+    partial output is removed (or kept for ``resume`` when ``keep_partial``) and the output
+    never appears. Raises ``ExportError`` / ``ExportIncomplete`` (one-line messages) and the
+    API layer's ``StudioError`` for failures of the listing itself.
+    """
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    started = time.monotonic()
+    out = Path(out_path)
+    _check_target(out)
+    state, resumed = _initial_state(out, _options(fmt, messages, query, ids), resume,
+                                    clock())
+    report = ExportReport(path=out, fmt=fmt, resumed_from=state.consumed if resumed else 0,
+                          paging=PagingReport(), details=DetailReport())
+    plan = _Plan(client, query, ids, messages, max(1, min(page_size, 100)),
+                 max(1, concurrency), retries, retry_delay, report.paging, report.details)
+    try:
+        export = _Export(out, fmt, state, resumed, keep_partial)
+    except OSError as exc:
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
+    try:
+        await _pump(plan, export, allow_partial, progress)
+        report.bytes = export.finish()
+    except BaseException as exc:
+        export.abandon()
+        _fill(report, state, started)
+        if isinstance(exc, OSError):
+            raise ExportError(f"cannot write {out}: {exc.strerror or exc}", report) from None
+        if isinstance(exc, ExportError):
+            exc.report = report
+        raise
+    report.complete = True
+    return _fill(report, state, started)
+
+
+def _fill(report: ExportReport, state: _State, started: float) -> ExportReport:
+    report.total_matched = state.total_matched
+    report.total_exported = state.written
+    report.failed_ids = list(state.failed_ids)
+    report.missing_ids = list(state.missing_ids)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+async def _pump(plan: _Plan, export: _Export, allow_partial: bool,
+                progress: Callable[[ExportProgress], Any] | None) -> None:
+    state = export.state
+    units_iter = plan.units(state)
+    async with contextlib.aclosing(units_iter):
+        async for units in units_iter:
+            if plan.ids is None and plan.paging.expected_total is not None:
+                state.total_matched = plan.paging.expected_total
+            failed = [cid for cid, _, status in units if status == "failed"]
+            if failed and not allow_partial:
+                raise ExportIncomplete(
+                    f"{len(failed)} conversations failed after retries "
+                    f"({plan.details.errors[-1] if plan.details.errors else 'batch failed'}); "
+                    "rerun with --resume to retry, or --allow-partial to skip them",
+                    failed,
+                )
+            export.write_units(units)
+            export.checkpoint()
+            if progress is not None:
+                progress(ExportProgress(state.total_matched, state.consumed, state.written,
+                                        len(state.failed_ids)))
+            # answers already at hand never suspend: yield so cancellation and the UI get in
+            await asyncio.sleep(0)
+    if plan.ids is None:
+        state.total_matched = plan.paging.expected_total
+

@@ -85,6 +85,15 @@ def _dict_or_empty(value: Any, handler: Any) -> Any:
     try:
         return handler(_none_to_dict(value))
     except (ValueError, TypeError):
+        # keep the entries that do parse; drop the rest
+        if isinstance(value, dict):
+            kept = {}
+            for key, item in value.items():
+                try:
+                    kept.update(handler({key: item}))
+                except (ValueError, TypeError):
+                    continue
+            return kept
         return {}
 
 
@@ -93,7 +102,7 @@ Int = Annotated[int | None, WrapValidator(_lenient_int)]
 Num = Annotated[int | float | None, WrapValidator(_lenient)]
 Bool = Annotated[bool | None, WrapValidator(_lenient)]
 StrList = Annotated[list[Str], WrapValidator(_list_or_empty)]
-AnyList = Annotated[list[Any], BeforeValidator(_none_to_list)]
+AnyList = Annotated[list[Any], WrapValidator(_list_or_empty)]
 Dict = Annotated[dict[str, Any], WrapValidator(_dict_or_empty)]
 IntDict = Annotated[dict[str, Num], WrapValidator(_dict_or_empty)]
 

@@ -1,0 +1,346 @@
+"""Build (once) and locate the demo SQLite database.
+
+``ensure_demo_db()`` returns the path of a ready database for (GENERATOR_VERSION, seed, size,
+anchor), all four encoded in the file name and verified in ``meta``. Generation streams the
+conversations in batches into a temporary file in the same directory, then ``os.replace``s it
+into place: a crash never leaves a file under the final name, and concurrent first uses
+serialise on a lock file (and re-check after taking it).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from api.demo import world as W
+from api.demo.content import conversation_body, kb_citation_id
+from api.demo.docs import config_docs, conversion_metric_docs, trending_docs
+from api.demo.evals import eval_docs
+from api.demo.plan import Plan, plan_conversation
+from api.demo.schema import GENERATOR_VERSION, INDEX_SQL, SCHEMA_SQL
+
+DEFAULT_SIZE = 5000
+DEFAULT_SEED = 7
+BATCH = 5000
+
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------------------------
+# parameters and paths
+
+
+def resolve_params(size: int | None = None, seed: int | None = None, anchor: str | None = None,
+                   env: os._Environ | dict | None = None) -> tuple[int, int, str]:
+    """Explicit values, else STUDIO_DEMO_SIZE / _SEED / _ANCHOR, else defaults; validated."""
+    env = os.environ if env is None else env
+    size = _int_param("STUDIO_DEMO_SIZE", size, env, DEFAULT_SIZE)
+    seed = _int_param("STUDIO_DEMO_SEED", seed, env, DEFAULT_SEED)
+    if size < 1:
+        raise ValueError(f"demo size must be a positive integer, got {size}")
+    if seed < 0 or seed >= 2**31:
+        raise ValueError(f"demo seed must be between 0 and 2147483647, got {seed}")
+    if anchor is None:
+        anchor = env.get("STUDIO_DEMO_ANCHOR") or dt.datetime.now(dt.UTC).date().isoformat()
+    try:
+        anchor = dt.date.fromisoformat(str(anchor).strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"demo anchor must be a date YYYY-MM-DD, got {anchor!r}") from None
+    return size, seed, anchor
+
+
+def _int_param(name: str, value: int | None, env, default: int) -> int:
+    if value is not None:
+        return int(value)
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def demo_dir(cache_dir: str | os.PathLike | None = None) -> Path:
+    """``<cache dir>/demo`` (cache dir: STUDIO_TUI_CACHE_DIR else platformdirs), 0700."""
+    if cache_dir is None:
+        cache_dir = os.environ.get("STUDIO_TUI_CACHE_DIR")
+    if not cache_dir:
+        import platformdirs
+
+        cache_dir = platformdirs.user_cache_dir("studio-tui")
+    base = Path(cache_dir)
+    created = not base.exists()
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if created:
+        os.chmod(base, 0o700)
+    path = base / "demo"
+    path.mkdir(exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def db_filename(size: int, seed: int, anchor: str) -> str:
+    return f"demo-v{GENERATOR_VERSION}-s{seed}-n{size}-a{anchor}.sqlite3"
+
+
+# --------------------------------------------------------------------------------------------
+# ensure
+
+
+def ensure_demo_db(size: int | None = None, seed: int | None = None, anchor: str | None = None,
+                   cache_dir: str | os.PathLike | None = None, *,
+                   progress: Progress | None = None) -> Path:
+    """Path of a ready demo database, generating it atomically on first use."""
+    size, seed, anchor = resolve_params(size, seed, anchor)
+    directory = demo_dir(cache_dir)
+    path = directory / db_filename(size, seed, anchor)
+    if is_ready(path, size, seed, anchor):
+        return path
+    with _lock(path):
+        if is_ready(path, size, seed, anchor):  # another process built it meanwhile
+            return path
+        _remove_stale_temps(path)
+        tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            build_db(tmp, size, seed, anchor, progress=progress)
+            _fsync(tmp)
+            os.replace(tmp, path)
+            _fsync_dir(directory)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+    return path
+
+
+def is_ready(path: Path, size: int, seed: int, anchor: str) -> bool:
+    """Cheap check: the file exists and its meta names the same generator/seed/size/anchor."""
+    try:
+        if path.stat().st_size == 0:
+            return False
+    except OSError:
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    return meta.get("complete") == "1" and meta_matches(meta, size, seed, anchor)
+
+
+def meta_matches(meta: dict, size: int, seed: int, anchor: str) -> bool:
+    return (meta.get("generator_version") == str(GENERATOR_VERSION)
+            and meta.get("seed") == str(seed) and meta.get("size") == str(size)
+            and meta.get("anchor") == anchor)
+
+
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: rely on atomic rename + re-check
+            yield
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Leftovers of crashed builds (we hold the lock, so nobody is writing them)."""
+    for stale in path.parent.glob(path.name + ".tmp-*"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not supported everywhere (Windows)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# --------------------------------------------------------------------------------------------
+# build
+
+
+CONV_SQL = f"INSERT INTO conversations VALUES ({','.join('?' * 24)})"
+EVENT_SQL = f"INSERT INTO resource_events VALUES ({','.join('?' * 17)})"
+CSAT_SQL = "INSERT INTO csat_ratings VALUES (?,?,?,?,?,?,?)"
+CONVERSION_SQL = f"INSERT INTO conversion_events VALUES ({','.join('?' * 12)})"
+DOC_SQL = "INSERT INTO docs VALUES (?,?,?,?,?,?)"
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class _Batch:
+    """Rows of one batch of conversations, flushed with executemany."""
+
+    def __init__(self) -> None:
+        self.conversations: list[tuple] = []
+        self.tags: list[tuple] = []
+        self.skills: list[tuple] = []
+        self.playbooks: list[tuple] = []
+        self.events: list[tuple] = []
+        self.csat: list[tuple] = []
+        self.conversions: list[tuple] = []
+        self.last_event: dict[str, int] = {}
+
+    def add(self, world: W.World, plan: Plan) -> None:
+        seq, cid, s = plan.seq, plan.conversation_id, plan.signals
+        last = plan.participants[-1]
+        self.conversations.append((
+            seq, plan.project_id, cid, plan.inbox_id, last.id, last.base_id,
+            len(plan.roles), plan.roles.count("assistant"), plan.first_ts, plan.last_ts,
+            int(plan.has_handoff), int(plan.has_error), int(plan.winback_index is not None),
+            int(plan.winback_answered), int(plan.scored), s["sentiment"], s["resources"],
+            s["sentiment_shift"], s["deflection_quality"], s["handoff_reason"],
+            s["recontact_risk"], plan.avg_latency, plan.intent.key,
+            dumps(conversation_body(plan))))
+        self.tags.extend((t, seq) for t in plan.tags)
+        self.skills.extend((name, seq) for name in plan.skills)
+        self.playbooks.extend((v.id, v.base_id, seq) for v in plan.participants)
+        self._events(world, plan)
+        if plan.rating:
+            rating, remark, ts = plan.rating
+            self.csat.append((seq, plan.project_id, cid, rating, remark, W.iso(ts), ts))
+        for slug, value, occurred, created, meta in plan.conversions:
+            self.conversions.append((
+                None, plan.project_id, slug, seq, cid, value, W.iso(occurred), occurred, created,
+                dumps(meta), cid, f"{slug}-{plan.vars['order']}-{seq}"))
+            self.last_event[slug] = max(self.last_event.get(slug, 0), created)
+
+    def _events(self, world: W.World, plan: Plan) -> None:
+        pid, seq, cid = plan.project_id, plan.seq, plan.conversation_id
+        for c in plan.tool_calls:
+            ts = plan.times[c.msg] - 1
+            created = W.iso(ts)
+            if c.kind == "kb_search":
+                for k, item in enumerate(c.citations):
+                    self.events.append((
+                        kb_citation_id(c, k), pid, "kb_citation", item.kb_id, item.title,
+                        item.id or None, world.kb_by_id[item.kb_id].source, seq, cid, ts, created,
+                        1, None, c.duration_ms, dumps(c.arguments), None, None))
+                continue
+            kind = "skill" if c.kind == "skill" else c.kind
+            name = c.action or c.name
+            meta = None
+            if c.kind == "api_tool":
+                status = 200 if c.success else int((c.error or "HTTP 500").split()[1].rstrip(":"))
+                meta = dumps({"status": status, "headers": {"content-type": "application/json"}})
+            self.events.append((
+                c.event_id, pid, kind, c.ref, name, None, None, seq, cid, ts, created,
+                int(c.success), c.error, c.duration_ms,
+                None if c.kind == "skill" else dumps(c.arguments),
+                None if c.kind == "skill" or c.result is None else dumps(c.result), meta))
+
+    def flush(self, conn: sqlite3.Connection) -> None:
+        conn.executemany(CONV_SQL, self.conversations)
+        conn.executemany("INSERT INTO conv_tags VALUES (?,?)", self.tags)
+        conn.executemany("INSERT INTO conv_skills VALUES (?,?)", self.skills)
+        conn.executemany("INSERT INTO conv_playbooks VALUES (?,?,?)", self.playbooks)
+        conn.executemany(EVENT_SQL, self.events)
+        conn.executemany(CSAT_SQL, self.csat)
+        conn.executemany(CONVERSION_SQL, self.conversions)
+
+
+def build_db(path: Path, size: int, seed: int, anchor: str, *,
+             progress: Progress | None = None, batch: int = BATCH) -> None:
+    """Write a complete demo database to ``path`` (a new, owner-only file)."""
+    world = W.build_world(seed, anchor, size)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "locking_mode=EXCLUSIVE",
+                       "temp_store=MEMORY", "cache_size=-65536"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.executescript(SCHEMA_SQL)
+        conn.execute("BEGIN")
+        last_event: dict[str, int] = {}
+        for start in range(0, size, batch):
+            rows = _Batch()
+            for seq in range(start, min(size, start + batch)):
+                rows.add(world, plan_conversation(world, seq))
+            rows.flush(conn)
+            for slug, ts in rows.last_event.items():
+                last_event[slug] = max(last_event.get(slug, 0), ts)
+            if progress:
+                progress(min(size, start + batch), size)
+        docs = config_docs(world) + conversion_metric_docs(world, last_event) + eval_docs(world)
+        docs += trending_docs(world, conn)
+        conn.executemany(DOC_SQL, [(k, i, p, par, sk, dumps(b)) for k, i, p, par, sk, b in docs])
+        conn.execute("COMMIT")
+        conn.executescript(INDEX_SQL)
+        conn.execute("ANALYZE")
+        _write_meta(conn, world)
+    finally:
+        conn.close()
+
+
+def _write_meta(conn: sqlite3.Connection, world: W.World) -> None:
+    meta = {
+        "generator_version": str(GENERATOR_VERSION),
+        "seed": str(world.seed),
+        "size": str(world.size),
+        "anchor": world.anchor,
+        "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "api_keys": dumps({world.main.api_key: world.main.id,
+                           world.other.api_key: world.other.id}),
+        "main_project_id": world.main.id,
+        "other_project_id": world.other.id,
+        "account_id": world.account_id,
+        "complete": "1",  # written last: a file without it is never used
+    }
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", list(meta.items()))
+
+
+# --------------------------------------------------------------------------------------------
+# test helpers
+
+
+HOSTILE_SQL = "((seq * 2654435761 + ? * 40503) % 1000) < 20"
+
+
+def hostile_conversation_ids(conn: sqlite3.Connection) -> list[str]:
+    """Conversation ids carrying hostile/awkward text (markup, escapes, RTL, 50 KB, empty, ...).
+
+    Newest first. Includes one of each kind among the newest conversations (the last week).
+    """
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    seed, size = int(meta["seed"]), int(meta["size"])
+    forced = [seq for seq in range(max(0, size - 3 * len(W.HOSTILE_KINDS)), size)
+              if W.forced_hostile_kind(seq, size)]
+    rows = conn.execute(
+        f"SELECT seq, conversation_id FROM conversations WHERE {HOSTILE_SQL} "
+        f"OR seq IN ({','.join('?' * len(forced))}) ORDER BY last_ts DESC, seq DESC",
+        (seed, *forced)).fetchall()
+    return [cid for seq, cid in rows if W.is_hostile(seed, seq, size)]

@@ -1,0 +1,453 @@
+"""The ``studio-tui`` command line (click). Heavy imports live inside the commands so that
+``studio-tui --help`` stays fast.
+
+    studio-tui [--profile P] [--token T] [--project-id ID] [--api-url URL] [--offline]
+               [--demo-size N] [COMMAND]
+
+No command runs the TUI. Commands: ``fetch`` (the brief's fetch.py, plus cache and profiles),
+``export`` (the brief's export_conversations.py, plus more filters, JSONL, ids, concurrency,
+partial and resumable exports), ``cache stats|clear``, ``demo-server``, ``locate``.
+
+Exit codes: 0 success, 1 API/network/export failure, 2 bad input (one line naming the flag),
+130 interrupted.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+# query field -> export flag, for error messages that name the flag the user typed
+FIELD_FLAGS = {
+    "start_date": "--start",
+    "end_date": "--end",
+    "has_handoff": "--handoff",
+    "has_winback": "--winback",
+}
+
+
+@dataclass
+class GlobalOptions:
+    profile: str | None = None
+    token: str | None = None
+    project_id: str | None = None
+    api_url: str | None = None
+    offline: bool = False
+    demo_size: int | None = None
+
+
+def _fail(message: str, code: int = EXIT_FAILURE) -> None:
+    click.echo(f"studio-tui: {message}", err=True)
+    sys.exit(code)
+
+
+def _load_settings(opts: GlobalOptions) -> Any:
+    from api.config import load_settings
+    from api.errors import ConfigError
+
+    try:
+        settings = load_settings(opts.profile, token=opts.token, project_id=opts.project_id,
+                                 base_url=opts.api_url, offline=opts.offline)
+    except ConfigError as exc:
+        _fail(f"error: {exc}", EXIT_USAGE)
+    if opts.demo_size is not None:
+        settings = settings.replace(demo_size=opts.demo_size)
+    return settings
+
+
+def _client(opts: GlobalOptions, **kw: Any) -> Any:
+    from api.client import StudioClient
+
+    settings = _load_settings(opts)
+    if settings.demo:
+        click.echo(f"studio-tui: no API token set: using the {settings.describe()}", err=True)
+    return StudioClient.from_settings(settings, **kw)
+
+
+def _run(coro: Any, hint: Any = "") -> Any:
+    """Run ``coro``; API errors become ``HTTP <code>: ...`` (or ``error: ...``) and exit 1."""
+    import asyncio
+
+    from api.errors import StudioError
+
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:
+        _fail(f"interrupted{hint}", EXIT_INTERRUPTED)
+    except StudioError as exc:
+        # HTTP errors read ``HTTP <code>: <detail> (METHOD path)``, like the brief's fetch.py
+        click.echo(str(exc) if exc.status is not None else f"studio-tui: error: {exc}", err=True)
+        sys.exit(EXIT_FAILURE)
+
+
+@click.group(invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--profile", help="Named profile from the config file (see `locate`).")
+@click.option("--token", help="API token (overrides STUDIO_API_TOKEN and the profile).")
+@click.option("--project-id", help="Project id (overrides STUDIO_PROJECT_ID).")
+@click.option("--api-url", help="API base URL (overrides STUDIO_API_URL).")
+@click.option("--offline", is_flag=True, help="Serve cached answers only; never call the API.")
+@click.option("--demo-size", type=click.IntRange(min=1),
+              help="Conversations in the embedded demo backend (default 5000).")
+@click.version_option(package_name="studio-tui", prog_name="studio-tui")
+@click.pass_context
+def main(ctx: click.Context, profile, token, project_id, api_url, offline, demo_size) -> None:
+    """Keyboard-driven explorer for the Studio Chat analytics API.
+
+    Without a command, opens the terminal UI. Without a token, everything runs against the
+    embedded demo backend.
+    """
+    ctx.obj = GlobalOptions(profile, token, project_id, api_url, offline, demo_size)
+    if ctx.invoked_subcommand is None:
+        from tui.app import run_app
+
+        run_app(_load_settings(ctx.obj))
+
+
+# ------------------------------------------------------------------------ fetch
+class _ParamsCommand(click.Command):
+    """Accept the brief's ``--params k=v k2=v2 ...`` (several values after one flag)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        out: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            i += 1
+            if arg == "--params":
+                while i < len(args) and not args[i].startswith("-") and "=" in args[i]:
+                    out += ["--param", args[i]]
+                    i += 1
+            elif arg.startswith("--params="):
+                out += ["--param", arg.split("=", 1)[1]]
+            else:
+                out.append(arg)
+        return super().parse_args(ctx, out)
+
+
+def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            _fail(f"error: --params: expected key=value, got {pair!r}", EXIT_USAGE)
+        params[key] = value
+    return params
+
+
+def _project_path(path: str, project_id: str) -> str:
+    """``{pid}``/``{project_id}`` placeholders, and an empty ``/projects//`` segment (an unset
+    ``$STUDIO_PROJECT_ID`` in the shell), become the client's project id."""
+    path = path.replace("{pid}", project_id).replace("{project_id}", project_id)
+    if path.startswith("/projects//") or path == "/projects/":
+        path = f"/projects/{project_id}/" + path[len("/projects//"):]
+    return path if path.startswith("/") else "/" + path
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    """Write ``text`` to ``path``: temp file in the same directory, fsync, rename, 0600."""
+    import tempfile
+
+    target = os.path.abspath(path)
+    directory = os.path.dirname(target)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.",
+                               suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@main.command(cls=_ParamsCommand)
+@click.argument("path")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Query parameter; the brief's `--params k=v k2=v2` works too.")
+@click.option("--method", "-X", type=click.Choice(["GET", "POST"], case_sensitive=False),
+              default="GET", show_default=True)
+@click.option("--body", help="JSON request body (POST).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
+@click.option("--no-cache", is_flag=True, help="Bypass the response cache.")
+@click.pass_obj
+def fetch(opts: GlobalOptions, path, params, method, body, output, no_cache) -> None:
+    """One API call: pretty JSON to stdout or FILE (like the brief's fetch.py).
+
+    PATH may use {pid} for the project id, e.g. /projects/{pid}/conversations/analytics.
+    """
+    query = _parse_params(params)
+    payload = None
+    if body is not None:
+        try:
+            payload = json.loads(body)
+        except ValueError as exc:
+            _fail(f"error: --body: not valid JSON ({exc})", EXIT_USAGE)
+    data = _run(_fetch(opts, path, query, method.upper(), payload, not no_cache))
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        write_text_atomic(output, text)
+    except OSError as exc:
+        _fail(f"error: cannot write {output}: {exc.strerror or exc}")
+    click.echo(f"Saved to {output}", err=True)
+
+
+async def _fetch(opts, path, params, method, payload, cache) -> Any:
+    async with _client(opts, cache=cache) as client:
+        path = _project_path(path, client.project_id)
+        if method == "POST":
+            return await client.post(path, payload)
+        return await client.get(path, params, cache=cache)
+
+
+# ------------------------------------------------------------------------ export
+def _label_option(name: str, help_text: str):
+    return click.option(name, metavar="A,B", help=help_text)
+
+
+@main.command()
+@click.option("--start", help="Start date (YYYY-MM-DD or ISO 8601), on last_message_at.")
+@click.option("--end", help="End date (YYYY-MM-DD or ISO 8601).")
+@click.option("--playbook-id", help="Playbook version id (any participating).")
+@click.option("--playbook-base-id", help="Assistant (all versions).")
+@click.option("--inbox-id")
+@click.option("--tags", metavar="A,B", help="Comma-separated tags (AND).")
+@click.option("--handoff", metavar="true|false")
+@click.option("--winback", metavar="true|false")
+@click.option("--search", help="Substring of the conversation id.")
+@_label_option("--sentiment", "negative,neutral,positive (OR).")
+@_label_option("--resources", "irrelevant,partial,relevant (OR).")
+@_label_option("--sentiment-shift", "improved,stable,degraded (OR).")
+@_label_option("--deflection-quality", "resolved,partial,actioned,no_response (OR).")
+@_label_option("--handoff-reason", "policy,user_request,frustration,bot_limitation (OR).")
+@_label_option("--recontact-risk", "low,medium,high (OR).")
+@click.option("--skill-name")
+@click.option("--min-messages")
+@click.option("--max-messages")
+@click.option("--sort-by", metavar="FIELD", help="last_message_at, first_message_at, message_count")
+@click.option("--sort-order", metavar="asc|desc")
+@click.option("--messages", is_flag=True, help="Add messages and citations (batch endpoint).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl"]), default="json",
+              show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 100), default=100, show_default=True,
+              help="Conversations per list page.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@click.option("--ids-from", type=click.Path(dir_okay=False),
+              help="Export exactly these conversation ids (one per line, or JSON).")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Requests in flight.")
+@click.option("--allow-partial", is_flag=True,
+              help="Skip conversations whose details still fail after retries (exit 0).")
+@click.option("--resume", is_flag=True, help="Continue an interrupted export of the same file.")
+@click.pass_obj
+def export(opts: GlobalOptions, **kw: Any) -> None:
+    """Export conversations (like the brief's export_conversations.py), streaming."""
+    from api.export import ExportError, read_ids
+
+    ids = None
+    if kw["ids_from"]:
+        try:
+            ids = read_ids(kw["ids_from"])
+        except ExportError as exc:
+            _fail(f"error: --ids-from: {exc}", EXIT_USAGE)
+    elif not kw["start"] or not kw["end"]:
+        missing = "--start" if not kw["start"] else "--end"
+        _fail(f"error: {missing} is required (YYYY-MM-DD or ISO 8601)", EXIT_USAGE)
+    query = _build_query(kw)
+    report = _run(_export(opts, query, ids, kw), _ResumeHint(kw["output"]))
+    _print_outcome(report)
+
+
+_QUERY_OPTIONS = {
+    "start": "start_date", "end": "end_date", "handoff": "has_handoff",
+    "winback": "has_winback", "playbook_id": "playbook_id",
+    "playbook_base_id": "playbook_base_id", "inbox_id": "inbox_id", "tags": "tags",
+    "search": "search", "sentiment": "sentiment", "resources": "resources",
+    "sentiment_shift": "sentiment_shift", "deflection_quality": "deflection_quality",
+    "handoff_reason": "handoff_reason", "recontact_risk": "recontact_risk",
+    "skill_name": "skill_name", "min_messages": "min_messages",
+    "max_messages": "max_messages", "sort_by": "sort_by", "sort_order": "sort_order",
+}
+
+
+def _build_query(kw: dict) -> Any:
+    from api.query import ConversationQuery, QueryError
+
+    raw = {field: kw[opt] for opt, field in _QUERY_OPTIONS.items() if kw[opt] is not None}
+    try:
+        return ConversationQuery.build(**raw)
+    except QueryError as exc:
+        message = exc.message
+        for field, other in FIELD_FLAGS.items():
+            message = message.replace(field, other)
+        _fail(f"error: {_flag(exc.field)}: {message}", EXIT_USAGE)
+
+
+def _flag(field: str) -> str:
+    return FIELD_FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+class _Progress:
+    """A ``\\r`` line on a terminal; otherwise a quiet line every 10% (or 10 s)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.started = time.monotonic()
+        self.last_line = 0.0
+        self.last_decile = -1
+        self.ended = False
+
+    def __call__(self, p: Any) -> None:
+        elapsed = time.monotonic() - self.started
+        total = p.total if p.total is not None else "?"
+        pct = f" {100 * p.done // p.total:3d}%" if p.total else ""
+        failed = f", {p.failed} failed" if p.failed else ""
+        line = f"exported {p.written}/{total}{pct}{failed} in {elapsed:.1f}s"
+        if self.tty:
+            self.stream.write("\r" + line + "\x1b[K")
+            self.stream.flush()
+            return
+        decile = 10 * p.done // p.total if p.total else -1
+        if decile != self.last_decile or elapsed - self.last_line >= 10:
+            self.last_decile, self.last_line = decile, elapsed
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def end(self) -> None:
+        if self.tty and not self.ended:
+            self.ended = True
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: dict) -> Any:
+    from api.errors import StudioError
+    from api.export import ExportError, ExportIncomplete, run_export
+
+    progress = _Progress(sys.stderr)
+    concurrency = kw["concurrency"]
+    hint = _ResumeHint(kw["output"])
+    try:
+        async with _client(opts, cache=False, concurrency=concurrency) as client:
+            return await run_export(
+                client, query, kw["output"], kw["fmt"], kw["messages"], concurrency,
+                progress=progress, ids=ids, allow_partial=kw["allow_partial"],
+                resume=kw["resume"], page_size=kw["batch_size"], keep_partial=True,
+            )
+    except ExportIncomplete as exc:
+        progress.end()
+        click.echo(f"studio-tui: export incomplete: {exc}", err=True)
+        click.echo("failed conversation ids:", err=True)
+        for cid in exc.failed_ids:
+            click.echo(f"  {cid}", err=True)
+        sys.exit(EXIT_FAILURE)
+    except (ExportError, StudioError) as exc:
+        progress.end()
+        _fail(f"error: {exc}{hint}")
+    finally:
+        progress.end()
+
+
+class _ResumeHint:
+    """Renders as a note on the kept partial file, when there is one."""
+
+    def __init__(self, output: str) -> None:
+        self.partial = output + ".partial"
+
+    def __str__(self) -> str:
+        if os.path.exists(self.partial):
+            return f" (partial export kept: continue with --resume, or delete {self.partial})"
+        return ""
+
+    def __format__(self, spec: str) -> str:
+        return str(self)
+
+
+def _print_outcome(report: Any) -> None:
+    click.echo(f"studio-tui: {report.summary()}", err=True)
+    if report.failed_ids:
+        click.echo("skipped (--allow-partial), details failed for:", err=True)
+        for cid in report.failed_ids:
+            click.echo(f"  {cid}", err=True)
+
+
+# ------------------------------------------------------------------------ cache / locate
+@main.group()
+def cache() -> None:
+    """The response cache: `stats` or `clear`."""
+
+
+def _open_cache(opts: GlobalOptions) -> Any:
+    from api.cache import ResponseCache
+
+    return ResponseCache(_load_settings(opts).response_cache_dir)
+
+
+@cache.command("stats")
+@click.pass_obj
+def cache_stats(opts: GlobalOptions) -> None:
+    """Entries and size of the response cache."""
+    with _open_cache(opts) as store:
+        stats = store.stats()
+    click.echo(f"path: {stats['path']}")
+    click.echo(f"entries: {stats['entries']}")
+    click.echo(f"size: {stats['bytes']:,} bytes (limit {stats['size_limit']:,})")
+
+
+@cache.command("clear")
+@click.pass_obj
+def cache_clear(opts: GlobalOptions) -> None:
+    """Remove every cached answer."""
+    with _open_cache(opts) as store:
+        removed = store.clear()
+    click.echo(f"removed {removed} cached answers")
+
+
+@main.command()
+@click.pass_obj
+def locate(opts: GlobalOptions) -> None:
+    """Print where the config, cache and demo database live."""
+    from api.config import paths
+
+    settings = _load_settings(opts)
+    for name, path in paths(settings).items():
+        click.echo(f"{name}: {path}")
+    if settings.demo:
+        click.echo(f"demo databases: {settings.cache_dir / 'demo-*.sqlite3'}")
+    click.echo(f"using: {settings.describe()}")
+
+
+@main.command("demo-server")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--size", type=click.IntRange(min=1), help="Conversations (default 5000).")
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Latency added to every request.")
+@click.pass_obj
+def demo_server(opts: GlobalOptions, host, port, size, latency_ms) -> None:
+    """Serve the demo backend over HTTP (prints the env vars to point clients at it)."""
+    from api.demo.server import serve
+
+    size = size or opts.demo_size
+    try:
+        serve(host=host, port=port, size=size, latency_ms=latency_ms)
+    except KeyboardInterrupt:
+        pass

@@ -34,3 +34,19 @@ def demo_db():
     from api.demo.generate import ensure_demo_db
 
     return ensure_demo_db(size=DEMO_SIZE, seed=DEMO_SEED, anchor=DEMO_ANCHOR)
+
+
+@pytest.fixture
+def studio_app(demo_db, tmp_path):
+    """Factory of StudioApp on the pinned demo backend (recording transport, temp cache).
+
+    `studio_app(**kwargs)` -> app with `app.test_transport.requests` (every request made),
+    `app.test_faults` (api.demo.faults.Faults, settable at run time) and `app.test_info`.
+    """
+    from app_support import make_app
+
+    def factory(**kwargs):
+        return make_app(tmp_path / "cache", size=DEMO_SIZE, seed=DEMO_SEED, anchor=DEMO_ANCHOR,
+                        **kwargs)
+
+    return factory

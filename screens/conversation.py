@@ -1,0 +1,239 @@
+"""Full-screen view of one conversation: metadata, message timeline, tool calls, citations.
+
+Messages are mounted in chunks after the first paint (a 300-message conversation or a 50 KB
+message never freezes the UI); long texts are folded until asked for.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from api.text import sanitize
+from tui.lookups import resolve_kb_items
+from widgets.conversation_meta import meta_text
+from widgets.message_view import MessageView
+from widgets.status_header import StatusHeader
+
+CHUNK = 25
+Navigator = Callable[[int], Awaitable[dict | None]]
+
+
+def citations_text(citations: Any, lookups: Any) -> Text:
+    text = Text()
+    if not isinstance(citations, list) or not citations:
+        return text
+    text.append(f"Citations ({len(citations)})\n", style="bold underline")
+    for citation in citations:
+        if not isinstance(citation, dict):
+            continue
+        kb_id, item_id = str(citation.get("kb_id") or ""), str(citation.get("item_id") or "")
+        kb = lookups.kb_title(kb_id) if lookups else kb_id
+        item = lookups.kb_items.get((kb_id, item_id)) if lookups else None
+        text.append("• ", style="bold")
+        text.append(sanitize(kb or "unknown KB"), style="bold")
+        text.append(" › ")
+        text.append(sanitize(item or citation.get("file_name") or item_id or "item"))
+        excerpt = sanitize(str(citation.get("content") or "")).replace("\n", " ")
+        if excerpt:
+            text.append("\n   " + (excerpt[:300] + "…" if len(excerpt) > 300 else excerpt),
+                        style="dim")
+        text.append("\n")
+    return text
+
+
+class ConversationScreen(Screen[None]):
+    CSS_PATH = "conversation.tcss"
+
+    BINDINGS = [
+        Binding("J,right_square_bracket", "step(1)", "Next conv.", id="conversation.next"),
+        Binding("K,left_square_bracket", "step(-1)", "Prev conv.", id="conversation.prev"),
+        Binding("slash", "find", "Search", id="conversation.find"),
+        Binding("n", "find_next(1)", "Next match", show=False, id="conversation.find_next"),
+        Binding("N", "find_next(-1)", "Prev match", show=False, id="conversation.find_prev"),
+        Binding("y", "copy_id", "Copy id", id="conversation.copy_id"),
+        Binding("Y", "copy_json", "Copy JSON", id="conversation.copy_json"),
+        Binding("a", "toggle_tools", "Tool calls", id="conversation.tools"),
+        Binding("j", "scroll(1)", "Down", show=False, id="conversation.down"),
+        Binding("k", "scroll(-1)", "Up", show=False, id="conversation.up"),
+        Binding("g", "top", "Top", show=False, id="conversation.top"),
+        Binding("G", "bottom", "Bottom", show=False, id="conversation.bottom"),
+    ]
+
+    def __init__(self, conversation_id: str, navigator: Navigator | None = None) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.navigator = navigator
+        self.detail: dict | None = None
+        self._matches: list[MessageView] = []
+        self._match_index = -1
+        self._term: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader("Conversation")
+        yield Static("", id="conv-title", markup=False)
+        with VerticalScroll(id="conv-body"):
+            yield Static(Text("loading…", style="dim"), id="conv-meta", markup=False)
+            yield Vertical(id="messages")
+            yield Static("", id="citations", markup=False)
+        yield Input(placeholder="search in this conversation (enter; n / N to move)",
+                    id="find")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#conv-body").focus()
+        self._load(self.conversation_id)
+
+    def refresh_data(self) -> None:
+        self._load(self.conversation_id)
+
+    # ----------------------------------------------------------------- loading
+    @work(exclusive=True, group="conversation", exit_on_error=False)
+    async def _load(self, cid: str) -> None:
+        self._set_title(cid, loading=True)
+        try:
+            client = await self.app.get_client()
+            path = f"/projects/{client.project_id}/conversations/{cid}"
+            async for result in client.get_swr(path):
+                if cid != self.conversation_id:
+                    return
+                self.app.note_result(result)
+                if result.data != self.detail:
+                    await self._show_detail(result.data)
+        except Exception as exc:  # noqa: BLE001 - shown, last good view kept
+            self.app.report_error(exc, retry=self.refresh_data)
+        self._set_title(cid, loading=False)
+
+    def _set_title(self, cid: str, *, loading: bool) -> None:
+        text = Text()
+        text.append(f" {sanitize(cid)} ", style="bold reverse")
+        if loading:
+            text.append("  loading…", style="dim")
+        elif self._term:
+            text.append(f"  search “{sanitize(self._term)}”: {len(self._matches)} match(es)")
+        self.query_one("#conv-title", Static).update(text)
+
+    async def _show_detail(self, detail: Any) -> None:
+        detail = detail if isinstance(detail, dict) else {}
+        self.detail = detail
+        tz = getattr(self.app, "display_tz", None)
+        self.query_one("#conv-meta", Static).update(meta_text(detail, tz))
+        container = self.query_one("#messages", Vertical)
+        await container.remove_children()
+        messages = [m for m in detail.get("messages") or [] if isinstance(m, dict)] \
+            if isinstance(detail.get("messages"), list) else []
+        self._matches, self._match_index = [], -1
+        for start in range(0, len(messages), CHUNK):  # chunked: the first screen paints first
+            chunk = messages[start:start + CHUNK]
+            await container.mount_all(
+                MessageView(m, start + i, tz) for i, m in enumerate(chunk)
+            )
+        self.query_one("#conv-body", VerticalScroll).scroll_home(animate=False)
+        await self._render_citations(detail.get("citations"))
+        if self._term:
+            self._find(self._term, jump=False)
+
+    async def _render_citations(self, citations: Any) -> None:
+        lookups = getattr(self.app, "lookups", None)
+        widget = self.query_one("#citations", Static)
+        widget.update(citations_text(citations, lookups))
+        if lookups is None or not isinstance(citations, list):
+            return
+        pairs = {(str(c.get("kb_id") or ""), str(c.get("item_id") or ""))
+                 for c in citations if isinstance(c, dict)}
+        try:
+            await resolve_kb_items(await self.app.get_client(), lookups, pairs)
+        except Exception:  # noqa: BLE001 - titles are a nicety; ids stay shown
+            return
+        widget.update(citations_text(citations, lookups))
+
+    # ----------------------------------------------------------------- navigation
+    def action_step(self, delta: int) -> None:
+        if self.navigator is not None:
+            self._step(delta)
+
+    @work(exclusive=True, group="conversation-step", exit_on_error=False)
+    async def _step(self, delta: int) -> None:
+        conv = await self.navigator(delta)
+        if conv is None or not conv.get("conversation_id"):
+            self.notify("No more conversations in that direction", timeout=2)
+            return
+        self.conversation_id = str(conv["conversation_id"])
+        self.detail = None
+        self._load(self.conversation_id)
+
+    def action_scroll(self, delta: int) -> None:
+        body = self.query_one("#conv-body", VerticalScroll)
+        body.scroll_relative(y=delta * 3, animate=False)
+
+    def action_top(self) -> None:
+        self.query_one("#conv-body", VerticalScroll).scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.query_one("#conv-body", VerticalScroll).scroll_end(animate=False)
+
+    def action_toggle_tools(self) -> None:
+        from textual.widgets import Collapsible
+
+        collapsibles = list(self.query(Collapsible))
+        expand = any(c.collapsed for c in collapsibles)
+        for collapsible in collapsibles:
+            collapsible.collapsed = not expand
+
+    # ----------------------------------------------------------------- search
+    def action_find(self) -> None:
+        find = self.query_one("#find", Input)
+        find.add_class("-shown")
+        find.focus()
+
+    @on(Input.Submitted, "#find")
+    def _find_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._find(event.value.strip() or None, jump=True)
+        self.query_one("#conv-body").focus()
+
+    def _find(self, term: str | None, *, jump: bool) -> None:
+        self._term = term
+        self._matches = []
+        needle = term.lower() if term else None
+        for view in self.query(MessageView):
+            hit = bool(needle) and needle in view.searchable()
+            view.set_highlight(term if hit else None)
+            if hit:
+                self._matches.append(view)
+        self._match_index = -1
+        self._set_title(self.conversation_id, loading=False)
+        if term and not self._matches:
+            self.notify(f"No match for “{term}”", timeout=2, markup=False)
+        elif jump and self._matches:
+            self.action_find_next(1)
+
+    def action_find_next(self, delta: int) -> None:
+        if not self._matches:
+            return
+        self._match_index = (self._match_index + delta) % len(self._matches)
+        target = self._matches[self._match_index]
+        self.query_one("#conv-body", VerticalScroll).scroll_to_widget(target, animate=False,
+                                                                        top=True)
+        target.focus(scroll_visible=False)
+
+    # ----------------------------------------------------------------- clipboard
+    def action_copy_id(self) -> None:
+        self.app.copy_to_clipboard(self.conversation_id)
+        self.notify(f"Copied conversation id {self.conversation_id}", timeout=3, markup=False)
+
+    def action_copy_json(self) -> None:
+        if self.detail is None:
+            self.notify("Nothing loaded yet", severity="warning", timeout=2)
+            return
+        payload = json.dumps(self.detail, indent=2, ensure_ascii=False, default=str)
+        self.app.copy_to_clipboard(payload)
+        self.notify(f"Copied the conversation JSON ({len(payload):,} characters)", timeout=3)

@@ -1,0 +1,247 @@
+"""The conversation explorer: filter sidebar, one-line filter summary, paged table, detail pane.
+
+State: `self.query_obj` is the full query (shared filters + the explorer's own). The shared part
+lives on the app (`app.filters`) so the analytics screens agree; changes coming from there are
+merged in, changes made here are pushed there.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from api.query import ConversationQuery, QueryError
+from tui.commands import PaletteCommand
+from widgets.conversation_table import ConversationTable
+from widgets.detail_pane import DetailPane
+from widgets.filter_bar import SHARED_FIELDS, FilterBar
+from widgets.filter_sidebar import FilterSidebar
+from widgets.status_header import StatusHeader
+
+AUTO_FOLD_WIDTH = 110
+
+
+@dataclass(frozen=True)
+class TriagePreset:
+    key: str
+    name: str
+    changes: dict[str, Any]
+
+
+TRIAGE_PRESETS = (
+    TriagePreset("S", "negative sentiment", {"sentiment": ("negative",)}),
+    TriagePreset("H", "handoffs", {"has_handoff": True}),
+    TriagePreset("F", "frustration handoffs",
+                 {"has_handoff": True, "handoff_reason": ("frustration",)}),
+    TriagePreset("R", "high recontact risk", {"recontact_risk": ("high",)}),
+    TriagePreset("D", "degraded sentiment", {"sentiment_shift": ("degraded",)}),
+    TriagePreset("I", "irrelevant resources", {"resources": ("irrelevant",)}),
+)
+
+
+class ExplorerScreen(Screen[None]):
+    CSS_PATH = "explorer.tcss"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+
+    BINDINGS = [
+        Binding("f", "toggle_sidebar", "Filters", id="explorer.sidebar"),
+        Binding("C", "clear_filters", "Clear filters", id="explorer.clear"),
+        Binding("x", "export", "Export", id="explorer.export"),
+        Binding("d", "toggle_detail", "Detail pane", show=False, id="explorer.detail"),
+        Binding("slash", "search", "Search id", show=False, id="explorer.search"),
+        Binding("y", "copy_id", "Copy id", show=False, id="explorer.copy_id"),
+        *(
+            Binding(p.key, f"preset('{p.key}')", f"Triage: {p.name}", show=False,
+                    id=f"explorer.preset.{p.name.replace(' ', '_')}")
+            for p in TRIAGE_PRESETS
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_obj: ConversationQuery = ConversationQuery()
+        self._user_folded: bool | None = None
+
+    # ----------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield StatusHeader("Explorer")
+        with Horizontal(id="explorer-body"):
+            yield FilterSidebar(self.app.now(), id="sidebar")
+            with Vertical(id="main"):
+                yield FilterBar(shared_only=False, id="filter-summary")
+                with Horizontal(id="table-and-detail"):
+                    yield ConversationTable(id="table")
+                    yield DetailPane(id="detail")
+        yield Footer()
+
+    @property
+    def table(self) -> ConversationTable:
+        return self.query_one(ConversationTable)
+
+    @property
+    def sidebar(self) -> FilterSidebar:
+        return self.query_one(FilterSidebar)
+
+    def on_mount(self) -> None:
+        app = self.app
+        self.query_obj = ConversationQuery(**{f: getattr(app.filters, f) for f in SHARED_FIELDS})
+        self.sidebar.set_query(self.query_obj, preset=app.date_preset)
+        self._show_query()
+        self.watch(app, "filters", self._app_filters_changed, init=False)
+        self.watch(app, "lookups", self._lookups_changed, init=False)
+        self.query_one("#table DataTable").focus()
+
+    def on_resize(self) -> None:
+        if self._user_folded is None:
+            self.set_class(self.size.width < AUTO_FOLD_WIDTH, "-folded")
+
+    def _show_query(self) -> None:
+        self.query_one(FilterBar).show(self.query_obj)
+        self.table.load(self.query_obj)
+
+    # ----------------------------------------------------------------- filters
+    def apply_query(self, query: ConversationQuery, *, preset: str | None = None,
+                    push_shared: bool = True) -> None:
+        """Show `query` (from the sidebar, a preset, a drill-down)."""
+        if query == self.query_obj and preset is None:
+            return
+        self.query_obj = query
+        self.sidebar.set_query(query, preset=preset)
+        if push_shared:
+            self.app.set_filters(query, preset)
+        self._show_query()
+
+    def _app_filters_changed(self, filters: ConversationQuery) -> None:
+        shared = {f: getattr(filters, f) for f in SHARED_FIELDS}
+        if all(getattr(self.query_obj, f) == v for f, v in shared.items()):
+            return
+        self.apply_query(self.query_obj.replace(**shared), preset=self.app.date_preset,
+                         push_shared=False)
+
+    def _lookups_changed(self, lookups: Any) -> None:
+        self.sidebar.set_lookups(lookups)
+        self.query_one(FilterBar).show(self.query_obj)
+
+    @on(FilterSidebar.Changed)
+    def _sidebar_changed(self, event: FilterSidebar.Changed) -> None:
+        self.query_obj = event.query
+        self.app.set_filters(event.query, event.preset)
+        self._show_query()
+
+    @on(ConversationTable.SortRequested)
+    def _sort_requested(self, event: ConversationTable.SortRequested) -> None:
+        default = event.sort_by == "last_message_at" and event.sort_order == "desc"
+        self.apply_query(self.query_obj.replace(
+            sort_by=None if default else event.sort_by,
+            sort_order=None if default else event.sort_order,
+        ))
+
+    def preset_query(self, preset: TriagePreset) -> ConversationQuery:
+        """The preset combined with the chosen date range, assistant and tags."""
+        shared = {f: getattr(self.query_obj, f) for f in SHARED_FIELDS}
+        return ConversationQuery.build(**shared, **preset.changes)
+
+    def action_preset(self, key: str) -> None:
+        preset = next(p for p in TRIAGE_PRESETS if p.key == key)
+        self.apply_query(self.preset_query(preset))
+        self.notify(f"Triage: {preset.name}", timeout=2)
+
+    def action_clear_filters(self) -> None:
+        """Clear every filter except the date range."""
+        dates = {"start_date": self.query_obj.start_date, "end_date": self.query_obj.end_date}
+        self.apply_query(ConversationQuery(**dates))
+        self.notify("Filters cleared (date range kept)", timeout=2)
+
+    # ----------------------------------------------------------------- table events
+    @on(ConversationTable.Highlighted)
+    def _highlighted(self, event: ConversationTable.Highlighted) -> None:
+        self.query_one(DetailPane).show(event.conversation)
+
+    @on(ConversationTable.Selected)
+    def _selected(self, event: ConversationTable.Selected) -> None:
+        from screens.conversation import ConversationScreen
+
+        cid = event.conversation.get("conversation_id")
+        if cid:
+            self.app.push_screen(ConversationScreen(str(cid), self.table.step))
+
+    @on(ConversationTable.LoadFailed)
+    def _load_failed(self, event: ConversationTable.LoadFailed) -> None:
+        self.app.report_error(event.error, retry=self.refresh_data)
+
+    def refresh_data(self) -> None:
+        self.table.reload()
+
+    # ----------------------------------------------------------------- actions
+    def action_toggle_sidebar(self) -> None:
+        folded = not self.has_class("-folded")
+        self._user_folded = folded
+        self.set_class(folded, "-folded")
+        if not folded:
+            self.sidebar.focus()
+        else:
+            self.action_focus_table()
+
+    def action_focus_table(self) -> None:
+        self.query_one("#table DataTable").focus()
+
+    def action_toggle_detail(self) -> None:
+        self.toggle_class("-no-detail")
+
+    def action_search(self) -> None:
+        if self.has_class("-folded"):
+            self.action_toggle_sidebar()
+        self.query_one("#search").focus()
+
+    def action_copy_id(self) -> None:
+        conv = self.table.current()
+        if conv and conv.get("conversation_id"):
+            cid = str(conv["conversation_id"])
+            self.app.copy_to_clipboard(cid)
+            self.notify(f"Copied conversation id {cid}", timeout=3, markup=False)
+
+    def action_export(self) -> None:
+        from screens.export_dialog import ExportDialog
+
+        selection = self.table.selection() or ("query", self.query_obj)
+        self.app.push_screen(ExportDialog(selection, self.query_obj, self.table.total))
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        commands = [
+            PaletteCommand(f"Triage: {p.name}", f"Explorer preset ({p.key})",
+                           lambda p=p: self._run_from_palette(p))
+            for p in TRIAGE_PRESETS
+        ]
+        commands += [
+            PaletteCommand("Export conversations", "Selection or all matching (x)",
+                           self.action_export),
+            PaletteCommand("Clear filters", "Keep the date range only (C)",
+                           self.action_clear_filters),
+            PaletteCommand("Toggle filter sidebar", "(f)", self.action_toggle_sidebar),
+        ]
+        for preset in ("24h", "7d", "30d", "90d"):
+            commands.append(PaletteCommand(f"Date range: last {preset}", "Shared date filter",
+                                           lambda p=preset: self.set_date_preset(p)))
+        return commands
+
+    def _run_from_palette(self, preset: TriagePreset) -> None:
+        if self.app.current_mode != "explorer":
+            self.app.switch_mode("explorer")
+        self.action_preset(preset.key)
+
+    def set_date_preset(self, preset: str) -> None:
+        from widgets.filter_sidebar import preset_range
+
+        start, end = preset_range(preset, self.app.now())
+        try:
+            query = self.query_obj.replace(start_date=start, end_date=end)
+        except QueryError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.apply_query(query, preset=preset)

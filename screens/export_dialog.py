@@ -1,0 +1,200 @@
+"""Export dialog: the selection or all matching conversations to JSON / CSV / JSONL.
+
+Runs `api.export.run_export` (the same code as `studio-tui export`) in a worker; progress
+messages coalesce; the export can be cancelled; an existing file needs a second confirmation.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Input,
+    Label,
+    ProgressBar,
+    RadioButton,
+    RadioSet,
+    Static,
+)
+
+FORMATS = ("json", "csv", "jsonl")
+
+
+class ExportDialog(ModalScreen[Path | None]):
+    CSS_PATH = "export_dialog.tcss"
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel / close", id="export.cancel"),
+        Binding("ctrl+e", "start", "Export", id="export.start"),
+    ]
+
+    class Progress(Message):
+        """Export progress; a newer one replaces a queued older one (no flooding)."""
+
+        def __init__(self, done: int, total: int | None, written: int) -> None:
+            super().__init__()
+            self.done, self.total, self.written = done, total, written
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ExportDialog.Progress)
+
+    def __init__(self, selection: tuple[str, Any], query: Any, total: int | None) -> None:
+        super().__init__()
+        self.kind, self.target = selection
+        self.query_obj = query
+        self.total = total
+        self.running = False
+        self.confirm_overwrite: Path | None = None
+        self.result_path: Path | None = None
+        self._path_edited = False
+
+    # ----------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        ids = self.target if self.kind == "ids" else []
+        with Vertical(id="export-box"):
+            yield Label("Export conversations", id="export-title")
+            with RadioSet(id="scope"):
+                yield RadioButton(f"Selected conversations ({len(ids)})", value=bool(ids),
+                                  disabled=not ids, id="scope-ids")
+                total = "?" if self.total is None else f"{self.total:,}"
+                yield RadioButton(f"All matching the filters ({total})", value=not ids,
+                                  id="scope-query")
+            with RadioSet(id="format"):
+                for index, fmt in enumerate(FORMATS):
+                    yield RadioButton(fmt.upper(), value=index == 0, id=f"fmt-{fmt}")
+            yield Checkbox("Include messages and citations (slower)", id="messages")
+            yield Label("File")
+            yield Input(value=self._default_path("json"), id="path")
+            yield Static("", id="export-error", markup=False)
+            yield ProgressBar(total=None, show_eta=False, id="progress")
+            yield Static("", id="export-status", markup=False)
+            with Horizontal(id="export-buttons"):
+                yield Button("Export", variant="primary", id="start")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#path", Input).focus()
+
+    def _default_path(self, fmt: str) -> str:
+        stamp = self.app.now().strftime("%Y%m%d-%H%M")
+        return f"./conversations-{stamp}.{fmt}"
+
+    # ----------------------------------------------------------------- form
+    @property
+    def fmt(self) -> str:
+        pressed = self.query_one("#format", RadioSet).pressed_button
+        return (pressed.id or "fmt-json").removeprefix("fmt-") if pressed else "json"
+
+    @on(RadioSet.Changed, "#format")
+    def _format_changed(self) -> None:
+        if not self._path_edited:
+            path = self.query_one("#path", Input)
+            with path.prevent(Input.Changed):
+                path.value = self._default_path(self.fmt)
+
+    @on(Input.Changed, "#path")
+    def _path_changed(self) -> None:
+        self._path_edited = True
+        self.confirm_overwrite = None
+        self.query_one("#start", Button).label = "Export"
+
+    @on(Input.Submitted, "#path")
+    def _path_submitted(self) -> None:
+        self.action_start()
+
+    def _error(self, message: str) -> None:
+        self.query_one("#export-error", Static).update(Text(message, style="bold red"))
+
+    def _resolve_path(self) -> Path | None:
+        raw = self.query_one("#path", Input).value.strip()
+        if not raw:
+            self._error("Give a file name.")
+            return None
+        path = Path(raw).expanduser()
+        path = path if path.is_absolute() else Path.cwd() / path
+        if not path.parent.is_dir():
+            self._error(f"Directory {path.parent} does not exist.")
+            return None
+        if path.is_dir():
+            self._error(f"{path} is a directory.")
+            return None
+        if path.exists() and self.confirm_overwrite != path:
+            self.confirm_overwrite = path
+            self._error(f"{path.name} exists — press Export again to overwrite it.")
+            self.query_one("#start", Button).label = "Overwrite"
+            return None
+        return path
+
+    # ----------------------------------------------------------------- actions
+    @on(Button.Pressed, "#start")
+    def action_start(self) -> None:
+        if self.running:
+            return
+        if self.result_path is not None:
+            self.dismiss(self.result_path)
+            return
+        path = self._resolve_path()
+        if path is None:
+            return
+        self._error("")
+        scope = self.query_one("#scope", RadioSet).pressed_button
+        ids = list(self.target) if scope is not None and scope.id == "scope-ids" else None
+        query = self.query_obj if self.kind != "query" else self.target
+        messages = self.query_one("#messages", Checkbox).value
+        self.running = True
+        self.query_one("#start", Button).disabled = True
+        self.query_one("#export-status", Static).update("starting…")
+        self._export(path, query, ids, messages)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        if self.running:
+            self.workers.cancel_group(self, "export")
+            self._finish(Text("Export cancelled — nothing was written.", style="yellow"))
+            return
+        self.dismiss(self.result_path)
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def _export(self, path: Path, query: Any, ids: list[str] | None,
+                      messages: bool) -> None:
+        from api.export import run_export
+
+        def progress(p: Any) -> None:
+            self.post_message(self.Progress(p.done, p.total, p.written))
+
+        try:
+            client = await self.app.get_client()
+            report = await run_export(client, query, path, self.fmt, messages,
+                                      progress=progress, ids=ids)
+        except Exception as exc:  # noqa: BLE001 - one line for the user, dialog stays
+            self._finish(Text(f"✗ {exc or type(exc).__name__}", style="bold red"))
+            return
+        self.result_path = path
+        self._finish(Text(f"✓ {report.summary()}", style="green"))
+        self.query_one("#start", Button).label = "Close"
+        self.notify(f"Exported {report.total_exported:,} conversations to {path}",
+                    title="Export done", timeout=8, markup=False)
+
+    def _finish(self, status: Text) -> None:
+        self.running = False
+        self.query_one("#start", Button).disabled = False
+        self.query_one("#export-status", Static).update(status)
+
+    @on(Progress)
+    def _progress(self, event: Progress) -> None:
+        if not self.running:
+            return
+        bar = self.query_one("#progress", ProgressBar)
+        bar.update(total=event.total, progress=event.done)
+        total = "?" if event.total is None else f"{event.total:,}"
+        self.query_one("#export-status", Static).update(
+            f"{event.done:,} / {total} conversations ({event.written:,} written) — esc cancels")

@@ -1,0 +1,257 @@
+"""StudioApp: wiring only — screens, global bindings, shared filters, client, command palette.
+
+The protocol other screens rely on:
+- `app.client` — the one StudioClient (`await app.get_client()` creates it off the UI thread).
+- `app.filters` — reactive ConversationQuery of the SHARED filters (dates, assistant, tags).
+- `app.date_preset` — which date preset produced `filters` ("30d", ..., "custom").
+- `app.drill_down(query)` — open the explorer with `query` applied.
+- `app.lookups` — reactive `tui.lookups.Lookups` (choices and names), loaded once in a worker.
+- `app.now()` — the clock (the demo anchor on the demo backend, so data and tests agree).
+- `app.note_result(result)` / `app.report_error(exc, retry)` — connection state + notifications.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from api.query import ConversationQuery
+from tui.commands import PaletteCommand, StudioCommands
+from tui.lookups import Lookups, load_lookups
+from widgets.filter_sidebar import preset_range
+from widgets.status_header import connection_state
+
+log = logging.getLogger(__name__)
+
+SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
+DEFAULT_PRESET = "30d"
+
+
+def shared_part(query: ConversationQuery) -> ConversationQuery:
+    """Only the fields shared between the explorer and the analytics screens."""
+    return ConversationQuery(**{name: getattr(query, name) for name in SHARED_FIELDS})
+
+
+def _explorer_screen() -> Screen:
+    from screens.explorer import ExplorerScreen
+
+    return ExplorerScreen()
+
+
+class StudioApp(App[None]):
+    """The studio-tui application."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "studio-tui"
+    MODES = {"explorer": _explorer_screen}
+    DEFAULT_MODE = "explorer"
+    COMMANDS = App.COMMANDS | {StudioCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", id="app.help"),
+        Binding("e", "open_mode('explorer')", "Explorer", id="app.explorer"),
+        Binding("ctrl+r", "refresh_data", "Refresh", id="app.refresh"),
+        Binding("escape", "back", "Back", show=False, id="app.back"),
+    ]
+
+    filters: reactive[ConversationQuery] = reactive(ConversationQuery, init=False)
+    lookups: reactive[Lookups] = reactive(Lookups, init=False, always_update=True)
+    connection: reactive[str] = reactive("connecting")
+    connection_detail: reactive[str] = reactive("")
+    project_name: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        settings: Any,
+        *,
+        client_factory: Callable[[], Any] | None = None,
+        now: datetime | None = None,
+        load_analytics: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.settings = settings
+        self._client_factory = client_factory or self._default_client_factory
+        self._client: Any = None
+        self._client_lock = asyncio.Lock()
+        self._now = now
+        self._load_analytics = load_analytics
+        self.display_tz: tzinfo = UTC
+        self.date_preset = DEFAULT_PRESET
+        self.screen_keys: list[tuple[str, str, str, str]] = []  # (key, mode, name, help)
+        self._retry: Callable[[], Any] | None = None
+        start, end = preset_range(DEFAULT_PRESET, self.now())
+        self.set_reactive(StudioApp.filters, ConversationQuery.build(start_date=start, end_date=end))
+        if getattr(settings, "demo", False):
+            self.sub_title = "DEMO"
+
+    # ------------------------------------------------------------------ client
+    def _default_client_factory(self) -> Any:
+        from api.client import StudioClient
+
+        return StudioClient.from_settings(self.settings)
+
+    @property
+    def client(self) -> Any:
+        """The one StudioClient (created on first use)."""
+        if self._client is None:
+            self._client = self._client_factory()
+        return self._client
+
+    async def get_client(self) -> Any:
+        """The client, created in a thread the first time (keeps start-up off the UI loop)."""
+        if self._client is None:
+            async with self._client_lock:
+                if self._client is None:
+                    client = await asyncio.to_thread(self._client_factory)
+                    if self._client is None:
+                        self._client = client
+        return self._client
+
+    def now(self) -> datetime:
+        """Now — on the demo backend, the end of the demo's anchor day."""
+        if self._now is not None:
+            return self._now
+        anchor = getattr(self.settings, "demo_anchor", None)
+        if getattr(self.settings, "demo", False) and anchor:
+            day = date.fromisoformat(str(anchor))
+            return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        return datetime.now(UTC).replace(microsecond=0)
+
+    # ------------------------------------------------------------------ lifecycle
+    def compose(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        self.run_worker(self._load_lookups(), group="lookups", exit_on_error=False)
+        if self._load_analytics:
+            self._register_analytics()
+
+    async def _load_lookups(self) -> None:
+        client = await self.get_client()
+        self.lookups = await load_lookups(client, self.now())
+        self.project_name = self.lookups.project_name or self.project_name
+
+    async def on_unmount(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    def _register_analytics(self) -> None:
+        try:
+            module = importlib.import_module("screens.analytics")
+            screens = list(module.ANALYTICS_SCREENS)
+        except Exception as exc:  # noqa: BLE001 - the explorer works without them
+            log.info("analytics screens unavailable: %s", exc)
+            return
+        for key, name, screen_class, description in screens:
+            mode = f"analytics-{name}".lower().replace(" ", "-")
+            self.add_mode(mode, screen_class)
+            self.screen_keys.append((key, mode, name, description))
+            binding = Binding(key, f"open_mode('{mode}')", name, id=f"app.screen.{mode}")
+            self._bindings.key_to_bindings.setdefault(key, []).append(binding)
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ shared state
+    def set_filters(self, query: ConversationQuery, preset: str | None = None) -> None:
+        """Set the shared filters (only the shared fields of `query` are kept)."""
+        if preset is not None:
+            self.date_preset = preset
+        self.filters = shared_part(query)
+
+    def drill_down(self, query: ConversationQuery) -> None:
+        """Open the explorer showing `query` (shared filters updated, extras applied)."""
+        self.date_preset = "custom" if query.start_date or query.end_date else "all"
+        self.filters = shared_part(query)
+        self.switch_mode("explorer")
+        self.call_after_refresh(self._apply_drill_down, query)
+
+    def _apply_drill_down(self, query: ConversationQuery) -> None:
+        explorer = self.get_screen_for_mode("explorer")
+        if explorer is not None:
+            explorer.apply_query(query, preset=self.date_preset)
+
+    def get_screen_for_mode(self, mode: str) -> Any:
+        stack = self._screen_stacks.get(mode)
+        return stack[0] if stack else None
+
+    # ------------------------------------------------------------------ status
+    def note_result(self, result: Any) -> None:
+        """Connection state from a client Result (online / stale cache / offline)."""
+        self.connection, self.connection_detail = connection_state(result)
+
+    def report_error(self, error: BaseException, retry: Callable[[], Any] | None = None) -> None:
+        """One place for API errors: a notification (with ctrl+r to retry) + header state."""
+        from api.errors import UnreachableError
+
+        self._retry = retry
+        message = str(error) if str(error) else type(error).__name__
+        self.connection = "offline" if isinstance(error, UnreachableError) else "error"
+        self.connection_detail = ""
+        hint = " — ctrl+r to retry" if retry else ""
+        self.notify(f"{message}{hint}", title="API error", severity="error", timeout=8,
+                    markup=False)
+
+    # ------------------------------------------------------------------ actions
+    def action_open_mode(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+        elif len(self.screen_stack) > 1:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+
+    def action_back(self) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.current_mode != "explorer":
+            self.switch_mode("explorer")
+
+    def action_help(self) -> None:
+        from screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.active_bindings))
+
+    def action_refresh_data(self) -> None:
+        retry, self._retry = self._retry, None
+        if retry is not None:
+            retry()
+            return
+        refresh = getattr(self.screen, "refresh_data", None)
+        if refresh is not None:
+            refresh()
+
+    # ------------------------------------------------------------------ palette
+    def palette_commands(self) -> list[PaletteCommand]:
+        """Every screen, preset and action, for the command palette."""
+        commands = [PaletteCommand("Screen: Explorer", "Conversation explorer (e)",
+                                   lambda: self.action_open_mode("explorer"))]
+        for key, mode, name, description in self.screen_keys:
+            commands.append(PaletteCommand(f"Screen: {name}", f"{description} ({key})",
+                                           lambda m=mode: self.action_open_mode(m)))
+        commands.append(PaletteCommand("Help: key bindings", "List every binding (?)",
+                                       self.action_help))
+        commands.append(PaletteCommand("Refresh", "Reload the current screen (ctrl+r)",
+                                       self.action_refresh_data))
+        explorer = self.get_screen_for_mode("explorer")
+        if explorer is not None:
+            commands.extend(explorer.palette_commands())
+        return commands
+
+
+def run_app(settings: Any) -> None:
+    """Entry point used by `tui.cli` (default command)."""
+    StudioApp(settings).run()

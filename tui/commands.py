@@ -1,0 +1,35 @@
+"""Command palette provider: every screen, triage preset and action the app declares."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+
+@dataclass(frozen=True)
+class PaletteCommand:
+    title: str
+    help: str
+    callback: Callable[[], Any]
+
+
+class StudioCommands(Provider):
+    """Asks the app (`palette_commands()`) for its commands, so nothing is listed twice."""
+
+    def _commands(self) -> list[PaletteCommand]:
+        provider = getattr(self.app, "palette_commands", None)
+        return provider() if provider else []
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(command.title, command.callback, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(command.title), command.callback,
+                          help=command.help)

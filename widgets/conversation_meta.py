@@ -1,0 +1,116 @@
+"""Conversation metadata as Rich Text (labels with reasons, summary, intent, tags, ...).
+
+Shared by the explorer's detail pane and the full conversation screen. Input is the raw dict of
+the list/detail endpoint: any field may be missing, null or of an unexpected type.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+
+from api.text import sanitize
+from widgets.conversation_table import short_time
+from widgets.labels import badge
+
+SIGNALS = (
+    ("sentiment", "sentiment_label", "sentiment_reason"),
+    ("resources", "resources_label", "resources_reason"),
+    ("sentiment_shift", "sentiment_shift", "sentiment_shift_reason"),
+    ("deflection_quality", "deflection_quality", "deflection_quality_reason"),
+    ("handoff_reason", "handoff_reason", "handoff_reason_detail"),
+    ("recontact_risk", "recontact_risk", "recontact_risk_reason"),
+)
+LONG_FIELD = 2_000
+
+
+def _s(value: Any, limit: int = LONG_FIELD) -> str:
+    if value is None:
+        return "–"
+    text = sanitize(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                                     default=str))
+    return text if len(text) <= limit else text[:limit] + f"… (+{len(text) - limit:,} chars)"
+
+
+def _row(text: Text, label: str, value: Any, style: str = "") -> None:
+    text.append(f"{label:<13}", style="bold")
+    text.append(_s(value) if not isinstance(value, Text) else value, style=style)
+    text.append("\n")
+
+
+def _names(items: Any) -> str:
+    if not isinstance(items, list) or not items:
+        return "–"
+    return ", ".join(sanitize(str(i)) for i in items)
+
+
+def _playbooks(items: Any) -> str:
+    if not isinstance(items, list) or not items:
+        return "–"
+    parts = []
+    for item in items:
+        if isinstance(item, dict):
+            parts.append(f"{sanitize(str(item.get('name') or item.get('id') or '?'))} "
+                         f"v{sanitize(str(item.get('version', '?')))}")
+    return ", ".join(parts) or "–"
+
+
+def _context(context: Any) -> str:
+    if not isinstance(context, dict) or not context:
+        return "–"
+    return "  ".join(f"{sanitize(str(k))}={_s(v, 200)}" for k, v in list(context.items())[:12])
+
+
+def signals_text(conv: dict) -> Text:
+    """Every quality label with its reason."""
+    text = Text()
+    for field, key, reason_key in SIGNALS:
+        value = conv.get(key)
+        if value is None and field in ("deflection_quality", "handoff_reason"):
+            continue  # only one of the two applies to a conversation
+        text.append(f"{field.replace('_', ' '):<19}", style="bold")
+        text.append_text(badge(field, value))
+        reason = conv.get(reason_key)
+        if reason:
+            text.append("  ")
+            text.append(_s(reason, 600), style="italic")
+        text.append("\n")
+    return text
+
+
+def meta_text(conv: dict, tz: Any = None, *, compact: bool = False) -> Text:
+    """Header facts, signals, summary/intent, tags/skills/playbooks, context."""
+    text = Text()
+    _row(text, "id", conv.get("conversation_id"), "bold")
+    assistant = conv.get("playbook_name")
+    if assistant is not None and conv.get("playbook_version") is not None:
+        assistant = f"{assistant} v{conv.get('playbook_version')}"
+    _row(text, "assistant", assistant)
+    _row(text, "inbox", conv.get("inbox_name"))
+    _row(text, "messages", f"{_s(conv.get('message_count'))}   "
+                           f"latency {_s(conv.get('avg_response_latency_ms'))} ms   "
+                           f"model {_s(conv.get('model'))}")
+    _row(text, "activity", f"{short_time(conv.get('first_message_at'), tz)} → "
+                           f"{short_time(conv.get('last_message_at'), tz)}")
+    flags = []
+    flags.append("handoff" if conv.get("has_handoff") else "AI-resolved")
+    if conv.get("has_error"):
+        flags.append("⚠ error")
+    if conv.get("winback_sent_at"):
+        flags.append(f"winback sent {short_time(conv.get('winback_sent_at'), tz)}")
+    _row(text, "status", "  ".join(flags))
+    text.append("\n")
+    text.append_text(signals_text(conv))
+    text.append("\n")
+    _row(text, "intent", conv.get("user_intent"))
+    _row(text, "summary", conv.get("summary"))
+    _row(text, "tags", _names(conv.get("tags")))
+    _row(text, "skills", _names(conv.get("skills")))
+    _row(text, "playbooks", _playbooks(conv.get("playbooks_info")))
+    if not compact:
+        _row(text, "context", _context(conv.get("context")))
+        _row(text, "first user", conv.get("first_user_message"))
+        _row(text, "last reply", conv.get("last_assistant_message"))
+    text.rstrip()
+    return text

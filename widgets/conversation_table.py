@@ -1,0 +1,472 @@
+"""Server-side paged conversation table.
+
+The DataTable only ever holds ONE page (it measures every cell it holds). Pages come from
+`app.client.get_swr()` (a cached page paints at once, then the fresh one replaces it); a small
+in-memory LRU makes flipping back and forth instant, and the next page is prefetched.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from api.text import sanitize
+from widgets.labels import badge, outcome
+
+SORT_COLUMNS = {"last": "last_message_at", "msgs": "message_count"}
+PAGE_CACHE_SIZE = 24
+WIDE_WIDTH = 118
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int | None
+    wide_only: bool = False
+
+
+COLUMNS = (
+    Column("sel", "", 1),
+    Column("last", "last activity", 11),
+    Column("id", "id", 12),
+    Column("assistant", "assistant", 14, wide_only=True),
+    Column("inbox", "inbox", 11, wide_only=True),
+    Column("msgs", "msgs", 4),
+    Column("sentiment", "sent.", 7),
+    Column("outcome", "handoff/defl.", 11),
+    Column("risk", "recontact", 7),
+    Column("intent", "intent", None),
+)
+
+
+def parse_ts(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def short_time(value: Any, tz: tzinfo | None = None) -> str:
+    parsed = parse_ts(value)
+    if parsed is None:
+        return sanitize(str(value or "–"))[:11]
+    return parsed.astimezone(tz or UTC).strftime("%m-%d %H:%M")
+
+
+def _clip(value: Any, width: int) -> Text:
+    text = sanitize(str(value)) if value not in (None, "") else "–"
+    text = text.replace("\n", " ")
+    return Text(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def cell(column: str, conv: dict, app: Any, selected: bool) -> Text:
+    """One DataTable cell for `conv` (always a Text: never parsed as markup)."""
+    lookups = getattr(app, "lookups", None)
+    if column == "sel":
+        return Text("✓" if selected else " ", style="bold")
+    if column == "last":
+        return Text(short_time(conv.get("last_message_at"), getattr(app, "display_tz", None)))
+    if column == "id":
+        return _clip(conv.get("conversation_id"), 12)
+    if column == "assistant":
+        name = conv.get("playbook_name")
+        version = conv.get("playbook_version")
+        return _clip(f"{name} v{version}" if name and version is not None else name, 14)
+    if column == "inbox":
+        return _clip(conv.get("inbox_name") or (lookups and lookups.inbox_name(conv.get("inbox_id"))), 11)
+    if column == "msgs":
+        count = conv.get("message_count")
+        return Text(str(count) if isinstance(count, int) else "–", justify="right")
+    if column == "sentiment":
+        return badge("sentiment", conv.get("sentiment_label"))
+    if column == "outcome":
+        return outcome(conv)
+    if column == "risk":
+        return badge("recontact_risk", conv.get("recontact_risk"))
+    return _clip(conv.get("user_intent") or conv.get("summary"), 200)
+
+
+class ConversationTable(Vertical, can_focus=False):
+    """A page of conversations plus its paging status line."""
+
+    DEFAULT_CSS = """
+    ConversationTable { height: 1fr; }
+    ConversationTable > DataTable { height: 1fr; }
+    ConversationTable > #page-status { height: 1; padding: 0 1; background: $boost; }
+    """
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.up"),
+        Binding("g", "first_row", "First row", show=False, id="table.first_row"),
+        Binding("G", "last_row", "Last row", show=False, id="table.last_row"),
+        Binding("n,right_square_bracket,pagedown", "next_page", "Next page", id="table.next_page"),
+        Binding("p,left_square_bracket,pageup", "prev_page", "Prev page", id="table.prev_page"),
+        Binding("left_curly_bracket,ctrl+home", "first_page", "First page", show=False,
+                id="table.first_page"),
+        Binding("right_curly_bracket,ctrl+end", "last_page", "Last page", show=False,
+                id="table.last_page"),
+        Binding("space", "toggle_select", "Select", id="table.select"),
+        Binding("asterisk", "select_all", "Select all matching", id="table.select_all"),
+        Binding("comma", "cycle_sort", "Sort field", show=False, id="table.sort_field"),
+        Binding("period", "toggle_order", "Sort order", show=False, id="table.sort_order"),
+    ]
+
+    class Highlighted(Message):
+        """The cursor moved to `conversation` (None when the page is empty)."""
+
+        def __init__(self, conversation: dict | None) -> None:
+            super().__init__()
+            self.conversation = conversation
+
+    class Selected(Message):
+        """Enter was pressed on `conversation`."""
+
+        def __init__(self, conversation: dict) -> None:
+            super().__init__()
+            self.conversation = conversation
+
+    class PageChanged(Message):
+        def __init__(self, page: int, pages: int, total: int | None, from_cache: bool) -> None:
+            super().__init__()
+            self.page, self.pages, self.total, self.from_cache = page, pages, total, from_cache
+
+    class SortRequested(Message):
+        def __init__(self, sort_by: str, sort_order: str) -> None:
+            super().__init__()
+            self.sort_by, self.sort_order = sort_by, sort_order
+
+    class LoadFailed(Message):
+        def __init__(self, error: BaseException) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.query_obj: Any = None
+        self.page_size = 0
+        self.start = 0
+        self.total: int | None = None
+        self.rows: list[dict] = []
+        self.selected: set[str] = set()
+        self.select_all_matching = False
+        self._pages: OrderedDict[tuple, dict] = OrderedDict()
+        self._shown_key: tuple | None = None
+        self._wide: bool | None = None
+        self._pending_cursor = 0
+        self.loading_page = False
+        self._page_worker: Any = None
+
+    # ----------------------------------------------------------------- composition
+    def compose(self) -> ComposeResult:
+        table: DataTable = DataTable(id="conversations", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="page-status", markup=False)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#conversations", DataTable)
+
+    def on_resize(self) -> None:
+        self._layout_changed()
+
+    def _layout_changed(self) -> None:
+        wide = self.size.width >= WIDE_WIDTH
+        rows = max(3, self.size.height - 2)  # header row + status line
+        if wide != self._wide:
+            self._wide = wide
+            self._build_columns()
+        if rows != self.page_size:
+            first = self.start
+            self.page_size = min(rows, 100)
+            self.start = (first // self.page_size) * self.page_size
+            self._request()
+
+    def _columns(self) -> list[Column]:
+        return [c for c in COLUMNS if self._wide or not c.wide_only]
+
+    def _build_columns(self) -> None:
+        table = self.table
+        table.clear(columns=True)
+        for column in self._columns():
+            table.add_column(column.label, width=column.width, key=column.key)
+        self._paint_rows()
+
+    # ----------------------------------------------------------------- loading
+    def load(self, query: Any, *, offset: int = 0, keep_selection: bool = False) -> None:
+        """Show `query` from `offset` (the screen calls this whenever filters change)."""
+        if not keep_selection or query != self.query_obj:
+            self.selected.clear()
+            self.select_all_matching = False
+        self.query_obj = query
+        self.start = offset
+        self._pending_cursor = 0
+        self._request()
+
+    def reload(self) -> None:
+        self._pages.clear()
+        self._request(force=True)
+
+    def _params(self, offset: int) -> dict[str, str]:
+        params = dict(self.query_obj.to_params())
+        params["limit"] = str(self.page_size)
+        params["offset"] = str(offset)
+        return params
+
+    def _key(self, params: dict[str, str]) -> tuple:
+        return tuple(sorted(params.items()))
+
+    def _request(self, force: bool = False) -> None:
+        if self.query_obj is None or not self.page_size or not self.is_mounted:
+            return
+        params = self._params(self.start)
+        key = self._key(params)
+        cached = None if force else self._pages.get(key)
+        if cached is not None:
+            self._show(key, cached, from_cache=True)
+        self.loading_page = True
+        self._page_worker = self._fetch(key, params)
+
+    @work(exclusive=True, group="conversation-page", exit_on_error=False)
+    async def _fetch(self, key: tuple, params: dict[str, str]) -> None:
+        try:
+            client = await self.app.get_client()
+            path = f"/projects/{client.project_id}/conversations"
+            async for result in client.get_swr(path, params):
+                if key != self._current_key():
+                    return  # stale: the user moved on
+                self._remember(key, result.data)
+                self._show(key, result.data, from_cache=bool(getattr(result, "from_cache", False)))
+                note = getattr(self.app, "note_result", None)
+                if note:
+                    note(result)
+        except Exception as exc:  # noqa: BLE001 - surfaced as a message, table kept
+            if key == self._current_key():
+                self.loading_page = False
+                self._update_status()
+                self.post_message(self.LoadFailed(exc))
+            return
+        self.loading_page = False
+        self._update_status()
+        self._prefetch(self.start + self.page_size)
+
+    @work(exclusive=True, group="conversation-prefetch", exit_on_error=False)
+    async def _prefetch(self, offset: int) -> None:
+        if self.total is None or offset >= self.total:
+            return
+        params = self._params(offset)
+        key = self._key(params)
+        if key in self._pages:
+            return
+        client = await self.app.get_client()
+        result = await client.get_result(f"/projects/{client.project_id}/conversations", params)
+        self._remember(key, result.data)
+
+    def _remember(self, key: tuple, data: Any) -> None:
+        self._pages[key] = data
+        self._pages.move_to_end(key)
+        while len(self._pages) > PAGE_CACHE_SIZE:
+            self._pages.popitem(last=False)
+
+    def _current_key(self) -> tuple | None:
+        if self.query_obj is None or not self.page_size:
+            return None
+        return self._key(self._params(self.start))
+
+    # ----------------------------------------------------------------- painting
+    def _show(self, key: tuple, data: Any, *, from_cache: bool) -> None:
+        data = data if isinstance(data, dict) else {}
+        rows = data.get("conversations")
+        self.rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+        total = data.get("total")
+        self.total = total if isinstance(total, int) else None
+        same_page = key == self._shown_key
+        cursor = self.table.cursor_row if same_page else self._pending_cursor
+        self._shown_key = key
+        self._paint_rows(cursor)
+        self.post_message(self.PageChanged(self.page, self.pages, self.total, from_cache))
+
+    def _paint_rows(self, cursor: int = 0) -> None:
+        table = self.table
+        table.clear()
+        columns = [c.key for c in self._columns()]
+        for index, conv in enumerate(self.rows):
+            selected = self.is_selected(conv)
+            table.add_row(*(cell(c, conv, self.app, selected) for c in columns), key=str(index))
+        if self.rows:
+            last = len(self.rows) - 1
+            table.move_cursor(row=last if cursor < 0 else min(cursor, last))
+        else:
+            self.post_message(self.Highlighted(None))
+        self._update_status()
+
+    def _update_status(self) -> None:
+        status = Text(no_wrap=True, overflow="ellipsis")
+        if self.total is None:
+            status.append("loading…" if self.loading_page else "no data")
+        elif self.total == 0:
+            status.append("no conversation matches these filters")
+        else:
+            first = self.start + 1
+            last = self.start + len(self.rows)
+            status.append(f"page {self.page} / {self.pages}", style="bold")
+            status.append(f" · {first:,}–{last:,} of {self.total:,}")
+        if self.select_all_matching:
+            status.append(" · all matching selected", style="bold")
+        elif self.selected:
+            status.append(f" · {len(self.selected)} selected", style="bold")
+        if self.loading_page and self.total is not None:
+            status.append(" · refreshing…", style="dim")
+        self.query_one("#page-status", Static).update(status)
+
+    # ----------------------------------------------------------------- state
+    @property
+    def page(self) -> int:
+        return self.start // self.page_size + 1 if self.page_size else 1
+
+    @property
+    def pages(self) -> int:
+        if not self.total or not self.page_size:
+            return 1
+        return (self.total + self.page_size - 1) // self.page_size
+
+    def current(self) -> dict | None:
+        row = self.table.cursor_row
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def is_selected(self, conv: dict) -> bool:
+        return self.select_all_matching or conv.get("conversation_id") in self.selected
+
+    def selection(self) -> tuple[str, Any] | None:
+        """("query", query) for all matching, ("ids", [...]) for picked rows, else None."""
+        if self.select_all_matching:
+            return ("query", self.query_obj)
+        if self.selected:
+            return ("ids", sorted(self.selected))
+        return None
+
+    # ----------------------------------------------------------------- events
+    @on(DataTable.RowHighlighted, "#conversations")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(self.Highlighted(self.current()))
+
+    @on(DataTable.RowSelected, "#conversations")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        conv = self.current()
+        if conv is not None:
+            self.post_message(self.Selected(conv))
+
+    @on(DataTable.HeaderSelected, "#conversations")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        field = SORT_COLUMNS.get(str(event.column_key.value))
+        if field:
+            order = getattr(self.query_obj, "sort_order", None) or "desc"
+            same = getattr(self.query_obj, "sort_by", None) == field
+            self.post_message(self.SortRequested(field, _flip(order) if same else "desc"))
+
+    # ----------------------------------------------------------------- actions
+    def action_cursor_down(self) -> None:
+        if self.table.cursor_row >= len(self.rows) - 1 and self.page < self.pages:
+            self.go_to_page(self.page + 1, cursor=0)
+        else:
+            self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.table.cursor_row <= 0 and self.page > 1:
+            self.go_to_page(self.page - 1, cursor=-1)
+        else:
+            self.table.action_cursor_up()
+
+    def action_first_row(self) -> None:
+        self.table.move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        self.table.move_cursor(row=max(0, len(self.rows) - 1))
+
+    def go_to_page(self, page: int, *, cursor: int = 0) -> bool:
+        page = max(1, min(page, self.pages))
+        if page == self.page or not self.page_size:
+            return False
+        self.start = (page - 1) * self.page_size
+        self._pending_cursor = cursor
+        self._request()
+        return True
+
+    def action_next_page(self) -> None:
+        self.go_to_page(self.page + 1)
+
+    def action_prev_page(self) -> None:
+        self.go_to_page(self.page - 1)
+
+    def action_first_page(self) -> None:
+        self.go_to_page(1)
+
+    def action_last_page(self) -> None:
+        self.go_to_page(self.pages)
+
+    def action_toggle_select(self) -> None:
+        conv = self.current()
+        if conv is None or not conv.get("conversation_id"):
+            return
+        if self.select_all_matching:  # leaving "all matching": keep the visible rows
+            self.select_all_matching = False
+            self.selected = {str(r.get("conversation_id")) for r in self.rows}
+        cid = str(conv["conversation_id"])
+        self.selected.symmetric_difference_update({cid})
+        row = self.table.cursor_row
+        self.table.update_cell(str(row), "sel", cell("sel", conv, self.app, self.is_selected(conv)))
+        self._update_status()
+        self.action_cursor_down()
+
+    def action_select_all(self) -> None:
+        self.select_all_matching = not self.select_all_matching
+        if not self.select_all_matching:
+            self.selected.clear()
+        self._paint_rows(self.table.cursor_row)
+
+    def action_cycle_sort(self) -> None:
+        from api.labels import SORT_BY
+
+        current = getattr(self.query_obj, "sort_by", None) or SORT_BY[0]
+        following = SORT_BY[(SORT_BY.index(current) + 1) % len(SORT_BY)] if current in SORT_BY else SORT_BY[0]
+        self.post_message(self.SortRequested(following, getattr(self.query_obj, "sort_order", None) or "desc"))
+
+    def action_toggle_order(self) -> None:
+        sort_by = getattr(self.query_obj, "sort_by", None) or "last_message_at"
+        self.post_message(self.SortRequested(sort_by, _flip(getattr(self.query_obj, "sort_order", None) or "desc")))
+
+    async def step(self, delta: int) -> dict | None:
+        """Move the cursor by one conversation (crossing pages); returns the new current row."""
+        before = (self.start, self.table.cursor_row)
+        if delta > 0:
+            self.action_cursor_down()
+        else:
+            self.action_cursor_up()
+        if (self.start, self.table.cursor_row) == before:
+            return None
+        if self._shown_key != self._current_key() and self._page_worker is not None:
+            try:  # the neighbouring page is being fetched
+                await self._page_worker.wait()
+            except Exception:  # noqa: BLE001 - failure already reported by LoadFailed
+                return None
+        return self.current()
+
+
+def _flip(order: str) -> str:
+    return "asc" if order == "desc" else "desc"

@@ -1,0 +1,102 @@
+"""One-line summary of the active filters, reusable by any screen.
+
+`FilterBar` watches `app.filters` (the shared date range / assistant / tags) and, when given one
+through `show(query)`, a screen's fuller query. Everything is built as plain `Text` segments.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from api.text import sanitize
+
+SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
+LIST_FIELDS = (
+    "sentiment", "resources", "sentiment_shift", "deflection_quality", "handoff_reason",
+    "recontact_risk",
+)
+
+
+def _short_date(value: str | None) -> str:
+    if not value:
+        return "…"
+    return value.replace("T00:00:00", "").replace("+00:00", "Z").replace(":00Z", "Z")
+
+
+def _parts(query: Any, lookups: Any, shared_only: bool) -> list[tuple[str, str]]:
+    get = lambda name: getattr(query, name, None)  # noqa: E731
+    parts: list[tuple[str, str]] = [
+        ("window", f"{_short_date(get('start_date'))} → {_short_date(get('end_date'))}")
+    ]
+    if get("playbook_base_id"):
+        name = lookups.assistant_name(get("playbook_base_id")) if lookups else get("playbook_base_id")
+        parts.append(("assistant", name))
+    if get("tags"):
+        parts.append(("tags", " + ".join(get("tags"))))
+    if shared_only:
+        return parts
+    if get("playbook_id"):
+        label = lookups.version_label(get("playbook_id")) if lookups else get("playbook_id")
+        parts.append(("version", label))
+    if get("inbox_id"):
+        parts.append(("inbox", lookups.inbox_name(get("inbox_id")) if lookups else get("inbox_id")))
+    for name, label in (("has_handoff", "handoff"), ("has_winback", "winback")):
+        if get(name) is not None:
+            parts.append((label, "yes" if get(name) else "no"))
+    for name in LIST_FIELDS:
+        if get(name):
+            parts.append((name.replace("_", " "), " | ".join(get(name))))
+    low, high = get("min_messages"), get("max_messages")
+    if low is not None or high is not None:
+        parts.append(("messages", f"{'' if low is None else low}..{'' if high is None else high}"))
+    if get("skill_name"):
+        parts.append(("skill", get("skill_name")))
+    if get("search"):
+        parts.append(("id contains", get("search")))
+    if get("sort_by"):
+        arrow = "↑" if get("sort_order") == "asc" else "↓"
+        parts.append(("sort", f"{get('sort_by')} {arrow}"))
+    return parts
+
+
+def describe_query(query: Any, lookups: Any = None, *, shared_only: bool = False) -> Text:
+    """Text summary: `window 2026-05-16 → 2026-06-15 · assistant Billing · sentiment negative`."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for index, (label, value) in enumerate(_parts(query, lookups, shared_only)):
+        if index:
+            text.append(" · ", style="dim")
+        text.append(f"{label} ", style="bold")
+        text.append(sanitize(str(value)))
+    return text
+
+
+class FilterBar(Static):
+    """Shows the shared filters of `app.filters`, or the query given to `show()`."""
+
+    DEFAULT_CSS = """
+    FilterBar { height: 1; width: 1fr; padding: 0 1; background: $boost; }
+    """
+
+    def __init__(self, *, shared_only: bool = True, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.shared_only = shared_only
+        self._query: Any = None
+
+    def on_mount(self) -> None:
+        if hasattr(self.app, "filters"):
+            self.watch(self.app, "filters", self._app_filters_changed)
+
+    def _app_filters_changed(self, filters: Any) -> None:
+        if self._query is None or self.shared_only:
+            self._render_query(filters)
+
+    def show(self, query: Any) -> None:
+        """Show a screen's own query (explorer: shared + extra filters)."""
+        self._query = query
+        self._render_query(query)
+
+    def _render_query(self, query: Any) -> None:
+        lookups = getattr(self.app, "lookups", None)
+        self.update(describe_query(query, lookups, shared_only=self.shared_only))

@@ -1,0 +1,354 @@
+"""Filter sidebar covering every query dimension of the list endpoint.
+
+Widgets hold raw user input; on every change the sidebar rebuilds a `ConversationQuery` with
+`ConversationQuery.build(**raw)`. A `QueryError` is shown inline under its field and nothing is
+applied; a valid query that differs from the last one is announced with `FilterSidebar.Changed`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Select, SelectionList, Static
+
+from api.labels import LABEL_FIELDS, SORT_BY, SORT_ORDER
+from api.query import ConversationQuery, QueryError
+from widgets.labels import plain
+
+PRESETS: dict[str, timedelta | None] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "90d": timedelta(days=90),
+    "custom": None,
+    "all": None,
+}
+TRI_STATE = [("any", "any"), ("yes", "yes"), ("no", "no")]
+TITLES = {
+    "sentiment": "Sentiment (any of)",
+    "resources": "Resources (any of)",
+    "sentiment_shift": "Sentiment shift (any of)",
+    "deflection_quality": "Deflection quality (any of)",
+    "handoff_reason": "Handoff reason (any of)",
+    "recontact_risk": "Recontact risk (any of)",
+}
+INPUT_FIELDS = ("start_date", "end_date", "tz", "min_messages", "max_messages", "search")
+
+
+def parse_tz(value: str) -> tzinfo:
+    """`UTC`, `Z`, `+02:00`, `-0330` or an IANA name; raises ValueError."""
+    value = value.strip()
+    if value in ("", "UTC", "utc", "Z", "z"):
+        return UTC
+    if value[0] in "+-":
+        digits = value[1:].replace(":", "")
+        if not digits.isdigit() or len(digits) not in (2, 4):
+            raise ValueError("offset must look like +02:00")
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        delta = timedelta(hours=hours, minutes=minutes)
+        return timezone(delta if value[0] == "+" else -delta)
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}") from None
+
+
+def local_to_iso(value: str, tz: tzinfo) -> str | None:
+    """`2026-06-01` or `2026-06-01 08:30` in `tz` (ISO with offset kept as typed)."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace(" ", "T").replace("Z", "+00:00"))
+    except ValueError:
+        return value  # let ConversationQuery.build name the problem
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    return parsed.isoformat()
+
+
+def iso_to_local(value: str | None, tz: tzinfo) -> str:
+    if not value:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    local = parsed.astimezone(tz)
+    return local.strftime("%Y-%m-%d %H:%M" if local.second == 0 else "%Y-%m-%d %H:%M:%S")
+
+
+def preset_range(preset: str, now: datetime) -> tuple[str | None, str | None]:
+    delta = PRESETS.get(preset)
+    if delta is None:
+        return None, None
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    now = now.astimezone(UTC)
+    return (now - delta).strftime(fmt), now.strftime(fmt)
+
+
+class FilterSidebar(VerticalScroll):
+    """Every filter; emits `Changed(query, preset)` with a validated query."""
+
+    DEFAULT_CSS = """
+    FilterSidebar { width: 36; height: 1fr; padding: 0 1; background: $panel; }
+    FilterSidebar .heading { margin-top: 1; text-style: bold; color: $text-accent; }
+    FilterSidebar Select, FilterSidebar Input { width: 1fr; }
+    FilterSidebar SelectionList { height: auto; max-height: 10; border: none; padding: 0; }
+    FilterSidebar .error { color: $text-error; display: none; }
+    FilterSidebar .error.-shown { display: block; }
+    FilterSidebar Horizontal { height: auto; }
+    FilterSidebar Horizontal > * { width: 1fr; }
+    """
+
+    class Changed(Message):
+        def __init__(self, query: ConversationQuery, preset: str) -> None:
+            super().__init__()
+            self.query, self.preset = query, preset
+
+    def __init__(self, now: datetime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.now = now
+        self._last: ConversationQuery | None = None
+        self.preset = "30d"
+        self._preset_dates: tuple[str | None, str | None] = preset_range("30d", now)
+
+    # ----------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield Label("Date range (last activity)", classes="heading")
+        yield Select([(p, p) for p in PRESETS], value="30d", allow_blank=False, id="preset")
+        yield Input(placeholder="start  YYYY-MM-DD [HH:MM]", id="start_date")
+        yield self._error("start_date")
+        yield Input(placeholder="end  YYYY-MM-DD [HH:MM]", id="end_date")
+        yield self._error("end_date")
+        yield Input(value="UTC", placeholder="time zone: UTC, +02:00, Europe/Paris", id="tz")
+        yield self._error("tz")
+        yield Label("Assistant", classes="heading")
+        yield Select([], prompt="any assistant", id="playbook_base_id")
+        yield Select([], prompt="any version", id="playbook_id")
+        yield Label("Inbox", classes="heading")
+        yield Select([], prompt="any inbox", id="inbox_id")
+        with Horizontal():
+            yield Label("Handoff", classes="heading")
+            yield Label("Winback", classes="heading")
+        with Horizontal():
+            yield Select(TRI_STATE, value="any", allow_blank=False, id="has_handoff")
+            yield Select(TRI_STATE, value="any", allow_blank=False, id="has_winback")
+        yield Label("Tags (all of)", classes="heading")
+        yield SelectionList[str](id="tags")
+        for field, values in LABEL_FIELDS.items():
+            yield Label(TITLES[field], classes="heading")
+            yield SelectionList[str](*((plain(field, v), v) for v in values), id=field)
+        yield Label("Messages (min .. max)", classes="heading")
+        with Horizontal():
+            yield Input(placeholder="min", id="min_messages", type="integer")
+            yield Input(placeholder="max", id="max_messages", type="integer")
+        yield self._error("min_messages")
+        yield self._error("max_messages")
+        yield Label("Skill loaded", classes="heading")
+        yield Select([], prompt="any skill", id="skill_name")
+        yield Label("Conversation id contains", classes="heading")
+        yield Input(placeholder="search id", id="search")
+        yield self._error("search")
+        yield Label("Sort", classes="heading")
+        with Horizontal():
+            yield Select([(s.replace("_", " "), s) for s in SORT_BY], value=SORT_BY[0],
+                         allow_blank=False, id="sort_by")
+            yield Select([(o, o) for o in SORT_ORDER], value=SORT_ORDER[0], allow_blank=False,
+                         id="sort_order")
+        yield self._error("general")
+
+    @staticmethod
+    def _error(field: str) -> Static:
+        return Static("", id=f"err-{field}", classes="error", markup=False)
+
+    # ----------------------------------------------------------------- lookups
+    def set_lookups(self, lookups: Any) -> None:
+        """Fill the choice widgets from `app.lookups`, keeping the current values."""
+        self._set_options("playbook_base_id", [(a.name, a.base_id) for a in lookups.assistants])
+        self._set_options("inbox_id", [(name, iid) for iid, name in lookups.inboxes])
+        self._set_options("skill_name", [(s, s) for s in lookups.skills])
+        self._set_versions(lookups)
+        tags = self.query_one("#tags", SelectionList)
+        chosen = set(tags.selected) | set(self._last.tags if self._last else ())
+        tags.clear_options()
+        tags.add_options([(t, t, t in chosen) for t in sorted(set(lookups.tags) | chosen)])
+
+    def _set_options(self, wid: str, options: Iterable[tuple[str, str]]) -> None:
+        select = self.query_one(f"#{wid}", Select)
+        value = select.value
+        options = list(options)
+        select.set_options([(Text(label), value) for label, value in options])
+        if value != Select.NULL and any(v == value for _, v in options):
+            select.value = value
+
+    def _set_versions(self, lookups: Any) -> None:
+        base = self._value("playbook_base_id")
+        versions = []
+        for assistant in lookups.assistants:
+            if base is None or assistant.base_id == base:
+                prefix = "" if base else f"{assistant.name} "
+                versions += [(f"{prefix}v{n}", vid) for vid, n in assistant.versions]
+        self._set_options("playbook_id", versions)
+
+    # ----------------------------------------------------------------- reading
+    def _value(self, wid: str) -> Any:
+        value = self.query_one(f"#{wid}", Select).value
+        return None if value == Select.NULL else value
+
+    def _text(self, wid: str) -> str:
+        return self.query_one(f"#{wid}", Input).value.strip()
+
+    def tz(self) -> tzinfo:
+        return parse_tz(self._text("tz"))
+
+    def raw(self) -> dict[str, Any]:
+        """The loose input for `ConversationQuery.build` (raises QueryError for the tz)."""
+        try:
+            tz = self.tz()
+        except ValueError as exc:
+            raise QueryError("tz", str(exc)) from None
+        if self.preset == "custom":
+            dates = (local_to_iso(self._text("start_date"), tz),
+                     local_to_iso(self._text("end_date"), tz))
+        else:  # the exact bounds of the preset (stable cache keys)
+            dates = self._preset_dates
+        raw: dict[str, Any] = {"start_date": dates[0], "end_date": dates[1]}
+        for wid in ("playbook_base_id", "playbook_id", "inbox_id", "skill_name", "sort_by",
+                    "sort_order"):
+            raw[wid] = self._value(wid)
+        for wid in ("has_handoff", "has_winback"):
+            value = self._value(wid)
+            raw[wid] = None if value in (None, "any") else value
+        for wid in ("tags", *LABEL_FIELDS):
+            raw[wid] = list(self.query_one(f"#{wid}", SelectionList).selected)
+        for wid in ("min_messages", "max_messages", "search"):
+            raw[wid] = self._text(wid) or None
+        if raw["sort_by"] == SORT_BY[0] and raw["sort_order"] == SORT_ORDER[0]:
+            raw["sort_by"] = raw["sort_order"] = None  # the server default
+        return raw
+
+    def current_query(self) -> ConversationQuery:
+        return ConversationQuery.build(**self.raw())
+
+    # ----------------------------------------------------------------- writing
+    def set_query(self, query: ConversationQuery, preset: str | None = None) -> None:
+        """Show `query` in the widgets (no Changed message for it)."""
+        self._last = query
+        if preset is not None:
+            self.preset = preset
+            self.query_one("#preset", Select).value = preset
+        if self.preset != "custom":
+            self._preset_dates = (query.start_date, query.end_date)
+        tz = UTC
+        try:
+            tz = self.tz()
+        except ValueError:
+            pass
+        self.query_one("#start_date", Input).value = iso_to_local(query.start_date, tz)
+        self.query_one("#end_date", Input).value = iso_to_local(query.end_date, tz)
+        for wid in ("playbook_base_id", "playbook_id", "inbox_id", "skill_name"):
+            self._select(wid, getattr(query, wid))
+        for wid in ("has_handoff", "has_winback"):
+            value = getattr(query, wid)
+            self._select(wid, "any" if value is None else ("yes" if value else "no"))
+        self._select("sort_by", query.sort_by or SORT_BY[0])
+        self._select("sort_order", query.sort_order or SORT_ORDER[0])
+        for wid in ("tags", *LABEL_FIELDS):
+            self._select_many(wid, getattr(query, wid))
+        for wid in ("min_messages", "max_messages"):
+            value = getattr(query, wid)
+            self.query_one(f"#{wid}", Input).value = "" if value is None else str(value)
+        self.query_one("#search", Input).value = query.search or ""
+        self._show_error(None)
+
+    def _select(self, wid: str, value: Any) -> None:
+        select = self.query_one(f"#{wid}", Select)
+        if value is None:
+            select.clear() if select._allow_blank else None
+            return
+        known = any(v == value for _, v in select._options)
+        if not known:  # e.g. a drill-down to an assistant the lookups do not know (yet)
+            select.set_options([*select._options[1 if select._allow_blank else 0:], (Text(str(value)), value)])
+        select.value = value
+
+    def _select_many(self, wid: str, values: tuple[str, ...]) -> None:
+        selection = self.query_one(f"#{wid}", SelectionList)
+        present = {selection.get_option_at_index(i).value for i in range(selection.option_count)}
+        for value in values:
+            if value not in present:
+                selection.add_option((value, value))
+        selection.deselect_all()
+        for value in values:
+            selection.select(value)
+
+    # ----------------------------------------------------------------- events
+    @on(Select.Changed, "#preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        preset = str(event.value)
+        if preset == self.preset:
+            return
+        self.preset = preset
+        if preset == "custom":
+            return
+        start, end = self._preset_dates = preset_range(preset, self.now)
+        tz = UTC
+        try:
+            tz = self.tz()
+        except ValueError:
+            pass
+        self.query_one("#start_date", Input).value = iso_to_local(start, tz)
+        self.query_one("#end_date", Input).value = iso_to_local(end, tz)
+        self._apply()
+
+    @on(Select.Changed, "#playbook_base_id")
+    def _assistant_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        lookups = getattr(self.app, "lookups", None)
+        if lookups is not None:
+            self._set_versions(lookups)
+        self._apply()
+
+    @on(Select.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _choice_changed(self, event: Message) -> None:
+        event.stop()
+        self._apply()
+
+    @on(Input.Submitted)
+    def _input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if event.input.id in ("start_date", "end_date") and self.preset != "custom":
+            self.preset = "custom"
+            self.query_one("#preset", Select).value = "custom"
+        self._apply()
+
+    def _apply(self) -> None:
+        try:
+            query = ConversationQuery.build(**self.raw())
+        except QueryError as exc:
+            self._show_error(exc)
+            return
+        self._show_error(None)
+        if query != self._last:
+            self._last = query
+            self.post_message(self.Changed(query, self.preset))
+
+    def _show_error(self, error: QueryError | None) -> None:
+        for widget in self.query(".error"):
+            widget.remove_class("-shown")
+        if error is None:
+            return
+        field = error.field if error.field in (*INPUT_FIELDS, "general") else "general"
+        target = self.query_one(f"#err-{field}", Static)
+        target.update(Text(f"✗ {error}"))
+        target.add_class("-shown")
+        self.notify(str(error), title="Filter not applied", severity="warning")

@@ -100,6 +100,8 @@ class StudioClient:
         read_timeout: float | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
+        cache_scope: str | None = None,
+        total_timeout: float | None = None,
     ) -> None:
         self.settings = settings
         self.base_url = (base_url or settings.base_url).rstrip("/")
@@ -108,6 +110,7 @@ class StudioClient:
         token = token if token is not None else settings.token
         self._token = token if isinstance(token, Secret) or token is None else Secret(token)
         self.cache = cache
+        self.cache_scope = (cache_scope or self.base_url).rstrip("/")
         self.max_tries = max(1, max_tries)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -116,10 +119,13 @@ class StudioClient:
         self._rand = rand
         self._limit = asyncio.Semaphore(max(1, concurrency))
         self.concurrency = max(1, concurrency)
-        timeout = httpx.Timeout(
-            read_timeout if read_timeout is not None else settings.read_timeout,
-            connect=connect_timeout if connect_timeout is not None else settings.connect_timeout,
-        )
+        read = read_timeout if read_timeout is not None else settings.read_timeout
+        connect = connect_timeout if connect_timeout is not None else settings.connect_timeout
+        timeout = httpx.Timeout(read, connect=connect)
+        # a deadline per attempt on top of httpx's own timeouts: in-process (ASGI) transports
+        # enforce none, and a server trickling bytes could otherwise hold a request forever
+        self.total_timeout = total_timeout if total_timeout is not None else connect + read
+        self._transport = transport
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json",
@@ -140,25 +146,17 @@ class StudioClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, cache: Any = True, transport: Any = None, **kw: Any
+        cls, settings: Settings, *, cache: Any = True, transport: Any = None,
+        demo_faults: Any = None, **kw: Any,
     ) -> StudioClient:
         """A client for ``settings``; for the demo, an in-process ASGI transport (no socket).
 
         ``cache``: True opens the response cache in ``settings.response_cache_dir``, False
-        disables it, or pass a ``ResponseCache``.
+        disables it, or pass a ``ResponseCache``. ``demo_faults``: an ``api.demo.faults.Faults``
+        for the demo app (changeable later through ``client.demo_app.state.faults``).
         """
         if settings.demo and transport is None:
-            from .demo import demo_transport
-
-            transport, info = demo_transport(
-                size=settings.demo_size,
-                seed=settings.demo_seed,
-                anchor=settings.demo_anchor,
-                cache_dir=settings.cache_dir,
-            )
-            kw.setdefault("base_url", info.base_url)
-            kw.setdefault("project_id", info.project_id)
-            kw.setdefault("token", Secret(info.api_key))
+            transport = cls._demo_transport(settings, demo_faults, kw)
         if cache is True:
             from .cache import ResponseCache
 
@@ -166,6 +164,27 @@ class StudioClient:
         elif cache is False:
             cache = None
         return cls(settings, transport=transport, cache=cache, **kw)
+
+    @staticmethod
+    def _demo_transport(settings: Settings, faults: Any, kw: dict) -> Any:
+        """Build the demo transport; fill base URL, project, key and the cache scope."""
+        from .demo import demo_transport
+        from .demo.generate import db_filename, resolve_params
+
+        size, seed, anchor = resolve_params(settings.demo_size, settings.demo_seed,
+                                            settings.demo_anchor)
+        transport, info = demo_transport(size=size, seed=seed, anchor=anchor, faults=faults)
+        kw.setdefault("base_url", info.base_url)
+        kw.setdefault("project_id", info.project_id)
+        kw.setdefault("token", Secret(info.api_key))
+        # one demo URL serves many generated databases: keep their cache entries apart
+        kw.setdefault("cache_scope", f"{info.base_url}/{db_filename(size, seed, anchor)}")
+        return transport
+
+    @property
+    def demo_app(self) -> Any:
+        """The in-process demo ASGI app (``None`` on a real API)."""
+        return getattr(self._transport, "app", None) if self.is_demo else None
 
     async def __aenter__(self) -> StudioClient:
         return self
@@ -220,9 +239,14 @@ class StudioClient:
         """One attempt under the concurrency limit; transport errors become UnreachableError."""
         async with self._limit:
             try:
-                return await self._http.request(method, path, params=params, json=body)
+                async with asyncio.timeout(self.total_timeout):
+                    return await self._http.request(method, path, params=params, json=body)
             except httpx.TransportError as exc:
                 err = self._unreachable(exc, method, path)
+            except TimeoutError:
+                err = UnreachableError(
+                    f"no answer within {self.total_timeout:g}s to {method} {self.base_url}{path}",
+                    "timeout")
         raise err
 
     def _retryable(self, exc_or_resp: Any, idempotent: bool) -> bool:
@@ -285,7 +309,7 @@ class StudioClient:
     # -- cached GETs -------------------------------------------------------------------------
 
     def _cache_key(self, path: str, params: list) -> str:
-        return self.cache.key(self.base_url, self.project_id, "GET", path, params)
+        return self.cache.key(self.cache_scope, self.project_id, "GET", path, params)
 
     async def _fetch_and_store(self, path: str, cleaned: list, key: str | None) -> Result:
         data = await self.request("GET", path, cleaned)

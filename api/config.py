@@ -48,7 +48,7 @@ __all__ = [
 
 APP_NAME = "studio-tui"
 DEFAULT_API_URL = "https://api.studiochat.io"
-DEMO_BASE_URL = "http://demo.studio-tui.invalid"  # replaced by DemoInfo.base_url at start
+DEMO_BASE_URL = "http://demo.studio.local"  # the client takes DemoInfo.base_url at start
 CONFIG_FILE_NAME = "config.toml"
 RESPONSE_CACHE_DIR = "responses-v1"
 PROFILE_KEYS = ("token", "project_id", "api_url")
@@ -261,5 +261,5 @@ def paths(settings: Settings | None = None, env: Mapping[str, str] = os.environ)
         "config file": cfg / CONFIG_FILE_NAME,
         "cache dir": cache,
         "response cache": cache / RESPONSE_CACHE_DIR,
-        "demo database dir": cache,
+        "demo database dir": cache / "demo",
     }

@@ -101,6 +101,7 @@ Str = Annotated[str | None, BeforeValidator(_to_str), WrapValidator(_lenient)]
 Int = Annotated[int | None, WrapValidator(_lenient_int)]
 Num = Annotated[int | float | None, WrapValidator(_lenient)]
 Bool = Annotated[bool | None, WrapValidator(_lenient)]
+IntOrStr = Annotated[int | str | None, WrapValidator(_lenient)]  # ids documented as int
 StrList = Annotated[list[Str], WrapValidator(_list_or_empty)]
 AnyList = Annotated[list[Any], WrapValidator(_list_or_empty)]
 Dict = Annotated[dict[str, Any], WrapValidator(_dict_or_empty)]
@@ -422,7 +423,7 @@ class ConversionBucket(Model):
 
 
 class ConversionEvent(Model):
-    id: Str = None
+    id: IntOrStr = None
     conversation_id: Str = None
     match_value: Str = None
     idempotency_key: Str = None

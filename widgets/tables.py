@@ -124,7 +124,7 @@ class PagedTable(TitledTable):
     def __init__(self, title: str, columns: Sequence[str], *, page_size: int = 10, **kw) -> None:
         super().__init__(title, columns, **kw)
         self.page_size = page_size
-        self.offset = 0
+        self.page_offset = 0
         self.total: int | None = None
 
     def compose(self) -> ComposeResult:
@@ -134,19 +134,19 @@ class PagedTable(TitledTable):
     def set_page(
         self, rows: Sequence[Row], *, offset: int, total: int | None, empty_text: str = NO_DATA
     ) -> None:
-        self.offset = max(0, offset)
+        self.page_offset = max(0, offset)
         self.total = total
         self.set_rows(rows, empty_text=empty_text)
         if rows:
-            last = self.offset + len(rows)
+            last = self.page_offset + len(rows)
             of = "" if total is None else f" of {total:,}"
-            position = f"rows {self.offset + 1:,}-{last:,}{of} · n/p: next/previous page"
+            position = f"rows {self.page_offset + 1:,}-{last:,}{of} · n/p: next/previous page"
         else:
             position = "" if total is None else f"{total:,} rows"
         self.query_one(".table-position", Static).update(Text(position))
 
     def action_page(self, step: int) -> None:
-        offset = self.offset + step * self.page_size
+        offset = self.page_offset + step * self.page_size
         if offset < 0 or (self.total is not None and offset >= self.total):
             self.app.bell()
             return

@@ -1,0 +1,117 @@
+"""A minimal app that hosts one analytics screen over the in-process demo backend.
+
+It provides the app protocol the analytics screens rely on (``client``, reactive ``filters``,
+``drill_down``, ``lookups``, ``now``, ``report_error``) and records drill-downs and errors, so
+tests can assert what a key press opened. ``screen_text`` collects what a screen shows.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.text import Text
+from textual.app import App
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Static
+
+from api.client import StudioClient
+from api.config import Secret, load_settings
+from api.query import ConversationQuery
+from tui.lookups import Lookups
+from widgets.charts import Kpis
+
+ANCHOR_END = datetime(2026, 6, 16, tzinfo=UTC)  # end of the pinned demo anchor day
+WINDOW = ConversationQuery.build(
+    start_date=(ANCHOR_END - timedelta(days=30)).isoformat(), end_date=ANCHOR_END.isoformat()
+)
+
+
+def demo_keys(db_path: Path) -> list[tuple[str, str]]:
+    """(api key, project id) of the demo database, main project first."""
+    with sqlite3.connect(db_path) as conn:
+        keys = json.loads(conn.execute("SELECT value FROM meta WHERE key='api_keys'").fetchone()[0])
+        counts = dict(conn.execute(
+            "SELECT project_id, count(*) FROM conversations GROUP BY project_id").fetchall())
+    return sorted(keys.items(), key=lambda kv: -counts.get(kv[1], 0))
+
+
+def demo_client(db_path: Path, *, project: int = 0, clock: Callable[[], float] | None = None,
+                faults: Any = None) -> StudioClient:
+    from api.demo.app import create_app
+
+    kw = {} if clock is None else {"clock": clock}
+    api = create_app(db_path, faults, **kw)
+    key, project_id = demo_keys(db_path)[project]
+    settings = load_settings()
+    client = StudioClient(
+        settings, base_url="http://demo.test", project_id=project_id, token=Secret(key),
+        transport=httpx.ASGITransport(app=api), cache=None,
+    )
+    return client
+
+
+class HarnessApp(App[None]):
+    filters: reactive[ConversationQuery] = reactive(ConversationQuery, init=False)
+
+    def __init__(self, client: StudioClient, screen: Callable[[], Screen],
+                 filters: ConversationQuery = WINDOW) -> None:
+        super().__init__()
+        self.client = client
+        self.settings = client.settings
+        self.lookups = Lookups()
+        self.project_name = "Demo project"
+        self.drilled: list[ConversationQuery] = []
+        self.errors: list[BaseException] = []
+        self._screen_factory = screen
+        self.set_reactive(HarnessApp.filters, filters)
+
+    def on_mount(self) -> None:
+        self.push_screen(self._screen_factory())
+
+    def now(self) -> datetime:
+        return ANCHOR_END
+
+    def drill_down(self, query: ConversationQuery) -> None:
+        self.drilled.append(query)
+
+    def report_error(self, error: BaseException, retry: Any = None) -> None:
+        self.errors.append(error)
+        self.notify(str(error), severity="error", markup=False)
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Text):
+        return value.plain
+    return str(value)
+
+
+def screen_text(screen: Screen) -> str:
+    """Everything the screen's widgets hold as text: statics, KPI tiles, every table cell."""
+    parts: list[str] = []
+    for widget in screen.query("*"):
+        if isinstance(widget, Kpis):
+            parts.append(widget.text)
+        elif isinstance(widget, Static):
+            parts.append(_plain(widget.content))
+        elif isinstance(widget, DataTable):
+            for i in range(widget.row_count):
+                parts.append(" | ".join(_plain(c) for c in widget.get_row_at(i)))
+    return "\n".join(parts)
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until every worker has finished and the screen has processed their messages."""
+    for _ in range(3):
+        workers = list(pilot.app.workers)
+        await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
+        await pilot.pause()

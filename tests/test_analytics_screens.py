@@ -1,0 +1,323 @@
+"""Pilot tests of the analytics screens on the in-process demo backend.
+
+Drill-downs (the explorer's query afterwards), CSAT not configured, the stale conversion
+heartbeat, the trending-topics job flow (generate -> progress -> completed, then 409), paging,
+the chart/table toggle, hostile API answers and errors that keep the last figures.
+"""
+from __future__ import annotations
+
+import httpx
+import pytest
+from analytics_harness import HarnessApp, demo_client, screen_text, settle
+from textual.widgets import DataTable
+
+from api.query import ConversationQuery
+from screens.analytics import ANALYTICS_SCREENS
+from screens.analytics.configuration import ConfigurationScreen
+from screens.analytics.conversions import ConversionsScreen
+from screens.analytics.csat import NOT_CONFIGURED, CsatScreen
+from screens.analytics.overview import OverviewScreen
+from screens.analytics.resources import ResourcesScreen
+from screens.analytics.signals import SignalsScreen
+from screens.analytics.topics import ALREADY_TODAY, TopicsScreen
+from widgets.charts import BarChart, ChartBase
+from widgets.tables import PagedTable, TitledTable
+
+SIZE = (120, 40)
+
+
+def harness(demo_db, screen, **kw) -> HarnessApp:
+    return HarnessApp(demo_client(demo_db, **kw), screen)
+
+
+async def select_row(pilot, table_widget, key: str) -> None:
+    """Move the cursor of the DataTable inside ``table_widget`` to ``key`` and press enter."""
+    table = table_widget.query_one(DataTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(key))
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("entry", ANALYTICS_SCREENS, ids=[e[1] for e in ANALYTICS_SCREENS])
+async def test_every_screen_loads_without_error(demo_db, entry):
+    key, name, screen_class, description = entry
+    assert len(key) == 1 and name and description
+    app = harness(demo_db, screen_class)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.errors == []
+        assert screen_class is type(app.screen)
+        assert app.screen.load_count == 1
+        text = screen_text(app.screen)
+        assert "window 2026-05-17" in text  # the filter bar says which window is covered
+
+
+async def test_signal_bars_drill_down(demo_db):
+    app = harness(demo_db, SignalsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await select_row(pilot, screen.query_one("#handoff_reason", BarChart), "frustration")
+        await select_row(pilot, screen.query_one("#sentiment", BarChart), "negative")
+        await select_row(pilot, screen.query_one("#deflection_quality", BarChart), "actioned")
+    frustration, negative, actioned = app.drilled
+    base = app.filters
+    assert frustration == base.replace(handoff_reason=("frustration",), has_handoff=True)
+    assert negative == base.replace(sentiment=("negative",))
+    assert actioned == base.replace(deflection_quality=("actioned",), has_handoff=False)
+
+
+async def test_overview_rows_drill_down(demo_db):
+    app = harness(demo_db, OverviewScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        by_assistant = screen.query_one("#by-assistant", TitledTable)
+        by_tag = screen.query_one("#by-tag", TitledTable)
+        assert by_assistant.keys and by_tag.keys
+        base_id, tag = by_assistant.keys[0], by_tag.keys[0]
+        await select_row(pilot, by_assistant, base_id)
+        await select_row(pilot, by_tag, tag)
+    assert app.drilled == [
+        app.filters.replace(playbook_base_id=base_id), app.filters.replace(tags=(tag,))
+    ]
+
+
+async def test_overview_account_switch(demo_db):
+    app = harness(demo_db, OverviewScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        project_total = await app.client.get(
+            f"/projects/{app.client.project_id}/conversations/analytics",
+            app.filters.analytics_params())
+        account = await app.client.get("/account/conversations/analytics",
+                                       app.filters.account_params())
+        assert account["total_conversations"] > project_total["total_conversations"]
+        await pilot.press("a")
+        await settle(pilot)
+        text = screen_text(app.screen)
+        assert f"Conversations (account): {account['total_conversations']:,}" in text
+        assert "Account-wide" in text
+
+
+async def test_csat_not_configured_on_second_project(demo_db):
+    app = harness(demo_db, CsatScreen, project=1)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.has_class("-unconfigured")
+        assert screen.query_one("#not-configured").display
+        assert NOT_CONFIGURED in screen_text(screen)
+        # no figure at all is shown: every KPI/chart/table is hidden, never "0%"
+        for widget in screen.query("Kpis, ChartBase, TitledTable"):
+            assert not widget.display
+
+
+async def test_csat_configured_and_dsat_paging(demo_db):
+    app = harness(demo_db, CsatScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert not screen.has_class("-unconfigured")
+        ratings = screen.query_one("#ratings", PagedTable)
+        first_page = ratings.rows_text()
+        assert len(first_page) == 10 and ratings.page_offset == 0
+        ratings.query_one(DataTable).focus()
+        await pilot.press("n")
+        await settle(pilot)
+        assert ratings.page_offset == 10 and ratings.rows_text() != first_page
+        await pilot.press("d")  # DSAT: only 1-2 star ratings
+        await settle(pilot)
+        assert screen.max_rating == 2
+        stars = {row[0] for row in ratings.rows_text()}
+        assert stars <= {"1★", "2★"} and stars
+        top = screen.query_one("#dsat-tags", TitledTable)
+        tag = top.keys[0]
+        await select_row(pilot, top, tag)
+    assert app.drilled[-1] == app.filters.replace(tags=(tag,))
+
+
+async def test_stale_conversion_heartbeat_warns(demo_db):
+    app = harness(demo_db, ConversionsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        heartbeat = screen.query_one("#heartbeat")
+        assert screen.slug == "venta" and not heartbeat.display  # fresh heartbeat: no warning
+        await select_row(pilot, screen.query_one("#metrics", TitledTable), "suscripcion")
+        await settle(pilot)
+        assert screen.slug == "suscripcion"
+        assert heartbeat.display
+        text = screen_text(screen)
+        assert "ingest pipeline is likely broken" in text
+        assert "4.0 days before the end of the window" in text or "days before" in text
+
+
+async def test_conversion_funnel_one_call_per_assistant(demo_db):
+    client = demo_client(demo_db)
+    seen: list[str] = []
+    send = client._http.send
+
+    async def spy(request, **kw):
+        if request.url.path.endswith("/analytics") and "conversion-metrics" in request.url.path:
+            seen.append(request.url.params.get("playbook_base_id", ""))
+        return await send(request, **kw)
+
+    client._http.send = spy
+    app = HarnessApp(client, ConversionsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        playbooks = await client.get(f"/projects/{client.project_id}/playbooks")
+        bases = {p["base_id"] for p in playbooks}
+        funnel = app.screen.query_one("#funnel", TitledTable)
+        assert set(funnel.keys) <= bases and funnel.keys
+    assert {s for s in seen if s} == bases
+    assert "" in seen  # the topline itself, unfiltered by assistant
+
+
+async def test_topics_job_flow_then_409(demo_db):
+    ticks = {"now": 0.0}
+
+    def clock() -> float:  # the demo's job advances 0.4 s per request that reads the clock
+        ticks["now"] += 0.4
+        return ticks["now"]
+
+    app = harness(demo_db, TopicsScreen, clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.POLL_INTERVAL = 0
+        seen: list[tuple[str | None, float]] = []
+        set_job = screen.set_job
+        screen.set_job = lambda status, progress=0, message="": (
+            seen.append((status, progress)), set_job(status, progress, message))
+        await pilot.press("a")
+        await settle(pilot)
+        statuses = [s for s, _ in seen]
+        assert statuses[0] == "pending" and statuses[-1] == "completed"
+        assert "running" in statuses
+        progress = [p for s, p in seen if s == "running"]
+        assert progress == sorted(progress) and 0 < progress[0] < 100
+        topics = screen.query_one("#topics", TitledTable)
+        assert topics.keys, "the completed analysis lists its topics"
+        text = screen_text(screen)
+        assert "Analysis of" in text and "Generating: 100%" in text
+        topic = screen.topics[0]
+        await select_row(pilot, topics, "0")
+        # the same day again: 409, explained, and the latest analysis stays on screen
+        await pilot.press("a")
+        await settle(pilot)
+        assert any(ALREADY_TODAY == n.message for n in app._notifications)
+        assert "Already generated today (409)" in screen_text(screen)
+        assert screen.query_one("#topics", TitledTable).keys
+    assert app.drilled[0].conversation_ids == tuple(topic["conversation_ids"])
+    assert app.errors == []
+
+
+async def test_resources_kb_top_items_resolved_to_titles(demo_db):
+    app = harness(demo_db, ResourcesScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        kb = await app.client.get(f"/knowledgebases/{screen.kb_id}")
+        assert str(kb.get("kb_type", "")).upper() == "INTERCOM"
+        titles = {i["id"]: i["title"] for i in kb.get("intercom_items", [])}
+        rows = screen.query_one("#kb-items", TitledTable).rows_text()
+        assert rows and all(row[1] in titles.values() for row in rows)
+
+
+async def test_chart_table_toggle(demo_db):
+    app = harness(demo_db, SignalsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        charts = list(app.screen.query(ChartBase))
+        assert charts and not any(c.table_view for c in charts)
+        await pilot.press("x")
+        assert all(c.table_view and not c.plot.display for c in charts)
+        await pilot.press("x")
+        assert not any(c.table_view for c in charts)
+
+
+async def test_configuration_diff_between_versions(demo_db):
+    app = harness(demo_db, ConfigurationScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        versions = screen.query_one("#versions", TitledTable)
+        assert len(versions.keys) >= 2
+        table = versions.query_one(DataTable)
+        table.focus()
+        table.move_cursor(row=1)
+        await pilot.press("m")
+        table.move_cursor(row=0)
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        text = screen_text(screen)
+        assert "Diff " in text and ("---" in text or "same instructions" in text)
+
+
+async def test_error_keeps_last_figures(demo_db):
+    app = harness(demo_db, OverviewScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = screen_text(app.screen)
+
+        def boom(request: httpx.Request) -> httpx.Response:
+            return httpx.Response(404, json={"detail": "project gone"})
+
+        app.client._http._transport = httpx.MockTransport(boom)
+        app.filters = app.filters.replace(tags=("billing",))
+        await settle(pilot)
+        assert len(app.errors) == 1 and "project gone" in str(app.errors[0])
+        assert "\n" not in str(app.errors[0])
+        # the figures of the last good answer are still there (filter bar aside)
+        assert before.split("\n", 3)[3] == screen_text(app.screen).split("\n", 3)[3]
+
+
+HOSTILE = "\x1b[31mred\x1b]0;title\x07 [bold]x[/bold]"
+
+
+async def test_hostile_and_missing_fields_never_crash(demo_db):
+    """Odd answers: missing fields, wrong types, escape sequences and markup in labels."""
+
+    def odd(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/metrics/aggregate"):
+            return httpx.Response(200, json={
+                "total_scored_conversations": "many",
+                "sentiment_distribution": {"negative": 3, HOSTILE: 2, "neutral": None},
+                "handoff_reason_distribution": [1, 2],
+            })
+        if path.endswith("/conversations/analytics"):
+            return httpx.Response(200, json={
+                "total_conversations": 5, "by_playbook": [{"playbook_name": HOSTILE}, "junk"],
+                "by_tag": None, "time_series": [{"timestamp": HOSTILE, "total_conversations": 2}],
+            })
+        return httpx.Response(200, json=[])
+
+    for screen_class in (SignalsScreen, OverviewScreen):
+        client = demo_client(demo_db)
+        client._http._transport = httpx.MockTransport(odd)
+        app = HarnessApp(client, screen_class)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.errors == []
+            text = screen_text(app.screen)
+            assert "\x1b" not in text and "\x07" not in text
+            assert "[bold]x[/bold]" in text  # shown literally, never parsed as markup
+            assert "—" in text  # missing figures read as missing, not as 0
+
+
+async def test_filters_change_reloads(demo_db):
+    app = harness(demo_db, SignalsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = screen_text(app.screen)
+        app.filters = ConversationQuery.build(
+            start_date="2026-06-14", end_date="2026-06-16", tags=("billing",))
+        await settle(pilot)
+        assert app.screen.load_count == 2
+        assert screen_text(app.screen) != before

@@ -28,6 +28,7 @@ from .cache import normalise_params as _clean_params
 from .config import Secret, Settings
 from .errors import (
     BadResponseError,
+    ServerError,
     StudioError,
     UnreachableError,
     from_response,
@@ -40,6 +41,8 @@ __all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers"]
 log = logging.getLogger("studio_tui.api")
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# failures after which a cached (even stale) answer is served instead, marked offline
+_OUTAGES = (UnreachableError, ServerError)
 BATCH_MAX = 50
 USER_AGENT = "studio-tui/0.1"
 M = TypeVar("M", bound=pydantic.BaseModel)
@@ -323,7 +326,8 @@ class StudioClient:
 
     async def get_result(self, path: str, params: Any = None) -> Result:
         """GET through the cache: a fresh entry is served as is; otherwise the API is asked,
-        and when it cannot be reached (or in offline mode) a stale entry is served instead."""
+        and when it cannot be reached or answers 5xx after the retries (or in offline mode) a
+        stale entry is served instead, with ``offline=True`` and the reason in ``error``."""
         cleaned = _clean_params(params)
         if self.cache is None:
             return Result(await self.request("GET", path, cleaned))
@@ -338,7 +342,7 @@ class StudioClient:
             return self._offline_result(entry, None)
         try:
             return await self._fetch_and_store(path, cleaned, key)
-        except UnreachableError as err:
+        except _OUTAGES as err:
             if entry is None:
                 raise
             return self._offline_result(entry, err)
@@ -370,7 +374,7 @@ class StudioClient:
             return
         try:
             result = await self._fetch_and_store(path, cleaned, key)
-        except UnreachableError as err:
+        except _OUTAGES as err:
             if entry is None:
                 raise
             yield self._offline_result(entry, err)

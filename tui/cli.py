@@ -125,7 +125,7 @@ class _ParamsCommand(click.Command):
             arg = args[i]
             i += 1
             if arg == "--params":
-                while i < len(args) and not args[i].startswith("-") and "=" in args[i]:
+                while i < len(args) and not args[i].startswith("-"):  # argparse nargs="*"
                     out += ["--param", args[i]]
                     i += 1
             elif arg.startswith("--params="):

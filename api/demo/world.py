@@ -578,8 +578,19 @@ def _instructions(name: str, focus: str, number: int, rng: random.Random) -> str
         keep[4] = keep[4].replace("$200", "$150")
     if number >= 4:
         keep.append("When sentiment turns negative, acknowledge the frustration first.")
-    rng.shuffle(keep[1:])
-    return "\n".join(f"- {r}" if i else r for i, r in enumerate(keep))
+    head, rest = keep[0], keep[1:]
+    rng.shuffle(rest)
+    rest.append("Changes in this version: " + CHANGELOG[min(number, len(CHANGELOG)) - 1])
+    return "\n".join([head] + [f"- {r}" for r in rest])
+
+
+CHANGELOG = (
+    "initial release.",
+    "check the order before any refund; hand off on explicit requests.",
+    "refund threshold lowered to $150; reply in the customer's language.",
+    "acknowledge frustration before answering; file bug tickets.",
+    "bilingual answers (English/Spanish); Slack escalations for VIPs.",
+)
 
 
 def _build_bases(rng, main: Project, other: Project, start: int, end: int,
@@ -640,7 +651,9 @@ KB_SPECS = (  # title, type, status, source, item kind, playbook keys
     ("Product Docs", "NOTION", "ACTIVE", "notion", "notion", ("sales", "support")),
     ("Internal Runbooks", "GDRIVE", "ADDED", "gdrive", "gdrive", ("support",)),
     ("Old Pricing 2024", "TEXT", "DELETED", "text", None, ("legacy",)),
+    ("Archived Macros 2023", "SNIPPETS", "DELETED", "snippet", "snippet", ()),
 )
+FINAL_DELETED = ("Archived Macros 2023",)  # permanently deleted: listed only on request
 
 ARTICLES = {  # intent -> article titles
     "refund": ("How refunds work", "Refund timelines by payment method", "Damaged items"),
@@ -721,6 +734,8 @@ def _kb_body(kb: Kb, rng: random.Random) -> dict:
     body: dict = {"id": kb.id, "project_id": kb.project_id, "title": kb.title,
                   "kb_type": kb.kb_type, "status": kb.status, "created_at": created,
                   "updated_at": created.replace("2025-11", "2026-01")}
+    if kb.title in FINAL_DELETED:
+        body["is_final_deleted"] = True
     if kb.kb_type in ("TEXT", "FILE"):
         body["content"] = kb.items[0].content
         if kb.file_name:

@@ -627,6 +627,17 @@ class StudioClient:
             m.EvalCase, f"/playbooks/{_quote(base_id)}/eval-cases",
             {"enabled_only": enabled_only}, "items")
 
+    async def eval_case(self, case_id: str) -> m.EvalCase:
+        return await self._get_model(m.EvalCase, f"/eval-cases/{_quote(case_id)}")
+
+    async def eval_cases_yaml(self, base_id: str) -> str:
+        """All cases of a playbook as YAML text (``yaml_content`` of the answer)."""
+        data = await self.get(f"/playbooks/{_quote(base_id)}/eval-cases/export-yaml")
+        content = data.get("yaml_content") if isinstance(data, dict) else data
+        if not isinstance(content, str):
+            raise BadResponseError("eval-cases export has no 'yaml_content' text")
+        return content
+
     async def eval_runs(self, base_id: str, *, page: int = 1,
                         page_size: int = 10) -> m.EvalRunPage:
         return await self._get_model(
@@ -639,3 +650,6 @@ class StudioClient:
     async def eval_results(self, run_id: str) -> list[m.EvalResult]:
         return await self._get_list(
             m.EvalResult, f"/eval-runs/{_quote(run_id)}/results", None, "items", "results")
+
+    async def eval_result(self, result_id: str) -> m.EvalResult:
+        return await self._get_model(m.EvalResult, f"/eval-results/{_quote(result_id)}")

@@ -198,10 +198,16 @@ async def test_eval_family(client):
         await check(client, cases)
         runs = await client.eval_runs(pb.base_id, page_size=5)
         await check(client, runs)
+        for case in cases[:1]:
+            await check(client, await client.eval_case(case.id))
+        assert "\n" in await client.eval_cases_yaml(pb.base_id) or not cases
         for run in runs.items[:1]:
             found_runs = True
             await check(client, await client.eval_run(run.id))
-            await check(client, await client.eval_results(run.id))
+            results = await client.eval_results(run.id)
+            await check(client, results)
+            if results:
+                await check(client, await client.eval_result(results[0].id))
     assert found_runs
 
 

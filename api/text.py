@@ -26,7 +26,8 @@ _STRING_SEQ = r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\
 _CSI_SEQ = r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
 # Other escape sequences: ESC, intermediate bytes, one final byte (ESC c, ESC 7, ESC ( B, ...).
 _ESC_SEQ = r"\x1b[ -/]*[0-~]"
-_SEQUENCES = re.compile(f"{_STRING_SEQ}|{_CSI_SEQ}|{_ESC_SEQ}")
+# (the lookahead lets the regex engine skip plain text quickly: ~2x faster on long texts)
+_SEQUENCES = re.compile(f"(?=[\x1b\x90\x98\x9b\x9d-\x9f])(?:{_STRING_SEQ}|{_CSI_SEQ}|{_ESC_SEQ})")
 
 # C0 controls except \t and \n, DEL, C1 controls, bidi embedding/override/isolate controls.
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -50,7 +51,11 @@ def sanitize(s: Any) -> str:
     s = _SEQUENCES.sub("", s)
     s = _NEWLINES.sub("\n", s)
     s = _CONTROLS.sub("", s)
-    return _SURROGATES.sub("\ufffd", s)
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (from JSON "\\ud800"): unprintable anywhere
+        s = _SURROGATES.sub("\ufffd", s)
+    return s
 
 
 def sanitize_obj(obj: Any) -> Any:

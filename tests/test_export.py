@@ -318,3 +318,66 @@ def test_read_ids_from_json_and_errors(tmp_path):
         read_ids(f)
     with pytest.raises(ExportError, match="cannot read ids"):
         read_ids(tmp_path / "missing.txt")
+
+
+# ---------------------------------------------------------------- golden files (pinned demo)
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_QUERY = {"start_date": "2026-06-14", "end_date": "2026-06-15", "max_messages": 4}
+
+
+async def brief_fetch_all(client, params: dict, messages: bool) -> tuple[list, int]:
+    """The brief's export algorithm: pages of 100 with ``offset += limit`` until a short
+    page, then batches of 50 ids one after another, everything in memory."""
+    path = f"/projects/{client.project_id}/conversations"
+    conversations, offset = [], 0
+    while True:
+        page = await client.get(path, {**params, "limit": 100, "offset": offset}, cache=False)
+        conversations += page["conversations"]
+        if len(page["conversations"]) < 100:
+            break
+        offset += 100
+    if messages:
+        for i in range(0, len(conversations), 50):
+            chunk = conversations[i:i + 50]
+            answer = await client.post(f"{path}/batch", {
+                "conversation_ids": [c["conversation_id"] for c in chunk]})
+            details = {d["conversation_id"]: d for d in answer["conversations"]}
+            for conv in chunk:
+                detail = details.get(conv["conversation_id"])
+                if detail:
+                    conv["messages"] = detail.get("messages", [])
+                    conv["citations"] = detail.get("citations", [])
+    return conversations, page["total"]
+
+
+@pytest.fixture
+async def demo_client(demo_db):
+    from api.client import StudioClient
+    from api.config import load_settings
+
+    async with StudioClient.from_settings(load_settings(), cache=False) as client:
+        yield client
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "jsonl"])
+async def test_golden_files_from_the_pinned_demo(demo_client, tmp_path, fmt):
+    query = ConversationQuery.build(**GOLDEN_QUERY)
+    out = tmp_path / f"golden.{fmt}"
+    report = await run_export(demo_client, query, out, fmt, messages=True, concurrency=4,
+                              page_size=5, clock=clock)
+    assert report.complete and not report.drift and report.total_exported > 10
+    conversations, total = await brief_fetch_all(demo_client, query.to_params(), True)
+    expected = tmp_path / f"brief.{fmt}"
+    if fmt == "json":
+        brief_json(expected, conversations, total)
+    elif fmt == "csv":
+        brief_csv(expected, conversations)
+    else:
+        brief_jsonl(expected, conversations)
+    assert out.read_bytes() == expected.read_bytes()
+    golden = GOLDEN / f"export.{fmt}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.mkdir(exist_ok=True)
+        golden.write_bytes(out.read_bytes())
+    assert out.read_bytes() == golden.read_bytes(), (
+        f"{golden} differs: if the demo generator changed on purpose, rerun with UPDATE_GOLDEN=1")

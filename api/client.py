@@ -265,6 +265,8 @@ class StudioClient:
     ) -> Any:
         """Send with retries and return the parsed JSON; raise a typed ``StudioError``."""
         method = method.upper()
+        if self.settings.offline:
+            raise UnreachableError(f"offline mode: {method} {path} not sent", "offline")
         cleaned = _clean_params(params)
         for attempt in range(self.max_tries):
             last = attempt == self.max_tries - 1

@@ -94,6 +94,12 @@ class Secret:
     def __reduce__(self):  # never pickle a credential by accident
         raise TypeError("Secret cannot be pickled")
 
+    def __copy__(self) -> Secret:  # immutable: copies are the object itself
+        return self
+
+    def __deepcopy__(self, memo: dict) -> Secret:
+        return self
+
 
 @dataclass(frozen=True)
 class Settings:

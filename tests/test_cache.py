@@ -162,6 +162,11 @@ async def test_offline_mode_never_touches_the_network(cache, clock):
         assert result.offline and result.stale and result.data["n"] == 1
         with pytest.raises(errors.UnreachableError, match="offline"):
             await client.get("/projects/proj-1/playbooks")
+        with pytest.raises(errors.UnreachableError, match="offline"):
+            await client.get(PATH, cache=False)
+        with pytest.raises(errors.UnreachableError, match="offline") as info:
+            await client.post("/projects/proj-1/conversations/batch", {"conversation_ids": []})
+        assert info.value.kind == "offline"
     assert server.calls == 1
 
 

@@ -1,8 +1,10 @@
 """StudioClient against httpx.MockTransport: auth, retries, backoff, Retry-After, typed errors."""
 from __future__ import annotations
 
+import copy
 import json
 import logging
+import pickle
 import traceback
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -317,9 +319,9 @@ def test_secret_hides_itself():
     assert s.reveal() == TOKEN
     assert s == Secret(TOKEN) and s != Secret("other")
     with pytest.raises(TypeError):
-        import pickle
-
         pickle.dumps(s)
+    settings = settings_for()
+    assert copy.deepcopy(settings) == settings  # deep-copying Settings still works
 
 
 # -- typed helpers -------------------------------------------------------------------------------

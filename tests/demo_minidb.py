@@ -167,9 +167,13 @@ def _events(conn: sqlite3.Connection, rng: random.Random, convs: list[dict]) -> 
                              created, ts, ts, json.dumps({"sku": "A"}), c["conversation_id"], f"k{n}"))
 
 
-def build_mini_db(path: Path, n: int = 400, seed: int = 3) -> MiniDB:
+def mini_rows(n: int = 400, seed: int = 3) -> tuple[random.Random, list[dict]]:
     rng = random.Random(seed)
-    convs = [_conversation(rng, seq) for seq in range(1, n + 1)]
+    return rng, [_conversation(rng, seq) for seq in range(1, n + 1)]
+
+
+def build_mini_db(path: Path, n: int = 400, seed: int = 3) -> MiniDB:
+    rng, convs = mini_rows(n, seed)
     conn = sqlite3.connect(path)
     conn.executescript(schema.SCHEMA_SQL)
     meta = {"generator_version": str(schema.GENERATOR_VERSION), "seed": str(seed), "size": str(n),

@@ -14,14 +14,18 @@ from demo_minidb import (
     TAGS,
     VERSION_BASE,
     build_mini_db,
+    mini_rows,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from api import labels
+from api.demo import convfilter as cf
 from api.demo.app import create_app
+from api.demo.store import LRU
 
+DEFAULT_BUDGET = cf.PROBE_BUDGET
 SORT_KEYS = {"last_message_at": "last_ts", "first_message_at": "first_ts",
              "message_count": "message_count"}
 
@@ -88,7 +92,11 @@ def optional(strategy):
     return st.one_of(st.none(), strategy)
 
 
-dates = st.tuples(st.integers(ANCHOR_TS - 45 * 86400, ANCHOR_TS + 3600),
+# instants: anywhere in the window, or exactly on a conversation's last message (± 1 s)
+EXACT = sorted({c["last_ts"] for c in mini_rows()[1]})
+instants = st.one_of(st.integers(ANCHOR_TS - 45 * 86400, ANCHOR_TS + 3600),
+                     st.tuples(st.sampled_from(EXACT), st.sampled_from([-1, 0, 0, 1])).map(sum))
+dates = st.tuples(instants,
                   st.sampled_from(["day", "naive", "Z", "offset"])).map(lambda t: _date_text(*t))
 label_values = {name: optional(st.lists(st.sampled_from(values), min_size=1, max_size=2, unique=True)
                                .map(",".join)) for name, values in labels.LABEL_FIELDS.items()}
@@ -117,13 +125,20 @@ def test_list_matches_brute_force(client, mini, q, limit, offset):
     if int(q.get("min_messages", 0)) > int(q.get("max_messages", 10**6)):
         assert client.get(f"/projects/{P1}/conversations", params=q).status_code == 400
         return
-    r = client.get(f"/projects/{P1}/conversations", params={**q, "limit": limit, "offset": offset})
-    assert r.status_code == 200, r.text
-    data = r.json()
     expected = brute_force(mini.conversations, q)
-    assert data["total"] == len(expected)
-    assert (data["limit"], data["offset"]) == (limit, offset)
-    assert [c["conversation_id"] for c in data["conversations"]] == expected[offset:offset + limit]
+    for budget in (0, 10**9):  # both SQL shapes: membership sets driving, and ordered probes
+        client.app.state.store.counts = LRU()
+        cf.PROBE_BUDGET = budget
+        try:
+            r = client.get(f"/projects/{P1}/conversations",
+                           params={**q, "limit": limit, "offset": offset})
+        finally:
+            cf.PROBE_BUDGET = DEFAULT_BUDGET
+        assert r.status_code == 200, r.text
+        data = r.json()
+        assert data["total"] == len(expected)
+        assert (data["limit"], data["offset"]) == (limit, offset)
+        assert [c["conversation_id"] for c in data["conversations"]] == expected[offset:offset + limit]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -191,3 +206,14 @@ def test_bad_date_order_is_400(client):
                    params={"start_date": "2026-06-10", "end_date": "2026-06-01"})
     assert r.status_code == 400
     assert isinstance(r.json()["detail"], str)
+
+
+@pytest.mark.parametrize("style", ["Z", "naive", "offset"])
+def test_date_bounds_are_inclusive(client, mini, style):
+    row = next(c for c in mini.conversations if c["project_id"] == P1)
+    exact = _date_text(row["last_ts"], style)
+    for q in ({"start_date": exact}, {"end_date": exact}, {"start_date": exact, "end_date": exact}):
+        got = client.get(f"/projects/{P1}/conversations", params={**q, "limit": 100}).json()
+        assert got["total"] == len(brute_force(mini.conversations, q))
+    both = client.get(f"/projects/{P1}/conversations", params={"start_date": exact, "end_date": exact})
+    assert row["conversation_id"] in [c["conversation_id"] for c in both.json()["conversations"]]

@@ -138,7 +138,30 @@ class PlaybookRef(Model):
     version: Int = None
 
 
-class Conversation(Model):
+class Signals(Model):
+    """The scoring signals: a label and its reason each (all None on unscored conversations)."""
+
+    sentiment_label: Str = None
+    sentiment_reason: Str = None
+    resources_label: Str = None
+    resources_reason: Str = None
+    summary: Str = None
+    user_intent: Str = None
+    sentiment_shift: Str = None
+    sentiment_shift_reason: Str = None
+    deflection_quality: Str = None
+    deflection_quality_reason: Str = None
+    handoff_reason: Str = None
+    handoff_reason_detail: Str = None
+    recontact_risk: Str = None
+    recontact_risk_reason: Str = None
+
+    @property
+    def is_scored(self) -> bool:
+        return self.sentiment_label is not None or self.summary is not None
+
+
+class Conversation(Signals):
     """One conversation of the list endpoint (every metadata field inline)."""
 
     conversation_id: Str = None
@@ -156,64 +179,40 @@ class Conversation(Model):
     tags: StrList = Field(default_factory=list)
     skills: StrList = Field(default_factory=list)
     avg_response_latency_ms: Num = None
-    sentiment_label: Str = None
-    sentiment_reason: Str = None
-    resources_label: Str = None
-    resources_reason: Str = None
-    summary: Str = None
-    user_intent: Str = None
-    sentiment_shift: Str = None
-    sentiment_shift_reason: Str = None
-    deflection_quality: Str = None
-    deflection_quality_reason: Str = None
-    handoff_reason: Str = None
-    handoff_reason_detail: Str = None
-    recontact_risk: Str = None
-    recontact_risk_reason: Str = None
     model: Str = None
     winback_sent_at: Str = None
     context: Dict = Field(default_factory=dict)
-
-    @property
-    def is_scored(self) -> bool:
-        return self.sentiment_label is not None or self.summary is not None
 
 
 ConversationSummary = Conversation  # the list item; summaries use the slimmer Summary below
 
 
-class Summary(Model):
-    """One item of ``/conversations/summaries``."""
+class Summary(Signals):
+    """One item of ``/conversations/summaries`` (labels without reasons, in practice)."""
 
     conversation_id: Str = None
-    summary: Str = None
-    sentiment_label: Str = None
-    resources_label: Str = None
     first_user_message: Str = None
     tags: StrList = Field(default_factory=list)
     has_handoff: Bool = None
     message_count: Int = None
     last_message_at: Str = None
     skills: StrList = Field(default_factory=list)
-    user_intent: Str = None
-    sentiment_shift: Str = None
-    deflection_quality: Str = None
-    handoff_reason: Str = None
-    recontact_risk: Str = None
 
 
-class ConversationPage(Model):
+class Window(Model):
+    """The paging envelope of the list endpoints."""
+
+    total: Int = None
+    limit: Int = None
+    offset: Int = None
+
+
+class ConversationPage(Window):
     conversations: ListOf(Conversation) = Field(default_factory=list)
-    total: Int = None
-    limit: Int = None
-    offset: Int = None
 
 
-class SummaryPage(Model):
+class SummaryPage(Window):
     summaries: ListOf(Summary) = Field(default_factory=list)
-    total: Int = None
-    limit: Int = None
-    offset: Int = None
 
     def model_post_init(self, _: Any) -> None:
         # the array key is undocumented: accept "items" or "conversations" too (CONTRACT.md)
@@ -266,21 +265,7 @@ class BatchResponse(Model):
     conversations: ListOf(ConversationDetail) = Field(default_factory=list)
 
 
-class ConversationMetrics(Model):
-    sentiment_label: Str = None
-    sentiment_reason: Str = None
-    resources_label: Str = None
-    resources_reason: Str = None
-    summary: Str = None
-    user_intent: Str = None
-    sentiment_shift: Str = None
-    sentiment_shift_reason: Str = None
-    deflection_quality: Str = None
-    deflection_quality_reason: Str = None
-    handoff_reason: Str = None
-    handoff_reason_detail: Str = None
-    recontact_risk: Str = None
-    recontact_risk_reason: Str = None
+class ConversationMetrics(Signals):
     scored_at: Str = None
     message_count_at_scoring: Int = None
 

@@ -181,22 +181,23 @@ async def test_connect_errors_and_timeouts_are_retried():
     assert len(rec.requests) == 3 and len(sleep.delays) == 2
 
 
-async def test_timeout_exhausted_says_timeout():
-    client, _, _ = make_client(httpx.ReadTimeout("slow"), max_tries=2)
+@pytest.mark.parametrize(
+    "exc, kind, words",
+    [
+        (httpx.ReadTimeout("slow"), "timeout", "timed out waiting for an answer to GET"),
+        (httpx.ConnectTimeout("slow"), "connect-timeout", "timed out connecting to GET"),
+        (httpx.ConnectError("[Errno 111] Connection refused"), "connect",
+         "cannot connect to GET https://api.example.test/projects/p/conversations: [Errno 111]"),
+        (httpx.RemoteProtocolError("peer closed"), "network", "connection lost during GET"),
+    ],
+)
+async def test_unreachable_exhausted_says_which(exc, kind, words):
+    client, rec, _ = make_client(exc, max_tries=3)
     async with client:
         with pytest.raises(errors.UnreachableError) as info:
             await client.get("/projects/p/conversations")
-    assert info.value.kind == "timeout"
-    assert "timed out" in str(info.value) and "/projects/p/conversations" in str(info.value)
-
-
-async def test_connect_error_exhausted_says_connect():
-    client, _, _ = make_client(httpx.ConnectError("[Errno 111] Connection refused"), max_tries=3)
-    async with client:
-        with pytest.raises(errors.UnreachableError) as info:
-            await client.get("/x")
-    assert info.value.kind == "connect"
-    assert "cannot connect" in str(info.value) and "Connection refused" in str(info.value)
+    assert info.value.kind == kind and len(rec.requests) == 3
+    assert words in str(info.value) and "/projects/p/conversations" in str(info.value)
 
 
 async def test_non_idempotent_post_not_repeated_after_read_timeout():

@@ -353,6 +353,8 @@ async def test_trending_job_lifecycle_and_409(client, ids, clock):
     assert all(len(t["conversation_ids"]) > 0 for t in analysis["topics"])
     status = (await client.get(f"{base}/status")).json()
     assert status["status"] == "completed" and status["analysis"]["id"] == analysis["id"]
+    other_scope = (await client.get(f"{base}/status", params={"tags": "no-such-tag"})).json()
+    assert other_scope == {"status": "none", "analysis": None}
     again = await client.post(f"{base}/generate")
     assert again.status_code == 409 and again.json() == {"detail": "Analysis already generated today"}
 

@@ -86,7 +86,9 @@ def compute_analysis(store: Store, scope: cf.ConvFilter) -> dict[str, Any]:
     topics = [_topic(store, where, args, row, analyzed) for row in rows]
     return {
         "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"trending:{scope}:{store.anchor}")),
+        "project_id": scope.project_ids[0],
         "analysis_date": store.anchor.isoformat(),
+        "playbook_base_ids": list(scope.playbook_base_ids), "tags": list(scope.tags),
         "total_conversations": total,
         "conversations_analyzed": analyzed,
         "start_date": iso(scope.start_ts), "end_date": iso(scope.end_ts),
@@ -124,13 +126,20 @@ def _state(ctx: Ctx) -> tuple[TrendingState, float]:
     return ctx.state.trending, ctx.state.clock()
 
 
+def _same_scope(analysis: dict, bases: tuple[str, ...], tags: tuple[str, ...]) -> bool:
+    return (sorted(analysis.get("playbook_base_ids") or []) == sorted(bases)
+            and sorted(analysis.get("tags") or []) == sorted(tags))
+
+
 def _latest(ctx: Ctx) -> dict | None:
+    """The newest analysis (generated here, else stored) for the requested scope."""
+    p = ctx.params
+    bases, tags = p.csv("playbook_base_ids"), p.csv("tags")
     trending, now = _state(ctx)
-    generated = trending.analyses(ctx.project(), now)
-    if generated:
-        return generated[-1]
     stored = ctx.store.docs("trending_analysis", project_id=ctx.project())
-    return stored[-1] if stored else None
+    candidates = [a for a in [*stored, *trending.analyses(ctx.project(), now)]
+                  if _same_scope(a, bases, tags)]
+    return candidates[-1] if candidates else None
 
 
 def status(ctx: Ctx) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from .cache import normalise_params as _clean_params
 from .config import Secret, Settings
 from .errors import (
     BadResponseError,
+    ConfigError,
     ServerError,
     StudioError,
     UnreachableError,
@@ -139,7 +140,6 @@ class StudioClient:
                                 max_keepalive_connections=max(5, concurrency)),
             follow_redirects=False,
         )
-        self._extra_closers: list[Callable[[], Awaitable[Any]]] = []
 
     def __repr__(self) -> str:
         mode = "demo" if self.is_demo else "api"
@@ -174,8 +174,11 @@ class StudioClient:
         from .demo import demo_transport
         from .demo.generate import db_filename, resolve_params
 
-        size, seed, anchor = resolve_params(settings.demo_size, settings.demo_seed,
-                                            settings.demo_anchor)
+        try:
+            size, seed, anchor = resolve_params(settings.demo_size, settings.demo_seed,
+                                                settings.demo_anchor)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         transport, info = demo_transport(size=size, seed=seed, anchor=anchor, faults=faults)
         kw.setdefault("base_url", info.base_url)
         kw.setdefault("project_id", info.project_id)

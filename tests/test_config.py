@@ -151,3 +151,12 @@ def test_paths(cfg):
 def test_offline_flag(tmp_path):
     s = load_settings(offline=True, env={"STUDIO_TUI_CONFIG_DIR": str(tmp_path)})
     assert s.offline
+
+
+def test_bad_demo_anchor_is_a_config_error_when_the_client_starts(tmp_path):
+    from api.client import StudioClient
+
+    s = load_settings(env={"STUDIO_TUI_CONFIG_DIR": str(tmp_path),
+                           "STUDIO_DEMO_ANCHOR": "last tuesday"})
+    with pytest.raises(ConfigError, match="anchor"):
+        StudioClient.from_settings(s, cache=False)

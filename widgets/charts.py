@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Static
 from api.text import sanitize
 
 NO_DATA = "no data in this window"
+LOADING = "loading…"
 MISSING = "—"
 _SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -82,11 +83,16 @@ class ChartBase(Vertical):
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
-        self._empty_text = NO_DATA
+        self._empty_text = LOADING
+        self.add_class("-empty")
 
     def compose_title(self) -> ComposeResult:
         yield Static(Text(self.title), classes="chart-title")
         yield Static(Text(self._empty_text), classes="chart-empty")
+
+    def set_title(self, title: str) -> None:
+        self.title = title
+        self.query_one(".chart-title", Static).update(Text(title))
 
     def show_empty(self, text: str = NO_DATA) -> None:
         self._empty_text = text
@@ -115,7 +121,7 @@ class BarChart(ChartBase):
     DEFAULT_CSS = """
     BarChart > .chart-body { height: auto; }
     BarChart .chart-plot { width: 1fr; }
-    BarChart DataTable { width: 36; }
+    BarChart DataTable { width: auto; max-width: 60%; }
     BarChart.-table .chart-plot { display: none; }
     BarChart.-table DataTable { width: 1fr; }
     """
@@ -170,16 +176,19 @@ class BarChart(ChartBase):
             table.add_row(
                 plain(bar.label), number_cell(_fmt_value(bar.value)), number_cell(pct), key=bar.key
             )
-        plt = self.plot.plt
+        plot = self.plot
+        plt = plot.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.bar(
-            [_short(b.label) for b in self.bars],
-            [b.value for b in self.bars],
-            orientation="horizontal",
-            width=0.6,
-        )
-        self.plot.refresh()
+        n = len(self.bars)
+        rows = list(range(n, 0, -1))  # numeric positions: the first bar on top, as in the table
+        plt.bar(rows, [b.value for b in self.bars], orientation="horizontal", width=0.5)
+        plt.yticks(rows, [_short(b.label) for b in self.bars])
+        plt.ylim(0.5, n + 0.5)
+        # plotext rounds bar edges to whole rows: with one row per bar they smear into their
+        # neighbours; two rows per bar (plus frame and ticks) keeps every bar on its label
+        plot.styles.height = 2 * n + 3
+        plot.refresh()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -196,6 +205,7 @@ class Series:
     values: Sequence[float | None]  # one per date; None = no value for that bucket
     unit: str = ""
     total: bool = True  # whether a total over the window makes sense (counts, not rates)
+    right: bool = False  # on a right-hand axis (a different scale from the others)
 
 
 def _fmt_value(value: float | None, unit: str = "") -> str:
@@ -269,10 +279,13 @@ class TimeChart(ChartBase):
             points = [(i, v) for i, v in enumerate(s.values) if v is not None]
             if points:
                 xs, ys = zip(*points, strict=True)
-                plt.plot(list(xs), list(ys), label=s.name, marker="braille")
+                side = "right" if s.right else "left"
+                label = f"{s.name} (right axis)" if s.right else s.name
+                plt.plot(list(xs), list(ys), label=label, marker="hd", yside=side)
         step = max(1, len(dates) // 6)
         ticks = list(range(0, len(dates), step))
         plt.xticks(ticks, [_tick(dates[i]) for i in ticks])
+        plt.xlim(0, max(1, len(dates) - 1))
         self.plot.refresh()
 
 

@@ -19,7 +19,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from widgets.charts import NO_DATA, plain
+from widgets.charts import LOADING, NO_DATA, plain
 
 Row = tuple[str, Sequence[object]]  # (row key, cells)
 
@@ -60,10 +60,11 @@ class TitledTable(Vertical):
         self.title = title
         self.columns = list(columns)
         self.keys: list[str] = []
+        self.add_class("-empty")
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.title), classes="table-title")
-        yield Static(Text(NO_DATA), classes="table-empty")
+        yield Static(Text(LOADING), classes="table-empty")
         table = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*self.columns)
         yield table

@@ -188,10 +188,12 @@ class ConversionsScreen(AnalyticsScreen):
         heartbeat.display = warning is not None
         self.query_one("#kpis", Kpis).set_items(metric_kpis(data, unit))
         series = items(data, "time_series")
-        self.query_one("#trend", TimeChart).set_series(
+        trend = self.query_one("#trend", TimeChart)
+        trend.set_title(f"Events and value per {text(data, 'time_granularity') or 'bucket'}")
+        trend.set_series(
             [day(b.get("date")) for b in series],
             [Series("events", [num(b, "event_count") for b in series]),
-             Series(f"value {unit}".strip(), [num(b, "total_value") for b in series])],
+             Series(f"value {unit}".strip(), [num(b, "total_value") for b in series], right=True)],
             empty_text="no conversion events in this window",
         )
         total = num(data, "total_events_filtered")

@@ -33,7 +33,7 @@ def csat_kpis(data: dict) -> list[tuple[str, str | None]]:
         ("Rated conversations", fmt_int(rated)),
         ("CSAT (4-5★)", fmt_pct(num(data, "csat_score_pct"))),
         ("DSAT (1-2★)", fmt_pct(num(data, "dsat_score_pct"))),
-        ("Response rate (rated/eligible)", rate),
+        ("Response rate", rate),
         ("Positive", fmt_int(num(data, "positive_count"))),
         ("Neutral", fmt_int(num(data, "neutral_count"))),
         ("Negative", fmt_int(num(data, "negative_count"))),
@@ -129,7 +129,9 @@ class CsatScreen(AnalyticsScreen):
         self.query_one("#distribution", BarChart).set_bars(
             rating_bars(data), empty_text="no ratings in this window")
         series = items(data, "time_series")
-        self.query_one("#trend", TimeChart).set_series(
+        trend = self.query_one("#trend", TimeChart)
+        trend.set_title(f"CSAT % and response rate % per {text(data, 'time_granularity') or 'bucket'}")
+        trend.set_series(
             [day(b.get("date")) for b in series],
             [
                 Series("CSAT", [num(b, "csat_pct") for b in series], "%", False),

@@ -63,6 +63,7 @@ class EvalsScreen(AnalyticsScreen):
     def __init__(self) -> None:
         super().__init__()
         self.base_id: str | None = None
+        self._results_shown = False
 
     def compose_body(self) -> ComposeResult:
         yield TitledTable("Assistants — enter: its cases and runs", ("assistant",), id="assistants")
@@ -99,21 +100,26 @@ class EvalsScreen(AnalyticsScreen):
 
     def paint_runs(self, data: Any) -> None:
         data = obj(data)
+        runs = items(data, "items")
+        if runs and text(runs[0], "id") and not self._results_shown:
+            self._results_shown = True  # the newest run's results until another is chosen
+            self.run_task(self.load_results(text(runs[0], "id")), "results")
         page = int(num(data, "page") or 1)
         total = num(data, "total")
         self.query_one("#runs", PagedTable).set_page(
-            run_rows(items(data, "items")), offset=(page - 1) * RUNS_PAGE,
+            run_rows(runs), offset=(page - 1) * RUNS_PAGE,
             total=None if total is None else int(total), empty_text="no eval run yet")
 
     async def load_results(self, run_id: str) -> None:
         table = self.query_one("#results", TitledTable)
-        table.set_title(f"Results of run {run_id}")
+        table.set_title(f"Results of run {run_id} — enter on another run to see its results")
         await self.swr(f"/eval-runs/{run_id}/results", None,
                        lambda d: table.set_rows(result_rows(d), empty_text="no result in this run"))
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         if event.table.id == "assistants":
             self.base_id = event.key
+            self._results_shown = False
             self.run_task(self.load_assistant(event.key), "assistant")
         elif event.table.id == "runs":
             self.run_task(self.load_results(event.key), "results")

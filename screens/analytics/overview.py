@@ -45,7 +45,7 @@ def project_kpis(data: Any) -> list[tuple[str, str | None]]:
         ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
         ("Messages / conversation", fmt_float(num(data, "avg_messages_per_conversation"))),
         ("Latency avg", fmt_ms(num(data, "avg_response_latency_ms"))),
-        ("Latency p99 (worst bucket)", fmt_ms(_p99_peak(series))),
+        ("Latency p99 (peak)", fmt_ms(_p99_peak(series))),
         ("Winbacks sent", fmt_int(num(data, "winback_sent_count"))),
         ("Winbacks answered", fmt_int(num(data, "winback_answered_count"))),
         ("Winback conversion", fmt_pct(num(data, "winback_conversion_rate"))),
@@ -102,8 +102,8 @@ class OverviewScreen(AnalyticsScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="scope", markup=False)
         yield Kpis(id="kpis")
-        yield TimeChart("Conversations and handoffs per bucket", id="volume")
-        yield TimeChart("Response latency (ms)", id="latency")
+        yield TimeChart("Conversations and handoffs", id="volume")
+        yield TimeChart("Response latency", id="latency")
         yield TitledTable("By assistant — enter: its conversations", self.COLUMNS, id="by-assistant")
         yield TitledTable("By tag — enter: conversations with that tag", self.COLUMNS, id="by-tag")
 
@@ -158,7 +158,11 @@ class OverviewScreen(AnalyticsScreen):
 
     def _paint_volume(self, data: dict) -> None:
         series = items(data, "time_series")
-        self.query_one("#volume", TimeChart).set_series(
+        per = text(data, "time_granularity") or "bucket"
+        volume = self.query_one("#volume", TimeChart)
+        volume.set_title(f"Conversations and handoffs per {per}")
+        self.query_one("#latency", TimeChart).set_title(f"Response latency per {per}")
+        volume.set_series(
             [day(b.get("timestamp") or b.get("date")) for b in series],
             [
                 Series("conversations", [num(b, "total_conversations") for b in series]),

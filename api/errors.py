@@ -8,6 +8,7 @@ any text a server might echo back (see ``StudioClient``).
 from __future__ import annotations
 
 import json
+import re
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -145,13 +146,29 @@ def format_detail(detail: Any) -> str:
     return one_line(json.dumps(detail, ensure_ascii=False, default=str), MAX_DETAIL_CHARS)
 
 
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<(script|style)[^>]*>.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
+def _text_of(resp: httpx.Response) -> str | None:
+    """A non-JSON body as text; an HTML error page (proxies, gateways) as its title."""
+    try:
+        text = resp.text.strip() if resp.content else ""
+    except (UnicodeDecodeError, LookupError):
+        return None
+    if "html" in resp.headers.get("content-type", "") or text[:15].lower().startswith(
+            ("<!doctype html", "<html")):
+        title = _TITLE.search(text)
+        text = title.group(1) if title else _TAGS.sub(" ", text)
+    return text.strip() or None
+
+
 def _detail_of(resp: httpx.Response) -> Any:
     """The ``detail`` of a FastAPI error body, else the body text (or None when empty)."""
     try:
         body = resp.json()
     except (ValueError, UnicodeDecodeError):
-        text = resp.text.strip() if resp.content else ""
-        return text or None
+        return _text_of(resp)
     if isinstance(body, dict) and "detail" in body:
         return body["detail"]
     return body
@@ -215,4 +232,8 @@ def from_response(resp: httpx.Response) -> StudioError:
         return RateLimitedError(message, status, retry_after)
     if status >= 500:
         return ServerError(message, status)
+    if 300 <= status < 400:
+        where = one_line(resp.headers.get("location", "elsewhere"), 200)
+        return StudioError(f"HTTP {status}: redirected to {where}: check the API URL"
+                           f"{_where(resp)}", status)
     return StudioError(message, status)

@@ -391,3 +391,24 @@ async def test_client_uses_cache_for_gets_only(tmp_path):
         await client.post("/projects/proj-1/conversations/batch", {"conversation_ids": []})
         await client.post("/projects/proj-1/conversations/batch", {"conversation_ids": []})
     assert [r.method for r in rec.requests] == ["GET", "POST", "POST"]
+
+
+async def test_html_error_page_is_reduced_to_its_title():
+    page = ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title><style>body{}</style>"
+            "</head><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>")
+    client, _, _ = make_client(httpx.Response(502, text=page,
+                                              headers={"content-type": "text/html"}),
+                               max_tries=1)
+    async with client:
+        with pytest.raises(errors.ServerError) as info:
+            await client.get("/x")
+    assert str(info.value) == "HTTP 502: 502 Bad Gateway (GET /x)"
+
+
+async def test_redirect_is_not_followed_and_explained():
+    client, rec, _ = make_client(httpx.Response(301, headers={"location": "https://new.test/x"}))
+    async with client:
+        with pytest.raises(errors.StudioError) as info:
+            await client.get("/x")
+    assert len(rec.requests) == 1
+    assert "redirected to https://new.test/x: check the API URL" in str(info.value)

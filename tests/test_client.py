@@ -412,3 +412,48 @@ async def test_redirect_is_not_followed_and_explained():
             await client.get("/x")
     assert len(rec.requests) == 1
     assert "redirected to https://new.test/x: check the API URL" in str(info.value)
+
+
+# -- real sockets on loopback: httpx's own errors map to the right kinds ----------------------
+
+
+def _real_client(port: int, **kw) -> StudioClient:
+    env = {"STUDIO_API_TOKEN": TOKEN, "STUDIO_PROJECT_ID": "p",
+           "STUDIO_API_URL": f"http://127.0.0.1:{port}", "STUDIO_TUI_CONFIG_DIR": "/nonexistent"}
+    return StudioClient(load_settings(env=env), sleep=FakeSleep(), **kw)
+
+
+async def test_closed_port_is_connect_error():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again when the block ends: nobody listens
+    async with _real_client(port, max_tries=2) as client:
+        with pytest.raises(errors.UnreachableError) as info:
+            await client.get("/projects")
+    assert info.value.kind == "connect"
+    assert f"cannot connect to GET http://127.0.0.1:{port}/projects" in str(info.value)
+
+
+async def test_silent_server_is_read_timeout():
+    import asyncio
+
+    stop = asyncio.Event()
+
+    async def accept_and_say_nothing(reader, writer):
+        await stop.wait()
+        writer.close()
+
+    server = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with _real_client(port, max_tries=2, read_timeout=0.2,
+                                total_timeout=10) as client:
+            with pytest.raises(errors.UnreachableError) as info:
+                await client.get("/projects")
+    finally:
+        stop.set()
+        server.close()
+        await server.wait_closed()
+    assert info.value.kind == "timeout" and "timed out waiting" in str(info.value)

@@ -47,7 +47,8 @@ TRIAGE_PRESETS = (
 
 class ExplorerScreen(Screen[None]):
     CSS_PATH = "explorer.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (190, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS = [
         Binding("f", "toggle_sidebar", "Filters", id="explorer.sidebar"),
@@ -192,7 +193,8 @@ class ExplorerScreen(Screen[None]):
         self.query_one("#table DataTable").focus()
 
     def action_toggle_detail(self) -> None:
-        self.toggle_class("-no-detail")
+        """Show/hide the detail pane (hidden by default on short terminals)."""
+        self.toggle_class("-detail-toggled")
 
     def action_search(self) -> None:
         if self.has_class("-folded"):

@@ -37,14 +37,14 @@ class Column:
 
 COLUMNS = (
     Column("sel", "", 1),
-    Column("last", "last activity", 11),
+    Column("last", "last msg", 11),
     Column("id", "id", 12),
     Column("assistant", "assistant", 14, wide_only=True),
     Column("inbox", "inbox", 11, wide_only=True),
     Column("msgs", "msgs", 4),
     Column("sentiment", "sent.", 7),
-    Column("outcome", "handoff/defl.", 11),
-    Column("risk", "recontact", 7),
+    Column("outcome", "outcome", 11),
+    Column("risk", "risk", 7),
     Column("intent", "intent", None),
 )
 
@@ -96,7 +96,7 @@ def cell(column: str, conv: dict, app: Any, selected: bool) -> Text:
         return outcome(conv)
     if column == "risk":
         return badge("recontact_risk", conv.get("recontact_risk"))
-    return _clip(conv.get("user_intent") or conv.get("summary"), 200)
+    return _clip(conv.get("user_intent") or conv.get("summary"), 120)
 
 
 class ConversationTable(Vertical, can_focus=False):
@@ -166,6 +166,7 @@ class ConversationTable(Vertical, can_focus=False):
         self._pages: OrderedDict[tuple, dict] = OrderedDict()
         self._shown_key: tuple | None = None
         self._wide: bool | None = None
+        self._built_intent = 0
         self._pending_cursor = 0
         self.loading_page = False
         self._page_worker: Any = None
@@ -186,7 +187,7 @@ class ConversationTable(Vertical, can_focus=False):
     def _layout_changed(self) -> None:
         wide = self.size.width >= WIDE_WIDTH
         rows = max(3, self.size.height - 2)  # header row + status line
-        if wide != self._wide:
+        if wide != self._wide or self._intent_width() != self._built_intent:
             self._wide = wide
             self._build_columns()
         if rows != self.page_size:
@@ -198,12 +199,20 @@ class ConversationTable(Vertical, can_focus=False):
     def _columns(self) -> list[Column]:
         return [c for c in COLUMNS if self._wide or not c.wide_only]
 
+    def _intent_width(self) -> int:
+        """The last column takes what is left (no horizontal scrollbar eating a row)."""
+        columns = self._columns()
+        fixed = sum(c.width or 0 for c in columns) + 2 * len(columns)
+        return max(8, self.size.width - fixed - 1)
+
     def _build_columns(self) -> None:
         table = self.table
         table.clear(columns=True)
+        self._built_intent = self._intent_width()
         for column in self._columns():
-            table.add_column(column.label, width=column.width, key=column.key)
-        self._paint_rows()
+            table.add_column(column.label, width=column.width or self._built_intent,
+                             key=column.key)
+        self._paint_rows(table.cursor_row)
 
     # ----------------------------------------------------------------- loading
     def load(self, query: Any, *, offset: int = 0, keep_selection: bool = False) -> None:

@@ -99,8 +99,9 @@ class FilterSidebar(VerticalScroll):
 
     DEFAULT_CSS = """
     FilterSidebar { width: 36; height: 1fr; padding: 0 1; background: $panel; }
-    FilterSidebar .heading { margin-top: 1; text-style: bold; color: $text-accent; }
-    FilterSidebar Select, FilterSidebar Input { width: 1fr; }
+    FilterSidebar .heading { margin-top: 1; text-style: bold; color: $text-accent; width: 1fr; }
+    FilterSidebar Select, FilterSidebar Input { width: 1fr; margin-bottom: 0; }
+    FilterSidebar Input { background: $boost; }
     FilterSidebar SelectionList { height: auto; max-height: 10; border: none; padding: 0; }
     FilterSidebar .error { color: $text-error; display: none; }
     FilterSidebar .error.-shown { display: block; }
@@ -168,6 +169,10 @@ class FilterSidebar(VerticalScroll):
     @staticmethod
     def _error(field: str) -> Static:
         return Static("", id=f"err-{field}", classes="error", markup=False)
+
+    def on_mount(self) -> None:
+        for widget in self.query("Select, Input"):
+            widget.compact = True  # one line each: the sidebar has a lot to show
 
     # ----------------------------------------------------------------- lookups
     def set_lookups(self, lookups: Any) -> None:

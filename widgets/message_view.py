@@ -36,7 +36,7 @@ def message_header(message: dict, tz: Any = None) -> Text:
                     f" v{sanitize(str(meta.get('playbook_version', '?')))}")
     latency = _num(meta.get("response_latency_ms"))
     if latency:
-        text.append(f"  ⏱ {latency} ms")
+        text.append(f"  latency {latency} ms")
     tokens = [(label, _num(meta.get(key))) for label, key in (
         ("in", "input_tokens"), ("out", "output_tokens"), ("cache r", "cache_read_tokens"),
         ("cache w", "cache_write_tokens"))]
@@ -84,7 +84,7 @@ class MessageView(Vertical, can_focus=True):
     MessageView:focus { background: $boost; }
     MessageView.-match { border-left: thick $warning; }
     MessageView .content { padding: 0 0 0 2; }
-    MessageView Collapsible { margin: 0 0 0 2; }
+    MessageView Collapsible { margin: 0 0 0 2; padding-bottom: 0; border-top: none; }
     """
 
     BINDINGS = [("enter", "toggle_fold", "Expand/fold message")]

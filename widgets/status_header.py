@@ -58,10 +58,19 @@ class StatusHeader(Widget):
 
     def on_mount(self) -> None:
         app = self.app
-        for name, attr in (("connection", "state"), ("connection_detail", "detail"),
-                           ("project_name", "project")):
-            if hasattr(app, name):
-                self.watch(app, name, lambda value, attr=attr: setattr(self, attr, value))
+        if hasattr(app, "connection"):
+            self.watch(app, "connection", self._set_state)
+            self.watch(app, "connection_detail", self._set_detail)
+            self.watch(app, "project_name", self._set_project)
+
+    def _set_state(self, value: str) -> None:
+        self.state = value
+
+    def _set_detail(self, value: str) -> None:
+        self.detail = value
+
+    def _set_project(self, value: str) -> None:
+        self.project = value
 
     def render(self) -> Text:
         settings = getattr(self.app, "settings", None)

@@ -436,8 +436,10 @@ async def test_closed_port_is_connect_error():
     assert f"cannot connect to GET http://127.0.0.1:{port}/projects" in str(info.value)
 
 
-async def test_silent_server_is_read_timeout():
+async def test_silent_server_is_read_timeout(caplog):
     import asyncio
+
+    caplog.set_level(logging.DEBUG)  # httpx/httpcore debug logs must not carry the token either
 
     stop = asyncio.Event()
 
@@ -457,3 +459,4 @@ async def test_silent_server_is_read_timeout():
         server.close()
         await server.wait_closed()
     assert info.value.kind == "timeout" and "timed out waiting" in str(info.value)
+    assert "send_request_headers" in caplog.text and TOKEN not in caplog.text

@@ -167,7 +167,96 @@ class ExportReport:
 # ------------------------------------------------------------------------ formatting
 def json_item(conv: Any) -> str:
     """A conversation as ``json.dump(..., indent=2)`` writes it inside the export object."""
-    return "    " + json.dumps(conv, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+    parts = ["    "]
+    _encode(conv, "    ", parts)
+    return "".join(parts)
+
+
+# ``json.dumps(indent=...)`` runs the pure-Python encoder (CPython 3.11-3.13 use the C one only
+# without indent): a generator chain that dominated the CPU time of large exports. ``_encode``
+# writes the same bytes (``indent=2, ensure_ascii=False``; a test compares them on random data)
+# about 3x faster: one recursive function, scalars inline, strings through the C escaper.
+_encode_str = json.encoder.encode_basestring  # the C implementation when available
+_float_repr = float.__repr__
+_int_repr = int.__repr__
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return _int_repr(value)
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return _float_repr(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return _encode_str(key)
+    if isinstance(key, (int, float)) or key is None:
+        return '"' + _scalar(key) + '"'
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def _encode(value: Any, indent: str, parts: list[str]) -> None:
+    if isinstance(value, str):
+        parts.append(_encode_str(value))
+    elif isinstance(value, dict):
+        _encode_dict(value, indent, parts)
+    elif isinstance(value, (list, tuple)):
+        _encode_list(value, indent, parts)
+    else:
+        parts.append(_scalar(value))
+
+
+def _encode_dict(value: dict, indent: str, parts: list[str]) -> None:
+    if not value:
+        parts.append("{}")
+        return
+    inner = indent + "  "
+    separator = ",\n" + inner
+    parts.append("{\n" + inner)
+    first = True
+    for key, item in value.items():
+        if first:
+            first = False
+        else:
+            parts.append(separator)
+        parts.append(_key(key) + ": ")
+        if isinstance(item, str):
+            parts.append(_encode_str(item))
+        else:
+            _encode(item, inner, parts)
+    parts.append("\n" + indent + "}")
+
+
+def _encode_list(value: list | tuple, indent: str, parts: list[str]) -> None:
+    if not value:
+        parts.append("[]")
+        return
+    inner = indent + "  "
+    separator = ",\n" + inner
+    parts.append("[\n" + inner)
+    first = True
+    for item in value:
+        if first:
+            first = False
+        else:
+            parts.append(separator)
+        if isinstance(item, str):
+            parts.append(_encode_str(item))
+        else:
+            _encode(item, inner, parts)
+    parts.append("\n" + indent + "]")
 
 
 def json_header(exported_at: str, total_matched: int | None, total_exported: int) -> str:

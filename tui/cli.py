@@ -437,17 +437,34 @@ def locate(opts: GlobalOptions) -> None:
 
 @main.command("demo-server")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="0 picks a free port.")
 @click.option("--size", type=click.IntRange(min=1), help="Conversations (default 5000).")
-@click.option("--latency-ms", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=int, help="Demo seed (default 7).")
+@click.option("--anchor", metavar="YYYY-MM-DD", help="Last day of demo data (default today).")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0, show_default=True,
               help="Latency added to every request.")
+@click.option("--faults", metavar="SPEC",
+              help="Faults to inject, e.g. error_rate=0.1,rate_limit_rate=0.05,hang_rate=0.01.")
 @click.pass_obj
-def demo_server(opts: GlobalOptions, host, port, size, latency_ms) -> None:
-    """Serve the demo backend over HTTP (prints the env vars to point clients at it)."""
+def demo_server(opts: GlobalOptions, host, port, size, seed, anchor, latency_ms, faults) -> None:
+    """Serve the demo backend over HTTP on loopback (prints the env vars to point at it)."""
+    from api.demo.faults import Faults
     from api.demo.server import serve
 
-    size = size or opts.demo_size
+    spec = None
+    if faults or latency_ms:
+        try:
+            spec = Faults.parse(faults or "")
+        except ValueError as exc:
+            _fail(f"error: --faults: {exc}", EXIT_USAGE)
+        spec.latency_ms = latency_ms or spec.latency_ms
     try:
-        serve(host=host, port=port, size=size, latency_ms=latency_ms)
+        serve(host=host, port=port, size=size or opts.demo_size, seed=seed, anchor=anchor,
+              latency_ms=latency_ms, faults=spec)
+    except ValueError as exc:  # e.g. a non-loopback host
+        _fail(f"error: {exc}", EXIT_USAGE)
+    except OSError as exc:
+        _fail(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass

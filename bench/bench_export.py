@@ -1,0 +1,176 @@
+"""Export benchmark: the brief's serial algorithm vs ``studio-tui export``, over loopback HTTP.
+
+The demo backend runs as ``studio-tui demo-server`` (its own process) with 100 ms of latency
+added to every request (a realistic round trip plus server time for the real API). Each export
+runs in its own process so that its peak memory (``ru_maxrss`` from ``os.wait4``) is its own:
+
+(a) baseline — the brief's export_conversations.py algorithm with the standard library: pages
+    of 100 one after another, then batches of 50 one after another, everything held in memory,
+    one ``json.dump`` at the end;
+(b) ``studio-tui export --messages`` — concurrent, streaming.
+
+Both write the same file (checked byte for byte, apart from ``exported_at``). Then ours runs
+again on a 10x larger demo to show that its peak memory stays flat.
+
+    .venv/bin/python bench/bench_export.py [--size 5000] [--big 50000] [--latency-ms 100]
+                                           [--concurrency 16] [--skip-baseline]
+
+Nothing here asserts: it prints figures.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+START, END = "2000-01-01", "2100-01-01"
+
+BASELINE = r'''
+import json, os, sys, urllib.parse, urllib.request
+from datetime import datetime, timezone
+base, token, pid = (os.environ[k] for k in ("STUDIO_API_URL", "STUDIO_API_TOKEN", "STUDIO_PROJECT_ID"))
+out, start, end = sys.argv[1:4]
+def call(path, params=None, body=None):
+    url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    req = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                 method="POST" if body is not None else "GET",
+                                 headers={"X-API-Key": token, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        return json.load(resp)
+params = {"start_date": start + "T00:00:00Z", "end_date": end + "T00:00:00Z"}
+conversations, offset = [], 0
+while True:
+    page = call(f"/projects/{pid}/conversations", {**params, "limit": 100, "offset": offset})
+    conversations += page["conversations"]
+    if len(page["conversations"]) < 100:
+        break
+    offset += 100
+for i in range(0, len(conversations), 50):
+    chunk = conversations[i:i + 50]
+    details = {d["conversation_id"]: d for d in call(f"/projects/{pid}/conversations/batch",
+               body={"conversation_ids": [c["conversation_id"] for c in chunk]})["conversations"]}
+    for conv in chunk:
+        d = details.get(conv["conversation_id"])
+        if d:
+            conv["messages"] = d.get("messages", [])
+            conv["citations"] = d.get("citations", [])
+result = {"exported_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+          "total_matched": page["total"], "total_exported": len(conversations),
+          "conversations": conversations}
+with open(out, "w") as f:
+    json.dump(result, f, indent=2, ensure_ascii=False)
+'''
+
+
+def start_server(size: int, latency_ms: float, env: dict) -> tuple[subprocess.Popen, dict]:
+    cmd = [PY, "-c", "from tui.cli import main; main()", "--demo-size", str(size),
+           "demo-server", "--port", "0", "--latency-ms", str(latency_ms)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    server_env = {}
+    assert proc.stdout is not None
+    while len(server_env) < 3:
+        line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"demo server exited early (code {proc.wait()})")
+        match = re.match(r"export (\w+)=(.*)", line.strip())
+        if match:
+            server_env[match.group(1)] = match.group(2).strip("'")
+    return proc, server_env
+
+
+def run_measured(cmd: list[str], env: dict) -> tuple[float, int]:
+    """(seconds, peak RSS in MB) of one child process; fails loudly on a non-zero exit."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode:
+        raise SystemExit(f"{cmd[:4]}... failed ({proc.returncode}):\n{err[-2000:]}")
+    return seconds, usage.ru_maxrss // 1024
+
+
+def ours_cmd(out: Path, concurrency: int) -> list[str]:
+    return [PY, "-c", "from tui.cli import main; main()", "export", "--start", START, "--end",
+            END, "--messages", "--concurrency", str(concurrency), "-o", str(out)]
+
+
+def same_export(a: Path, b: Path) -> bool:
+    """Equal bytes apart from the exported_at line."""
+    def body(path: Path) -> bytes:
+        with open(path, "rb") as fh:
+            head = fh.readline() + fh.readline()  # "{\n" + exported_at line
+            assert b'"exported_at"' in head
+            return fh.read()
+    return body(a) == body(b)
+
+
+def export_once(size: int, latency_ms: float, concurrency: int, workdir: Path, env: dict,
+                baseline: bool) -> dict:
+    server, server_env = start_server(size, latency_ms, env)
+    try:
+        client_env = {**env, **server_env}
+        result: dict = {"size": size}
+        ours = workdir / f"ours-{size}.json"
+        result["ours_s"], result["ours_mb"] = run_measured(ours_cmd(ours, concurrency),
+                                                           client_env)
+        result["bytes"] = ours.stat().st_size
+        if baseline:
+            base = workdir / f"baseline-{size}.json"
+            result["base_s"], result["base_mb"] = run_measured(
+                [PY, "-c", BASELINE, str(base), START, END], client_env)
+            result["identical"] = same_export(base, ours)
+            base.unlink()
+        ours.unlink()
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=5000)
+    ap.add_argument("--big", type=int, default=50000, help="0 to skip the memory scale run")
+    ap.add_argument("--latency-ms", type=float, default=100.0)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--skip-baseline", action="store_true")
+    args = ap.parse_args()
+
+    cache = os.environ.get("STUDIO_TUI_CACHE_DIR") or str(
+        Path(tempfile.gettempdir()) / "studio-tui-bench")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
+    env.update(STUDIO_TUI_CACHE_DIR=cache, STUDIO_TUI_CONFIG_DIR=str(Path(cache) / "config"),
+               STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        work = Path(tmp)
+        small = export_once(args.size, args.latency_ms, args.concurrency, work, env,
+                            not args.skip_baseline)
+        print(f"demo {args.size:,} conversations with messages, {args.latency_ms:.0f} ms "
+              f"latency per request, file {small['bytes'] / 1e6:.1f} MB")
+        if "base_s" in small:
+            print(f"  baseline (brief's serial algorithm): {small['base_s']:7.1f} s, "
+                  f"peak RSS {small['base_mb']:5d} MB")
+        print(f"  studio-tui export --concurrency {args.concurrency}: {small['ours_s']:7.1f} s, "
+              f"peak RSS {small['ours_mb']:5d} MB")
+        if "base_s" in small:
+            print(f"  speed-up: {small['base_s'] / small['ours_s']:.1f}x; "
+                  f"files identical apart from exported_at: {small['identical']}")
+        if args.big:
+            big = export_once(args.big, args.latency_ms, args.concurrency, work, env, False)
+            print(f"demo {args.big:,} conversations (file {big['bytes'] / 1e6:.1f} MB): "
+                  f"studio-tui export {big['ours_s']:.1f} s, peak RSS {big['ours_mb']} MB "
+                  f"(vs {small['ours_mb']} MB at {args.size:,})")
+
+
+if __name__ == "__main__":
+    main()

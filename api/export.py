@@ -92,6 +92,7 @@ __all__ = [
     "read_ids",
     "csv_row",
     "json_item",
+    "write_text_atomic",
 ]
 
 FORMATS = ("json", "csv", "jsonl")
@@ -339,7 +340,9 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path``: temp file alongside, fsync, rename, 0600."""
+    path = Path(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, FILE_MODE)
@@ -590,7 +593,7 @@ class _Export:
         self.fh.flush()
         os.fsync(self.fh.fileno())
         self.state.bytes = os.fstat(self.fh.fileno()).st_size
-        _write_atomic(self.state_path, self.state.to_json())
+        write_text_atomic(self.state_path, self.state.to_json())
         self.last_checkpoint = time.monotonic()
 
     def abandon(self) -> None:

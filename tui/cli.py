@@ -13,7 +13,6 @@ Exit codes: 0 success, 1 API/network/export failure, 2 bad input (one line namin
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -154,27 +153,6 @@ def _project_path(path: str, project_id: str) -> str:
     return path if path.startswith("/") else "/" + path
 
 
-def write_text_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path``: temp file in the same directory, fsync, rename, 0600."""
-    import tempfile
-
-    target = os.path.abspath(path)
-    directory = os.path.dirname(target)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(target)}.",
-                               suffix=".tmp")
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 @main.command(cls=_ParamsCommand)
 @click.argument("path")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
@@ -202,6 +180,8 @@ def fetch(opts: GlobalOptions, path, params, method, body, output, no_cache) -> 
     if output is None:
         click.echo(text)
         return
+    from api.export import write_text_atomic
+
     try:
         write_text_atomic(output, text)
     except OSError as exc:

@@ -7,8 +7,6 @@ tests can assert what a key press opened. ``screen_text`` collects what a screen
 from __future__ import annotations
 
 import asyncio
-import json
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +21,7 @@ from textual.widgets import DataTable, Static
 
 from api.client import StudioClient
 from api.config import Secret, load_settings
+from api.demo import demo_info
 from api.query import ConversationQuery
 from tui.lookups import Lookups
 from widgets.charts import Kpis
@@ -33,25 +32,18 @@ WINDOW = ConversationQuery.build(
 )
 
 
-def demo_keys(db_path: Path) -> list[tuple[str, str]]:
-    """(api key, project id) of the demo database, main project first."""
-    with sqlite3.connect(db_path) as conn:
-        keys = json.loads(conn.execute("SELECT value FROM meta WHERE key='api_keys'").fetchone()[0])
-        counts = dict(conn.execute(
-            "SELECT project_id, count(*) FROM conversations GROUP BY project_id").fetchall())
-    return sorted(keys.items(), key=lambda kv: -counts.get(kv[1], 0))
-
-
 def demo_client(db_path: Path, *, project: int = 0, clock: Callable[[], float] | None = None,
                 faults: Any = None) -> StudioClient:
     from api.demo.app import create_app
 
     kw = {} if clock is None else {"clock": clock}
     api = create_app(db_path, faults, **kw)
-    key, project_id = demo_keys(db_path)[project]
+    info = demo_info(db_path)
+    key, project_id = ((info.api_key, info.project_id) if project == 0
+                       else (info.other_api_key, info.other_project_id))
     settings = load_settings()
     client = StudioClient(
-        settings, base_url="http://demo.test", project_id=project_id, token=Secret(key),
+        settings, base_url=info.base_url, project_id=project_id, token=Secret(key),
         transport=httpx.ASGITransport(app=api), cache=None,
     )
     return client

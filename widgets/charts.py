@@ -206,26 +206,32 @@ class Series:
     unit: str = ""
     total: bool = True  # whether a total over the window makes sense (counts, not rates)
     right: bool = False  # on a right-hand axis (a different scale from the others)
+    digits: int | None = None  # decimals to print (None: whole numbers, or 1 decimal)
 
 
-def _fmt_value(value: float | None, unit: str = "") -> str:
+def _fmt_value(value: float | None, unit: str = "", digits: int | None = None) -> str:
     if value is None:
         return MISSING
-    text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    return f"{text}{unit}"
+    if digits is None:
+        digits = 0 if float(value).is_integer() else 1
+    return f"{value:,.{digits}f}{unit}"
 
 
 def _series_caption(series: Series) -> str:
     present = [v for v in series.values if v is not None]
     if not present:
         return f"{series.name}: {MISSING}"
+
+    def fmt(value: float) -> str:
+        return _fmt_value(value, series.unit, series.digits)
+
     parts = [f"{series.name}:"]
     if series.total:
-        parts.append(f"total {_fmt_value(sum(present), series.unit)}")
+        parts.append(f"total {fmt(sum(present))}")
     else:
-        parts.append(f"avg {_fmt_value(sum(present) / len(present), series.unit)}")
-    parts.append(f"max {_fmt_value(max(present), series.unit)}")
-    parts.append(f"last {_fmt_value(present[-1], series.unit)}")
+        parts.append(f"avg {fmt(sum(present) / len(present))}")
+    parts.append(f"max {fmt(max(present))}")
+    parts.append(f"last {fmt(present[-1])}")
     return " ".join(parts)
 
 
@@ -268,7 +274,7 @@ class TimeChart(ChartBase):
         for s in series:
             table.add_column(s.name, key=s.name)
         for i, date in enumerate(dates):
-            cells = [number_cell(_fmt_value(_at(s.values, i), s.unit)) for s in series]
+            cells = [number_cell(_fmt_value(_at(s.values, i), s.unit, s.digits)) for s in series]
             table.add_row(Text(date), *cells)
 
     def _draw(self, dates: Sequence[str], series: list[Series]) -> None:

@@ -124,7 +124,7 @@ class ConversionsScreen(AnalyticsScreen):
         yield Static("", id="heartbeat", classes="analytics-warning", markup=False)
         yield Static("", id="metric-title", classes="analytics-note", markup=False)
         yield Kpis(id="kpis")
-        yield TimeChart("Events and value per bucket", id="trend")
+        yield TimeChart("Events and value", id="trend")
         yield PagedTable("Events — enter: open the conversation",
                          ("occurred at", "value", "conversation", "tags"),
                          page_size=EVENTS_PAGE, id="events")
@@ -189,11 +189,13 @@ class ConversionsScreen(AnalyticsScreen):
         self.query_one("#kpis", Kpis).set_items(metric_kpis(data, unit))
         series = items(data, "time_series")
         trend = self.query_one("#trend", TimeChart)
-        trend.set_title(f"Events and value per {text(data, 'time_granularity') or 'bucket'}")
+        trend.set_title(f"Events, converting conversations and value per {text(data, 'time_granularity') or 'bucket'}")
         trend.set_series(
             [day(b.get("date")) for b in series],
             [Series("events", [num(b, "event_count") for b in series]),
-             Series(f"value {unit}".strip(), [num(b, "total_value") for b in series], right=True)],
+             Series("converting", [num(b, "converting_conversations") for b in series]),
+             Series(f"value {unit}".strip(), [num(b, "total_value") for b in series], right=True,
+                    digits=2)],
             empty_text="no conversion events in this window",
         )
         total = num(data, "total_events_filtered")

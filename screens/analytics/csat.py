@@ -22,6 +22,7 @@ from widgets.tables import PagedTable, TitledTable
 NOT_CONFIGURED = "CSAT is not configured for this project (no Intercom CSAT enrichment)."
 RATINGS_PAGE = 10
 DSAT_SAMPLE = 50  # ratings the DSAT drill-down reads, as the brief's recipe does
+VERBATIMS = 15  # of which the newest with a remark are shown (the recipe's ratings[:15])
 
 
 def csat_kpis(data: dict) -> list[tuple[str, str | None]]:
@@ -94,8 +95,10 @@ class CsatScreen(AnalyticsScreen):
         yield TimeChart("CSAT % and response rate % per bucket", id="trend")
         yield PagedTable("Ratings", ("rating", "remark", "tags", "rated at", "conversation"),
                          page_size=RATINGS_PAGE, id="ratings")
-        yield TitledTable(f"DSAT drill-down: top tags among 1-2★ ratings (latest {DSAT_SAMPLE})",
-                          ("tag", "ratings"), id="dsat-tags")
+        yield TitledTable(f"DSAT drill-down: top tags among 1-2★ ratings (latest {DSAT_SAMPLE})"
+                          " — enter: conversations with that tag", ("tag", "ratings"), id="dsat-tags")
+        yield TitledTable("Recent 1-2★ verbatims — enter: open the conversation",
+                          ("rating", "remark", "tags", "rated at", "conversation"), id="dsat-remarks")
 
     def base_params(self, filters: ConversationQuery) -> dict[str, Any]:
         return filters.csat_params()
@@ -136,6 +139,7 @@ class CsatScreen(AnalyticsScreen):
             [
                 Series("CSAT", [num(b, "csat_pct") for b in series], "%", False),
                 Series("response rate", [num(b, "response_rate_pct") for b in series], "%", False),
+                Series("ratings", [num(b, "total") for b in series], right=True),
             ],
             empty_text="no ratings in this window",
         )
@@ -158,6 +162,9 @@ class CsatScreen(AnalyticsScreen):
                 for tag, count in top_tags(items(data, "ratings"))]
         self.query_one("#dsat-tags", TitledTable).set_rows(
             rows, empty_text="no tagged 1-2★ ratings in this window")
+        remarks = [r for r in items(data, "ratings")[:VERBATIMS] if text(r, "remark")]
+        self.query_one("#dsat-remarks", TitledTable).set_rows(
+            rating_rows(remarks), empty_text="no remark left with a 1-2★ rating in this window")
 
     async def load_page(self, offset: int) -> None:
         params = {**self.base_params(self.filters), **self._table_params(offset)}
@@ -180,7 +187,7 @@ class CsatScreen(AnalyticsScreen):
         self.run_task(self.load_page(0), "page")
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
-        if event.table.id == "ratings":
+        if event.table.id in ("ratings", "dsat-remarks"):
             self.drill(conversation_ids=(event.key,))
         elif event.table.id == "dsat-tags":
             self.drill(tags=(*self.filters.tags, event.key))

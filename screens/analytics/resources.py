@@ -155,7 +155,7 @@ class ResourcesScreen(AnalyticsScreen):
                 yield BarChart("Citations by source", id="kb-sources")
                 yield TitledTable("Citations by KB — enter: its top cited items",
                                   ("knowledge base", "citations"), id="kb-by-kb")
-                yield TitledTable("Top cited items", ("#", "title", "citations"), id="kb-items")
+                yield TitledTable("Top cited items", ("#", "title", "citations", "item id"), id="kb-items")
             with TabPane("Activity", id="tab-spark"):
                 yield Static("", id="spark-title", classes="analytics-note", markup=False)
                 yield TitledTable("Every tool, toolkit, skill and KB",
@@ -264,11 +264,13 @@ class ResourcesScreen(AnalyticsScreen):
         )
         titles = item_titles(kb)
         table = self.query_one("#kb-items", TitledTable)
-        table.set_title(f"Top {TOP_ITEMS} cited items in {self.kb_names.get(kb_id, kb_id)}")
+        cited = fmt_int(num(traffic, "total_items_cited"))
+        table.set_title(f"Top {TOP_ITEMS} cited items in {self.kb_names.get(kb_id, kb_id)}"
+                        + (f" ({cited} items cited in this window)" if cited else ""))
         table.set_rows([
             (text(e, "item_id") or f"i{n}", [
                 number_cell(str(n)), plain(titles.get(text(e, "item_id") or "", text(e, "item_id"))),
-                number_cell(fmt_int(num(e, "count")) or "—")])
+                number_cell(fmt_int(num(e, "count")) or "—"), plain(text(e, "item_id"))])
             for n, e in enumerate(items(traffic, "items")[:TOP_ITEMS], 1)
         ], empty_text="no citation of this KB in this window")
 

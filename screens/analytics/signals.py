@@ -67,10 +67,13 @@ class SignalsScreen(AnalyticsScreen):
     def paint(self, data: Any) -> None:
         data = obj(data)
         scored = num(data, "total_scored_conversations")
+        total = num(data, "total_conversations")
+        unscored = None if scored is None or total is None else total - scored
         self.query_one("#coverage", Kpis).set_items([
             ("Scored", fmt_int(scored)),
-            ("Conversations", fmt_int(num(data, "total_conversations"))),
+            ("Conversations", fmt_int(total)),
             ("Coverage", fmt_pct(num(data, "coverage_percentage"))),
+            ("Unscored", fmt_int(unscored)),
         ])
         for key, field, _, _ in SIGNALS:
             empty = "no scored conversations in this window" if not scored else "no data in this window"

@@ -473,3 +473,22 @@ def test_csat_and_conversions(conn):
         age_days = (end - last) / 86400
         assert age_days < 1 if slug == "venta" else age_days > 4
     assert one(conn, "SELECT count(DISTINCT idempotency_key) = count(*) FROM conversion_events")
+
+
+def test_parallel_build_equals_serial_build(tmp_path):
+    generate.build_db(tmp_path / "serial.db", 900, 5, ANCHOR, batch=200, workers=1)
+    generate.build_db(tmp_path / "parallel.db", 900, 5, ANCHOR, batch=200, workers=2)
+    for table, order in (("conversations", "seq"), ("resource_events", "id"),
+                         ("conversion_events", "id"), ("docs", "kind, id")):
+        assert table_digest(tmp_path / "serial.db", table, order) == table_digest(
+            tmp_path / "parallel.db", table, order), table
+
+
+def test_edited_generator_is_not_reused(tmp_path, monkeypatch):
+    path = ensure_demo_db(size=SMALL, seed=3, anchor=ANCHOR, cache_dir=tmp_path)
+    generate.generator_fingerprint.cache_clear()
+    monkeypatch.setattr(generate, "GENERATOR_SOURCES", ("world.py",))
+    try:
+        assert not generate.is_ready(path, SMALL, 3, ANCHOR)
+    finally:
+        generate.generator_fingerprint.cache_clear()

@@ -129,17 +129,21 @@ def _citations(plan: Plan, world: W.World) -> list[dict]:
 
 def _message_text(rng: random.Random, plan: Plan, i: int, last_ai: int, calls: list[ToolCall]
                   ) -> str:
+    """Middle messages follow the intent's story in order (followups/answers cycle)."""
     if i == 0:
         return plan.first_user_message
     if i == last_ai:
         return plan.last_assistant_message
+    turn = i // 2 - 1 if plan.roles[i] == "user" else i // 2
     if plan.roles[i] == "user":
         if plan.winback_index is not None and i == plan.winback_index + 1:
             return rng.choice(W.WINBACK_REPLIES)
         if plan.hostile and rng.random() < 0.3:
             return W.HOSTILE_SAMPLES.get(plan.hostile) or ""
-        return rng.choice(plan.intent.followups).format(**plan.vars)
-    text = rng.choice(plan.intent.answers).format(**plan.vars)
+        followups = plan.intent.followups
+        return followups[turn % len(followups)].format(**plan.vars)
+    answers = plan.intent.answers
+    text = answers[turn % len(answers)].format(**plan.vars)
     marks = " ".join(f"[[{kb_citation_id(c, k)}]]" for c in calls for k in range(len(c.citations)))
     return f"{text} {marks}" if marks else text
 

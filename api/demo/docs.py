@@ -172,14 +172,14 @@ def trending_docs(world: World, conn: sqlite3.Connection) -> list[Doc]:
     end = world.end_ts - DAY
     start = end + 1 - 7 * DAY
     rows = conn.execute(
-        "SELECT intent, conversation_id, sentiment, has_handoff, body FROM conversations "
+        "SELECT intent, conversation_id, sentiment, has_handoff, seq FROM conversations "
         "WHERE project_id = ? AND last_ts BETWEEN ? AND ? ORDER BY last_ts DESC",
         (world.main.id, start, end)).fetchall()
     groups: dict[str, list[tuple]] = {}
     for row in rows:
         groups.setdefault(row[0], []).append(row)
     total = len(rows)
-    topics = [_topic(intent, convs, total) for intent, convs in groups.items()]
+    topics = [_topic(conn, intent, convs, total) for intent, convs in groups.items()]
     topics.sort(key=lambda t: -t["conversation_count"])
     rng = random.Random(f"trending:{world.seed}")
     aid = W.new_id(rng)
@@ -194,9 +194,7 @@ def trending_docs(world: World, conn: sqlite3.Connection) -> list[Doc]:
     return [("trending_analysis", aid, world.main.id, None, analysis_date, body)]
 
 
-def _topic(intent: str, convs: list[tuple], total: int) -> dict:
-    import json
-
+def _topic(conn: sqlite3.Connection, intent: str, convs: list[tuple], total: int) -> dict:
     name, description, insight = TOPIC_TEXT.get(intent, (intent, intent, ""))
     breakdown = {"positive": 0, "neutral": 0, "negative": 0}
     for c in convs:
@@ -205,7 +203,8 @@ def _topic(intent: str, convs: list[tuple], total: int) -> dict:
     handoffs = sum(c[3] for c in convs)
     examples = []
     for c in convs[:3]:
-        summary = json.loads(c[4]).get("summary")
+        summary = conn.execute("SELECT json_extract(body, '$.summary') FROM conversations "
+                               "WHERE seq = ?", (c[4],)).fetchone()[0]
         examples.append({"conversation_id": c[1], "summary": summary, "sentiment": c[2]})
     return {
         "name": name, "description": description, "insight": insight,

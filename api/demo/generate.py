@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import hashlib
 import json
 import os
 import secrets
@@ -27,6 +29,7 @@ from api.demo.schema import GENERATOR_VERSION, INDEX_SQL, SCHEMA_SQL
 DEFAULT_SIZE = 5000
 DEFAULT_SEED = 7
 BATCH = 5000
+PARALLEL_FROM = 50_000
 
 Progress = Callable[[int, int], None]
 
@@ -140,7 +143,25 @@ def is_ready(path: Path, size: int, seed: int, anchor: str) -> bool:
 def meta_matches(meta: dict, size: int, seed: int, anchor: str) -> bool:
     return (meta.get("generator_version") == str(GENERATOR_VERSION)
             and meta.get("seed") == str(seed) and meta.get("size") == str(size)
-            and meta.get("anchor") == anchor)
+            and meta.get("anchor") == anchor
+            and meta.get("generator_fingerprint") in (None, generator_fingerprint()))
+
+
+GENERATOR_SOURCES = ("schema.py", "world.py", "plan.py", "content.py", "docs.py", "evals.py",
+                     "generate.py")
+
+
+@functools.lru_cache(maxsize=1)
+def generator_fingerprint() -> str:
+    """Hash of the generator's source: an edited generator never reuses an old database even
+    when GENERATOR_VERSION was not bumped (the version still names the file)."""
+    h = hashlib.sha256()
+    for name in GENERATOR_SOURCES:
+        try:
+            h.update((Path(__file__).with_name(name)).read_bytes())
+        except OSError:  # sources not available (zipped install): rely on the version
+            h.update(name.encode())
+    return h.hexdigest()[:16]
 
 
 @contextlib.contextmanager
@@ -248,7 +269,7 @@ class _Batch:
                     self.events.append((
                         kb_citation_id(c, k), pid, "kb_citation", item.kb_id, item.title,
                         item.id or None, world.kb_by_id[item.kb_id].source, seq, cid, ts, created,
-                        1, None, c.duration_ms, dumps(c.arguments), None, None))
+                        1, None, c.duration_ms, None, None, None))
                 continue
             kind = "skill" if c.kind == "skill" else c.kind
             name = c.action or c.name
@@ -272,9 +293,52 @@ class _Batch:
         conn.executemany(CONVERSION_SQL, self.conversions)
 
 
+def batch_rows(seed: int, anchor: str, size: int, start: int, stop: int) -> _Batch:
+    """The rows of conversations ``start..stop-1`` (a pure function: runs in any process)."""
+    world = W.build_world(seed, anchor, size)
+    rows = _Batch()
+    for seq in range(start, stop):
+        rows.add(world, plan_conversation(world, seq))
+    return rows
+
+
+def _batches(world: W.World, ranges: list[tuple[int, int]], workers: int) -> Iterator[_Batch]:
+    """Batches in order; computed in ``workers`` processes (bounded look-ahead) when > 1."""
+    if workers <= 1:
+        for start, stop in ranges:
+            yield batch_rows(world.seed, world.anchor, world.size, start, stop)
+        return
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")  # never fork: the caller may have threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        pending: deque = deque()
+        todo = iter(ranges)
+        for start, stop in todo:
+            pending.append(pool.submit(batch_rows, world.seed, world.anchor, world.size,
+                                       start, stop))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            rows = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt:
+                pending.append(pool.submit(batch_rows, world.seed, world.anchor, world.size,
+                                           *nxt))
+            yield rows
+
+
 def build_db(path: Path, size: int, seed: int, anchor: str, *,
-             progress: Progress | None = None, batch: int = BATCH) -> None:
-    """Write a complete demo database to ``path`` (a new, owner-only file)."""
+             progress: Progress | None = None, batch: int = BATCH,
+             workers: int | None = None) -> None:
+    """Write a complete demo database to ``path`` (a new, owner-only file).
+
+    Conversations are planned in ``workers`` processes (default: the CPU count, up to 4, for
+    sizes from PARALLEL_FROM on) and inserted here in seq order, so the result never depends
+    on the number of workers.
+    """
     world = W.build_world(seed, anchor, size)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
@@ -286,15 +350,15 @@ def build_db(path: Path, size: int, seed: int, anchor: str, *,
         conn.executescript(SCHEMA_SQL)
         conn.execute("BEGIN")
         last_event: dict[str, int] = {}
-        for start in range(0, size, batch):
-            rows = _Batch()
-            for seq in range(start, min(size, start + batch)):
-                rows.add(world, plan_conversation(world, seq))
+        ranges = [(start, min(size, start + batch)) for start in range(0, size, batch)]
+        if workers is None:
+            workers = min(os.cpu_count() or 1, 4) if size >= PARALLEL_FROM else 1
+        for (_, stop), rows in zip(ranges, _batches(world, ranges, workers), strict=True):
             rows.flush(conn)
             for slug, ts in rows.last_event.items():
                 last_event[slug] = max(last_event.get(slug, 0), ts)
             if progress:
-                progress(min(size, start + batch), size)
+                progress(stop, size)
         docs = config_docs(world) + conversion_metric_docs(world, last_event) + eval_docs(world)
         docs += trending_docs(world, conn)
         conn.executemany(DOC_SQL, [(k, i, p, par, sk, dumps(b)) for k, i, p, par, sk, b in docs])
@@ -309,6 +373,7 @@ def build_db(path: Path, size: int, seed: int, anchor: str, *,
 def _write_meta(conn: sqlite3.Connection, world: W.World) -> None:
     meta = {
         "generator_version": str(GENERATOR_VERSION),
+        "generator_fingerprint": generator_fingerprint(),
         "seed": str(world.seed),
         "size": str(world.size),
         "anchor": world.anchor,

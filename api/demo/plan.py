@@ -254,12 +254,12 @@ def _tool_calls(rng, world: World, intent: Intent, outcome: dict, roles: list[st
     first, mid, last = slots[0], slots[len(slots) // 2], slots[-1]
     if main:
         for k, skill in enumerate(intent.skills):
-            if rng.random() < (0.85 if k == 0 else 0.4):
+            if rng.random() < (0.85 if k == 0 else 0.25):
                 calls.append(_skill_call(rng, world, first, skill))
     items = world.kb_items_by_intent.get(intent.key if main else "other", [])
     if items and rng.random() < 0.78:
         calls.append(_kb_call(rng, first, items, intent, v))
-        if len(slots) > 2 and rng.random() < 0.3:
+        if len(slots) > 2 and rng.random() < 0.2:
             calls.append(_kb_call(rng, mid, items, intent, v))
     tool_keys = intent.api_tools if main else ("booking_lookup",)
     for k, key in enumerate(tool_keys):
@@ -280,7 +280,7 @@ def _skill_call(rng, world: World, msg: int, skill: str) -> ToolCall:
 def _kb_call(rng, msg: int, items: list[KbItem], intent: Intent, v: dict) -> ToolCall:
     query = rng.choice(intent.phrases) if intent.phrases else "help"
     ok = rng.random() >= 0.02
-    cited = rng.sample(items, min(len(items), rng.choice((1, 1, 2, 3)))) if ok else []
+    cited = rng.sample(items, min(len(items), rng.choice((1, 1, 1, 2, 2, 3)))) if ok else []
     result = [{"title": i.title, "kb_id": i.kb_id, "item_id": i.id or None} for i in cited]
     return ToolCall(msg, "kb_search", "search_knowledge_base", cited[0].kb_id if cited else "",
                     {"query": query}, ok, None if ok else "Search backend timeout",
@@ -416,7 +416,7 @@ def _tags(rng, intent: Intent, signals: dict, v: dict) -> list[str]:
 
 def _edge_texts(rng, intent: Intent, outcome: dict, roles: list[str], winback: int | None,
                 answered: bool, has_error: bool, v: dict, hostile: str | None) -> tuple[str, str]:
-    first = rng.choice(intent.openers).format(**v)
+    first = rng.choice(_openers(intent, v["locale"].startswith("es"))).format(**v)
     if hostile:
         first = W.HUGE_TEXT if hostile == "huge" else (W.HOSTILE_SAMPLES[hostile] or first)
         if hostile == "empty":
@@ -434,6 +434,20 @@ def _edge_texts(rng, intent: Intent, outcome: dict, roles: list[str], winback: i
     if hostile == "markup":
         last = f"You wrote: {first} — let me check that for you."
     return first, last
+
+
+SPANISH_WORDS = ("hola", "quiero", "cobraron", "se cierra", "¿")
+_OPENERS: dict[tuple[str, bool], tuple[str, ...]] = {}
+
+
+def _openers(intent: Intent, spanish: bool) -> tuple[str, ...]:
+    """Openers in the customer's language (Spanish ones only for es-* locales)."""
+    key = (intent.key, spanish)
+    if key not in _OPENERS:
+        pool = tuple(o for o in intent.openers
+                     if any(w in o.lower() for w in SPANISH_WORDS) == spanish)
+        _OPENERS[key] = pool or intent.openers
+    return _OPENERS[key]
 
 
 def _context(rng, v: dict, hostile: str | None) -> dict:
@@ -481,8 +495,9 @@ def _conversions(rng, world: World, plan: Plan) -> list[tuple[str, float, int, i
         return []
     out = []
     sales = plan.intent.key in ("pricing", "plan_upgrade", "product_question")
-    if rng.random() < (0.18 if sales else 0.02):
-        occurred = plan.last_ts + rng.randrange(600, 3 * DAY)
+    recent = plan.last_ts > world.end_ts - 2 * DAY  # the live integration: fresh heartbeat
+    if rng.random() < (0.18 if sales else 0.02) + (0.3 if recent and sales else 0.0):
+        occurred = plan.last_ts + rng.randrange(600, 3 * 3600 if recent else 3 * DAY)
         created = occurred + rng.randrange(300, 5400)
         if created <= world.end_ts:
             value = round(min(rng.lognormvariate(4.6, 0.7), 2500.0), 2)

@@ -33,11 +33,18 @@ def new_id(rng: random.Random) -> str:
 
 def iso(ts: int | float) -> str:
     """Epoch seconds -> ISO 8601 UTC with a Z suffix (the API's format)."""
-    return dt.datetime.fromtimestamp(int(ts), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    day, sec = divmod(int(ts), DAY)
+    hour, rest = divmod(sec, 3600)
+    return f"{_day_prefix(day)}T{hour:02d}:{rest // 60:02d}:{rest % 60:02d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _day_prefix(day: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
 
 
 def day_str(ts: int | float) -> str:
-    return dt.datetime.fromtimestamp(int(ts), dt.UTC).strftime("%Y-%m-%d")
+    return _day_prefix(int(ts) // DAY)
 
 
 def anchor_bounds(anchor: str) -> tuple[int, int]:

@@ -321,3 +321,27 @@ async def test_filters_change_reloads(demo_db):
         await settle(pilot)
         assert app.screen.load_count == 2
         assert screen_text(app.screen) != before
+
+
+async def test_drill_down_opens_the_explorer_in_the_real_app(demo_db, tmp_path):
+    """In StudioApp: s opens the signals, enter on 'frustration' lands in the explorer whose
+    query (and its list request) carries handoff_reason=frustration and has_handoff=true."""
+    from app_support import make_app
+
+    app = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, SignalsScreen)
+        shared = app.filters
+        await select_row(pilot, screen.query_one("#handoff_reason", BarChart), "frustration")
+        await settle(pilot)
+        explorer = app.get_screen_for_mode("explorer")
+        assert app.screen is explorer
+        assert explorer.query_obj == shared.replace(handoff_reason=("frustration",),
+                                                    has_handoff=True)
+        last = app.test_transport.params_of("/conversations")[-1]
+        assert last["handoff_reason"] == "frustration" and last["has_handoff"] == "true"
+        assert last["start_date"] == shared.start_date

@@ -54,9 +54,12 @@ def spark(values: Sequence[float | int | None]) -> str:
     return "".join(_SPARK_BLOCKS[round(v / top * last)] for v in nums)
 
 
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _short(label: str, width: int = 14) -> str:
-    label = sanitize(label).replace("\n", " ")
-    return label if len(label) <= width else label[: width - 1] + "…"
+    return _cut(sanitize(label).replace("\n", " "), width)
 
 
 def _new_plot() -> Widget:
@@ -313,7 +316,7 @@ class Kpis(Widget):
     DEFAULT_CSS = """
     Kpis { height: auto; margin: 0 0 1 0; }
     """
-    CELL = 26
+    CELL = 19  # 4 columns at 80x24; labels and values longer than 18 cells are cut with …
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -338,11 +341,11 @@ class Kpis(Widget):
         for start in range(0, len(self.items), cols):
             row = self.items[start : start + cols]
             for label, _ in row:
-                out.append(label[: self.CELL - 1].ljust(self.CELL), style="dim")
+                out.append(_cut(label, self.CELL - 1).ljust(self.CELL), style="dim")
             out.append("\n")
             for _, value in row:
                 shown = MISSING if value is None else value
-                out.append(shown[: self.CELL - 1].ljust(self.CELL), style="bold")
+                out.append(_cut(shown, self.CELL - 1).ljust(self.CELL), style="bold")
             out.append("\n")
         out.rstrip()
         return out

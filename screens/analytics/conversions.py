@@ -60,10 +60,10 @@ def metric_kpis(data: dict, unit: str) -> list[tuple[str, str | None]]:
         ("Events", fmt_int(num(data, "total_events"))),
         ("Total value", fmt_float(num(data, "total_value"), 2, unit)),
         ("Avg value", fmt_float(num(data, "avg_value"), 2, unit)),
-        ("Converting conversations", fmt_int(num(data, "converting_conversations"))),
-        ("Eligible (deflected)", fmt_int(num(data, "eligible_conversations"))),
+        ("Converting convs.", fmt_int(num(data, "converting_conversations"))),
+        ("Eligible deflected", fmt_int(num(data, "eligible_conversations"))),
         ("Conversion rate", fmt_pct(num(data, "conversion_rate_pct"), 2)),
-        ("Value / converting conv.", fmt_float(num(data, "avg_value_per_conversation"), 2, unit)),
+        ("Value / converting", fmt_float(num(data, "avg_value_per_conversation"), 2, unit)),
     ]
 
 

@@ -31,7 +31,7 @@ def csat_kpis(data: dict) -> list[tuple[str, str | None]]:
     if rate is not None:
         rate = f"{rate} ({fmt_int(rated) or '?'}/{fmt_int(eligible) or '?'})"
     return [
-        ("Rated conversations", fmt_int(rated)),
+        ("Ratings", fmt_int(rated)),
         ("CSAT (4-5★)", fmt_pct(num(data, "csat_score_pct"))),
         ("DSAT (1-2★)", fmt_pct(num(data, "dsat_score_pct"))),
         ("Response rate", rate),

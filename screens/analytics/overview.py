@@ -43,7 +43,7 @@ def project_kpis(data: Any) -> list[tuple[str, str | None]]:
         ("Deflection rate", fmt_pct(num(data, "deflection_rate"))),
         ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
         ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
-        ("Messages / conversation", fmt_float(num(data, "avg_messages_per_conversation"))),
+        ("Messages / conv.", fmt_float(num(data, "avg_messages_per_conversation"))),
         ("Latency avg", fmt_ms(num(data, "avg_response_latency_ms"))),
         ("Latency p99 (peak)", fmt_ms(_p99_peak(series))),
         ("Winbacks sent", fmt_int(num(data, "winback_sent_count"))),
@@ -56,13 +56,13 @@ def account_kpis(data: Any) -> list[tuple[str, str | None]]:
     ai_messages = num(data, "total_ai_messages")
     hours = None if ai_messages is None else ai_messages * MINUTES_SAVED_PER_AI_MESSAGE / 60
     return [
-        ("Conversations (account)", fmt_int(num(data, "total_conversations"))),
+        ("Account convs.", fmt_int(num(data, "total_conversations"))),
         ("Deflection rate", fmt_pct(num(data, "deflection_rate"))),
         ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
         ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
-        ("Messages / conversation", fmt_float(num(data, "avg_messages_per_conversation"))),
+        ("Messages / conv.", fmt_float(num(data, "avg_messages_per_conversation"))),
         ("AI messages", fmt_int(ai_messages)),
-        ("Time saved (5 min/AI msg)", fmt_float(hours, 0, "h")),
+        ("Time saved", fmt_float(hours, 0, "h")),
     ]
 
 
@@ -115,7 +115,8 @@ class OverviewScreen(AnalyticsScreen):
     async def load(self, filters: ConversationQuery) -> None:
         scope = self.query_one("#scope", Static)
         if self.account:
-            scope.update("Account-wide: every project and assistant (date range only) · a: back to project")
+            scope.update("Account-wide: every project and assistant (date range only; time saved = "
+                         "5 min per AI message) · a: back to project")
             await self.swr("/account/conversations/analytics", filters.account_params(), self.paint_account)
         else:
             scope.update("This project · a: account-wide figures")

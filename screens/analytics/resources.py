@@ -237,7 +237,7 @@ class ResourcesScreen(AnalyticsScreen):
         data = obj(data)
         self.query_one("#kb-kpis", Kpis).set_items([
             ("Citations", fmt_int(num(data, "total_citations"))),
-            ("Knowledge bases cited", fmt_int(len(items(data, "by_kb")) if "by_kb" in data else None)),
+            ("KBs cited", fmt_int(len(items(data, "by_kb")) if "by_kb" in data else None)),
         ])
         series = items(data, "time_series")
         self.query_one("#kb-trend", TimeChart).set_series(

@@ -492,3 +492,12 @@ def test_edited_generator_is_not_reused(tmp_path, monkeypatch):
         assert not generate.is_ready(path, SMALL, 3, ANCHOR)
     finally:
         generate.generator_fingerprint.cache_clear()
+
+
+def test_stored_body_equals_the_python_reference_on_every_row(conn):
+    from api.demo.content import conversation_body, world_for
+    from api.demo.plan import plan_conversation
+
+    world = world_for(conn)
+    for seq, body in conn.execute("SELECT seq, body FROM conversations"):
+        assert json.loads(body) == conversation_body(plan_conversation(world, seq)), seq

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from api.demo import world as W
-from api.demo.content import conversation_body, kb_citation_id
+from api.demo.compact import CONV_INSERT, EVENT_INSERT, conversation_row, replace_tables
+from api.demo.content import kb_citation_id
 from api.demo.docs import config_docs, conversion_metric_docs, trending_docs
 from api.demo.evals import eval_docs
 from api.demo.plan import Plan, plan_conversation
@@ -147,8 +148,8 @@ def meta_matches(meta: dict, size: int, seed: int, anchor: str) -> bool:
             and meta.get("generator_fingerprint") in (None, generator_fingerprint()))
 
 
-GENERATOR_SOURCES = ("schema.py", "world.py", "plan.py", "content.py", "docs.py", "evals.py",
-                     "generate.py")
+GENERATOR_SOURCES = ("schema.py", "world.py", "plan.py", "content.py", "compact.py", "docs.py",
+                     "evals.py", "generate.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -211,8 +212,6 @@ def _fsync_dir(path: Path) -> None:
 # build
 
 
-CONV_SQL = f"INSERT INTO conversations VALUES ({','.join('?' * 24)})"
-EVENT_SQL = f"INSERT INTO resource_events VALUES ({','.join('?' * 17)})"
 CSAT_SQL = "INSERT INTO csat_ratings VALUES (?,?,?,?,?,?,?)"
 CONVERSION_SQL = f"INSERT INTO conversion_events VALUES ({','.join('?' * 12)})"
 DOC_SQL = "INSERT INTO docs VALUES (?,?,?,?,?,?)"
@@ -236,16 +235,8 @@ class _Batch:
         self.last_event: dict[str, int] = {}
 
     def add(self, world: W.World, plan: Plan) -> None:
-        seq, cid, s = plan.seq, plan.conversation_id, plan.signals
-        last = plan.participants[-1]
-        self.conversations.append((
-            seq, plan.project_id, cid, plan.inbox_id, last.id, last.base_id,
-            len(plan.roles), plan.roles.count("assistant"), plan.first_ts, plan.last_ts,
-            int(plan.has_handoff), int(plan.has_error), int(plan.winback_index is not None),
-            int(plan.winback_answered), int(plan.scored), s["sentiment"], s["resources"],
-            s["sentiment_shift"], s["deflection_quality"], s["handoff_reason"],
-            s["recontact_risk"], plan.avg_latency, plan.intent.key,
-            dumps(conversation_body(plan))))
+        seq, cid = plan.seq, plan.conversation_id
+        self.conversations.append(conversation_row(plan))
         self.tags.extend((t, seq) for t in plan.tags)
         self.skills.extend((name, seq) for name in plan.skills)
         self.playbooks.extend((v.id, v.base_id, seq) for v in plan.participants)
@@ -263,12 +254,11 @@ class _Batch:
         pid, seq, cid = plan.project_id, plan.seq, plan.conversation_id
         for c in plan.tool_calls:
             ts = plan.times[c.msg] - 1
-            created = W.iso(ts)
             if c.kind == "kb_search":
                 for k, item in enumerate(c.citations):
                     self.events.append((
                         kb_citation_id(c, k), pid, "kb_citation", item.kb_id, item.title,
-                        item.id or None, world.kb_by_id[item.kb_id].source, seq, cid, ts, created,
+                        item.id or None, world.kb_by_id[item.kb_id].source, seq, cid, ts,
                         1, None, c.duration_ms, None, None, None))
                 continue
             kind = "skill" if c.kind == "skill" else c.kind
@@ -278,17 +268,17 @@ class _Batch:
                 status = 200 if c.success else int((c.error or "HTTP 500").split()[1].rstrip(":"))
                 meta = dumps({"status": status, "headers": {"content-type": "application/json"}})
             self.events.append((
-                c.event_id, pid, kind, c.ref, name, None, None, seq, cid, ts, created,
+                c.event_id, pid, kind, c.ref, name, None, None, seq, cid, ts,
                 int(c.success), c.error, c.duration_ms,
                 None if c.kind == "skill" else dumps(c.arguments),
                 None if c.kind == "skill" or c.result is None else dumps(c.result), meta))
 
     def flush(self, conn: sqlite3.Connection) -> None:
-        conn.executemany(CONV_SQL, self.conversations)
+        conn.executemany(CONV_INSERT, self.conversations)
         conn.executemany("INSERT INTO conv_tags VALUES (?,?)", self.tags)
         conn.executemany("INSERT INTO conv_skills VALUES (?,?)", self.skills)
         conn.executemany("INSERT INTO conv_playbooks VALUES (?,?,?)", self.playbooks)
-        conn.executemany(EVENT_SQL, self.events)
+        conn.executemany(EVENT_INSERT, self.events)
         conn.executemany(CSAT_SQL, self.csat)
         conn.executemany(CONVERSION_SQL, self.conversions)
 
@@ -348,6 +338,7 @@ def build_db(path: Path, size: int, seed: int, anchor: str, *,
                        "temp_store=MEMORY", "cache_size=-65536"):
             conn.execute(f"PRAGMA {pragma}")
         conn.executescript(SCHEMA_SQL)
+        replace_tables(conn, world)  # same columns for readers, compact storage
         conn.execute("BEGIN")
         last_event: dict[str, int] = {}
         ranges = [(start, min(size, start + batch)) for start in range(0, size, batch)]

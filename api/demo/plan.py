@@ -254,12 +254,12 @@ def _tool_calls(rng, world: World, intent: Intent, outcome: dict, roles: list[st
     first, mid, last = slots[0], slots[len(slots) // 2], slots[-1]
     if main:
         for k, skill in enumerate(intent.skills):
-            if rng.random() < (0.85 if k == 0 else 0.25):
+            if rng.random() < (0.7 if k == 0 else 0.2):
                 calls.append(_skill_call(rng, world, first, skill))
     items = world.kb_items_by_intent.get(intent.key if main else "other", [])
-    if items and rng.random() < 0.78:
+    if items and rng.random() < 0.68:
         calls.append(_kb_call(rng, first, items, intent, v))
-        if len(slots) > 2 and rng.random() < 0.2:
+        if len(slots) > 2 and rng.random() < 0.15:
             calls.append(_kb_call(rng, mid, items, intent, v))
     tool_keys = intent.api_tools if main else ("booking_lookup",)
     for k, key in enumerate(tool_keys):
@@ -280,7 +280,7 @@ def _skill_call(rng, world: World, msg: int, skill: str) -> ToolCall:
 def _kb_call(rng, msg: int, items: list[KbItem], intent: Intent, v: dict) -> ToolCall:
     query = rng.choice(intent.phrases) if intent.phrases else "help"
     ok = rng.random() >= 0.02
-    cited = rng.sample(items, min(len(items), rng.choice((1, 1, 1, 2, 2, 3)))) if ok else []
+    cited = rng.sample(items, min(len(items), rng.choice((1, 1, 1, 1, 2, 3)))) if ok else []
     result = [{"title": i.title, "kb_id": i.kb_id, "item_id": i.id or None} for i in cited]
     return ToolCall(msg, "kb_search", "search_knowledge_base", cited[0].kb_id if cited else "",
                     {"query": query}, ok, None if ok else "Search backend timeout",

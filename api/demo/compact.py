@@ -13,11 +13,13 @@ that both agree on every row.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 from api.demo import world as W
 from api.demo.content import OPTIONAL_KEYS_DROPPED
 from api.demo.plan import Plan
+from api.demo.schema import SCHEMA_SQL
 
 LOGICAL_COLUMNS = (
     "seq", "project_id", "conversation_id", "inbox_id", "playbook_id", "playbook_base_id",
@@ -124,40 +126,28 @@ def conversations_ddl(world: W.World) -> str:
     ]
     obj = "json_object(" + ", ".join(f"{q(k)}, {v}" for k, v in fields) + ")"
     dropped = ", ".join(q(f"$.{k}") for k in OPTIONAL_KEYS_DROPPED)
-    return f"""
-CREATE TABLE conversations(
-  seq INTEGER PRIMARY KEY,
-  project_id TEXT NOT NULL,
-  conversation_id TEXT NOT NULL UNIQUE,
-  inbox_id TEXT, playbook_id TEXT, playbook_base_id TEXT,
-  message_count INTEGER NOT NULL, ai_message_count INTEGER NOT NULL,
-  first_ts INTEGER NOT NULL, last_ts INTEGER NOT NULL,
-  has_handoff INTEGER NOT NULL, has_error INTEGER NOT NULL, has_winback INTEGER NOT NULL,
-  winback_answered INTEGER NOT NULL,
-  scored INTEGER NOT NULL,
-  sentiment TEXT, resources TEXT, sentiment_shift TEXT, deflection_quality TEXT,
-  handoff_reason TEXT, recontact_risk TEXT,
-  avg_latency_ms INTEGER, intent TEXT,
-  body TEXT GENERATED ALWAYS AS (
-    CASE WHEN x_drop THEN json_remove(x_full, {dropped}) ELSE x_full END) VIRTUAL,
-  x_first_playbook TEXT, x_user TEXT, x_ai TEXT, x_subject TEXT, x_tools TEXT,
-  x_user_intent TEXT, x_tags TEXT, x_skills TEXT, x_winback_ts INTEGER, x_context TEXT,
-  x_drop INTEGER NOT NULL DEFAULT 0,
-  x_full TEXT GENERATED ALWAYS AS ({obj}) VIRTUAL);
-"""
+    generated = (f"body TEXT GENERATED ALWAYS AS (\n"
+                 f"    CASE WHEN x_drop THEN json_remove(x_full, {dropped}) ELSE x_full END) VIRTUAL,\n"
+                 "  x_first_playbook TEXT, x_user TEXT, x_ai TEXT, x_subject TEXT, x_tools TEXT,\n"
+                 "  x_user_intent TEXT, x_tags TEXT, x_skills TEXT, x_winback_ts INTEGER,\n"
+                 "  x_context TEXT, x_drop INTEGER NOT NULL DEFAULT 0,\n"
+                 f"  x_full TEXT GENERATED ALWAYS AS ({obj}) VIRTUAL")
+    return _logical_ddl("conversations").replace("body TEXT NOT NULL", generated)
 
 
-EVENTS_DDL = f"""
-CREATE TABLE resource_events(
-  id TEXT PRIMARY KEY, project_id TEXT NOT NULL,
-  kind TEXT NOT NULL, ref TEXT NOT NULL, name TEXT,
-  item_id TEXT, source TEXT,
-  seq INTEGER, conversation_id TEXT,
-  ts INTEGER NOT NULL,
-  created_at TEXT GENERATED ALWAYS AS (strftime({ISO}, ts, 'unixepoch')) VIRTUAL,
-  success INTEGER NOT NULL, error_message TEXT, duration_ms INTEGER,
-  input_params TEXT, output_result TEXT, request_meta TEXT);
-"""
+def _logical_ddl(table: str) -> str:
+    """The CREATE TABLE statement of ``table`` in schema.SCHEMA_SQL."""
+    match = re.search(rf"CREATE TABLE {table}\(.*?\);", SCHEMA_SQL, re.DOTALL)
+    if match is None:
+        raise RuntimeError(f"schema.SCHEMA_SQL has no table {table}")
+    return match.group(0)
+
+
+def events_ddl() -> str:
+    return _logical_ddl("resource_events").replace(
+        "created_at TEXT NOT NULL",
+        f"created_at TEXT GENERATED ALWAYS AS (strftime({ISO}, ts, 'unixepoch')) VIRTUAL")
+
 
 
 def replace_tables(conn: sqlite3.Connection, world: W.World) -> None:
@@ -170,7 +160,7 @@ def replace_tables(conn: sqlite3.Connection, world: W.World) -> None:
     conn.execute("DROP TABLE conversations")
     conn.execute("DROP TABLE resource_events")
     conn.execute(conversations_ddl(world))
-    conn.execute(EVENTS_DDL)
+    conn.execute(events_ddl())
 
 
 def _dumps(obj) -> str:

@@ -98,7 +98,7 @@ async def test_overview_account_switch(demo_db):
         await pilot.press("a")
         await settle(pilot)
         text = screen_text(app.screen)
-        assert f"Conversations (account): {account['total_conversations']:,}" in text
+        assert f"Account convs.: {account['total_conversations']:,}" in text
         assert "Account-wide" in text
 
 
@@ -345,3 +345,59 @@ async def test_drill_down_opens_the_explorer_in_the_real_app(demo_db, tmp_path):
         last = app.test_transport.params_of("/conversations")[-1]
         assert last["handoff_reason"] == "frustration" and last["has_handoff"] == "true"
         assert last["start_date"] == shared.start_date
+
+
+EMPTY_WINDOW = ConversationQuery.build(start_date="2020-01-01", end_date="2020-02-01")
+
+
+@pytest.mark.parametrize("screen_class", [OverviewScreen, SignalsScreen, CsatScreen,
+                                          ConversionsScreen])
+async def test_empty_window_reads_as_no_data(demo_db, screen_class):
+    app = HarnessApp(demo_client(demo_db), screen_class, EMPTY_WINDOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.errors == []
+        text = screen_text(app.screen)
+        assert "in this window" in text
+        assert "0.0%" not in text and "0.00%" not in text  # no rate over nothing
+        for chart in app.screen.query(ChartBase):
+            assert chart.has_class("-empty"), chart.id
+
+
+async def test_cached_figures_paint_at_once_and_ctrl_r_revalidates(demo_db, tmp_path):
+    """A second session paints the signals from the response cache without asking the API;
+    ctrl+r asks the API again (stale-while-revalidate through client.get_swr)."""
+    from app_support import make_app
+
+    def aggregate_requests(app) -> int:
+        return len(app.test_transport.params_of("/metrics/aggregate"))
+
+    first = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
+    async with first.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        shown = screen_text(first.screen)
+        assert aggregate_requests(first) == 1
+    second = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
+    async with second.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert aggregate_requests(second) == 0  # painted from the cache
+        assert screen_text(second.screen) == shown
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert aggregate_requests(second) == 1
+        assert second.screen.load_count == 2
+
+
+def test_importing_the_screens_does_not_load_plotext():
+    """The app imports ANALYTICS_SCREENS at start-up: plotext must wait for a chart to mount."""
+    import subprocess
+    import sys
+
+    code = ("import sys, screens.analytics as a; assert a.ANALYTICS_SCREENS; "
+            "print(sorted(m for m in sys.modules if 'plotext' in m))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

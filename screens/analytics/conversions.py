@@ -24,6 +24,7 @@ from screens.analytics.fmt import (
     items,
     num,
     obj,
+    rate,
     text,
     when,
 )
@@ -59,11 +60,11 @@ def metric_kpis(data: dict, unit: str) -> list[tuple[str, str | None]]:
     return [
         ("Events", fmt_int(num(data, "total_events"))),
         ("Total value", fmt_float(num(data, "total_value"), 2, unit)),
-        ("Avg value", fmt_float(num(data, "avg_value"), 2, unit)),
+        ("Avg value", fmt_float(rate(data, "avg_value", "total_events"), 2, unit)),
         ("Converting convs.", fmt_int(num(data, "converting_conversations"))),
         ("Eligible deflected", fmt_int(num(data, "eligible_conversations"))),
-        ("Conversion rate", fmt_pct(num(data, "conversion_rate_pct"), 2)),
-        ("Value / converting", fmt_float(num(data, "avg_value_per_conversation"), 2, unit)),
+        ("Conversion rate", fmt_pct(rate(data, "conversion_rate_pct", "eligible_conversations"), 2)),
+        ("Value / converting", fmt_float(rate(data, "avg_value_per_conversation", "converting_conversations"), 2, unit)),
     ]
 
 
@@ -90,7 +91,8 @@ def funnel_rows(results: list[tuple[str, str, dict]]) -> list[dict]:
             "base_id": base_id, "assistant": name,
             "eligible": num(data, "eligible_conversations"),
             "converting": num(data, "converting_conversations"),
-            "rate": num(data, "conversion_rate_pct"), "value": num(data, "total_value"),
+            "rate": rate(data, "conversion_rate_pct", "eligible_conversations"),
+            "value": num(data, "total_value"),
         })
     rows.sort(key=lambda r: r["rate"] or 0, reverse=True)
     return rows

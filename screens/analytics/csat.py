@@ -15,7 +15,7 @@ from textual.widgets import Static
 
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, share, text, when
+from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, rate, share, text, when
 from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain
 from widgets.tables import PagedTable, TitledTable
 
@@ -27,14 +27,14 @@ VERBATIMS = 15  # of which the newest with a remark are shown (the recipe's rati
 
 def csat_kpis(data: dict) -> list[tuple[str, str | None]]:
     rated, eligible = num(data, "total_rated"), num(data, "eligible_deflected")
-    rate = fmt_pct(num(data, "response_rate_pct"))
-    if rate is not None:
-        rate = f"{rate} ({fmt_int(rated) or '?'}/{fmt_int(eligible) or '?'})"
+    response = fmt_pct(rate(data, "response_rate_pct", "eligible_deflected"))
+    if response is not None:
+        response = f"{response} ({fmt_int(rated) or '?'}/{fmt_int(eligible) or '?'})"
     return [
         ("Ratings", fmt_int(rated)),
-        ("CSAT (4-5★)", fmt_pct(num(data, "csat_score_pct"))),
-        ("DSAT (1-2★)", fmt_pct(num(data, "dsat_score_pct"))),
-        ("Response rate", rate),
+        ("CSAT (4-5★)", fmt_pct(rate(data, "csat_score_pct", "total_rated"))),
+        ("DSAT (1-2★)", fmt_pct(rate(data, "dsat_score_pct", "total_rated"))),
+        ("Response rate", response),
         ("Positive", fmt_int(num(data, "positive_count"))),
         ("Neutral", fmt_int(num(data, "neutral_count"))),
         ("Negative", fmt_int(num(data, "negative_count"))),

@@ -33,6 +33,12 @@ def num(data: Any, key: str) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def rate(data: Any, key: str, denominator: str) -> float | None:
+    """A ratio field, or None when its denominator is 0 or missing: an API sends 0.0 for the
+    deflection rate of an empty window, which must read as "no data", not as 0%."""
+    return num(data, key) if num(data, denominator) else None
+
+
 def text(data: Any, key: str) -> str | None:
     value = obj(data).get(key)
     if value is None or isinstance(value, (dict, list)):

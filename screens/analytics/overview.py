@@ -23,11 +23,13 @@ from screens.analytics.fmt import (
     items,
     num,
     obj,
+    rate,
     text,
 )
 from widgets.charts import Kpis, Series, TimeChart, number_cell, plain
 from widgets.tables import TitledTable
 
+TOTAL = "total_conversations"
 MINUTES_SAVED_PER_AI_MESSAGE = 5  # the reference's "time saved" formula
 
 
@@ -40,15 +42,15 @@ def project_kpis(data: Any) -> list[tuple[str, str | None]]:
     series = items(data, "time_series")
     return [
         ("Conversations", fmt_int(num(data, "total_conversations"))),
-        ("Deflection rate", fmt_pct(num(data, "deflection_rate"))),
+        ("Deflection rate", fmt_pct(rate(data, "deflection_rate", TOTAL))),
         ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
         ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
-        ("Messages / conv.", fmt_float(num(data, "avg_messages_per_conversation"))),
-        ("Latency avg", fmt_ms(num(data, "avg_response_latency_ms"))),
+        ("Messages / conv.", fmt_float(rate(data, "avg_messages_per_conversation", TOTAL))),
+        ("Latency avg", fmt_ms(rate(data, "avg_response_latency_ms", TOTAL))),
         ("Latency p99 (peak)", fmt_ms(_p99_peak(series))),
         ("Winbacks sent", fmt_int(num(data, "winback_sent_count"))),
         ("Winbacks answered", fmt_int(num(data, "winback_answered_count"))),
-        ("Winback conversion", fmt_pct(num(data, "winback_conversion_rate"))),
+        ("Winback conversion", fmt_pct(rate(data, "winback_conversion_rate", "winback_sent_count"))),
     ]
 
 
@@ -57,10 +59,10 @@ def account_kpis(data: Any) -> list[tuple[str, str | None]]:
     hours = None if ai_messages is None else ai_messages * MINUTES_SAVED_PER_AI_MESSAGE / 60
     return [
         ("Account convs.", fmt_int(num(data, "total_conversations"))),
-        ("Deflection rate", fmt_pct(num(data, "deflection_rate"))),
+        ("Deflection rate", fmt_pct(rate(data, "deflection_rate", TOTAL))),
         ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
         ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
-        ("Messages / conv.", fmt_float(num(data, "avg_messages_per_conversation"))),
+        ("Messages / conv.", fmt_float(rate(data, "avg_messages_per_conversation", TOTAL))),
         ("AI messages", fmt_int(ai_messages)),
         ("Time saved", fmt_float(hours, 0, "h")),
     ]
@@ -83,7 +85,7 @@ def breakdown_rows(rows: list[dict], key_fields: tuple[str, ...], name_fields: t
             plain(_name(row, *name_fields)),
             number_cell(fmt_int(total) or "—"),
             number_cell(fmt_int(handoffs) or "—"),
-            number_cell(fmt_pct(num(row, "deflection_rate")) or "—"),
+            number_cell(fmt_pct(rate(row, "deflection_rate", TOTAL)) or "—"),
         ]))
     return out
 

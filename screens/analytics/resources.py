@@ -13,17 +13,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen, resource_dates
-from screens.analytics.fmt import (
-    fmt_int,
-    fmt_ms,
-    fmt_pct,
-    items,
-    num,
-    obj,
-    share,
-    text,
-    when,
-)
+from screens.analytics.fmt import fmt_int, fmt_ms, fmt_pct, items, num, obj, share, text, when
 from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain, spark
 from widgets.tables import TitledTable
 
@@ -115,6 +105,13 @@ def sparkline_rows(kind: str, data: Any, names: dict[str, str], days: int) -> li
     return rows
 
 
+def usage_tab(prefix: str, trend: str, recent: str) -> ComposeResult:
+    """KPIs, the daily trend and the recent list of one kind of resource."""
+    yield Kpis(id=f"{prefix}-kpis")
+    yield TimeChart(trend, id=f"{prefix}-trend")
+    yield TitledTable(recent, RECENT_COLUMNS, id=f"{prefix}-recent")
+
+
 class ResourcesScreen(AnalyticsScreen):
     TITLE = "Resources"
     SUBTITLE = ("Resource analytics cover the shared date range only (the API takes no "
@@ -135,9 +132,7 @@ class ResourcesScreen(AnalyticsScreen):
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="tabs"):
             with TabPane("API tools", id="tab-api"):
-                yield Kpis(id="api-kpis")
-                yield TimeChart("API tool calls per day", id="api-trend")
-                yield TitledTable("Recent calls (failures first)", RECENT_COLUMNS, id="api-recent")
+                yield from usage_tab("api", "API tool calls per day", "Recent calls (failures first)")
             with TabPane("Toolkits", id="tab-toolkits"):
                 yield Kpis(id="tk-kpis")
                 yield BarChart("Calls by action", pct_label="ok %", id="tk-actions")
@@ -146,9 +141,7 @@ class ResourcesScreen(AnalyticsScreen):
                 yield TitledTable("By parameter value", ("value", "calls"), id="tk-params")
                 yield TitledTable("Recent failures", RECENT_COLUMNS, id="tk-failures")
             with TabPane("Skills", id="tab-skills"):
-                yield Kpis(id="skill-kpis")
-                yield TimeChart("Skill loads per day", id="skill-trend")
-                yield TitledTable("Recent loads (failures first)", RECENT_COLUMNS, id="skill-recent")
+                yield from usage_tab("skill", "Skill loads per day", "Recent loads (failures first)")
             with TabPane("Knowledge bases", id="tab-kbs"):
                 yield Kpis(id="kb-kpis")
                 yield TimeChart("Citations per day", id="kb-trend")
@@ -299,9 +292,8 @@ class ResourcesScreen(AnalyticsScreen):
         if table == "kb-by-kb":
             self.kb_id = event.key
             self.run_task(self.load_kb_items(self.filters), "kb-items")
-        elif table in ("api-recent", "tk-failures") and not event.key.startswith("-"):
-            self.drill(conversation_ids=(event.key,))
-        elif table == "skill-recent" and not event.key.startswith("-"):
-            self.drill(conversation_ids=(event.key,))
+        elif table in ("api-recent", "tk-failures", "skill-recent"):
+            if not event.key.startswith("-"):  # a call without a conversation has no key
+                self.drill(conversation_ids=(event.key,))
         elif table == "sparklines" and event.key.startswith("skill:"):
             self.drill(skill_name=event.key.partition(":")[2])

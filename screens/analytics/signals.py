@@ -13,7 +13,7 @@ from textual.containers import Grid
 from api import labels
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import fmt_int, fmt_pct, num, obj, share
+from screens.analytics.fmt import fmt_int, fmt_pct, num, obj, rate, share
 from widgets.charts import Bar, BarChart, Kpis
 
 # (distribution key, query field, title, extra filter that the signal implies)
@@ -72,7 +72,7 @@ class SignalsScreen(AnalyticsScreen):
         self.query_one("#coverage", Kpis).set_items([
             ("Scored", fmt_int(scored)),
             ("Conversations", fmt_int(total)),
-            ("Coverage", fmt_pct(num(data, "coverage_percentage"))),
+            ("Coverage", fmt_pct(rate(data, "coverage_percentage", "total_conversations"))),
             ("Unscored", fmt_int(unscored)),
         ])
         for key, field, _, _ in SIGNALS:

@@ -86,23 +86,47 @@ class ConvFilter:
             add(sql, *values)
         return " AND ".join(parts), args
 
-    def _member_sql(self, alias: str, probe: bool) -> list[tuple[str, tuple[Any, ...]]]:
-        sets: list[tuple[str, str, tuple[Any, ...]]] = []  # (table, condition, args)
+    def clause(self, probe: bool = True) -> tuple[str, list[Any]]:
+        """`FROM conversations c [JOIN ...] WHERE ...` and its arguments.
+
+        probe=False joins the membership tables whose (key, seq) is unique (tags, skill,
+        playbook version): SQLite may then drive from the smallest of them with primary-key
+        probes, instead of materialising `seq IN (...)` lists."""
+        if probe:
+            where, args = self.where(probe=True)
+            return f"FROM conversations c WHERE {where}", args
+        joins: list[str] = []
+        join_args: list[Any] = []
+        for i, (table, cond, values, unique) in enumerate(self._member_sets()):
+            if unique:
+                joins.append(f"JOIN {table} m{i} ON m{i}.{cond} AND m{i}.seq = c.seq")
+                join_args.extend(values)
+        where, args = self.where(probe=False)
+        return f"FROM conversations c {' '.join(joins)} WHERE {where}", join_args + args
+
+    def _member_sets(self) -> list[tuple[str, str, tuple[Any, ...], bool]]:
+        """(table, condition, args, one row per seq at most) of the membership filters."""
+        sets: list[tuple[str, str, tuple[Any, ...], bool]] = []
         for tag in self.tags:
-            sets.append(("conv_tags", "tag = ?", (tag,)))
+            sets.append(("conv_tags", "tag = ?", (tag,), True))
         if self.skill_name:
-            sets.append(("conv_skills", "skill_name = ?", (self.skill_name,)))
+            sets.append(("conv_skills", "skill_name = ?", (self.skill_name,), True))
         if self.playbook_id:
-            sets.append(("conv_playbooks", "playbook_id = ?", (self.playbook_id,)))
+            sets.append(("conv_playbooks", "playbook_id = ?", (self.playbook_id,), True))
         if self.playbook_base_ids:
             marks = ",".join("?" * len(self.playbook_base_ids))
-            sets.append(("conv_playbooks", f"playbook_base_id IN ({marks})", self.playbook_base_ids))
+            sets.append(("conv_playbooks", f"playbook_base_id IN ({marks})",
+                         self.playbook_base_ids, False))
+        return sets
+
+    def _member_sql(self, alias: str, probe: bool) -> list[tuple[str, tuple[Any, ...]]]:
+        """Membership conditions: EXISTS probes, or (probe=False) only the non-joined sets."""
         out = []
-        for table, cond, values in sets:
+        for table, cond, values, unique in self._member_sets():
             if probe:
                 out.append((f"EXISTS (SELECT 1 FROM {table} m WHERE m.{cond} AND m.seq = {alias}.seq)",
                             values))
-            else:
+            elif not unique:
                 out.append((f"{alias}.seq IN (SELECT seq FROM {table} WHERE {cond})", values))
         if self.tag_sql is not None:
             sql, values = self.tag_sql
@@ -164,8 +188,8 @@ def parse_sort(p: Params) -> Sort:
 
 def count(store: Store, f: ConvFilter) -> int:
     def compute() -> int:
-        where, args = f.where(probe=False)
-        return store.one(f"SELECT count(*) FROM conversations c WHERE {where}", args)[0]
+        clause, args = f.clause(probe=False)
+        return store.one(f"SELECT count(*) {clause}", args)[0]
 
     return store.counts.get_or_compute(("count", f), compute)
 
@@ -180,8 +204,8 @@ def page_seqs(store: Store, f: ConvFilter, sort: Sort, limit: int, offset: int) 
         everything = count(store, ConvFilter(project_ids=f.project_ids))
         expected_scan = (offset + limit) * everything / max(total, 1)
         probe = expected_scan <= PROBE_BUDGET
-    where, args = f.where(probe=probe)
-    sql = f"SELECT c.seq FROM conversations c WHERE {where} ORDER BY {sort.sql()} LIMIT ? OFFSET ?"
+    clause, args = f.clause(probe=probe)
+    sql = f"SELECT c.seq {clause} ORDER BY {sort.sql()} LIMIT ? OFFSET ?"
     return store.col(sql, [*args, limit, offset]), total
 
 

@@ -75,7 +75,7 @@ def _scope(ctx: Ctx, payload: dict[str, Any]) -> cf.ConvFilter:
 
 
 def compute_analysis(store: Store, scope: cf.ConvFilter) -> dict[str, Any]:
-    where, args = scope.where(probe=False)
+    where, args = scope.where()
     unscoped = cf.ConvFilter(project_ids=scope.project_ids, start_ts=scope.start_ts, end_ts=scope.end_ts)
     total = cf.count(store, unscoped)
     rows = store.rows(

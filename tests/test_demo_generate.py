@@ -261,7 +261,8 @@ def test_resources_only_when_tools_ran(conn):
     rows = conn.execute("SELECT seq, resources FROM conversations WHERE scored = 1 "
                         "AND seq % 7 = 0").fetchall()
     for seq, resources in rows:
-        assert (resources is not None) == bool(plan_for(conn, seq).tool_calls), seq
+        calls = [c for c in plan_for(conn, seq).tool_calls if c.kind != "list_agents"]
+        assert (resources is not None) == bool(calls), seq
 
 
 def test_tags_skills_and_playbooks_tables_match_bodies(conn):
@@ -357,7 +358,10 @@ def test_tool_calls_match_resource_events(conn):
             assert loaded == (body["skills"] or [])
         checked.update(k for k, _ in custom)
         checked["kb"] += len(cited)
+        checked["builtin"] += sum(tc["tool_type"] == "list_agents" for tc in calls)
+        checked["failed"] += sum(tc["result"] is None and "error" in tc for tc in calls)
     assert checked["load_skill"] and checked["kb"] and checked["lookup_order"]
+    assert checked["builtin"] and checked["failed"]
 
 
 def test_resource_events_cover_every_kind(conn):

@@ -105,7 +105,7 @@ def tool_call_json(call: ToolCall) -> dict:
         "name": call.action or call.name,
         "arguments": json.dumps(call.arguments, ensure_ascii=False),
         "result": json.dumps(call.result, ensure_ascii=False) if call.success else None,
-        "tool_type": "kb_search" if call.kind == "kb_search" else "custom",
+        "tool_type": call.kind if call.kind in ("kb_search", "list_agents") else "custom",
         "enhanced_params": enhanced,
     }
     if not call.success:

@@ -254,6 +254,8 @@ class _Batch:
         pid, seq, cid = plan.project_id, plan.seq, plan.conversation_id
         for c in plan.tool_calls:
             ts = plan.times[c.msg] - 1
+            if c.kind == "list_agents":  # built-in tool: not a resource event
+                continue
             if c.kind == "kb_search":
                 for k, item in enumerate(c.citations):
                     self.events.append((

@@ -20,7 +20,8 @@ SCORED_SIGNALS = ("sentiment", "resources", "sentiment_shift", "deflection_quali
 @dataclass(slots=True)
 class ToolCall:
     msg: int  # index of the assistant message (in the full message list) that made it
-    kind: str  # 'kb_search' | 'api_tool' | 'toolkit' | 'skill'
+    kind: str  # 'kb_search' | 'api_tool' | 'toolkit' | 'skill' | 'list_agents' (built-in,
+    # no resource event)
     name: str  # tool name as the agent calls it
     ref: str  # kb id | api tool id | toolkit slug | skill name
     arguments: dict
@@ -267,6 +268,11 @@ def _tool_calls(rng, world: World, intent: Intent, outcome: dict, roles: list[st
             calls.append(_api_call(rng, world, mid, key, v, outcome))
     if main:
         calls.extend(_toolkit_calls(rng, intent, outcome, last, v))
+    if outcome["handoff"] and rng.random() < 0.5:  # built-in: who can take it over?
+        calls.append(ToolCall(last, "list_agents", "list_agents", "", {}, True, None,
+                              rng.randrange(30, 200),
+                              [{"id": 162, "name": "Lautaro"}, {"id": 171, "name": "Sofía"}],
+                              W.new_id(rng)))
     return calls
 
 
@@ -386,7 +392,7 @@ def _signals(rng, outcome: dict, calls: list[ToolCall], has_error: bool) -> dict
     if case == "frustration" and shift == "improved":
         shift = "degraded"
     resources = None
-    if calls:
+    if any(c.kind != "list_agents" for c in calls):  # KB/tools/skills, not built-ins
         failures = sum(not c.success for c in calls)
         table = {"relevant": 60, "partial": 28, "irrelevant": 12}
         if failures or sentiment == "negative":

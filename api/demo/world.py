@@ -466,7 +466,7 @@ def hostile_kind(seed: int, seq: int, size: int) -> str | None:
     if h >= 20:
         return None
     kind = HOSTILE_KINDS[(seq // 7 + h) % len(HOSTILE_KINDS)]
-    if kind == "huge" and (seq // 7) % 25:  # keep 50 KB messages rare
+    if kind == "huge" and (seq // 7) % 5:  # keep 50 KB messages rare
         kind = "markup"
     return kind
 

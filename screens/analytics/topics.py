@@ -136,16 +136,16 @@ class TopicsScreen(AnalyticsScreen):
         self.set_job("pending", 0, "starting…")
         try:
             job = obj(await self.client.post(f"{self.base}/generate", body, idempotent=False))
+            await self.follow(text(job, "job_id") or text(job, "id") or "")
         except ConflictError:
             self.set_job(None)
             self.notify(ALREADY_TODAY, severity="warning", timeout=8)
-            data = await self.client.get(f"{self.base}/status", self.status_params(filters), cache=False)
+            data = await self.client.get(f"{self.base}/status", self.status_params(filters),
+                                         cache=False)
             self.paint_status(data, note="Already generated today (409). ")
-            return
         except BaseException:
-            self.set_job(None)
+            self.set_job(None)  # failed or cancelled: a new generation can be started
             raise
-        await self.follow(text(job, "job_id") or text(job, "id") or "")
 
     async def follow(self, job_id: str) -> None:
         while True:

@@ -1,6 +1,6 @@
 """SQLite schema of the demo backend: the contract between generate.py and app.py."""
 
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 
 SCHEMA_SQL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,6 +53,8 @@ CREATE INDEX conv_handoff ON conversations(project_id, has_handoff, handoff_reas
 CREATE INDEX conv_risk ON conversations(project_id, recontact_risk, last_ts);
 CREATE INDEX conv_pb_base ON conv_playbooks(playbook_base_id, seq);
 CREATE INDEX conv_tags_seq ON conv_tags(seq);
+-- seq -> project without touching the table: counts over membership tables (tags, skills)
+CREATE INDEX conv_seq_proj ON conversations(seq, project_id);
 CREATE INDEX docs_parent ON docs(kind, project_id, parent_id, sort_key);
 CREATE INDEX res_kind_ts ON resource_events(project_id, kind, ts);
 CREATE INDEX res_ref_ts ON resource_events(project_id, kind, ref, ts);

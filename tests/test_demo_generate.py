@@ -505,3 +505,14 @@ def test_stored_body_equals_the_python_reference_on_every_row(conn):
     world = world_for(conn)
     for seq, body in conn.execute("SELECT seq, body FROM conversations"):
         assert json.loads(body) == conversation_body(plan_conversation(world, seq)), seq
+
+
+def test_cache_dir_and_parameters_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_TUI_CACHE_DIR", str(tmp_path / "env-cache"))
+    monkeypatch.setenv("STUDIO_DEMO_SIZE", str(SMALL))
+    monkeypatch.setenv("STUDIO_DEMO_SEED", "21")
+    monkeypatch.setenv("STUDIO_DEMO_ANCHOR", "2026-03-01")
+    path = ensure_demo_db()
+    assert path == tmp_path / "env-cache" / "demo" / generate.db_filename(SMALL, 21, "2026-03-01")
+    _, end = anchor_bounds("2026-03-01")
+    assert one(sqlite3.connect(path), "SELECT max(last_ts) FROM conversations") <= end

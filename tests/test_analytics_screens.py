@@ -401,3 +401,24 @@ def test_importing_the_screens_does_not_load_plotext():
             "print(sorted(m for m in sys.modules if 'plotext' in m))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+async def test_toolkit_param_filter(demo_db):
+    app = harness(demo_db, ResourcesScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.query_one("#tabs").active = "tab-toolkits"
+        await pilot.pause()
+        box = screen.query_one("#tk-param")
+        box.focus()
+        await pilot.press(*"nocolon", "enter")
+        await settle(pilot)
+        assert screen.param_filter == ""  # rejected with a message, nothing sent
+        assert any("key:value" in n.message for n in app._notifications)
+        box.value = ""
+        await pilot.press(*"ticket_type_id:68", "enter")
+        await settle(pilot)
+        assert screen.param_filter == "ticket_type_id:68"
+        rows = screen.query_one("#tk-params", TitledTable).rows_text()
+        assert rows and rows[0][0] == "68" and int(rows[0][1].replace(",", "")) > 0

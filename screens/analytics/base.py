@@ -168,6 +168,11 @@ class AnalyticsScreen(Screen):
         self.app.drill_down(query)
 
     # ---------------------------------------------------------------- view
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_table":
+            return bool(self.query(ChartBase))  # no chart on this screen: no binding shown
+        return True
+
     def action_toggle_table(self) -> None:
         charts = list(self.query(ChartBase))
         if not charts:

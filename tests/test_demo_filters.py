@@ -139,6 +139,10 @@ def test_list_matches_brute_force(client, mini, q, limit, offset):
         assert data["total"] == len(expected)
         assert (data["limit"], data["offset"]) == (limit, offset)
         assert [c["conversation_id"] for c in data["conversations"]] == expected[offset:offset + limit]
+    # pages after, before and overlapping this one resume from recorded checkpoints
+    for later in (offset + limit, offset + 1, max(0, offset - 3), offset + limit // 2):
+        r = client.get(f"/projects/{P1}/conversations", params={**q, "limit": limit, "offset": later})
+        assert [c["conversation_id"] for c in r.json()["conversations"]] == expected[later:later + limit]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -199,14 +199,27 @@ def page_seqs(store: Store, f: ConvFilter, sort: Sort, limit: int, offset: int) 
     total = count(store, f)
     if offset >= total:
         return [], total
+    key = (f, sort)
+    start, bound = 0, None
+    if offset and (mark := store.checkpoints.nearest(key, offset)) is not None:
+        start, bound = mark
+    skip = offset - start
     probe = True
     if f.has_members:
         everything = count(store, ConvFilter(project_ids=f.project_ids))
-        expected_scan = (offset + limit) * everything / max(total, 1)
-        probe = expected_scan <= PROBE_BUDGET
+        probe = (skip + limit) * everything / max(total, 1) <= PROBE_BUDGET
     clause, args = f.clause(probe=probe)
-    sql = f"SELECT c.seq {clause} ORDER BY {sort.sql()} LIMIT ? OFFSET ?"
-    return store.col(sql, [*args, limit, offset]), total
+    column = f"c.{SORT_COLUMNS[sort.by]}"
+    if bound is not None:
+        clause += f" AND ({column}, c.seq) {'<=' if sort.order == 'desc' else '>='} (?, ?)"
+        args = [*args, *bound]
+    rows = store.rows(f"SELECT c.seq, {column} {clause} ORDER BY {sort.sql()} LIMIT ? OFFSET ?",
+                      [*args, limit, skip])
+    if rows:
+        last = len(rows) - 1
+        store.checkpoints.record(key, {offset: (rows[0][1], rows[0][0]),
+                                       offset + last: (rows[last][1], rows[last][0])})
+    return [seq for seq, _ in rows], total
 
 
 def bodies(store: Store, seqs: list[int]) -> list[str]:

@@ -36,6 +36,35 @@ class LRU:
         return value
 
 
+class Checkpoints:
+    """Sort keys of rows already served, by position, per (filter, sort).
+
+    The data never changes, so a deep page can resume from the nearest earlier position with a
+    row-value bound on the sort index instead of stepping over `offset` rows: paging through
+    everything (`offset += limit`) costs O(limit) per page instead of O(offset)."""
+
+    def __init__(self, queries: int = 512, per_query: int = 2048) -> None:
+        self._marks = LRU(queries)
+        self._per_query = per_query
+        self._lock = threading.Lock()
+
+    def _positions(self, key: Hashable) -> dict[int, tuple]:
+        return self._marks.get_or_compute(key, dict)
+
+    def nearest(self, key: Hashable, offset: int) -> tuple[int, tuple] | None:
+        with self._lock:
+            marks = self._positions(key)
+            best = max((p for p in marks if p <= offset), default=None)
+            return None if best is None else (best, marks[best])
+
+    def record(self, key: Hashable, marks: dict[int, tuple]) -> None:
+        with self._lock:
+            positions = self._positions(key)
+            positions.update(marks)
+            while len(positions) > self._per_query:
+                positions.pop(next(iter(positions)))
+
+
 class Store:
     """The demo database, opened read-only, one connection per thread."""
 
@@ -45,6 +74,7 @@ class Store:
             raise FileNotFoundError(f"demo database not found: {self.path}")
         self._local = threading.local()
         self.counts = LRU()
+        self.checkpoints = Checkpoints()
         meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         self.meta = meta
         self.api_keys: dict[str, str] = json.loads(meta.get("api_keys") or "{}")

@@ -1,6 +1,6 @@
 """SQLite schema of the demo backend: the contract between generate.py and app.py."""
 
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8
 
 SCHEMA_SQL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,7 +47,8 @@ CREATE TABLE conversion_events(id INTEGER PRIMARY KEY, project_id TEXT NOT NULL,
 INDEX_SQL = """
 CREATE INDEX conv_last ON conversations(project_id, last_ts, seq);
 CREATE INDEX conv_first ON conversations(project_id, first_ts, seq);
-CREATE INDEX conv_count ON conversations(project_id, message_count, last_ts);
+-- (implicit rowid = seq last: ORDER BY message_count, seq walks it without a sort)
+CREATE INDEX conv_count ON conversations(project_id, message_count);
 CREATE INDEX conv_sent ON conversations(project_id, sentiment, has_handoff, last_ts);
 CREATE INDEX conv_handoff ON conversations(project_id, has_handoff, handoff_reason, last_ts);
 CREATE INDEX conv_risk ON conversations(project_id, recontact_risk, last_ts);

@@ -47,6 +47,8 @@ def queries(db_path) -> dict[str, dict[str, str]]:
         f"tags={','.join(tags)}": {"tags": ",".join(tags)},
         f"skill_name={skill}": {"skill_name": skill},
         f"offset={DEEP_OFFSET}": {"offset": str(DEEP_OFFSET)},
+        # not one of the five target queries: the explorer's sort by message count
+        "sort_by=message_count&sort_order=asc": {"sort_by": "message_count", "sort_order": "asc"},
     }
 
 

@@ -40,6 +40,7 @@ class AnalyticsScreen(Screen):
     ]
 
     TITLE = "Analytics"
+    AUTO_FOCUS = "DataTable"  # the first table of bars/rows: arrows + enter drill down at once
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     #: one line under the filter bar saying what the figures are
     SUBTITLE = ""

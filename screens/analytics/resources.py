@@ -287,6 +287,10 @@ class ResourcesScreen(AnalyticsScreen):
         self.run_task(self.load_sparklines(), "sparklines")
 
     # -------------------------------------------------------------- drill-down
+    def on_bar_chart_selected(self, event: BarChart.Selected) -> None:
+        self.notify("Conversations cannot be filtered by toolkit action or citation source: "
+                    "enter on a recent call opens its conversation.", timeout=6)
+
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         table = event.table.id
         if table == "kb-by-kb":

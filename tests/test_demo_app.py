@@ -445,3 +445,13 @@ def test_running_server_answers_over_loopback(demo_db):
         r = httpx.get(f"{server.url}/projects/{server.info.project_id}",
                       headers={"X-API-Key": server.info.api_key}, timeout=10)
     assert r.status_code == 200 and r.json()["id"] == server.info.project_id
+
+
+def test_importing_api_demo_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, api.demo; heavy = [m for m in ('starlette', 'uvicorn', 'httpx', "
+            "'api.demo.app', 'api.demo.generate') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -103,5 +102,4 @@ def create_app(
     app.state.trending = trending.TrendingState()
     app.state.analyzed = {}
     app.state.detail_extra = detail_extra
-    app.state.info = SimpleNamespace(anchor=app.state.store.anchor)
     return app

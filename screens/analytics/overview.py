@@ -38,14 +38,21 @@ def _p99_peak(series: list[dict]) -> float | None:
     return max(values) if values else None
 
 
-def project_kpis(data: Any) -> list[tuple[str, str | None]]:
-    series = items(data, "time_series")
+def volume_kpis(data: Any, total_label: str) -> list[tuple[str, str | None]]:
+    """The figures project and account analytics share."""
     return [
-        ("Conversations", fmt_int(num(data, "total_conversations"))),
+        (total_label, fmt_int(num(data, TOTAL))),
         ("Deflection rate", fmt_pct(rate(data, "deflection_rate", TOTAL))),
         ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
         ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
         ("Messages / conv.", fmt_float(rate(data, "avg_messages_per_conversation", TOTAL))),
+    ]
+
+
+def project_kpis(data: Any) -> list[tuple[str, str | None]]:
+    series = items(data, "time_series")
+    return [
+        *volume_kpis(data, "Conversations"),
         ("Latency avg", fmt_ms(rate(data, "avg_response_latency_ms", TOTAL))),
         ("Latency p99 (peak)", fmt_ms(_p99_peak(series))),
         ("Winbacks sent", fmt_int(num(data, "winback_sent_count"))),
@@ -58,11 +65,7 @@ def account_kpis(data: Any) -> list[tuple[str, str | None]]:
     ai_messages = num(data, "total_ai_messages")
     hours = None if ai_messages is None else ai_messages * MINUTES_SAVED_PER_AI_MESSAGE / 60
     return [
-        ("Account convs.", fmt_int(num(data, "total_conversations"))),
-        ("Deflection rate", fmt_pct(rate(data, "deflection_rate", TOTAL))),
-        ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
-        ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
-        ("Messages / conv.", fmt_float(rate(data, "avg_messages_per_conversation", TOTAL))),
+        *volume_kpis(data, "Account convs."),
         ("AI messages", fmt_int(ai_messages)),
         ("Time saved", fmt_float(hours, 0, "h")),
     ]

@@ -52,7 +52,7 @@ class ExplorerScreen(Screen[None]):
 
     BINDINGS = [
         Binding("f", "toggle_sidebar", "Filters", id="explorer.sidebar"),
-        Binding("C", "clear_filters", "Clear filters", id="explorer.clear"),
+        Binding("C", "clear_filters", "Clear filters", show=False, id="explorer.clear"),
         Binding("x", "export", "Export", id="explorer.export"),
         Binding("d", "toggle_detail", "Detail pane", show=False, id="explorer.detail"),
         Binding("slash", "search", "Search id", show=False, id="explorer.search"),
@@ -72,8 +72,7 @@ class ExplorerScreen(Screen[None]):
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         yield StatusHeader("Explorer")
-        with Horizontal(id="explorer-body"):
-            yield FilterSidebar(self.app.now(), id="sidebar")
+        with Horizontal(id="explorer-body"):  # the sidebar is mounted when first shown
             with Vertical(id="main"):
                 yield FilterBar(shared_only=False, id="filter-summary")
                 with Horizontal(id="table-and-detail"):
@@ -86,14 +85,27 @@ class ExplorerScreen(Screen[None]):
         return self.query_one(ConversationTable)
 
     @property
-    def sidebar(self) -> FilterSidebar:
-        return self.query_one(FilterSidebar)
+    def sidebar(self) -> FilterSidebar | None:
+        """The filter sidebar, or None until it is first shown (it is ~100 widgets: mounting
+        it lazily keeps it off the path to the first frame, and away at 80 columns)."""
+        found = self.query(FilterSidebar)
+        return found.first() if found else None
+
+    async def ensure_sidebar(self) -> FilterSidebar:
+        sidebar = self.sidebar
+        if sidebar is None:
+            sidebar = FilterSidebar(self.app.now(), id="sidebar")
+            await self.query_one("#explorer-body").mount(sidebar, before="#main")
+            if self.app.lookups.loaded:
+                sidebar.set_lookups(self.app.lookups)
+            sidebar.set_query(self.query_obj, preset=self.app.date_preset)
+        return sidebar
 
     def on_mount(self) -> None:
         app = self.app
         self.query_obj = ConversationQuery(**{f: getattr(app.filters, f) for f in SHARED_FIELDS})
-        self.sidebar.set_query(self.query_obj, preset=app.date_preset)
         self._show_query()
+        self.call_after_refresh(self._mount_sidebar_if_room)
         self.watch(app, "filters", self._app_filters_changed, init=False)
         self.watch(app, "lookups", self._lookups_changed, init=False)
         self.query_one("#table DataTable").focus()
@@ -101,6 +113,11 @@ class ExplorerScreen(Screen[None]):
     def on_resize(self) -> None:
         if self._user_folded is None:
             self.set_class(self.size.width < AUTO_FOLD_WIDTH, "-folded")
+            self._mount_sidebar_if_room()
+
+    def _mount_sidebar_if_room(self) -> None:
+        if not self.has_class("-folded") and self.sidebar is None and self.is_attached:
+            self.run_worker(self.ensure_sidebar(), group="sidebar", exclusive=True)
 
     def _show_query(self) -> None:
         self.query_one(FilterBar).show(self.query_obj)
@@ -113,7 +130,8 @@ class ExplorerScreen(Screen[None]):
         if query == self.query_obj and preset is None:
             return
         self.query_obj = query
-        self.sidebar.set_query(query, preset=preset)
+        if self.sidebar is not None:
+            self.sidebar.set_query(query, preset=preset)
         if push_shared:
             self.app.set_filters(query, preset)
         self._show_query()
@@ -126,7 +144,8 @@ class ExplorerScreen(Screen[None]):
                          push_shared=False)
 
     def _lookups_changed(self, lookups: Any) -> None:
-        self.sidebar.set_lookups(lookups)
+        if self.sidebar is not None:
+            self.sidebar.set_lookups(lookups)
         self.query_one(FilterBar).show(self.query_obj)
 
     @on(FilterSidebar.Changed)
@@ -180,12 +199,12 @@ class ExplorerScreen(Screen[None]):
         self.table.reload()
 
     # ----------------------------------------------------------------- actions
-    def action_toggle_sidebar(self) -> None:
+    async def action_toggle_sidebar(self) -> None:
         folded = not self.has_class("-folded")
         self._user_folded = folded
         self.set_class(folded, "-folded")
         if not folded:
-            self.sidebar.focus()
+            (await self.ensure_sidebar()).focus()
         else:
             self.action_focus_table()
 
@@ -196,10 +215,10 @@ class ExplorerScreen(Screen[None]):
         """Show/hide the detail pane (hidden by default on short terminals)."""
         self.toggle_class("-detail-toggled")
 
-    def action_search(self) -> None:
+    async def action_search(self) -> None:
         if self.has_class("-folded"):
-            self.action_toggle_sidebar()
-        self.query_one("#search").focus()
+            await self.action_toggle_sidebar()
+        (await self.ensure_sidebar()).query_one("#search").focus()
 
     def action_copy_id(self) -> None:
         conv = self.table.current()

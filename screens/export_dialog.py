@@ -34,7 +34,6 @@ class ExportDialog(ModalScreen[Path | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel / close", id="export.cancel"),
-        Binding("ctrl+e", "start", "Export", id="export.start"),
     ]
 
     class Progress(Message):
@@ -102,10 +101,16 @@ class ExportDialog(ModalScreen[Path | None]):
                 path.value = self._default_path(self.fmt)
 
     @on(Input.Changed, "#path")
-    def _path_changed(self) -> None:
+    def _path_changed(self, event: Input.Changed) -> None:
         self._path_edited = True
-        self.confirm_overwrite = None
-        self.query_one("#start", Button).label = "Export"
+        if self.confirm_overwrite is not None and self._absolute(event.value) != self.confirm_overwrite:
+            self.confirm_overwrite = None  # a different file: ask again if it exists
+            self.query_one("#start", Button).label = "Export"
+
+    @staticmethod
+    def _absolute(raw: str) -> Path:
+        path = Path(raw.strip()).expanduser()
+        return path if path.is_absolute() else Path.cwd() / path
 
     @on(Input.Submitted, "#path")
     def _path_submitted(self) -> None:
@@ -119,8 +124,7 @@ class ExportDialog(ModalScreen[Path | None]):
         if not raw:
             self._error("Give a file name.")
             return None
-        path = Path(raw).expanduser()
-        path = path if path.is_absolute() else Path.cwd() / path
+        path = self._absolute(raw)
         if not path.parent.is_dir():
             self._error(f"Directory {path.parent} does not exist.")
             return None
@@ -151,6 +155,7 @@ class ExportDialog(ModalScreen[Path | None]):
         query = self.query_obj if self.kind != "query" else self.target
         messages = self.query_one("#messages", Checkbox).value
         self.running = True
+        self.add_class("-running")
         self.query_one("#start", Button).disabled = True
         self.query_one("#export-status", Static).update("starting…")
         self._export(path, query, ids, messages)
@@ -186,6 +191,7 @@ class ExportDialog(ModalScreen[Path | None]):
 
     def _finish(self, status: Text) -> None:
         self.running = False
+        self.remove_class("-running")
         self.query_one("#start", Button).disabled = False
         self.query_one("#export-status", Static).update(status)
 

@@ -14,12 +14,16 @@ from textual.widgets import DataTable, Static
 Row = tuple[str, str, str]  # where, keys, description
 
 
+FRIENDLY = {"ConversationTable": "table", "DataTable": "table", "MessageView": "message"}
+ORDER = {"screen": 0, "global": 2}
+
+
 def _where(node: Any) -> str:
     if isinstance(node, App):
         return "global"
     if isinstance(node, Screen):
         return "screen"
-    return type(node).__name__
+    return FRIENDLY.get(type(node).__name__, type(node).__name__)
 
 
 def _same_action(node: Any, binding: Binding) -> Iterable[Binding]:
@@ -47,8 +51,7 @@ def binding_rows(app: App, screen: Screen, active: Mapping[str, ActiveBinding]) 
         for bindings in node._bindings.key_to_bindings.values():
             for binding in bindings:
                 add(node, binding)
-    order = {"global": 2, "screen": 1}
-    rows.sort(key=lambda row: (order.get(row[0], 0), row[0]))
+    rows.sort(key=lambda row: ORDER.get(row[0], 1))  # stable: declaration order kept
     return rows
 
 

@@ -16,6 +16,7 @@ import importlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from pathlib import Path
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -49,7 +50,7 @@ def _explorer_screen() -> Screen:
 class StudioApp(App[None]):
     """The studio-tui application."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "studio-tui"
     MODES = {"explorer": _explorer_screen}
     DEFAULT_MODE = "explorer"
@@ -59,8 +60,8 @@ class StudioApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", id="app.help"),
-        Binding("e", "open_mode('explorer')", "Explorer", id="app.explorer"),
-        Binding("ctrl+r", "refresh_data", "Refresh", id="app.refresh"),
+        Binding("e", "open_mode('explorer')", "Explorer", show=False, id="app.explorer"),
+        Binding("ctrl+r", "refresh_data", "Refresh", show=False, id="app.refresh"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
     ]
 
@@ -84,6 +85,7 @@ class StudioApp(App[None]):
         self._client_factory = client_factory or self._default_client_factory
         self._client: Any = None
         self._client_lock = asyncio.Lock()
+        self._first_frame = asyncio.Event()
         self._now = now
         self._load_analytics = load_analytics
         self.display_tz: tzinfo = UTC
@@ -109,8 +111,10 @@ class StudioApp(App[None]):
         return self._client
 
     async def get_client(self) -> Any:
-        """The client, created in a thread the first time (keeps start-up off the UI loop)."""
+        """The client, created in a thread after the first frame (its imports — httpx,
+        pydantic models, the demo backend — stay off the path to the first frame)."""
         if self._client is None:
+            await self._first_frame.wait()
             async with self._client_lock:
                 if self._client is None:
                     client = await asyncio.to_thread(self._client_factory)
@@ -136,14 +140,17 @@ class StudioApp(App[None]):
         self.call_after_refresh(self._after_first_frame)
 
     def _after_first_frame(self) -> None:
+        self._first_frame.set()
         self.run_worker(self._load_lookups(), group="lookups", exit_on_error=False)
-        if self._load_analytics:
-            self._register_analytics()
 
     async def _load_lookups(self) -> None:
         client = await self.get_client()
-        self.lookups = await load_lookups(client, self.now())
-        self.project_name = self.lookups.project_name or self.project_name
+        try:
+            self.lookups = await load_lookups(client, self.now())
+            self.project_name = self.lookups.project_name or self.project_name
+        finally:  # after the first page's work: their imports (plotext aside) are not small
+            if self._load_analytics:
+                self._register_analytics()
 
     async def on_unmount(self) -> None:
         if self._client is not None:
@@ -158,9 +165,12 @@ class StudioApp(App[None]):
             return
         for key, name, screen_class, description in screens:
             mode = f"analytics-{name}".lower().replace(" ", "-")
+            if mode in self._modes:
+                continue
             self.add_mode(mode, screen_class)
             self.screen_keys.append((key, mode, name, description))
-            binding = Binding(key, f"open_mode('{mode}')", name, id=f"app.screen.{mode}")
+            binding = Binding(key, f"open_mode('{mode}')", name, show=False,
+                              id=f"app.screen.{mode}")
             self._bindings.key_to_bindings.setdefault(key, []).append(binding)
         self.refresh_bindings()
 

@@ -113,14 +113,20 @@ class ConversationTable(Vertical, can_focus=False):
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
         Binding("g", "first_row", "First row", show=False, id="table.first_row"),
         Binding("G", "last_row", "Last row", show=False, id="table.last_row"),
-        Binding("n,right_square_bracket,pagedown", "next_page", "Next page", id="table.next_page"),
-        Binding("p,left_square_bracket,pageup", "prev_page", "Prev page", id="table.prev_page"),
+        Binding("n,right_square_bracket", "next_page", "Next page", id="table.next_page"),
+        Binding("p,left_square_bracket", "prev_page", "Prev page", id="table.prev_page"),
+        # priority: the inner DataTable would otherwise take them to move its cursor
+        Binding("pagedown", "next_page", "Next page", show=False, priority=True,
+                id="table.next_page_key"),
+        Binding("pageup", "prev_page", "Prev page", show=False, priority=True,
+                id="table.prev_page_key"),
         Binding("left_curly_bracket,ctrl+home", "first_page", "First page", show=False,
                 id="table.first_page"),
         Binding("right_curly_bracket,ctrl+end", "last_page", "Last page", show=False,
                 id="table.last_page"),
         Binding("space", "toggle_select", "Select", id="table.select"),
-        Binding("asterisk", "select_all", "Select all matching", id="table.select_all"),
+        Binding("asterisk", "select_all", "Select all matching", show=False,
+                id="table.select_all"),
         Binding("comma", "cycle_sort", "Sort field", show=False, id="table.sort_field"),
         Binding("period", "toggle_order", "Sort order", show=False, id="table.sort_order"),
     ]
@@ -165,6 +171,7 @@ class ConversationTable(Vertical, can_focus=False):
         self.select_all_matching = False
         self._pages: OrderedDict[tuple, dict] = OrderedDict()
         self._shown_key: tuple | None = None
+        self._shown_data: Any = None
         self._wide: bool | None = None
         self._built_intent = 0
         self._pending_cursor = 0
@@ -298,6 +305,9 @@ class ConversationTable(Vertical, can_focus=False):
     # ----------------------------------------------------------------- painting
     def _show(self, key: tuple, data: Any, *, from_cache: bool) -> None:
         data = data if isinstance(data, dict) else {}
+        if key == self._shown_key and data == self._shown_data:
+            return  # the refresh brought the same page: nothing to repaint
+        self._shown_data = data
         rows = data.get("conversations")
         self.rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
         total = data.get("total")

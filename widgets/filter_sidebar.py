@@ -124,24 +124,24 @@ class FilterSidebar(VerticalScroll):
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         yield Label("Date range (last activity)", classes="heading")
-        yield Select([(p, p) for p in PRESETS], value="30d", allow_blank=False, id="preset")
-        yield Input(placeholder="start  YYYY-MM-DD [HH:MM]", id="start_date")
+        yield Select(compact=True, options=[(p, p) for p in PRESETS], value="30d", allow_blank=False, id="preset")
+        yield Input(compact=True, placeholder="start  YYYY-MM-DD [HH:MM]", id="start_date")
         yield self._error("start_date")
-        yield Input(placeholder="end  YYYY-MM-DD [HH:MM]", id="end_date")
+        yield Input(compact=True, placeholder="end  YYYY-MM-DD [HH:MM]", id="end_date")
         yield self._error("end_date")
-        yield Input(value="UTC", placeholder="time zone: UTC, +02:00, Europe/Paris", id="tz")
+        yield Input(compact=True, value="UTC", placeholder="time zone: UTC, +02:00, Europe/Paris", id="tz")
         yield self._error("tz")
         yield Label("Assistant", classes="heading")
-        yield Select([], prompt="any assistant", id="playbook_base_id")
-        yield Select([], prompt="any version", id="playbook_id")
+        yield Select(compact=True, options=[], prompt="any assistant", id="playbook_base_id")
+        yield Select(compact=True, options=[], prompt="any version", id="playbook_id")
         yield Label("Inbox", classes="heading")
-        yield Select([], prompt="any inbox", id="inbox_id")
+        yield Select(compact=True, options=[], prompt="any inbox", id="inbox_id")
         with Horizontal():
             yield Label("Handoff", classes="heading")
             yield Label("Winback", classes="heading")
         with Horizontal():
-            yield Select(TRI_STATE, value="any", allow_blank=False, id="has_handoff")
-            yield Select(TRI_STATE, value="any", allow_blank=False, id="has_winback")
+            yield Select(compact=True, options=TRI_STATE, value="any", allow_blank=False, id="has_handoff")
+            yield Select(compact=True, options=TRI_STATE, value="any", allow_blank=False, id="has_winback")
         yield Label("Tags (all of)", classes="heading")
         yield SelectionList[str](id="tags")
         for field, values in LABEL_FIELDS.items():
@@ -149,30 +149,26 @@ class FilterSidebar(VerticalScroll):
             yield SelectionList[str](*((plain(field, v), v) for v in values), id=field)
         yield Label("Messages (min .. max)", classes="heading")
         with Horizontal():
-            yield Input(placeholder="min", id="min_messages", type="integer")
-            yield Input(placeholder="max", id="max_messages", type="integer")
+            yield Input(compact=True, placeholder="min", id="min_messages", type="integer")
+            yield Input(compact=True, placeholder="max", id="max_messages", type="integer")
         yield self._error("min_messages")
         yield self._error("max_messages")
         yield Label("Skill loaded", classes="heading")
-        yield Select([], prompt="any skill", id="skill_name")
+        yield Select(compact=True, options=[], prompt="any skill", id="skill_name")
         yield Label("Conversation id contains", classes="heading")
-        yield Input(placeholder="search id", id="search")
+        yield Input(compact=True, placeholder="search id", id="search")
         yield self._error("search")
         yield Label("Sort", classes="heading")
         with Horizontal():
-            yield Select([(s.replace("_", " "), s) for s in SORT_BY], value=SORT_BY[0],
+            yield Select(compact=True, options=[(s.replace("_", " "), s) for s in SORT_BY], value=SORT_BY[0],
                          allow_blank=False, id="sort_by")
-            yield Select([(o, o) for o in SORT_ORDER], value=SORT_ORDER[0], allow_blank=False,
+            yield Select(compact=True, options=[(o, o) for o in SORT_ORDER], value=SORT_ORDER[0], allow_blank=False,
                          id="sort_order")
         yield self._error("general")
 
     @staticmethod
     def _error(field: str) -> Static:
         return Static("", id=f"err-{field}", classes="error", markup=False)
-
-    def on_mount(self) -> None:
-        for widget in self.query("Select, Input"):
-            widget.compact = True  # one line each: the sidebar has a lot to show
 
     # ----------------------------------------------------------------- lookups
     def set_lookups(self, lookups: Any) -> None:

@@ -1,0 +1,51 @@
+"""Snapshots of the explorer (80x24, 160x48), the detail view, the help screen and the export
+dialog, on the pinned demo backend (anchor 2026-06-15, seed 7, 5,000 conversations).
+
+Every SVG was converted to PNG and looked at before being accepted.
+"""
+from __future__ import annotations
+
+
+async def _settled(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _keys(*keys: str):
+    async def run_before(pilot) -> None:
+        await _settled(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await _settled(pilot)
+        pilot.app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_explorer_80x24(snap_compare, studio_app):
+    assert snap_compare(studio_app(), terminal_size=(80, 24), run_before=_keys())
+
+
+def test_explorer_160x48(snap_compare, studio_app):
+    assert snap_compare(studio_app(), terminal_size=(160, 48), run_before=_keys())
+
+
+def test_explorer_selection_160x48(snap_compare, studio_app):
+    assert snap_compare(studio_app(), terminal_size=(160, 48),
+                        run_before=_keys("F", "space", "space", "n"))
+
+
+def test_conversation_detail(snap_compare, studio_app):
+    assert snap_compare(studio_app(), terminal_size=(120, 40), run_before=_keys("j", "enter"))
+
+
+def test_help_screen(snap_compare, studio_app):
+    assert snap_compare(studio_app(), terminal_size=(100, 30),
+                        run_before=_keys("question_mark"))
+
+
+def test_export_dialog(snap_compare, studio_app):
+    assert snap_compare(studio_app(), terminal_size=(100, 30),
+                        run_before=_keys("space", "space", "x"))

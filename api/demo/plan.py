@@ -80,8 +80,23 @@ class Plan:
         return round(sum(vals) / len(vals)) if vals else None
 
 
+class FastRandom(random.Random):
+    """``randrange``/``choice`` from one ``random()`` draw: ~3x faster than the stdlib's
+    rejection sampling, still deterministic (1M conversations are planned in Python)."""
+
+    def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
+        if step != 1:
+            return super().randrange(start, stop, step)
+        if stop is None:
+            start, stop = 0, start
+        return start + int(self.random() * (stop - start))
+
+    def choice(self, seq):
+        return seq[int(self.random() * len(seq))]
+
+
 def conversation_rng(seed: int, seq: int) -> random.Random:
-    return random.Random((seed << 32) | seq)
+    return FastRandom((seed << 32) | seq)
 
 
 def conversation_id_for(seed: int, seq: int) -> str:

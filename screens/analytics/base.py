@@ -134,7 +134,13 @@ class AnalyticsScreen(Screen):
 
     @staticmethod
     async def gather(*coros: Awaitable[Any]) -> list[Any]:
-        return list(await asyncio.gather(*coros))
+        """Run concurrently; a failed part does not stop the others from painting, and the
+        first failure is raised once they are all done."""
+        results = await asyncio.gather(*coros, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return list(results)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:

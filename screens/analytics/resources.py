@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
+from api.errors import StudioError
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen, resource_dates
 from screens.analytics.fmt import fmt_int, fmt_ms, fmt_pct, items, num, obj, share, text, when
@@ -19,6 +20,8 @@ from widgets.tables import TitledTable
 
 RECENT_LIMIT = 50
 TOP_ITEMS = 10
+NO_ITEMS = ("no cited item in this window (a TEXT or FILE knowledge base is cited as a whole, "
+            "without items)")
 SPARK_DAYS = (7, 14, 30, 90)
 SPARK_KINDS = (  # (label, path under /projects/{pid}/analytics)
     ("API tool", "api-tools/sparklines"),
@@ -256,6 +259,9 @@ class ResourcesScreen(AnalyticsScreen):
             self.fetch(f"/knowledgebases/{kb_id}"),
         )
         titles = item_titles(kb)
+        titles.update(await self.item_titles(kb_id, [
+            i for i in (text(e, "item_id") for e in items(traffic, "items")[:TOP_ITEMS])
+            if i and i not in titles]))
         table = self.query_one("#kb-items", TitledTable)
         cited = fmt_int(num(traffic, "total_items_cited"))
         table.set_title(f"Top {TOP_ITEMS} cited items in {self.kb_names.get(kb_id, kb_id)}"
@@ -265,7 +271,19 @@ class ResourcesScreen(AnalyticsScreen):
                 number_cell(str(n)), plain(titles.get(text(e, "item_id") or "", text(e, "item_id"))),
                 number_cell(fmt_int(num(e, "count")) or "—"), plain(text(e, "item_id"))])
             for n, e in enumerate(items(traffic, "items")[:TOP_ITEMS], 1)
-        ], empty_text="no citation of this KB in this window")
+        ], empty_text=NO_ITEMS)
+
+    async def item_titles(self, kb_id: str, item_ids: list[str]) -> dict[str, str]:
+        """Titles of KB items the KB body does not list, from the item metadata endpoint."""
+        async def one(item_id: str) -> tuple[str, str | None]:
+            try:
+                return item_id, text(await self.fetch(f"/knowledgebases/{kb_id}/items/{item_id}"),
+                                     "title")
+            except StudioError:  # no title: the item id is shown instead
+                return item_id, None
+
+        pairs = await self.gather(*(one(i) for i in item_ids))
+        return {item_id: title for item_id, title in pairs if title}
 
     # -------------------------------------------------------------- sparklines
     async def load_sparklines(self) -> None:

@@ -422,3 +422,27 @@ async def test_toolkit_param_filter(demo_db):
         assert screen.param_filter == "ticket_type_id:68"
         rows = screen.query_one("#tk-params", TitledTable).rows_text()
         assert rows and rows[0][0] == "68" and int(rows[0][1].replace(",", "")) > 0
+
+
+async def test_one_failing_endpoint_leaves_the_other_figures(demo_db):
+    client = demo_client(demo_db)
+    inner = client._http._transport
+
+    class FailSkills(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            if request.url.path.endswith("/analytics/skills"):
+                return httpx.Response(404, json={"detail": "skills analytics unavailable"})
+            return await inner.handle_async_request(request)
+
+    client._http._transport = FailSkills()
+    app = HarnessApp(client, ResourcesScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert [str(e) for e in app.errors] == [
+            "HTTP 404: skills analytics unavailable (GET "
+            f"/projects/{client.project_id}/analytics/skills)"]
+        screen = app.screen
+        assert screen.query_one("#api-recent", TitledTable).keys  # the others painted
+        assert screen.query_one("#sparklines", TitledTable).keys
+        skills = screen.query_one("#skill-recent", TitledTable)
+        assert skills.has_class("-empty") and "not loaded (API error)" in screen_text(screen)

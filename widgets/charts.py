@@ -102,6 +102,11 @@ class ChartBase(Vertical):
         self.query_one(".chart-empty", Static).update(Text(text))
         self.add_class("-empty")
 
+    def mark_failed(self, text: str = "not loaded (API error) · ctrl+r retries") -> None:
+        """A chart still waiting for its first data says its load failed."""
+        if self.has_class("-empty") and self._empty_text == LOADING:
+            self.show_empty(text)
+
     def watch_table_view(self, table_view: bool) -> None:
         self.set_class(table_view, "-table")
 

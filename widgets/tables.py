@@ -69,6 +69,12 @@ class TitledTable(Vertical):
         table.add_columns(*self.columns)
         yield table
 
+    def mark_failed(self, text: str = "not loaded (API error) · ctrl+r retries") -> None:
+        """A table still waiting for its first rows says its load failed."""
+        empty = self.query_one(".table-empty", Static)
+        if self.has_class("-empty") and str(empty.content) == LOADING:
+            empty.update(Text(text))
+
     @property
     def table(self) -> DataTable:
         return self.query_one(DataTable)

@@ -153,6 +153,8 @@ class AnalyticsScreen(Screen):
         """
         if not isinstance(error, StudioError):
             error = StudioError(f"could not load {self.TITLE} ({type(error).__name__})")
+        for widget in self.query("ChartBase, TitledTable"):
+            widget.mark_failed()
         report = getattr(self.app, "report_error", None)
         if report is not None:
             report(error, self.refresh_data)

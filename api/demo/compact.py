@@ -12,7 +12,6 @@ that both agree on every row.
 """
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 
@@ -163,10 +162,6 @@ def replace_tables(conn: sqlite3.Connection, world: W.World) -> None:
     conn.execute(events_ddl())
 
 
-def _dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
 def conversation_row(plan: Plan) -> tuple:
     """Values for CONV_INSERT (logical columns without body, then the x_* columns)."""
     s = plan.signals
@@ -182,7 +177,7 @@ def conversation_row(plan: Plan) -> tuple:
         plan.participants[0].id if len(plan.participants) > 1 else None,
         plan.first_user_message, plan.last_assistant_message,
         plan.intent.subject.format(**plan.vars), ", ".join(used) or None,
-        plan.user_intent if plan.scored else None, _dumps(plan.tags),
-        _dumps(plan.skills) if plan.skills else None,
+        plan.user_intent if plan.scored else None, W.dumps(plan.tags),
+        W.dumps(plan.skills) if plan.skills else None,
         plan.times[plan.winback_index] if plan.winback_index is not None else None,
-        _dumps(plan.context), int(plan.hostile == "missing"))
+        W.dumps(plan.context), int(plan.hostile == "missing"))

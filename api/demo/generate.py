@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
-import json
 import os
 import secrets
 import sqlite3
@@ -217,10 +216,6 @@ CONVERSION_SQL = f"INSERT INTO conversion_events VALUES ({','.join('?' * 12)})"
 DOC_SQL = "INSERT INTO docs VALUES (?,?,?,?,?,?)"
 
 
-def dumps(obj) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
 class _Batch:
     """Rows of one batch of conversations, flushed with executemany."""
 
@@ -247,7 +242,7 @@ class _Batch:
         for slug, value, occurred, created, meta in plan.conversions:
             self.conversions.append((
                 None, plan.project_id, slug, seq, cid, value, W.iso(occurred), occurred, created,
-                dumps(meta), cid, f"{slug}-{plan.vars['order']}-{seq}"))
+                W.dumps(meta), cid, f"{slug}-{plan.vars['order']}-{seq}"))
             self.last_event[slug] = max(self.last_event.get(slug, 0), created)
 
     def _events(self, world: W.World, plan: Plan) -> None:
@@ -263,17 +258,16 @@ class _Batch:
                         item.id or None, world.kb_by_id[item.kb_id].source, seq, cid, ts,
                         1, None, c.duration_ms, None, None, None))
                 continue
-            kind = "skill" if c.kind == "skill" else c.kind
             name = c.action or c.name
             meta = None
             if c.kind == "api_tool":
                 status = 200 if c.success else int((c.error or "HTTP 500").split()[1].rstrip(":"))
-                meta = dumps({"status": status, "headers": {"content-type": "application/json"}})
+                meta = W.dumps({"status": status, "headers": {"content-type": "application/json"}})
             self.events.append((
-                c.event_id, pid, kind, c.ref, name, None, None, seq, cid, ts,
+                c.event_id, pid, c.kind, c.ref, name, None, None, seq, cid, ts,
                 int(c.success), c.error, c.duration_ms,
-                None if c.kind == "skill" else dumps(c.arguments),
-                None if c.kind == "skill" or c.result is None else dumps(c.result), meta))
+                None if c.kind == "skill" else W.dumps(c.arguments),
+                None if c.kind == "skill" or c.result is None else W.dumps(c.result), meta))
 
     def flush(self, conn: sqlite3.Connection) -> None:
         conn.executemany(CONV_INSERT, self.conversations)
@@ -354,7 +348,7 @@ def build_db(path: Path, size: int, seed: int, anchor: str, *,
                 progress(stop, size)
         docs = config_docs(world) + conversion_metric_docs(world, last_event) + eval_docs(world)
         docs += trending_docs(world, conn)
-        conn.executemany(DOC_SQL, [(k, i, p, par, sk, dumps(b)) for k, i, p, par, sk, b in docs])
+        conn.executemany(DOC_SQL, [(k, i, p, par, sk, W.dumps(b)) for k, i, p, par, sk, b in docs])
         conn.execute("COMMIT")
         conn.executescript(INDEX_SQL)
         conn.execute("ANALYZE")
@@ -371,7 +365,7 @@ def _write_meta(conn: sqlite3.Connection, world: W.World) -> None:
         "size": str(world.size),
         "anchor": world.anchor,
         "created_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "api_keys": dumps({world.main.api_key: world.main.id,
+        "api_keys": W.dumps({world.main.api_key: world.main.id,
                            world.other.api_key: world.other.id}),
         "main_project_id": world.main.id,
         "other_project_id": world.other.id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import json
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -29,6 +30,11 @@ DAY = 86400
 def new_id(rng: random.Random) -> str:
     """A random (but seeded) UUID4 string."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def dumps(obj) -> str:
+    """Compact JSON, non-ASCII kept (what the stored JSON texts use)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def iso(ts: int | float) -> str:

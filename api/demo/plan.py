@@ -371,36 +371,35 @@ def _apply_tool_latency(latencies: list[int | None], calls: list[ToolCall]) -> N
             latencies[c.msg] += c.duration_ms
 
 
-SENTIMENT_BY_CASE = {
-    "frustration": {"negative": 80, "neutral": 15, "positive": 5},
-    "policy": {"negative": 40, "neutral": 48, "positive": 12},
-    "user_request": {"negative": 28, "neutral": 55, "positive": 17},
-    "bot_limitation": {"negative": 45, "neutral": 45, "positive": 10},
-    "resolved": {"negative": 5, "neutral": 30, "positive": 65},
-    "partial": {"negative": 25, "neutral": 55, "positive": 20},
-    "actioned": {"negative": 10, "neutral": 50, "positive": 40},
-    "no_response": {"negative": 25, "neutral": 60, "positive": 15},
+# outcome case -> (sentiment weights, recontact risk weights)
+BY_CASE = {
+    "frustration": ({"negative": 80, "neutral": 15, "positive": 5},
+                    {"low": 5, "medium": 35, "high": 60}),
+    "policy": ({"negative": 40, "neutral": 48, "positive": 12},
+               {"low": 30, "medium": 50, "high": 20}),
+    "user_request": ({"negative": 28, "neutral": 55, "positive": 17},
+                     {"low": 35, "medium": 45, "high": 20}),
+    "bot_limitation": ({"negative": 45, "neutral": 45, "positive": 10},
+                       {"low": 20, "medium": 45, "high": 35}),
+    "resolved": ({"negative": 5, "neutral": 30, "positive": 65},
+                 {"low": 80, "medium": 17, "high": 3}),
+    "partial": ({"negative": 25, "neutral": 55, "positive": 20},
+                {"low": 25, "medium": 50, "high": 25}),
+    "actioned": ({"negative": 10, "neutral": 50, "positive": 40},
+                 {"low": 55, "medium": 38, "high": 7}),
+    "no_response": ({"negative": 25, "neutral": 60, "positive": 15},
+                    {"low": 20, "medium": 45, "high": 35}),
 }
 SHIFT_BY_SENTIMENT = {
     "negative": {"degraded": 55, "stable": 38, "improved": 7},
     "neutral": {"degraded": 10, "stable": 70, "improved": 20},
     "positive": {"degraded": 2, "stable": 48, "improved": 50},
 }
-RISK_BY_CASE = {
-    "frustration": {"low": 5, "medium": 35, "high": 60},
-    "policy": {"low": 30, "medium": 50, "high": 20},
-    "user_request": {"low": 35, "medium": 45, "high": 20},
-    "bot_limitation": {"low": 20, "medium": 45, "high": 35},
-    "resolved": {"low": 80, "medium": 17, "high": 3},
-    "partial": {"low": 25, "medium": 50, "high": 25},
-    "actioned": {"low": 55, "medium": 38, "high": 7},
-    "no_response": {"low": 20, "medium": 45, "high": 35},
-}
 
 
 def _signals(rng, outcome: dict, calls: list[ToolCall], has_error: bool) -> dict:
     case = outcome["reason"] or outcome["deflection"]
-    sentiment = weighted(rng, SENTIMENT_BY_CASE[case])
+    sentiment = weighted(rng, BY_CASE[case][0])
     if has_error and sentiment == "positive":
         sentiment = "neutral"
     shift = weighted(rng, SHIFT_BY_SENTIMENT[sentiment])
@@ -415,7 +414,7 @@ def _signals(rng, outcome: dict, calls: list[ToolCall], has_error: bool) -> dict
         resources = weighted(rng, table)
     return {"sentiment": sentiment, "resources": resources, "sentiment_shift": shift,
             "deflection_quality": outcome["deflection"], "handoff_reason": outcome["reason"],
-            "recontact_risk": weighted(rng, RISK_BY_CASE[case])}
+            "recontact_risk": weighted(rng, BY_CASE[case][1])}
 
 
 def _tags(rng, intent: Intent, signals: dict, v: dict) -> list[str]:

@@ -104,6 +104,9 @@ class AnalyticsScreen(Screen):
         self.reload()
 
     async def _run_load(self, filters: ConversationQuery) -> None:
+        get_client = getattr(self.app, "get_client", None)
+        if get_client is not None:  # StudioApp builds its client off the event loop
+            await get_client()
         try:
             await self.load(filters)
         finally:
@@ -129,7 +132,7 @@ class AnalyticsScreen(Screen):
         return data
 
     async def fetch(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """The freshest answer only (for things that are not painted progressively)."""
+        """One answer (from the cache while fresh, else the API), for parts painted once."""
         return await self.client.get(path, params or None)
 
     @staticmethod

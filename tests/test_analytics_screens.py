@@ -446,3 +446,23 @@ async def test_one_failing_endpoint_leaves_the_other_figures(demo_db):
         assert screen.query_one("#sparklines", TitledTable).keys
         skills = screen.query_one("#skill-recent", TitledTable)
         assert skills.has_class("-empty") and "not loaded (API error)" in screen_text(screen)
+
+
+async def test_evals_run_results_and_assertions(demo_db):
+    from screens.analytics.evals import EvalsScreen
+
+    app = harness(demo_db, EvalsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        runs = screen.query_one("#runs", PagedTable)
+        assert runs.keys and screen.results  # the newest run's results are shown at once
+        second = runs.keys[1]
+        await select_row(pilot, runs, second)
+        await settle(pilot)
+        results = await app.client.get(f"/eval-runs/{second}/results")
+        shown = screen.query_one("#results", TitledTable).rows_text()
+        assert [r[0] for r in shown] == [r["case_name"] for r in results]
+        detail = screen_text(screen)
+        for assertion in results[0]["assertion_results"]:
+            assert assertion["criteria"] in detail

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
 
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
@@ -18,6 +20,7 @@ from widgets.charts import number_cell, plain
 from widgets.tables import PagedTable, TitledTable
 
 RUNS_PAGE = 10
+VERDICT_MARK = {"passed": "✓", "failed": "✗", "ambiguous": "~"}
 
 
 def _count(value: float | None) -> Any:
@@ -55,6 +58,24 @@ def result_rows(results: Any) -> list[tuple[str, list]]:
     ]) for i, r in enumerate(items(results))]
 
 
+def result_detail(result: dict) -> Text:
+    """A result's assertions: verdict, criteria and the judge's explanation (untrusted text)."""
+    out = Text()
+    out.append(text(result, "case_name") or text(result, "case_id") or "—", style="bold")
+    if text(result, "error_message"):
+        out.append("\nerror: ", style="bold red")
+        out.append(plain(text(result, "error_message")))
+    for a in items(result, "assertion_results"):
+        verdict = text(a, "verdict") or ("passed" if a.get("passed") else "failed")
+        out.append(f"\n{VERDICT_MARK.get(verdict, '?')} {verdict}: ",
+                   style="red" if verdict == "failed" else "")
+        out.append(plain(text(a, "criteria")))
+        if text(a, "explanation"):
+            out.append(" — ", style="dim")
+            out.append(plain(text(a, "explanation"), style="dim"))
+    return out
+
+
 class EvalsScreen(AnalyticsScreen):
     TITLE = "Evals"
     SUBTITLE = "Eval cases and runs per assistant (not filtered by the shared window)"
@@ -64,6 +85,7 @@ class EvalsScreen(AnalyticsScreen):
         super().__init__()
         self.base_id: str | None = None
         self._results_shown = False
+        self.results: dict[str, dict] = {}
 
     def compose_body(self) -> ComposeResult:
         yield TitledTable("Assistants — enter: its cases and runs", ("assistant",), id="assistants")
@@ -72,6 +94,7 @@ class EvalsScreen(AnalyticsScreen):
                          ("created", "name", "version", "status", "passed", "failed", "errors", "cases"),
                          page_size=RUNS_PAGE, id="runs")
         yield TitledTable("Results", ("case", "status", "passed", "failed", "error"), id="results")
+        yield Static("", id="result-detail", markup=False)
 
     async def load(self, filters: ConversationQuery) -> None:
         await self.swr(f"/projects/{self.pid}/playbooks", None, self.paint_assistants)
@@ -113,8 +136,20 @@ class EvalsScreen(AnalyticsScreen):
     async def load_results(self, run_id: str) -> None:
         table = self.query_one("#results", TitledTable)
         table.set_title(f"Results of run {run_id} — enter on another run to see its results")
-        await self.swr(f"/eval-runs/{run_id}/results", None,
-                       lambda d: table.set_rows(result_rows(d), empty_text="no result in this run"))
+        await self.swr(f"/eval-runs/{run_id}/results", None, self.paint_results)
+
+    def paint_results(self, data: Any) -> None:
+        self.results = {text(r, "id") or str(i): r for i, r in enumerate(items(data))}
+        self.query_one("#results", TitledTable).set_rows(
+            result_rows(data), empty_text="no result in this run")
+        first = next(iter(self.results.values()), None)
+        self.query_one("#result-detail", Static).update(result_detail(first) if first else "")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key is not None and event.data_table.parent is self.query_one("#results"):
+            result = self.results.get(str(event.row_key.value))
+            if result:
+                self.query_one("#result-detail", Static).update(result_detail(result))
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         if event.table.id == "assistants":

@@ -13,7 +13,8 @@ is decoded as ANSI) and shown as ``rich.text.Text`` (never markup) in the tables
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -268,6 +269,7 @@ class TimeChart(ChartBase):
         if not dates or all(v in (None, 0) for s in series for v in s.values):
             self.show_empty(empty_text)
             return
+        dates, series = fill_gaps(dates, series)
         self.remove_class("-empty")
         self.query_one(".chart-caption", Static).update(
             Text("\n".join(_series_caption(s) for s in series))
@@ -301,6 +303,35 @@ class TimeChart(ChartBase):
         plt.xticks(ticks, [_tick(dates[i]) for i in ticks])
         plt.xlim(0, max(1, len(dates) - 1))
         self.plot.refresh()
+
+
+_BUCKET_FORMATS = (("%Y-%m-%d", timedelta(days=1)), ("%Y-%m-%d %H:%M", timedelta(hours=1)))
+MAX_BUCKETS = 2000
+
+
+def fill_gaps(dates: list[str], series: list[Series]) -> tuple[list[str], list[Series]]:
+    """Add the buckets an API leaves out (days or hours with nothing), so the x axis is time:
+    counts read 0 there, rates (``total=False``) stay empty. Labels it cannot read as daily or
+    hourly buckets are left as they are."""
+    for fmt, step in _BUCKET_FORMATS:
+        try:
+            stamps = [datetime.strptime(d, fmt) for d in dates]
+        except ValueError:
+            continue
+        if sorted(stamps) != stamps or len(set(stamps)) != len(stamps):
+            return dates, series
+        span = int((stamps[-1] - stamps[0]) / step) + 1
+        if span > MAX_BUCKETS or any((t - stamps[0]) % step for t in stamps):
+            return dates, series
+        index = {t: i for i, t in enumerate(stamps)}
+        full = [stamps[0] + k * step for k in range(span)]
+        filled = [
+            replace(s, values=[_at(s.values, index[t]) if t in index else (0 if s.total else None)
+                               for t in full])
+            for s in series
+        ]
+        return [t.strftime(fmt) for t in full], filled
+    return dates, series
 
 
 def _at(values: Sequence[float | None], i: int) -> float | None:

@@ -17,7 +17,7 @@ from textual.widgets import Static
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen, parse_ts
 from screens.analytics.fmt import (
-    day,
+    buckets,
     fmt_float,
     fmt_int,
     fmt_pct,
@@ -193,7 +193,7 @@ class ConversionsScreen(AnalyticsScreen):
         trend = self.query_one("#trend", TimeChart)
         trend.set_title(f"Events, converting conversations and value per {text(data, 'time_granularity') or 'bucket'}")
         trend.set_series(
-            [day(b.get("date")) for b in series],
+            buckets(data),
             [Series("events", [num(b, "event_count") for b in series]),
              Series("converting", [num(b, "converting_conversations") for b in series]),
              Series(f"value {unit}".strip(), [num(b, "total_value") for b in series], right=True,

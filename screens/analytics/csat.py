@@ -15,7 +15,18 @@ from textual.widgets import Static
 
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, rate, share, text, when
+from screens.analytics.fmt import (
+    buckets,
+    fmt_int,
+    fmt_pct,
+    items,
+    num,
+    obj,
+    rate,
+    share,
+    text,
+    when,
+)
 from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain
 from widgets.tables import PagedTable, TitledTable
 
@@ -135,7 +146,7 @@ class CsatScreen(AnalyticsScreen):
         trend = self.query_one("#trend", TimeChart)
         trend.set_title(f"CSAT % and response rate % per {text(data, 'time_granularity') or 'bucket'}")
         trend.set_series(
-            [day(b.get("date")) for b in series],
+            buckets(data),
             [
                 Series("CSAT", [num(b, "csat_pct") for b in series], "%", False),
                 Series("response rate", [num(b, "response_rate_pct") for b in series], "%", False),

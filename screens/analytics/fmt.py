@@ -86,6 +86,17 @@ def day(value: Any) -> str:
     return label
 
 
+def buckets(data: Any, key: str = "date") -> list[str]:
+    """Labels of an answer's ``time_series`` buckets: 'YYYY-MM-DD', or 'YYYY-MM-DD HH:MM' when
+    ``time_granularity`` is "hour" (so midnight keeps its hour and the axis stays regular)."""
+    hourly = text(data, "time_granularity") == "hour"
+    labels = []
+    for bucket in items(data, "time_series"):
+        label = str(bucket.get(key) or bucket.get("date") or "")
+        labels.append(label[:16].replace("T", " ") if hourly else label[:10])
+    return labels
+
+
 def when(value: Any) -> str:
     """A timestamp for a table cell: 'YYYY-MM-DD HH:MM' (UTC as sent)."""
     label = str(value or "")

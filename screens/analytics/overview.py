@@ -15,7 +15,7 @@ from textual.widgets import Static
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
 from screens.analytics.fmt import (
-    day,
+    buckets,
     fmt_float,
     fmt_int,
     fmt_ms,
@@ -137,7 +137,7 @@ class OverviewScreen(AnalyticsScreen):
         self._paint_volume(data)
         series = items(data, "time_series")
         self.query_one("#latency", TimeChart).set_series(
-            [day(b.get("timestamp")) for b in series],
+            buckets(data, "timestamp"),
             [
                 Series("avg", [num(b, "avg_response_latency_ms") for b in series], " ms", False),
                 Series("p99", [num(b, "p99_response_latency_ms") for b in series], " ms", False),
@@ -169,7 +169,7 @@ class OverviewScreen(AnalyticsScreen):
         volume.set_title(f"Conversations and handoffs per {per}")
         self.query_one("#latency", TimeChart).set_title(f"Response latency per {per}")
         volume.set_series(
-            [day(b.get("timestamp") or b.get("date")) for b in series],
+            buckets(data, "timestamp"),
             [
                 Series("conversations", [num(b, "total_conversations") for b in series]),
                 Series("handoffs", [num(b, "conversations_with_handoff") for b in series]),

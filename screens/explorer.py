@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -47,8 +47,10 @@ TRIAGE_PRESETS = (
 
 class ExplorerScreen(Screen[None]):
     CSS_PATH = "explorer.tcss"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (190, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    # size classes are set by _size_classes (in compose, before the children exist: no
+    # restyle of the whole screen at start-up), not by Textual's breakpoints
+    WIDE_WIDTH = 190
+    TALL_HEIGHT = 30
 
     BINDINGS = [
         Binding("f", "toggle_sidebar", "Filters", id="explorer.sidebar"),
@@ -71,6 +73,7 @@ class ExplorerScreen(Screen[None]):
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
+        self._size_classes(self.app.size.width, self.app.size.height)
         yield StatusHeader("Explorer")
         with Horizontal(id="explorer-body"):  # the sidebar is mounted when first shown
             with Vertical(id="main"):
@@ -110,10 +113,24 @@ class ExplorerScreen(Screen[None]):
         self.watch(app, "lookups", self._lookups_changed, init=False)
         self.query_one("#table DataTable").focus()
 
-    def on_resize(self) -> None:
-        if self._user_folded is None:
-            self.set_class(self.size.width < AUTO_FOLD_WIDTH, "-folded")
-            self._mount_sidebar_if_room()
+    def _size_classes(self, width: int, height: int) -> None:
+        wanted = {
+            "-wide": width >= self.WIDE_WIDTH,
+            "-tall": height >= self.TALL_HEIGHT,
+            "-short": height < self.TALL_HEIGHT,
+            "-folded": width < AUTO_FOLD_WIDTH if self._user_folded is None
+            else self._user_folded,
+        }
+        add = [name for name, on in wanted.items() if on and not self.has_class(name)]
+        remove = [name for name, on in wanted.items() if not on and self.has_class(name)]
+        if add:
+            self.add_class(*add)
+        if remove:
+            self.remove_class(*remove)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._size_classes(event.size.width, event.size.height)
+        self._mount_sidebar_if_room()
 
     def _mount_sidebar_if_room(self) -> None:
         if not self.has_class("-folded") and self.sidebar is None and self.is_attached:

@@ -86,6 +86,9 @@ class StudioApp(App[None]):
         self._client: Any = None
         self._client_lock = asyncio.Lock()
         self._first_frame = asyncio.Event()
+        self._peek: Any = None  # tui.cache_peek.CachePeek, False when unavailable/closed
+        self._peek_lock = asyncio.Lock()
+        self._peek_enabled = client_factory is None  # custom clients: no assumptions
         self._now = now
         self._load_analytics = load_analytics
         self.display_tz: tzinfo = UTC
@@ -117,10 +120,38 @@ class StudioApp(App[None]):
             await self._first_frame.wait()
             async with self._client_lock:
                 if self._client is None:
+                    await self._open_peek()  # before: it must not wait behind the client
                     client = await asyncio.to_thread(self._client_factory)
                     if self._client is None:
                         self._client = client
+                    self._close_peek()
         return self._client
+
+    # ------------------------------------------------------------------ cache peek
+    async def _open_peek(self) -> Any:
+        if self._peek is None and self._peek_enabled:
+            from tui.cache_peek import open_peek
+
+            self._peek = await asyncio.to_thread(open_peek, self.settings) or False
+        return self._peek
+
+    def _close_peek(self) -> None:
+        if self._peek:
+            self._peek.close()
+        self._peek = False
+
+    async def peek_cached(self, path_template: str, params: dict[str, str]) -> Any:
+        """Before the client exists: the cached entry for `path_template` (with `{pid}`), or
+        None. Lets the first page paint from the cache while the client is being built."""
+        if self._client is not None:
+            return None
+        await self._first_frame.wait()
+        async with self._peek_lock:
+            peek = await self._open_peek()
+        if not peek or self._client is not None:
+            return None
+        return await asyncio.to_thread(peek.get, path_template.format(pid=peek.project_id),
+                                       params)
 
     def now(self) -> datetime:
         """Now — on the demo backend, the end of the demo's anchor day."""

@@ -258,6 +258,7 @@ class ConversationTable(Vertical, can_focus=False):
 
     @work(exclusive=True, group="conversation-page", exit_on_error=False)
     async def _fetch(self, key: tuple, params: dict[str, str]) -> None:
+        await self._paint_peek(key, params)
         try:
             client = await self.app.get_client()
             path = f"/projects/{client.project_id}/conversations"
@@ -278,6 +279,15 @@ class ConversationTable(Vertical, can_focus=False):
         self.loading_page = False
         self._update_status()
         self._prefetch(self.start + self.page_size)
+
+    async def _paint_peek(self, key: tuple, params: dict[str, str]) -> None:
+        """At start-up, paint the cached page before the client exists (see tui.cache_peek)."""
+        peek = getattr(self.app, "peek_cached", None)
+        if peek is None or key in self._pages:
+            return
+        entry = await peek("/projects/{pid}/conversations", params)
+        if entry is not None and key == self._current_key():
+            self._show(key, entry.data, from_cache=True)
 
     @work(exclusive=True, group="conversation-prefetch", exit_on_error=False)
     async def _prefetch(self, offset: int) -> None:

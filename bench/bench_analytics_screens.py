@@ -9,7 +9,8 @@ key and measures the time until the screen's first load has completed (every fig
   cold   a fresh response cache: every answer comes from the demo API
   warm   a second app on the same cache: answers come from the disk cache (get_swr)
 
-and the import time of ``screens.analytics`` and of plotext (paid once, when the first chart
+a baseline (pushing a screen holding one Static, same app, same moment) and the import time
+of ``screens.analytics`` and of plotext (paid once, when the first chart
 mounts). Prints the median of ROUNDS runs per screen.
 """
 from __future__ import annotations
@@ -46,14 +47,26 @@ async def wait_loaded(pilot, screen_class, timeout: float = 60.0) -> None:
 
 async def one_session(cache_dir: Path, size: int) -> dict[str, float]:
     from app_support import make_app
+    from textual.screen import Screen
+    from textual.widgets import Static
 
     from screens.analytics import ANALYTICS_SCREENS
+
+    class Baseline(Screen):
+        def compose(self):
+            yield Static("one line")
 
     app = make_app(cache_dir, size=size, seed=7, anchor="2026-06-15")
     times: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         while not app.screen_keys:  # the app registers the analytics keys after its first frame
             await pilot.pause()
+        start = time.perf_counter()
+        await app.push_screen(Baseline())
+        await pilot.pause()
+        times["(one-Static screen)"] = time.perf_counter() - start
+        app.pop_screen()
+        await pilot.pause()
         for key, name, screen_class, _ in ANALYTICS_SCREENS:
             start = time.perf_counter()
             await pilot.press(key)

@@ -32,6 +32,19 @@ WINDOW = ConversationQuery.build(
 )
 
 
+class RecordingTransport(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def demo_client(db_path: Path, *, project: int = 0, clock: Callable[[], float] | None = None,
                 faults: Any = None) -> StudioClient:
     from api.demo.app import create_app
@@ -42,10 +55,12 @@ def demo_client(db_path: Path, *, project: int = 0, clock: Callable[[], float] |
     key, project_id = ((info.api_key, info.project_id) if project == 0
                        else (info.other_api_key, info.other_project_id))
     settings = load_settings()
+    transport = RecordingTransport(httpx.ASGITransport(app=api))
     client = StudioClient(
         settings, base_url=info.base_url, project_id=project_id, token=Secret(key),
-        transport=httpx.ASGITransport(app=api), cache=None,
+        transport=transport, cache=None,
     )
+    client.test_requests = transport.requests  # every request the screens sent
     return client
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from analytics_harness import WINDOW as WINDOW_FILTERS
 from analytics_harness import HarnessApp, demo_client, screen_text, settle
 from textual.widgets import DataTable
 
@@ -467,3 +468,39 @@ async def test_evals_run_results_and_assertions(demo_db):
         detail = screen_text(screen)
         for assertion in results[0]["assertion_results"]:
             assert assertion["criteria"] in detail
+
+
+async def test_assistant_and_tags_reach_each_endpoint_as_it_expects(demo_db):
+    """playbook_base_ids (plural) for conversation analytics and trending topics, singular
+    playbook_base_id for aggregate metrics, CSAT and conversions; tags everywhere they apply;
+    YYYY-MM-DD dates for resource analytics."""
+    from screens.analytics.topics import TopicsScreen as Topics
+
+    async with demo_client(demo_db) as probe:
+        base = (await probe.get(f"/projects/{probe.project_id}/playbooks"))[0]["base_id"]
+    filters = WINDOW_FILTERS.replace(playbook_base_id=base, tags=("billing",))
+    expected = {
+        OverviewScreen: ("/conversations/analytics", "playbook_base_ids"),
+        SignalsScreen: ("/metrics/aggregate", "playbook_base_id"),
+        CsatScreen: ("/csat/analytics", "playbook_base_id"),
+        ConversionsScreen: ("/conversion-metrics/venta/analytics", "playbook_base_id"),
+        Topics: ("/trending-topics/status", "playbook_base_ids"),
+    }
+    for screen_class, (suffix, name) in expected.items():
+        client = demo_client(demo_db)
+        app = HarnessApp(client, screen_class, filters)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+        params = [dict(r.url.params) for r in client.test_requests if r.url.path.endswith(suffix)]
+        assert params, screen_class
+        first = params[0]
+        assert first[name] == base and first["tags"] == "billing", (screen_class, first)
+        assert ({"playbook_base_id", "playbook_base_ids"} - {name}).isdisjoint(first)
+    client = demo_client(demo_db)
+    app = HarnessApp(client, ResourcesScreen, filters)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    tools = [dict(r.url.params) for r in client.test_requests
+             if r.url.path.endswith("/analytics/api-tools")][0]
+    assert tools["start_date"] == "2026-05-17" and tools["end_date"] == "2026-06-15"
+    assert "playbook_base_id" not in tools and "tags" not in tools

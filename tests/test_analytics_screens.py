@@ -504,3 +504,27 @@ async def test_assistant_and_tags_reach_each_endpoint_as_it_expects(demo_db):
              if r.url.path.endswith("/analytics/api-tools")][0]
     assert tools["start_date"] == "2026-05-17" and tools["end_date"] == "2026-06-15"
     assert "playbook_base_id" not in tools and "tags" not in tools
+
+
+async def test_topics_generation_uses_the_current_assistant_and_tags(demo_db):
+    import json
+
+    ticks = {"now": 0.0}
+
+    def clock() -> float:
+        ticks["now"] += 1.0
+        return ticks["now"]
+
+    async with demo_client(demo_db) as probe:
+        base = (await probe.get(f"/projects/{probe.project_id}/playbooks"))[0]["base_id"]
+    client = demo_client(demo_db, clock=clock)
+    app = HarnessApp(client, TopicsScreen,
+                     WINDOW_FILTERS.replace(playbook_base_id=base, tags=("billing",)))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.screen.POLL_INTERVAL = 0
+        await pilot.press("a")
+        await settle(pilot)
+    posts = [r for r in client.test_requests if r.method == "POST"]
+    assert len(posts) == 1
+    assert json.loads(posts[0].content) == {"playbook_base_ids": [base], "tags": ["billing"]}

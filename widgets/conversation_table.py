@@ -16,6 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -332,9 +333,10 @@ class ConversationTable(Vertical, can_focus=False):
         table = self.table
         table.clear()
         columns = [c.key for c in self._columns()]
-        for index, conv in enumerate(self.rows):
-            selected = self.is_selected(conv)
-            table.add_row(*(cell(c, conv, self.app, selected) for c in columns), key=str(index))
+        table.add_rows(
+            [cell(c, conv, self.app, self.is_selected(conv)) for c in columns]
+            for conv in self.rows
+        )
         if self.rows:
             last = len(self.rows) - 1
             table.move_cursor(row=last if cursor < 0 else min(cursor, last))
@@ -459,7 +461,7 @@ class ConversationTable(Vertical, can_focus=False):
         cid = str(conv["conversation_id"])
         self.selected.symmetric_difference_update({cid})
         row = self.table.cursor_row
-        self.table.update_cell(str(row), "sel", cell("sel", conv, self.app, self.is_selected(conv)))
+        self.table.update_cell_at(Coordinate(row, 0), cell("sel", conv, self.app, self.is_selected(conv)))
         self._update_status()
         self.action_cursor_down()
 

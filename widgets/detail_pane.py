@@ -15,7 +15,8 @@ from textual.widgets import Static
 from api.text import sanitize
 from widgets.conversation_meta import meta_text
 
-DEBOUNCE_S = 0.25
+DEBOUNCE_S = 0.25  # before fetching the detail
+PAINT_DELAY_S = 0.03  # before painting the metadata: a page flip paints its table first
 PREVIEW_MESSAGES = 4
 
 
@@ -29,6 +30,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         super().__init__(**kwargs)
         self.conversation: dict | None = None
         self._timer: Any = None
+        self._paint_timer: Any = None
 
     def compose(self):
         yield Static(Text("No conversation highlighted", style="dim"), id="detail-meta",
@@ -37,6 +39,12 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     def show(self, conversation: dict | None) -> None:
         self.conversation = conversation
+        if self._paint_timer is not None:
+            self._paint_timer.stop()
+        self._paint_timer = self.set_timer(PAINT_DELAY_S, self._paint)
+
+    def _paint(self) -> None:
+        conversation = self.conversation
         meta = self.query_one("#detail-meta", Static)
         preview = self.query_one("#detail-preview", Static)
         preview.update("")

@@ -528,3 +528,21 @@ async def test_topics_generation_uses_the_current_assistant_and_tags(demo_db):
     posts = [r for r in client.test_requests if r.method == "POST"]
     assert len(posts) == 1
     assert json.loads(posts[0].content) == {"playbook_base_ids": [base], "tags": ["billing"]}
+
+
+async def test_w_cycles_the_shared_window_in_the_real_app(demo_db, tmp_path):
+    from app_support import make_app
+
+    app = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert app.date_preset == "30d"
+        await pilot.press("w")
+        await settle(pilot)
+        assert app.date_preset == "90d"
+        assert app.filters.start_date == "2026-03-18T00:00:00Z"
+        assert app.screen.load_count == 2  # the overview reloaded for the new window
+        requests = app.test_transport.params_of("/conversations/analytics")
+        assert requests[-1]["start_date"] == "2026-03-18T00:00:00Z"

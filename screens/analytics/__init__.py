@@ -4,7 +4,8 @@ Keys (chosen to avoid the explorer's q ? e / n p j k g G space enter esc):
 o overview · s quality signals · c CSAT · v conversions · r resources · t trending topics ·
 i configuration (assistants, KBs, schedule, tools) · l evals.
 
-Inside the analytics screens: x chart/table view, ctrl+r reload bypassing the cache, n/p next/
+Inside the analytics screens: x chart/table view, w next date window (24h/7d/30d/90d, shared),
+ctrl+r reload bypassing the cache, n/p next/
 previous page of a focused paged table, enter on a bar's or a row's line drills down.
 Importing this package loads Textual widgets only; plotext is imported when a chart mounts.
 """

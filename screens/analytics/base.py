@@ -30,6 +30,7 @@ from widgets.filter_bar import FilterBar
 from widgets.status_header import StatusHeader
 
 Paint = Callable[[Any], None]
+WINDOW_PRESETS = ("24h", "7d", "30d", "90d")
 
 
 class AnalyticsScreen(Screen):
@@ -37,6 +38,7 @@ class AnalyticsScreen(Screen):
 
     BINDINGS = [
         Binding("x", "toggle_table", "Chart/table view", id="analytics.toggle_table"),
+        Binding("w", "cycle_window", "Window 24h/7d/30d/90d", id="analytics.cycle_window"),
     ]
 
     TITLE = "Analytics"
@@ -178,6 +180,26 @@ class AnalyticsScreen(Screen):
             self.notify(f"cannot open these conversations: {exc}", severity="warning")
             return
         self.app.drill_down(query)
+
+    def action_cycle_window(self) -> None:
+        """The next shared date preset (the explorer follows: the window is shared)."""
+        from widgets.filter_sidebar import preset_range
+
+        current = getattr(self.app, "date_preset", None)
+        index = WINDOW_PRESETS.index(current) if current in WINDOW_PRESETS else -1
+        preset = WINDOW_PRESETS[(index + 1) % len(WINDOW_PRESETS)]
+        start, end = preset_range(preset, self.now())
+        try:
+            query = self.filters.replace(start_date=start, end_date=end)
+        except QueryError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        set_filters = getattr(self.app, "set_filters", None)
+        if set_filters is not None:
+            set_filters(query, preset)
+        else:
+            self.app.filters = query
+        self.notify(f"Window: last {preset}", timeout=2)
 
     # ---------------------------------------------------------------- view
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

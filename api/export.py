@@ -152,7 +152,8 @@ class ExportReport:
         return bool(self.paging and self.paging.drift)
 
     def summary(self) -> str:
-        text = (f"exported {self.total_exported} of {self.total_matched} conversations "
+        matched = "?" if self.total_matched is None else self.total_matched
+        text = (f"exported {self.total_exported} of {matched} conversations "
                 f"to {self.path} ({self.bytes:,} bytes, {self.seconds:.1f}s)")
         if self.resumed_from:
             text += f", resumed after {self.resumed_from}"

@@ -12,8 +12,15 @@ runs in its own process so that its peak memory (``ru_maxrss`` from ``os.wait4``
 Both write the same file (checked byte for byte, apart from ``exported_at``). Then ours runs
 again on a 10x larger demo to show that its peak memory stays flat.
 
+The demo server is a single Python process on the same (small) machine: its own CPU time per
+request (building 50 conversations' messages, ~20-40 ms) serialises our concurrent requests,
+which the real API, on its own machines, would not. So the same two exports also run against
+a *replay* server (``--replay``, on by default): it answers with the very bytes the demo gave
+(read back from the export file) after the same 100 ms, spending next to no CPU. That measures
+the client algorithms alone, as the real API's latency would.
+
     .venv/bin/python bench/bench_export.py [--size 5000] [--big 50000] [--latency-ms 100]
-                                           [--concurrency 16] [--skip-baseline]
+                                           [--concurrency 16] [--skip-baseline] [--no-replay]
 
 Nothing here asserts: it prints figures.
 """
@@ -68,17 +75,69 @@ with open(out, "w") as f:
     json.dump(result, f, indent=2, ensure_ascii=False)
 '''
 
+REPLAY = r'''
+import asyncio, json, socket, sys, urllib.parse
+import uvicorn
+path, latency = sys.argv[1], float(sys.argv[2]) / 1000
+with open(path, encoding="utf-8") as f:
+    convs = json.load(f)["conversations"]
+rows = [{k: v for k, v in c.items() if k not in ("messages", "citations")} for c in convs]
+details = {c["conversation_id"]: json.dumps(c, ensure_ascii=False) for c in convs}
+del convs
+pages = {}
+def page(offset, limit):
+    if (offset, limit) not in pages:
+        pages[offset, limit] = json.dumps({"conversations": rows[offset:offset + limit],
+            "total": len(rows), "limit": limit, "offset": offset}, ensure_ascii=False).encode()
+    return pages[offset, limit]
+async def app(scope, receive, send):
+    if scope["type"] != "http":
+        return
+    body, more = b"", True
+    while more:
+        message = await receive()
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+    await asyncio.sleep(latency)
+    if scope["method"] == "POST":
+        ids = json.loads(body)["conversation_ids"]
+        out = ('{"conversations": [' + ",".join(details[i] for i in ids if i in details)
+               + "]}").encode()
+    else:
+        q = urllib.parse.parse_qs(scope["query_string"].decode())
+        out = page(int(q.get("offset", ["0"])[0]), int(q.get("limit", ["20"])[0]))
+    await send({"type": "http.response.start", "status": 200, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(out)).encode())]})
+    await send({"type": "http.response.body", "body": out})
+sock = socket.socket()
+sock.bind(("127.0.0.1", 0))
+sock.listen(256)
+print(f"export STUDIO_API_URL=http://127.0.0.1:{sock.getsockname()[1]}")
+print("export STUDIO_API_TOKEN=sbs_replay")
+print("export STUDIO_PROJECT_ID=replay", flush=True)
+uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
+                              lifespan="off")).run(sockets=[sock])
+'''
+
+
+def start_replay(source: Path, latency_ms: float, env: dict) -> tuple[subprocess.Popen, dict]:
+    return _start([PY, "-c", REPLAY, str(source), str(latency_ms)], env)
+
 
 def start_server(size: int, latency_ms: float, env: dict) -> tuple[subprocess.Popen, dict]:
-    cmd = [PY, "-c", "from tui.cli import main; main()", "--demo-size", str(size),
-           "demo-server", "--port", "0", "--latency-ms", str(latency_ms)]
+    return _start([PY, "-c", "from tui.cli import main; main()", "--demo-size", str(size),
+                   "demo-server", "--port", "0", "--latency-ms", str(latency_ms)], env)
+
+
+def _start(cmd: list[str], env: dict) -> tuple[subprocess.Popen, dict]:
+    """Start a server that prints ``export STUDIO_...=...`` lines; return it and that env."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     server_env = {}
     assert proc.stdout is not None
     while len(server_env) < 3:
         line = proc.stdout.readline()
         if not line:
-            raise SystemExit(f"demo server exited early (code {proc.wait()})")
+            raise SystemExit(f"server exited early (code {proc.wait()})")
         match = re.match(r"export (\w+)=(.*)", line.strip())
         if match:
             server_env[match.group(1)] = match.group(2).strip("'")
@@ -114,27 +173,41 @@ def same_export(a: Path, b: Path) -> bool:
     return body(a) == body(b)
 
 
-def export_once(size: int, latency_ms: float, concurrency: int, workdir: Path, env: dict,
-                baseline: bool) -> dict:
-    server, server_env = start_server(size, latency_ms, env)
+def compare(server: tuple[subprocess.Popen, dict], tag: str, concurrency: int, workdir: Path,
+            env: dict, baseline: bool, keep: bool = False) -> dict:
+    """Run ours (and the baseline) against a started server; stop the server."""
+    proc, server_env = server
     try:
         client_env = {**env, **server_env}
-        result: dict = {"size": size}
-        ours = workdir / f"ours-{size}.json"
+        ours = workdir / f"ours-{tag}.json"
+        result: dict = {"file": ours}
         result["ours_s"], result["ours_mb"] = run_measured(ours_cmd(ours, concurrency),
                                                            client_env)
         result["bytes"] = ours.stat().st_size
         if baseline:
-            base = workdir / f"baseline-{size}.json"
+            base = workdir / f"baseline-{tag}.json"
             result["base_s"], result["base_mb"] = run_measured(
                 [PY, "-c", BASELINE, str(base), START, END], client_env)
             result["identical"] = same_export(base, ours)
             base.unlink()
-        ours.unlink()
+        if not keep:
+            ours.unlink()
         return result
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def report(title: str, r: dict, concurrency: int) -> None:
+    print(title)
+    if "base_s" in r:
+        print(f"  baseline (brief's serial algorithm): {r['base_s']:7.1f} s, "
+              f"peak RSS {r['base_mb']:5d} MB")
+    print(f"  studio-tui export --concurrency {concurrency}: {r['ours_s']:7.1f} s, "
+          f"peak RSS {r['ours_mb']:5d} MB")
+    if "base_s" in r:
+        print(f"  speed-up: {r['base_s'] / r['ours_s']:.1f}x; "
+              f"files identical apart from exported_at: {r['identical']}")
 
 
 def main() -> None:
@@ -144,6 +217,8 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=100.0)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--skip-baseline", action="store_true")
+    ap.add_argument("--no-replay", dest="replay", action="store_false",
+                    help="skip the runs against the replay server")
     args = ap.parse_args()
 
     cache = os.environ.get("STUDIO_TUI_CACHE_DIR") or str(
@@ -151,25 +226,30 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
     env.update(STUDIO_TUI_CACHE_DIR=cache, STUDIO_TUI_CONFIG_DIR=str(Path(cache) / "config"),
                STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
+    base = not args.skip_baseline
+    lat, conc = args.latency_ms, args.concurrency
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         work = Path(tmp)
-        small = export_once(args.size, args.latency_ms, args.concurrency, work, env,
-                            not args.skip_baseline)
-        print(f"demo {args.size:,} conversations with messages, {args.latency_ms:.0f} ms "
-              f"latency per request, file {small['bytes'] / 1e6:.1f} MB")
-        if "base_s" in small:
-            print(f"  baseline (brief's serial algorithm): {small['base_s']:7.1f} s, "
-                  f"peak RSS {small['base_mb']:5d} MB")
-        print(f"  studio-tui export --concurrency {args.concurrency}: {small['ours_s']:7.1f} s, "
-              f"peak RSS {small['ours_mb']:5d} MB")
-        if "base_s" in small:
-            print(f"  speed-up: {small['base_s'] / small['ours_s']:.1f}x; "
-                  f"files identical apart from exported_at: {small['identical']}")
+        small = compare(start_server(args.size, lat, env), "demo", conc, work, env, base,
+                        keep=args.replay)
+        report(f"demo server, {args.size:,} conversations with messages, {lat:.0f} ms per "
+               f"request, file {small['bytes'] / 1e6:.1f} MB", small, conc)
+        if args.replay:
+            replay = compare(start_replay(small["file"], lat, env), "replay", conc, work, env,
+                             base)
+            report(f"replay server (same answers, same {lat:.0f} ms, ~no server CPU)", replay,
+                   conc)
         if args.big:
-            big = export_once(args.big, args.latency_ms, args.concurrency, work, env, False)
-            print(f"demo {args.big:,} conversations (file {big['bytes'] / 1e6:.1f} MB): "
-                  f"studio-tui export {big['ours_s']:.1f} s, peak RSS {big['ours_mb']} MB "
-                  f"(vs {small['ours_mb']} MB at {args.size:,})")
+            big = compare(start_server(args.big, lat, env), "big", conc, work, env, False,
+                          keep=args.replay)
+            report(f"demo server, {args.big:,} conversations "
+                   f"(file {big['bytes'] / 1e6:.1f} MB)", big, conc)
+            if args.replay:
+                big_replay = compare(start_replay(big["file"], lat, env), "big-replay", conc,
+                                     work, env, False)
+                report(f"replay server, {args.big:,} conversations", big_replay, conc)
+            print(f"peak RSS of studio-tui export: {small['ours_mb']} MB at {args.size:,} vs "
+                  f"{big['ours_mb']} MB at {args.big:,} conversations")
 
 
 if __name__ == "__main__":

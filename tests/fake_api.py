@@ -83,3 +83,19 @@ class FakeApi:
                             config_dir=tmp_path / "config")
         kw.setdefault("max_tries", 1)
         return StudioClient(settings, transport=httpx.MockTransport(self.handler), **kw)
+
+
+class ReplayApi(FakeApi):
+    """Serves recorded conversations (with their messages and citations) as the real API
+    would: list pages without them, batch details with them."""
+
+    def __init__(self, recorded: list[dict]) -> None:
+        super().__init__(0)
+        self.details = {c["conversation_id"]: c for c in recorded}
+        self.rows = [{k: v for k, v in c.items() if k not in ("messages", "citations")}
+                     for c in recorded]
+
+    def _batch(self, body: dict) -> httpx.Response:
+        ids = body["conversation_ids"]
+        return httpx.Response(200, json={"conversations": [self.details[i] for i in ids
+                                                           if i in self.details]})

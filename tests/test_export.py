@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fake_api import FakeApi
+from fake_api import FakeApi, ReplayApi
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.demo.schema import GENERATOR_VERSION
 from api.errors import ServerError
 from api.export import (
     CSV_COLUMNS,
@@ -71,6 +70,13 @@ def brief_jsonl(path: Path, conversations: list) -> None:
     with open(path, "w", encoding="utf-8") as f:
         for conv in conversations:
             f.write(json.dumps(conv, ensure_ascii=False) + "\n")
+
+
+BRIEF_WRITERS = {
+    "json": brief_json,
+    "csv": lambda path, convs, total: brief_csv(path, convs),
+    "jsonl": lambda path, convs, total: brief_jsonl(path, convs),
+}
 
 
 def with_details(api: FakeApi, rows: list) -> list:
@@ -364,7 +370,7 @@ async def demo_client(demo_db):
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "jsonl"])
-async def test_golden_files_from_the_pinned_demo(demo_client, tmp_path, fmt):
+async def test_pinned_demo_export_matches_the_brief(demo_client, tmp_path, fmt):
     query = ConversationQuery.build(**GOLDEN_QUERY)
     out = tmp_path / f"golden.{fmt}"
     report = await run_export(demo_client, query, out, fmt, messages=True, concurrency=4,
@@ -372,23 +378,29 @@ async def test_golden_files_from_the_pinned_demo(demo_client, tmp_path, fmt):
     assert report.complete and not report.drift and report.total_exported > 10
     conversations, total = await brief_fetch_all(demo_client, query.to_params(), True)
     expected = tmp_path / f"brief.{fmt}"
-    if fmt == "json":
-        brief_json(expected, conversations, total)
-    elif fmt == "csv":
-        brief_csv(expected, conversations)
-    else:
-        brief_jsonl(expected, conversations)
+    BRIEF_WRITERS[fmt](expected, conversations, total)
     assert out.read_bytes() == expected.read_bytes()
-    golden = GOLDEN / f"export.{fmt}"
-    version = GOLDEN / "GENERATOR_VERSION"
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.mkdir(exist_ok=True)
+        (GOLDEN / "source.json").write_text(
+            json.dumps(conversations, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "jsonl"])
+async def test_golden_files(tmp_path, fmt):
+    """Conversations recorded once from the pinned demo (tests/golden/source.json, refreshed
+    with UPDATE_GOLDEN=1) exported through a replaying API: the bytes never change unless
+    the writers do."""
+    recorded = json.loads((GOLDEN / "source.json").read_text(encoding="utf-8"))
+    api = ReplayApi(recorded)
+    out = tmp_path / f"export.{fmt}"
+    await export(api, tmp_path, out, fmt=fmt, messages=True, page_size=5)
+    expected = tmp_path / f"brief.{fmt}"
+    BRIEF_WRITERS[fmt](expected, recorded, len(recorded))
+    assert out.read_bytes() == expected.read_bytes()
+    golden = GOLDEN / f"export.{fmt}"
+    if os.environ.get("UPDATE_GOLDEN"):
         golden.write_bytes(out.read_bytes())
-        version.write_text(f"{GENERATOR_VERSION}\n")
-    if version.read_text().strip() != str(GENERATOR_VERSION):
-        # the demo data changed on purpose; the byte comparison with the brief above still ran
-        pytest.skip(f"golden files are from demo generator {version.read_text().strip()}, "
-                    f"the demo is now {GENERATOR_VERSION}: regenerate with UPDATE_GOLDEN=1")
     assert out.read_bytes() == golden.read_bytes(), f"{golden} differs from this export"
 
 

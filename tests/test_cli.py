@@ -295,3 +295,51 @@ def test_help_is_fast_to_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _wait_for(condition, timeout=60.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.02)
+
+
+def test_ctrl_c_keeps_a_resumable_export(demo_db, tmp_path):
+    """A real process over loopback: SIGINT mid-export exits 130 and keeps the partial;
+    --resume finishes it; the result equals an uninterrupted export."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from api.demo.server import running_server
+
+    out, ref = tmp_path / "out.jsonl", tmp_path / "ref.jsonl"
+    args = ["export", "--start", "2026-06-08", "--end", END, "--messages", "--format",
+            "jsonl", "--concurrency", "1"]
+    cmd = [sys.executable, "-c", "from tui.cli import main; main()", *args]
+    with running_server(db_path=demo_db, latency_ms=100) as server:
+        env = {**os.environ, "STUDIO_API_URL": server.url,
+               "STUDIO_API_TOKEN": server.info.api_key,
+               "STUDIO_PROJECT_ID": server.info.project_id}
+        proc = subprocess.Popen([*cmd, "-o", str(out)], env=env, stderr=subprocess.PIPE,
+                                text=True)
+        _wait_for(lambda: (tmp_path / "out.jsonl.state.json").exists() or proc.poll() is not None)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+        assert proc.returncode == 130, stderr
+        assert "interrupted" in stderr and "--resume" in stderr
+        assert not out.exists() and (tmp_path / "out.jsonl.partial").exists()
+        state = json.loads((tmp_path / "out.jsonl.state.json").read_text())
+        assert state["consumed"] > 0
+        resumed = subprocess.run([*cmd, "-o", str(out), "--resume"], env=env,
+                                 capture_output=True, text=True, timeout=300)
+        assert resumed.returncode == 0, resumed.stderr
+        assert f"resumed after {state['consumed']}" in resumed.stderr
+        fresh = subprocess.run([*cmd, "-o", str(ref)], env=env, capture_output=True, text=True,
+                               timeout=300)
+        assert fresh.returncode == 0, fresh.stderr
+    assert out.read_bytes() == ref.read_bytes()
+    assert not (tmp_path / "out.jsonl.partial").exists()

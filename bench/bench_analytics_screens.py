@@ -13,6 +13,7 @@ a baseline (pushing a screen holding one Static, same app, same moment) and the 
 of ``screens.analytics`` and of plotext (paid once, when the first chart
 mounts). Prints the median of ROUNDS runs per screen.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,9 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 def import_time(module: str) -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     return float(out.stdout)
 
 
@@ -90,14 +92,18 @@ async def main(size: int, rounds: int) -> None:
     print(f"demo size {size:,}, median of {rounds} rounds, StudioApp headless 120x40")
     print(f"{'screen':<18} {'cold (ms)':>10} {'warm (ms)':>10}")
     for name in cold:
-        print(f"{name:<18} {statistics.median(cold[name]) * 1000:>10.0f} "
-              f"{statistics.median(warm[name]) * 1000:>10.0f}")
-    print(f"import screens.analytics: {import_time('screens.analytics') * 1000:.0f} ms "
-          f"(plotext not loaded); import textual_plotext: "
-          f"{import_time('textual_plotext') * 1000:.0f} ms")
+        print(
+            f"{name:<18} {statistics.median(cold[name]) * 1000:>10.0f} "
+            f"{statistics.median(warm[name]) * 1000:>10.0f}"
+        )
+    print(
+        f"import screens.analytics: {import_time('screens.analytics') * 1000:.0f} ms "
+        f"(plotext not loaded); import textual_plotext: "
+        f"{import_time('textual_plotext') * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":
     os.environ.setdefault("STUDIO_TUI_CACHE_DIR", tempfile.mkdtemp(prefix="bench-analytics-"))
     args = [int(a) for a in sys.argv[1:3]]
-    asyncio.run(main(*(args + [5000, 3][len(args):])))
+    asyncio.run(main(*(args + [5000, 3][len(args) :])))

@@ -4,6 +4,7 @@ It provides the app protocol the analytics screens rely on (``client``, reactive
 ``drill_down``, ``lookups``, ``now``, ``report_error``) and records drill-downs and errors, so
 tests can assert what a key press opened. ``screen_text`` collects what a screen shows.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -45,20 +46,28 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def demo_client(db_path: Path, *, project: int = 0, clock: Callable[[], float] | None = None,
-                faults: Any = None) -> StudioClient:
+def demo_client(
+    db_path: Path, *, project: int = 0, clock: Callable[[], float] | None = None, faults: Any = None
+) -> StudioClient:
     from api.demo.app import create_app
 
     kw = {} if clock is None else {"clock": clock}
     api = create_app(db_path, faults, **kw)
     info = demo_info(db_path)
-    key, project_id = ((info.api_key, info.project_id) if project == 0
-                       else (info.other_api_key, info.other_project_id))
+    key, project_id = (
+        (info.api_key, info.project_id)
+        if project == 0
+        else (info.other_api_key, info.other_project_id)
+    )
     settings = load_settings()
     transport = RecordingTransport(httpx.ASGITransport(app=api))
     client = StudioClient(
-        settings, base_url=info.base_url, project_id=project_id, token=Secret(key),
-        transport=transport, cache=None,
+        settings,
+        base_url=info.base_url,
+        project_id=project_id,
+        token=Secret(key),
+        transport=transport,
+        cache=None,
     )
     client.test_requests = transport.requests  # every request the screens sent
     return client
@@ -67,8 +76,12 @@ def demo_client(db_path: Path, *, project: int = 0, clock: Callable[[], float] |
 class HarnessApp(App[None]):
     filters: reactive[ConversationQuery] = reactive(ConversationQuery, init=False)
 
-    def __init__(self, client: StudioClient, screen: Callable[[], Screen],
-                 filters: ConversationQuery = WINDOW) -> None:
+    def __init__(
+        self,
+        client: StudioClient,
+        screen: Callable[[], Screen],
+        filters: ConversationQuery = WINDOW,
+    ) -> None:
         super().__init__()
         self.client = client
         self.settings = client.settings

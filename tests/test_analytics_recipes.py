@@ -8,6 +8,7 @@ date and sparkline trend of its output must be found in the screen's text (widge
 and table cells). A number printed with d decimals matches a number on screen that rounds to
 it at d decimals (e.g. the recipe's "93% success" and the screen's "93.2%").
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,9 +31,12 @@ from screens.analytics.signals import SignalsScreen
 
 RECIPES = Path(__file__).parent / "recipes"
 # the window the conversion funnel recipe hard-codes in its fetch commands
-FUNNEL_WINDOW = ConversationQuery.build(start_date="2026-04-01T00:00:00Z",
-                                        end_date="2026-05-01T00:00:00Z")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?")
+FUNNEL_WINDOW = ConversationQuery.build(
+    start_date="2026-04-01T00:00:00Z", end_date="2026-05-01T00:00:00Z"
+)
+_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?"
+)
 _NUMBER = re.compile(r"(?<![\w.-])\d+(?:\.\d+)?(?![\w-])")  # not inside ids like 'd94d27b9-…'
 
 _TREND = re.compile(r"\[([\d ]+)\]")
@@ -61,8 +65,10 @@ class Recorder:
     def answer(self, suffix: str, **params: Any) -> Any:
         """The last answer whose path ends with ``suffix`` and whose params include ``params``."""
         for path, got, data in reversed(self.calls):
-            if path.endswith(suffix) and all(str(got.get(k)) == str(v) if v is not None
-                                             else k not in got for k, v in params.items()):
+            if path.endswith(suffix) and all(
+                str(got.get(k)) == str(v) if v is not None else k not in got
+                for k, v in params.items()
+            ):
                 return data
         raise AssertionError(f"the screen never asked {suffix} {params}")
 
@@ -77,8 +83,9 @@ async def run_screen(demo_db, screen_class, filters=WINDOW) -> tuple[str, Record
         return screen_text(app.screen), recorder, app
 
 
-def run_recipe(name: str, files: dict[str, Any], workdir: Path, monkeypatch,
-               source_edit=lambda s: s) -> str:
+def run_recipe(
+    name: str, files: dict[str, Any], workdir: Path, monkeypatch, source_edit=lambda s: s
+) -> str:
     for file_name, data in files.items():
         (workdir / file_name).write_text(json.dumps(data, indent=2, ensure_ascii=False))
     monkeypatch.chdir(workdir)
@@ -126,7 +133,8 @@ def assert_on_screen(output: str, text: str, *, skip: tuple[str, ...] = ()) -> i
             digits = len(token.split(".")[1]) if "." in token else 0
             value = float(token)
             assert any(round(s, digits) == value for s in shown), (
-                f"{token} of {line!r} not on screen")
+                f"{token} of {line!r} not on screen"
+            )
             checked += 1
         for cid in re.findall(r"\[(\w+)\]", line):
             assert cid in flat, f"{cid} of {line!r} not on screen"
@@ -166,19 +174,23 @@ async def test_conversation_metadata_recipe(demo_db, tmp_path, monkeypatch):
     conversations, offset, params = [], 0, WINDOW.to_params()
     async with client:
         while True:
-            page = await client.get(f"/projects/{client.project_id}/conversations",
-                                    {**params, "limit": 100, "offset": offset})
+            page = await client.get(
+                f"/projects/{client.project_id}/conversations",
+                {**params, "limit": 100, "offset": offset},
+            )
             conversations += page["conversations"]
             if len(page["conversations"]) < 100:
                 break
             offset += 100
     export = {"total_matched": page["total"], "conversations": conversations}
-    out = run_recipe("conversation_metadata", {"all_conversations.json": export}, tmp_path,
-                     monkeypatch)
+    out = run_recipe(
+        "conversation_metadata", {"all_conversations.json": export}, tmp_path, monkeypatch
+    )
     # not on the signals screen: skills per conversation (the resources screen counts loads)
     # and the conversation lists printed after the counts
-    checked = assert_on_screen(out, text, skip=("Skills loaded", "Negative handoffs",
-                                                "High recontact risk", "["))
+    checked = assert_on_screen(
+        out, text, skip=("Skills loaded", "Negative handoffs", "High recontact risk", "[")
+    )
     assert checked >= 12
     high = sum(1 for c in conversations if c.get("recontact_risk") == "high")
     assert f"high | {high:,}" in text
@@ -200,9 +212,14 @@ async def test_resource_recipes(demo_db, tmp_path, monkeypatch):
         "toolkit_sparklines.json": rec.answer("/toolkit-calls/sparklines", days=14),
         "skill_sparklines.json": rec.answer("/skills/sparklines", days=14),
     }
-    for recipe, minimum in [("api_tool_usage", 20), ("toolkit_actions", 6), ("skill_usage", 20),
-                            ("kb_citation_items", 5), ("top_intercom_articles", 10),
-                            ("sparkline_overview", 10)]:
+    for recipe, minimum in [
+        ("api_tool_usage", 20),
+        ("toolkit_actions", 6),
+        ("skill_usage", 20),
+        ("kb_citation_items", 5),
+        ("top_intercom_articles", 10),
+        ("sparkline_overview", 10),
+    ]:
         out = run_recipe(recipe, files, tmp_path, monkeypatch)
         assert assert_on_screen(out, text) >= minimum, recipe
     toolkit = run_recipe("toolkit_actions", files, tmp_path, monkeypatch)
@@ -228,10 +245,10 @@ async def test_csat_recipes(demo_db, tmp_path, monkeypatch):
 # -------------------------------------------------------------------- conversions
 async def test_conversion_topline_recipe(demo_db, tmp_path, monkeypatch):
     text, rec, app = await run_screen(demo_db, ConversionsScreen, FUNNEL_WINDOW)
-    metric = rec.answer("/conversion-metrics/venta/analytics", playbook_base_id=None,
-                        events_offset=0)
-    out = run_recipe("conversion_topline", {"metric_analytics.json": metric}, tmp_path,
-                     monkeypatch)
+    metric = rec.answer(
+        "/conversion-metrics/venta/analytics", playbook_base_id=None, events_offset=0
+    )
+    out = run_recipe("conversion_topline", {"metric_analytics.json": metric}, tmp_path, monkeypatch)
     assert assert_on_screen(out, text) >= 12
 
 
@@ -241,17 +258,25 @@ async def test_conversion_funnel_recipe(demo_db, tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_PROJECT_ID", project)
 
     def fetch(args, check=False, **kw):  # the recipe's `python3 scripts/fetch.py ... -o out`
-        params = dict(p.split("=", 1) for p in args[args.index("--params") + 1:args.index("-o")])
+        params = dict(p.split("=", 1) for p in args[args.index("--params") + 1 : args.index("-o")])
         assert params["start_date"] == FUNNEL_WINDOW.start_date
-        answer = rec.answer("/conversion-metrics/venta/analytics",
-                            playbook_base_id=params["playbook_base_id"],
-                            start_date=params["start_date"], end_date=params["end_date"])
+        answer = rec.answer(
+            "/conversion-metrics/venta/analytics",
+            playbook_base_id=params["playbook_base_id"],
+            start_date=params["start_date"],
+            end_date=params["end_date"],
+        )
         Path(args[args.index("-o") + 1]).write_text(json.dumps(answer))
         return subprocess.CompletedProcess(args, 0)
 
     monkeypatch.setattr(subprocess, "run", fetch)
-    out = run_recipe("conversion_funnel", {"playbooks.json": rec.answer("/playbooks")},
-                     tmp_path, monkeypatch, lambda s: s.replace("SLUG", "venta"))
+    out = run_recipe(
+        "conversion_funnel",
+        {"playbooks.json": rec.answer("/playbooks")},
+        tmp_path,
+        monkeypatch,
+        lambda s: s.replace("SLUG", "venta"),
+    )
     assert assert_on_screen(out, text) >= 4
     assert_names(out, text, r"^(\S.*?)\s{2,}\d+\s+\d+\s+[\d.]+%")
 

@@ -4,6 +4,7 @@ Drill-downs (the explorer's query afterwards), CSAT not configured, the stale co
 heartbeat, the trending-topics job flow (generate -> progress -> completed, then 409), paging,
 the chart/table toggle, hostile API answers and errors that keep the last figures.
 """
+
 from __future__ import annotations
 
 import httpx
@@ -83,7 +84,8 @@ async def test_overview_rows_drill_down(demo_db):
         await select_row(pilot, by_assistant, base_id)
         await select_row(pilot, by_tag, tag)
     assert app.drilled == [
-        app.filters.replace(playbook_base_id=base_id), app.filters.replace(tags=(tag,))
+        app.filters.replace(playbook_base_id=base_id),
+        app.filters.replace(tags=(tag,)),
     ]
 
 
@@ -93,9 +95,11 @@ async def test_overview_account_switch(demo_db):
         await settle(pilot)
         project_total = await app.client.get(
             f"/projects/{app.client.project_id}/conversations/analytics",
-            app.filters.analytics_params())
-        account = await app.client.get("/account/conversations/analytics",
-                                       app.filters.account_params())
+            app.filters.analytics_params(),
+        )
+        account = await app.client.get(
+            "/account/conversations/analytics", app.filters.account_params()
+        )
         assert account["total_conversations"] > project_total["total_conversations"]
         await pilot.press("a")
         await settle(pilot)
@@ -194,7 +198,9 @@ async def test_topics_job_flow_then_409(demo_db):
         seen: list[tuple[str | None, float]] = []
         set_job = screen.set_job
         screen.set_job = lambda status, progress=0, message="": (
-            seen.append((status, progress)), set_job(status, progress, message))
+            seen.append((status, progress)),
+            set_job(status, progress, message),
+        )
         await pilot.press("a")
         await settle(pilot)
         statuses = [s for s, _ in seen]
@@ -288,16 +294,24 @@ async def test_hostile_and_missing_fields_never_crash(demo_db):
     def odd(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path.endswith("/metrics/aggregate"):
-            return httpx.Response(200, json={
-                "total_scored_conversations": "many",
-                "sentiment_distribution": {"negative": 3, HOSTILE: 2, "neutral": None},
-                "handoff_reason_distribution": [1, 2],
-            })
+            return httpx.Response(
+                200,
+                json={
+                    "total_scored_conversations": "many",
+                    "sentiment_distribution": {"negative": 3, HOSTILE: 2, "neutral": None},
+                    "handoff_reason_distribution": [1, 2],
+                },
+            )
         if path.endswith("/conversations/analytics"):
-            return httpx.Response(200, json={
-                "total_conversations": 5, "by_playbook": [{"playbook_name": HOSTILE}, "junk"],
-                "by_tag": None, "time_series": [{"timestamp": HOSTILE, "total_conversations": 2}],
-            })
+            return httpx.Response(
+                200,
+                json={
+                    "total_conversations": 5,
+                    "by_playbook": [{"playbook_name": HOSTILE}, "junk"],
+                    "by_tag": None,
+                    "time_series": [{"timestamp": HOSTILE, "total_conversations": 2}],
+                },
+            )
         return httpx.Response(200, json=[])
 
     for screen_class in (SignalsScreen, OverviewScreen):
@@ -319,7 +333,8 @@ async def test_filters_change_reloads(demo_db):
         await settle(pilot)
         before = screen_text(app.screen)
         app.filters = ConversationQuery.build(
-            start_date="2026-06-14", end_date="2026-06-16", tags=("billing",))
+            start_date="2026-06-14", end_date="2026-06-16", tags=("billing",)
+        )
         await settle(pilot)
         assert app.screen.load_count == 2
         assert screen_text(app.screen) != before
@@ -342,8 +357,9 @@ async def test_drill_down_opens_the_explorer_in_the_real_app(demo_db, tmp_path):
         await settle(pilot)
         explorer = app.get_screen_for_mode("explorer")
         assert app.screen is explorer
-        assert explorer.query_obj == shared.replace(handoff_reason=("frustration",),
-                                                    has_handoff=True)
+        assert explorer.query_obj == shared.replace(
+            handoff_reason=("frustration",), has_handoff=True
+        )
         last = app.test_transport.params_of("/conversations")[-1]
         assert last["handoff_reason"] == "frustration" and last["has_handoff"] == "true"
         assert last["start_date"] == shared.start_date
@@ -352,8 +368,9 @@ async def test_drill_down_opens_the_explorer_in_the_real_app(demo_db, tmp_path):
 EMPTY_WINDOW = ConversationQuery.build(start_date="2020-01-01", end_date="2020-02-01")
 
 
-@pytest.mark.parametrize("screen_class", [OverviewScreen, SignalsScreen, CsatScreen,
-                                          ConversionsScreen])
+@pytest.mark.parametrize(
+    "screen_class", [OverviewScreen, SignalsScreen, CsatScreen, ConversionsScreen]
+)
 async def test_empty_window_reads_as_no_data(demo_db, screen_class):
     app = HarnessApp(demo_client(demo_db), screen_class, EMPTY_WINDOW)
     async with app.run_test(size=SIZE) as pilot:
@@ -399,8 +416,10 @@ def test_importing_the_screens_does_not_load_plotext():
     import subprocess
     import sys
 
-    code = ("import sys, screens.analytics as a; assert a.ANALYTICS_SCREENS; "
-            "print(sorted(m for m in sys.modules if 'plotext' in m))")
+    code = (
+        "import sys, screens.analytics as a; assert a.ANALYTICS_SCREENS; "
+        "print(sorted(m for m in sys.modules if 'plotext' in m))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -442,7 +461,8 @@ async def test_one_failing_endpoint_leaves_the_other_figures(demo_db):
         await settle(pilot)
         assert [str(e) for e in app.errors] == [
             "HTTP 404: skills analytics unavailable (GET "
-            f"/projects/{client.project_id}/analytics/skills)"]
+            f"/projects/{client.project_id}/analytics/skills)"
+        ]
         screen = app.screen
         assert screen.query_one("#api-recent", TitledTable).keys  # the others painted
         assert screen.query_one("#sparklines", TitledTable).keys
@@ -500,8 +520,11 @@ async def test_assistant_and_tags_reach_each_endpoint_as_it_expects(demo_db):
     app = HarnessApp(client, ResourcesScreen, filters)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-    tools = [dict(r.url.params) for r in client.test_requests
-             if r.url.path.endswith("/analytics/api-tools")][0]
+    tools = [
+        dict(r.url.params)
+        for r in client.test_requests
+        if r.url.path.endswith("/analytics/api-tools")
+    ][0]
     assert tools["start_date"] == "2026-05-17" and tools["end_date"] == "2026-06-15"
     assert "playbook_base_id" not in tools and "tags" not in tools
 
@@ -518,8 +541,9 @@ async def test_topics_generation_uses_the_current_assistant_and_tags(demo_db):
     async with demo_client(demo_db) as probe:
         base = (await probe.get(f"/projects/{probe.project_id}/playbooks"))[0]["base_id"]
     client = demo_client(demo_db, clock=clock)
-    app = HarnessApp(client, TopicsScreen,
-                     WINDOW_FILTERS.replace(playbook_base_id=base, tags=("billing",)))
+    app = HarnessApp(
+        client, TopicsScreen, WINDOW_FILTERS.replace(playbook_base_id=base, tags=("billing",))
+    )
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         app.screen.POLL_INTERVAL = 0

@@ -5,6 +5,7 @@ Each SVG was converted to PNG and looked at before it was accepted (see the comm
 Regenerate with ``pytest tests/test_snapshots_analytics.py --snapshot-update`` after a reviewed
 change of the screens or of the demo generator.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -10,6 +10,7 @@ plot itself is only built when a screen holding a chart is opened.
 All labels are untrusted API text: they are sanitised before they reach plotext (whose output
 is decoded as ANSI) and shown as ``rich.text.Text`` (never markup) in the tables.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -326,8 +327,13 @@ def fill_gaps(dates: list[str], series: list[Series]) -> tuple[list[str], list[S
         index = {t: i for i, t in enumerate(stamps)}
         full = [stamps[0] + k * step for k in range(span)]
         filled = [
-            replace(s, values=[_at(s.values, index[t]) if t in index else (0 if s.total else None)
-                               for t in full])
+            replace(
+                s,
+                values=[
+                    _at(s.values, index[t]) if t in index else (0 if s.total else None)
+                    for t in full
+                ],
+            )
             for s in series
         ]
         return [t.strftime(fmt) for t in full], filled

@@ -8,6 +8,7 @@ offset to load: the screen fetches that page (server-side paging) and calls ``se
 Cells are given as ``rich.text.Text`` (see ``widgets.charts.plain``) or plain strings that
 the table turns into literal Text — never markup.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -9,6 +9,7 @@ ctrl+r reload bypassing the cache, n/p next/
 previous page of a focused paged table, enter on a bar's or a row's line drills down.
 Importing this package loads Textual widgets only; plotext is imported when a chart mounts.
 """
+
 from __future__ import annotations
 
 from screens.analytics.configuration import ConfigurationScreen
@@ -21,18 +22,38 @@ from screens.analytics.signals import SignalsScreen
 from screens.analytics.topics import TopicsScreen
 
 ANALYTICS_SCREENS = [
-    ("o", "Overview", OverviewScreen,
-     "Totals, deflection, handoffs, latency, winbacks; by assistant and tag; account-wide"),
-    ("s", "Quality signals", SignalsScreen,
-     "Coverage and sentiment, resources, shift, deflection, handoff reason, recontact risk"),
+    (
+        "o",
+        "Overview",
+        OverviewScreen,
+        "Totals, deflection, handoffs, latency, winbacks; by assistant and tag; account-wide",
+    ),
+    (
+        "s",
+        "Quality signals",
+        SignalsScreen,
+        "Coverage and sentiment, resources, shift, deflection, handoff reason, recontact risk",
+    ),
     ("c", "CSAT", CsatScreen, "CSAT/DSAT, response rate, ratings with remarks, DSAT drill-down"),
-    ("v", "Conversions", ConversionsScreen,
-     "Conversion metrics: topline, trend, events, ingest heartbeat, funnel by assistant"),
-    ("r", "Resources", ResourcesScreen,
-     "API tools, toolkits, skills, knowledge-base citations, activity sparklines"),
+    (
+        "v",
+        "Conversions",
+        ConversionsScreen,
+        "Conversion metrics: topline, trend, events, ingest heartbeat, funnel by assistant",
+    ),
+    (
+        "r",
+        "Resources",
+        ResourcesScreen,
+        "API tools, toolkits, skills, knowledge-base citations, activity sparklines",
+    ),
     ("t", "Trending topics", TopicsScreen, "Latest topic analysis, or generate one"),
-    ("i", "Configuration", ConfigurationScreen,
-     "Assistants, versions and diffs, KBs needing retraining, office hours, settings, API tools"),
+    (
+        "i",
+        "Configuration",
+        ConfigurationScreen,
+        "Assistants, versions and diffs, KBs needing retraining, office hours, settings, API tools",
+    ),
     ("l", "Evals", EvalsScreen, "Eval cases, runs and per-case results per assistant"),
 ]
 

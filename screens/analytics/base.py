@@ -9,6 +9,7 @@ screen opens or the shared filters change (a newer load cancels the older one), 
 failure into one notification while the last figures stay on screen. ``swr(path, params,
 paint)`` paints the cached answer at once and the fresh one when it arrives.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -96,9 +97,7 @@ class AnalyticsScreen(Screen):
         """(Re)load every figure of the screen for the current shared filters."""
         filters = self.filters
         self._loaded_filters = filters
-        self.run_worker(
-            self._run_load(filters), exclusive=True, group="load", exit_on_error=False
-        )
+        self.run_worker(self._run_load(filters), exclusive=True, group="load", exit_on_error=False)
 
     def refresh_data(self) -> None:
         """The app's ctrl+r: reload, asking the API even when the cache is fresh."""

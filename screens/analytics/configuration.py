@@ -2,6 +2,7 @@
 diffs), knowledge bases (EDITED/ADDED flagged as needing retraining), office hours, project
 settings and API tools. Configuration is not filtered by the shared window.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -36,26 +37,55 @@ def group_versions(playbooks: Any) -> dict[str, list[dict]]:
 
 
 def kb_rows(kbs: Any) -> list[tuple[str, list]]:
-    ordered = sorted(items(kbs), key=lambda k: (str(k.get("kb_type") or ""), str(k.get("title") or "")))
+    ordered = sorted(
+        items(kbs), key=lambda k: (str(k.get("kb_type") or ""), str(k.get("title") or ""))
+    )
     rows = []
     for i, kb in enumerate(ordered):
         status = (text(kb, "status") or "").upper()
-        flag = plain("⚠ needs retraining", style="bold yellow") if status in RETRAIN_STATUSES else plain("")
-        rows.append((text(kb, "id") or f"kb{i}", [
-            plain(text(kb, "kb_type")), plain(text(kb, "title")), plain(text(kb, "status")), flag,
-        ]))
+        flag = (
+            plain("⚠ needs retraining", style="bold yellow")
+            if status in RETRAIN_STATUSES
+            else plain("")
+        )
+        rows.append(
+            (
+                text(kb, "id") or f"kb{i}",
+                [
+                    plain(text(kb, "kb_type")),
+                    plain(text(kb, "title")),
+                    plain(text(kb, "status")),
+                    flag,
+                ],
+            )
+        )
     return rows
 
 
 def diff_text(old: str, new: str, old_name: str, new_name: str) -> Text:
     out = Text()
-    lines = list(difflib.unified_diff(fold(old, 0).splitlines(), fold(new, 0).splitlines(),
-                                      old_name, new_name, lineterm="", n=2))
+    lines = list(
+        difflib.unified_diff(
+            fold(old, 0).splitlines(),
+            fold(new, 0).splitlines(),
+            old_name,
+            new_name,
+            lineterm="",
+            n=2,
+        )
+    )
     if not lines:
         return Text(f"{old_name} and {new_name} have the same instructions.")
     for line in lines:
-        style = ("green" if line.startswith("+") else "red" if line.startswith("-")
-                 else "cyan" if line.startswith("@@") else "")
+        style = (
+            "green"
+            if line.startswith("+")
+            else "red"
+            if line.startswith("-")
+            else "cyan"
+            if line.startswith("@@")
+            else ""
+        )
         out.append(line + "\n", style=style)
     return out
 
@@ -96,15 +126,25 @@ class ConfigurationScreen(AnalyticsScreen):
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="tabs"):
             with TabPane("Assistants", id="tab-assistants"):
-                yield TitledTable("Assistants — enter: versions, deployments and settings",
-                                  ("assistant", "versions", "latest", "model"), id="assistants")
+                yield TitledTable(
+                    "Assistants — enter: versions, deployments and settings",
+                    ("assistant", "versions", "latest", "model"),
+                    id="assistants",
+                )
                 yield Static("", id="assistant-info", markup=False)
-                yield TitledTable("Deployment history", ("activated at", "version", "by"), id="deployments")
-                yield TitledTable("Versions — enter: instructions · m: mark · d: diff marked → this",
-                                  ("version", "name", "updated", "model"), id="versions")
+                yield TitledTable(
+                    "Deployment history", ("activated at", "version", "by"), id="deployments"
+                )
+                yield TitledTable(
+                    "Versions — enter: instructions · m: mark · d: diff marked → this",
+                    ("version", "name", "updated", "model"),
+                    id="versions",
+                )
                 yield Static("", id="instructions", markup=False)
             with TabPane("Knowledge bases", id="tab-kbs"):
-                yield TitledTable("Knowledge bases by type", ("type", "title", "status", "training"), id="kbs")
+                yield TitledTable(
+                    "Knowledge bases by type", ("type", "title", "status", "training"), id="kbs"
+                )
             with TabPane("Office hours", id="tab-schedule"):
                 yield Static("", id="schedule-info", markup=False)
                 yield TitledTable("Weekly schedule", ("day", "open", "hours"), id="weekly")
@@ -131,11 +171,21 @@ class ConfigurationScreen(AnalyticsScreen):
         self.assistants = group_versions(data)
         if self.base_id not in self.assistants:
             self.base_id = next(iter(self.assistants), None)
-        self.query_one("#assistants", TitledTable).set_rows([
-            (base, [plain(text(v[0], "name")), number_cell(str(len(v))),
-                    plain(f"v{num(v[0], 'version_number') or 0:.0f}"), plain(text(v[0], "model"))])
-            for base, v in self.assistants.items()
-        ], empty_text="no assistant in this project")
+        self.query_one("#assistants", TitledTable).set_rows(
+            [
+                (
+                    base,
+                    [
+                        plain(text(v[0], "name")),
+                        number_cell(str(len(v))),
+                        plain(f"v{num(v[0], 'version_number') or 0:.0f}"),
+                        plain(text(v[0], "model")),
+                    ],
+                )
+                for base, v in self.assistants.items()
+            ],
+            empty_text="no assistant in this project",
+        )
 
     async def load_assistant(self, base_id: str) -> None:
         versions = self.assistants.get(base_id, [])
@@ -144,33 +194,64 @@ class ConfigurationScreen(AnalyticsScreen):
             self.fetch(f"/playbooks/{base_id}/active/history"),
         )
         active_number = num(active, "version_number")
-        active_version = next((v for v in versions if num(v, "version_number") == active_number),
-                              versions[0] if versions else {})
-        settings = obj(await self.fetch(f"/playbooks/{text(active_version, 'id')}/settings")) \
-            if text(active_version, "id") else {}
+        active_version = next(
+            (v for v in versions if num(v, "version_number") == active_number),
+            versions[0] if versions else {},
+        )
+        settings = (
+            obj(await self.fetch(f"/playbooks/{text(active_version, 'id')}/settings"))
+            if text(active_version, "id")
+            else {}
+        )
         self.paint_assistant(base_id, active_number, settings, history)
 
-    def paint_assistant(self, base_id: str, active: float | None, settings: dict, history: Any) -> None:
+    def paint_assistant(
+        self, base_id: str, active: float | None, settings: dict, history: Any
+    ) -> None:
         versions = self.assistants.get(base_id, [])
         name = text(versions[0], "name") if versions else base_id
-        self.query_one("#assistant-info", Static).update(key_values([
-            ("Assistant", name),
-            ("Active version", None if active is None else f"v{active:.0f}"),
-            ("Kill switch", "ON (assistant turned off)" if settings.get("is_disabled") else "off"),
-            ("Winback", describe(settings.get("winback"))),
-            ("URL shortener", describe(settings.get("url_shortener"))),
-        ]))
-        self.query_one("#deployments", TitledTable).set_rows([
-            (str(i), [plain(when(h.get("activated_at"))),
-                      plain(f"v{num(h, 'version_number') or 0:.0f}"), plain(text(h, "activated_by") or "system")])
-            for i, h in enumerate(items(history, "items"))
-        ], empty_text="no deployment recorded")
-        self.query_one("#versions", TitledTable).set_rows([
-            (text(v, "id") or str(i), [plain(f"v{num(v, 'version_number') or 0:.0f}"),
-                                        plain(text(v, "name")), plain(when(v.get("updated_at"))),
-                                        plain(text(v, "model"))])
-            for i, v in enumerate(versions)
-        ])
+        self.query_one("#assistant-info", Static).update(
+            key_values(
+                [
+                    ("Assistant", name),
+                    ("Active version", None if active is None else f"v{active:.0f}"),
+                    (
+                        "Kill switch",
+                        "ON (assistant turned off)" if settings.get("is_disabled") else "off",
+                    ),
+                    ("Winback", describe(settings.get("winback"))),
+                    ("URL shortener", describe(settings.get("url_shortener"))),
+                ]
+            )
+        )
+        self.query_one("#deployments", TitledTable).set_rows(
+            [
+                (
+                    str(i),
+                    [
+                        plain(when(h.get("activated_at"))),
+                        plain(f"v{num(h, 'version_number') or 0:.0f}"),
+                        plain(text(h, "activated_by") or "system"),
+                    ],
+                )
+                for i, h in enumerate(items(history, "items"))
+            ],
+            empty_text="no deployment recorded",
+        )
+        self.query_one("#versions", TitledTable).set_rows(
+            [
+                (
+                    text(v, "id") or str(i),
+                    [
+                        plain(f"v{num(v, 'version_number') or 0:.0f}"),
+                        plain(text(v, "name")),
+                        plain(when(v.get("updated_at"))),
+                        plain(text(v, "model")),
+                    ],
+                )
+                for i, v in enumerate(versions)
+            ]
+        )
         if versions:
             self.show_instructions(versions[0])
 
@@ -192,16 +273,26 @@ class ConfigurationScreen(AnalyticsScreen):
     def action_mark(self) -> None:
         if self.highlighted:
             self.marked = self.highlighted
-            self.notify(f"Marked {self._label(self.marked)}: highlight another version and press d.")
+            self.notify(
+                f"Marked {self._label(self.marked)}: highlight another version and press d."
+            )
 
     def action_diff(self) -> None:
         if not (self.marked and self.highlighted):
-            self.notify("Mark a version (m), highlight another one, then press d.", severity="warning")
+            self.notify(
+                "Mark a version (m), highlight another one, then press d.", severity="warning"
+            )
             return
         old, new = self.marked, self.highlighted
         out = Text(f"Diff {self._label(old)} → {self._label(new)}\n", style="bold")
-        out.append(diff_text(text(old, "content") or "", text(new, "content") or "",
-                             self._label(old), self._label(new)))
+        out.append(
+            diff_text(
+                text(old, "content") or "",
+                text(new, "content") or "",
+                self._label(old),
+                self._label(new),
+            )
+        )
         self.query_one("#instructions", Static).update(out)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -230,38 +321,73 @@ class ConfigurationScreen(AnalyticsScreen):
 
     def paint_schedule(self, data: Any) -> None:
         data = obj(data)
-        self.query_one("#schedule-info", Static).update(key_values([
-            ("Office hours", data.get("enabled") if isinstance(data.get("enabled"), bool) else None),
-            ("Time zone", text(data, "timezone")),
-        ]))
+        self.query_one("#schedule-info", Static).update(
+            key_values(
+                [
+                    (
+                        "Office hours",
+                        data.get("enabled") if isinstance(data.get("enabled"), bool) else None,
+                    ),
+                    ("Time zone", text(data, "timezone")),
+                ]
+            )
+        )
         weekly = obj(data.get("weekly_schedule"))
         rows = []
         for d in DAYS:
             entry = obj(weekly.get(d))
-            slots = ", ".join(f"{text(s, 'start') or '?'}-{text(s, 'end') or '?'}" for s in items(entry, "slots"))
-            rows.append((d, [plain(d), plain("yes" if entry.get("enabled") else "no"), plain(slots or "—")]))
+            slots = ", ".join(
+                f"{text(s, 'start') or '?'}-{text(s, 'end') or '?'}" for s in items(entry, "slots")
+            )
+            rows.append(
+                (d, [plain(d), plain("yes" if entry.get("enabled") else "no"), plain(slots or "—")])
+            )
         self.query_one("#weekly", TitledTable).set_rows(rows)
-        self.query_one("#overrides", TitledTable).set_rows([
-            (text(o, "id") or str(i), [plain(text(o, "date")),
-                                       plain("open" if o.get("is_available") else "closed"), plain(text(o, "label"))])
-            for i, o in enumerate(items(data, "overrides"))
-        ], empty_text="no override")
+        self.query_one("#overrides", TitledTable).set_rows(
+            [
+                (
+                    text(o, "id") or str(i),
+                    [
+                        plain(text(o, "date")),
+                        plain("open" if o.get("is_available") else "closed"),
+                        plain(text(o, "label")),
+                    ],
+                )
+                for i, o in enumerate(items(data, "overrides"))
+            ],
+            empty_text="no override",
+        )
 
     async def load_project(self) -> None:
         project, settings = await self.gather(
-            self.fetch(f"/projects/{self.pid}"), self.fetch(f"/projects/{self.pid}/settings"))
+            self.fetch(f"/projects/{self.pid}"), self.fetch(f"/projects/{self.pid}/settings")
+        )
         inner = obj(obj(settings).get("settings"))
-        self.query_one("#project-info", Static).update(key_values([
-            ("Project", text(project, "name")),
-            ("Project id", text(project, "id")),
-            ("KBs need retraining", obj(project).get("needs_retraining")),
-            ("Personality tone", text(inner, "personality_tone")),
-            ("User enrichment URL", text(inner, "user_enrichment_url") or "not set"),
-        ]))
+        self.query_one("#project-info", Static).update(
+            key_values(
+                [
+                    ("Project", text(project, "name")),
+                    ("Project id", text(project, "id")),
+                    ("KBs need retraining", obj(project).get("needs_retraining")),
+                    ("Personality tone", text(inner, "personality_tone")),
+                    ("User enrichment URL", text(inner, "user_enrichment_url") or "not set"),
+                ]
+            )
+        )
 
     def paint_tools(self, data: Any) -> None:
-        self.query_one("#tools", TitledTable).set_rows([
-            (text(t, "id") or str(i), [plain(text(t, "name")), plain(text(t, "method")),
-                                       plain(text(t, "url")), plain(text(t, "description") or "")])
-            for i, t in enumerate(items(data))
-        ], empty_text="no API tool")
+        self.query_one("#tools", TitledTable).set_rows(
+            [
+                (
+                    text(t, "id") or str(i),
+                    [
+                        plain(text(t, "name")),
+                        plain(text(t, "method")),
+                        plain(text(t, "url")),
+                        plain(text(t, "description") or ""),
+                    ],
+                )
+                for i, t in enumerate(items(data))
+            ],
+            empty_text="no API tool",
+        )

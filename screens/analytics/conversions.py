@@ -6,6 +6,7 @@ ingest heartbeat: when it is older than ``STALE_AFTER`` before the end of the wi
 if earlier), the screen warns of a likely broken ingest instead of reading "0 conversions".
 The funnel asks the analytics once per assistant (``playbook_base_id``), concurrently.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -51,9 +52,11 @@ def heartbeat_warning(
         return None
     hours = age.total_seconds() / 3600
     age_text = f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
-    return (f"⚠ {name}: last event ingested {when(definition.get('last_event_at'))} "
-            f"({age_text} before the end of the window) — the ingest pipeline is likely "
-            "broken; low or zero conversions here are not real figures.")
+    return (
+        f"⚠ {name}: last event ingested {when(definition.get('last_event_at'))} "
+        f"({age_text} before the end of the window) — the ingest pipeline is likely "
+        "broken; low or zero conversions here are not real figures."
+    )
 
 
 def metric_kpis(data: dict, unit: str) -> list[tuple[str, str | None]]:
@@ -63,8 +66,16 @@ def metric_kpis(data: dict, unit: str) -> list[tuple[str, str | None]]:
         ("Avg value", fmt_float(rate(data, "avg_value", "total_events"), 2, unit)),
         ("Converting convs.", fmt_int(num(data, "converting_conversations"))),
         ("Eligible deflected", fmt_int(num(data, "eligible_conversations"))),
-        ("Conversion rate", fmt_pct(rate(data, "conversion_rate_pct", "eligible_conversations"), 2)),
-        ("Value / converting", fmt_float(rate(data, "avg_value_per_conversation", "converting_conversations"), 2, unit)),
+        (
+            "Conversion rate",
+            fmt_pct(rate(data, "conversion_rate_pct", "eligible_conversations"), 2),
+        ),
+        (
+            "Value / converting",
+            fmt_float(
+                rate(data, "avg_value_per_conversation", "converting_conversations"), 2, unit
+            ),
+        ),
     ]
 
 
@@ -72,12 +83,17 @@ def event_rows(events: list[dict]) -> list[tuple[str, list]]:
     rows = []
     for i, e in enumerate(events):
         tags = e.get("tags") if isinstance(e.get("tags"), list) else []
-        rows.append((text(e, "conversation_id") or f"row{i}", [
-            plain(when(e.get("occurred_at"))),
-            number_cell(fmt_float(num(e, "value"), 2) or "—"),
-            plain(text(e, "conversation_id")),
-            plain(", ".join(str(t) for t in tags)),
-        ]))
+        rows.append(
+            (
+                text(e, "conversation_id") or f"row{i}",
+                [
+                    plain(when(e.get("occurred_at"))),
+                    number_cell(fmt_float(num(e, "value"), 2) or "—"),
+                    plain(text(e, "conversation_id")),
+                    plain(", ".join(str(t) for t in tags)),
+                ],
+            )
+        )
     return rows
 
 
@@ -87,13 +103,16 @@ def funnel_rows(results: list[tuple[str, str, dict]]) -> list[dict]:
     for base_id, name, data in results:
         if data.get("is_configured") is not True:
             continue
-        rows.append({
-            "base_id": base_id, "assistant": name,
-            "eligible": num(data, "eligible_conversations"),
-            "converting": num(data, "converting_conversations"),
-            "rate": rate(data, "conversion_rate_pct", "eligible_conversations"),
-            "value": num(data, "total_value"),
-        })
+        rows.append(
+            {
+                "base_id": base_id,
+                "assistant": name,
+                "eligible": num(data, "eligible_conversations"),
+                "converting": num(data, "converting_conversations"),
+                "rate": rate(data, "conversion_rate_pct", "eligible_conversations"),
+                "value": num(data, "total_value"),
+            }
+        )
     rows.sort(key=lambda r: r["rate"] or 0, reverse=True)
     return rows
 
@@ -121,19 +140,29 @@ class ConversionsScreen(AnalyticsScreen):
         self.slug: str | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield TitledTable("Metrics — enter: show that metric",
-                          ("metric", "slug", "unit", "enabled", "last event"), id="metrics")
+        yield TitledTable(
+            "Metrics — enter: show that metric",
+            ("metric", "slug", "unit", "enabled", "last event"),
+            id="metrics",
+        )
         yield Static("", id="heartbeat", classes="analytics-warning", markup=False)
         yield Static("", id="metric-title", classes="analytics-note", markup=False)
         yield Kpis(id="kpis")
         yield TimeChart("Events and value", id="trend")
-        yield PagedTable("Events — enter: open the conversation",
-                         ("occurred at", "value", "conversation", "tags"),
-                         page_size=EVENTS_PAGE, id="events")
-        yield BarChart("Conversion rate by assistant", value_label="rate %", pct_label="",
-                       id="funnel-chart")
-        yield TitledTable("Funnel by assistant — enter: its conversations",
-                          ("assistant", "eligible", "converting", "rate", "value"), id="funnel")
+        yield PagedTable(
+            "Events — enter: open the conversation",
+            ("occurred at", "value", "conversation", "tags"),
+            page_size=EVENTS_PAGE,
+            id="events",
+        )
+        yield BarChart(
+            "Conversion rate by assistant", value_label="rate %", pct_label="", id="funnel-chart"
+        )
+        yield TitledTable(
+            "Funnel by assistant — enter: its conversations",
+            ("assistant", "eligible", "converting", "rate", "value"),
+            id="funnel",
+        )
 
     @property
     def unit(self) -> str:
@@ -148,7 +177,9 @@ class ConversionsScreen(AnalyticsScreen):
     async def load(self, filters: ConversationQuery) -> None:
         await self.swr(f"/projects/{self.pid}/conversion-metrics", None, self.paint_definitions)
         if self.slug is None:
-            self.query_one("#metric-title", Static).update("No conversion metric is defined for this project.")
+            self.query_one("#metric-title", Static).update(
+                "No conversion metric is defined for this project."
+            )
             return
         await self.gather(self.load_metric(filters, 0), self.load_funnel(filters))
 
@@ -157,18 +188,31 @@ class ConversionsScreen(AnalyticsScreen):
         slugs = [d["slug"] for d in self.definitions]
         if self.slug not in slugs:
             self.slug = slugs[0] if slugs else None
-        self.query_one("#metrics", TitledTable).set_rows([
-            (str(d["slug"]), [
-                plain(text(d, "name")), plain(text(d, "slug")), plain(text(d, "value_label")),
-                plain("yes" if d.get("enabled") is not False else "no"),
-                plain(when(d.get("last_event_at"))),
-            ]) for d in self.definitions
-        ], empty_text="no conversion metric defined")
+        self.query_one("#metrics", TitledTable).set_rows(
+            [
+                (
+                    str(d["slug"]),
+                    [
+                        plain(text(d, "name")),
+                        plain(text(d, "slug")),
+                        plain(text(d, "value_label")),
+                        plain("yes" if d.get("enabled") is not False else "no"),
+                        plain(when(d.get("last_event_at"))),
+                    ],
+                )
+                for d in self.definitions
+            ],
+            empty_text="no conversion metric defined",
+        )
 
     async def load_metric(self, filters: ConversationQuery, offset: int) -> None:
         if self.slug is None:
             return
-        params = {**filters.conversion_params(), "events_limit": EVENTS_PAGE, "events_offset": offset}
+        params = {
+            **filters.conversion_params(),
+            "events_limit": EVENTS_PAGE,
+            "events_offset": offset,
+        }
         await self.swr(self.analytics_path(self.slug), params, self.paint_metric)
 
     def paint_metric(self, data: Any) -> None:
@@ -180,10 +224,13 @@ class ConversionsScreen(AnalyticsScreen):
             return
         self.set_class(False, "-unconfigured")
         definition = obj(data.get("definition")) or next(
-            (d for d in self.definitions if d.get("slug") == self.slug), {})
+            (d for d in self.definitions if d.get("slug") == self.slug), {}
+        )
         unit = text(definition, "value_label") or self.unit
-        title.update(f"{text(definition, 'name') or self.slug} ({self.slug}, values in {unit or '—'})"
-                     + (f" — {text(definition, 'description')}" if text(definition, "description") else ""))
+        title.update(
+            f"{text(definition, 'name') or self.slug} ({self.slug}, values in {unit or '—'})"
+            + (f" — {text(definition, 'description')}" if text(definition, "description") else "")
+        )
         warning = heartbeat_warning(definition, self.filters.end_date, self.now())
         heartbeat = self.query_one("#heartbeat", Static)
         heartbeat.update(warning or "")
@@ -191,19 +238,30 @@ class ConversionsScreen(AnalyticsScreen):
         self.query_one("#kpis", Kpis).set_items(metric_kpis(data, unit))
         series = items(data, "time_series")
         trend = self.query_one("#trend", TimeChart)
-        trend.set_title(f"Events, converting conversations and value per {text(data, 'time_granularity') or 'bucket'}")
+        trend.set_title(
+            f"Events, converting conversations and value per {text(data, 'time_granularity') or 'bucket'}"
+        )
         trend.set_series(
             buckets(data),
-            [Series("events", [num(b, "event_count") for b in series]),
-             Series("converting", [num(b, "converting_conversations") for b in series]),
-             Series(f"value {unit}".strip(), [num(b, "total_value") for b in series], right=True,
-                    digits=2)],
+            [
+                Series("events", [num(b, "event_count") for b in series]),
+                Series("converting", [num(b, "converting_conversations") for b in series]),
+                Series(
+                    f"value {unit}".strip(),
+                    [num(b, "total_value") for b in series],
+                    right=True,
+                    digits=2,
+                ),
+            ],
             empty_text="no conversion events in this window",
         )
         total = num(data, "total_events_filtered")
         self.query_one("#events", PagedTable).set_page(
-            event_rows(items(data, "events")), offset=int(num(data, "events_offset") or 0),
-            total=None if total is None else int(total), empty_text="no events in this window")
+            event_rows(items(data, "events")),
+            offset=int(num(data, "events_offset") or 0),
+            total=None if total is None else int(total),
+            empty_text="no events in this window",
+        )
 
     async def load_funnel(self, filters: ConversationQuery) -> None:
         slug = self.slug
@@ -211,7 +269,9 @@ class ConversionsScreen(AnalyticsScreen):
         params = {**filters.conversion_params(), "events_limit": 1}
 
         async def one(base_id: str, name: str) -> tuple[str, str, dict]:
-            data = await self.fetch(self.analytics_path(slug), {**params, "playbook_base_id": base_id})
+            data = await self.fetch(
+                self.analytics_path(slug), {**params, "playbook_base_id": base_id}
+            )
             return base_id, name, obj(data)
 
         results = await self.gather(*(one(b, n) for b, n in bases))
@@ -221,15 +281,24 @@ class ConversionsScreen(AnalyticsScreen):
         unit = self.unit
         self.query_one("#funnel-chart", BarChart).set_bars(
             [Bar(r["base_id"], r["assistant"], r["rate"] or 0) for r in rows],
-            empty_text="no conversions by any assistant in this window")
-        self.query_one("#funnel", TitledTable).set_rows([
-            (r["base_id"], [
-                plain(r["assistant"]), number_cell(fmt_int(r["eligible"]) or "—"),
-                number_cell(fmt_int(r["converting"]) or "—"),
-                number_cell(fmt_pct(r["rate"], 2) or "—"),
-                number_cell(fmt_float(r["value"], 2, unit) or "—"),
-            ]) for r in rows
-        ], empty_text="no assistant in this project")
+            empty_text="no conversions by any assistant in this window",
+        )
+        self.query_one("#funnel", TitledTable).set_rows(
+            [
+                (
+                    r["base_id"],
+                    [
+                        plain(r["assistant"]),
+                        number_cell(fmt_int(r["eligible"]) or "—"),
+                        number_cell(fmt_int(r["converting"]) or "—"),
+                        number_cell(fmt_pct(r["rate"], 2) or "—"),
+                        number_cell(fmt_float(r["value"], 2, unit) or "—"),
+                    ],
+                )
+                for r in rows
+            ],
+            empty_text="no assistant in this project",
+        )
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         if event.table.id == "metrics":

@@ -4,6 +4,7 @@
 configuration answers ``is_configured: false``: the screen says so and shows no figure at all
 (never "0%"). ``d`` switches the ratings table to 1-2 star ratings (``max_rating=2``).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -70,13 +71,18 @@ def rating_rows(ratings: list[dict]) -> list[tuple[str, list]]:
         rating = num(r, "rating")
         stars = "—" if rating is None else f"{rating:.0f}★"
         tags = r.get("tags") if isinstance(r.get("tags"), list) else []
-        rows.append((text(r, "conversation_id") or f"row{i}", [
-            number_cell(stars),
-            plain(text(r, "remark") or ""),
-            plain(", ".join(str(t) for t in tags)),
-            plain(when(r.get("rated_at"))),
-            plain(text(r, "conversation_id")),
-        ]))
+        rows.append(
+            (
+                text(r, "conversation_id") or f"row{i}",
+                [
+                    number_cell(stars),
+                    plain(text(r, "remark") or ""),
+                    plain(", ".join(str(t) for t in tags)),
+                    plain(when(r.get("rated_at"))),
+                    plain(text(r, "conversation_id")),
+                ],
+            )
+        )
     return rows
 
 
@@ -101,15 +107,29 @@ class CsatScreen(AnalyticsScreen):
     def compose_body(self) -> ComposeResult:
         yield Static(NOT_CONFIGURED, id="not-configured", classes="analytics-warning", markup=False)
         yield Kpis(id="kpis")
-        yield BarChart("Rating distribution — enter: ratings up to that score", pct_label="% rated",
-                       id="distribution")
+        yield BarChart(
+            "Rating distribution — enter: ratings up to that score",
+            pct_label="% rated",
+            id="distribution",
+        )
         yield TimeChart("CSAT % and response rate % per bucket", id="trend")
-        yield PagedTable("Ratings", ("rating", "remark", "tags", "rated at", "conversation"),
-                         page_size=RATINGS_PAGE, id="ratings")
-        yield TitledTable(f"DSAT drill-down: top tags among 1-2★ ratings (latest {DSAT_SAMPLE})"
-                          " — enter: conversations with that tag", ("tag", "ratings"), id="dsat-tags")
-        yield TitledTable("Recent 1-2★ verbatims — enter: open the conversation",
-                          ("rating", "remark", "tags", "rated at", "conversation"), id="dsat-remarks")
+        yield PagedTable(
+            "Ratings",
+            ("rating", "remark", "tags", "rated at", "conversation"),
+            page_size=RATINGS_PAGE,
+            id="ratings",
+        )
+        yield TitledTable(
+            f"DSAT drill-down: top tags among 1-2★ ratings (latest {DSAT_SAMPLE})"
+            " — enter: conversations with that tag",
+            ("tag", "ratings"),
+            id="dsat-tags",
+        )
+        yield TitledTable(
+            "Recent 1-2★ verbatims — enter: open the conversation",
+            ("rating", "remark", "tags", "rated at", "conversation"),
+            id="dsat-remarks",
+        )
 
     def base_params(self, filters: ConversationQuery) -> dict[str, Any]:
         return filters.csat_params()
@@ -118,8 +138,11 @@ class CsatScreen(AnalyticsScreen):
         params = self.base_params(filters)
         await self.gather(
             self.swr(self.path, {**params, **self._table_params(0)}, self.paint),
-            self.swr(self.path, {**params, "max_rating": 2, "ratings_limit": DSAT_SAMPLE},
-                     self.paint_dsat),
+            self.swr(
+                self.path,
+                {**params, "max_rating": 2, "ratings_limit": DSAT_SAMPLE},
+                self.paint_dsat,
+            ),
         )
 
     @property
@@ -141,10 +164,13 @@ class CsatScreen(AnalyticsScreen):
         self.query_one("#kpis", Kpis).set_items(csat_kpis(data))
         rated = num(data, "total_rated")
         self.query_one("#distribution", BarChart).set_bars(
-            rating_bars(data), empty_text="no ratings in this window")
+            rating_bars(data), empty_text="no ratings in this window"
+        )
         series = items(data, "time_series")
         trend = self.query_one("#trend", TimeChart)
-        trend.set_title(f"CSAT % and response rate % per {text(data, 'time_granularity') or 'bucket'}")
+        trend.set_title(
+            f"CSAT % and response rate % per {text(data, 'time_granularity') or 'bucket'}"
+        )
         trend.set_series(
             buckets(data),
             [
@@ -162,20 +188,28 @@ class CsatScreen(AnalyticsScreen):
         table.set_title(f"Ratings ({scope}) — enter: open the conversation · d: all/DSAT")
         offset = int(num(data, "ratings_offset") or 0)
         total = None if self.max_rating is not None else (None if rated is None else int(rated))
-        table.set_page(rating_rows(items(data, "ratings")), offset=offset, total=total,
-                       empty_text="no ratings in this window")
+        table.set_page(
+            rating_rows(items(data, "ratings")),
+            offset=offset,
+            total=total,
+            empty_text="no ratings in this window",
+        )
 
     def paint_dsat(self, data: Any) -> None:
         data = obj(data)
         if data.get("is_configured") is not True:
             return
-        rows = [(tag, [plain(tag), number_cell(f"{count:,}")])
-                for tag, count in top_tags(items(data, "ratings"))]
+        rows = [
+            (tag, [plain(tag), number_cell(f"{count:,}")])
+            for tag, count in top_tags(items(data, "ratings"))
+        ]
         self.query_one("#dsat-tags", TitledTable).set_rows(
-            rows, empty_text="no tagged 1-2★ ratings in this window")
+            rows, empty_text="no tagged 1-2★ ratings in this window"
+        )
         remarks = [r for r in items(data, "ratings")[:VERBATIMS] if text(r, "remark")]
         self.query_one("#dsat-remarks", TitledTable).set_rows(
-            rating_rows(remarks), empty_text="no remark left with a 1-2★ rating in this window")
+            rating_rows(remarks), empty_text="no remark left with a 1-2★ rating in this window"
+        )
 
     async def load_page(self, offset: int) -> None:
         params = {**self.base_params(self.filters), **self._table_params(offset)}

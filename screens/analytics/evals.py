@@ -4,6 +4,7 @@ Endpoints take the playbook *base* id: ``/playbooks/{base}/eval-cases``,
 ``/playbooks/{base}/eval-runs?page=&page_size=``, ``/eval-runs/{id}/results``.
 The shared window does not apply (runs are listed newest first).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,30 +33,54 @@ def case_rows(cases: Any) -> list[tuple[str, list]]:
     for i, c in enumerate(items(cases)):
         enabled = c.get("is_enabled", c.get("enabled"))
         assertions = c.get("assertions") if isinstance(c.get("assertions"), list) else []
-        rows.append((text(c, "id") or str(i), [
-            plain(text(c, "name")), plain("yes" if enabled is not False else "no"),
-            _count(num(c, "max_turns")), _count(len(assertions)),
-            plain(text(c, "first_message") or text(c, "input") or ""),
-        ]))
+        rows.append(
+            (
+                text(c, "id") or str(i),
+                [
+                    plain(text(c, "name")),
+                    plain("yes" if enabled is not False else "no"),
+                    _count(num(c, "max_turns")),
+                    _count(len(assertions)),
+                    plain(text(c, "first_message") or text(c, "input") or ""),
+                ],
+            )
+        )
     return rows
 
 
 def run_rows(runs: list[dict]) -> list[tuple[str, list]]:
-    return [(text(r, "id") or str(i), [
-        plain(when(r.get("created_at"))), plain(text(r, "name") or ""),
-        plain(f"v{num(r, 'playbook_version') or 0:.0f}"), plain(text(r, "status")),
-        _count(num(r, "passed_cases")), _count(num(r, "failed_cases")),
-        _count(num(r, "error_cases")), _count(num(r, "total_cases")),
-    ]) for i, r in enumerate(runs)]
+    return [
+        (
+            text(r, "id") or str(i),
+            [
+                plain(when(r.get("created_at"))),
+                plain(text(r, "name") or ""),
+                plain(f"v{num(r, 'playbook_version') or 0:.0f}"),
+                plain(text(r, "status")),
+                _count(num(r, "passed_cases")),
+                _count(num(r, "failed_cases")),
+                _count(num(r, "error_cases")),
+                _count(num(r, "total_cases")),
+            ],
+        )
+        for i, r in enumerate(runs)
+    ]
 
 
 def result_rows(results: Any) -> list[tuple[str, list]]:
-    return [(text(r, "id") or str(i), [
-        plain(text(r, "case_name") or text(r, "case_id")),
-        plain(text(r, "status"), style="bold red" if r.get("status") == "failed" else ""),
-        _count(num(r, "passed_assertions")), _count(num(r, "failed_assertions")),
-        plain(text(r, "error_message") or ""),
-    ]) for i, r in enumerate(items(results))]
+    return [
+        (
+            text(r, "id") or str(i),
+            [
+                plain(text(r, "case_name") or text(r, "case_id")),
+                plain(text(r, "status"), style="bold red" if r.get("status") == "failed" else ""),
+                _count(num(r, "passed_assertions")),
+                _count(num(r, "failed_assertions")),
+                plain(text(r, "error_message") or ""),
+            ],
+        )
+        for i, r in enumerate(items(results))
+    ]
 
 
 def result_detail(result: dict) -> Text:
@@ -67,8 +92,10 @@ def result_detail(result: dict) -> Text:
         out.append(plain(text(result, "error_message")))
     for a in items(result, "assertion_results"):
         verdict = text(a, "verdict") or ("passed" if a.get("passed") else "failed")
-        out.append(f"\n{VERDICT_MARK.get(verdict, '?')} {verdict}: ",
-                   style="red" if verdict == "failed" else "")
+        out.append(
+            f"\n{VERDICT_MARK.get(verdict, '?')} {verdict}: ",
+            style="red" if verdict == "failed" else "",
+        )
         out.append(plain(text(a, "criteria")))
         if text(a, "explanation"):
             out.append(" — ", style="dim")
@@ -89,10 +116,15 @@ class EvalsScreen(AnalyticsScreen):
 
     def compose_body(self) -> ComposeResult:
         yield TitledTable("Assistants — enter: its cases and runs", ("assistant",), id="assistants")
-        yield TitledTable("Cases", ("case", "enabled", "max turns", "assertions", "first message"), id="cases")
-        yield PagedTable("Runs — enter: per-case results",
-                         ("created", "name", "version", "status", "passed", "failed", "errors", "cases"),
-                         page_size=RUNS_PAGE, id="runs")
+        yield TitledTable(
+            "Cases", ("case", "enabled", "max turns", "assertions", "first message"), id="cases"
+        )
+        yield PagedTable(
+            "Runs — enter: per-case results",
+            ("created", "name", "version", "status", "passed", "failed", "errors", "cases"),
+            page_size=RUNS_PAGE,
+            id="runs",
+        )
         yield TitledTable("Results", ("case", "status", "passed", "failed", "error"), id="results")
         yield Static("", id="result-detail", markup=False)
 
@@ -106,20 +138,28 @@ class EvalsScreen(AnalyticsScreen):
         if self.base_id not in dict(bases):
             self.base_id = bases[0][0] if bases else None
         self.query_one("#assistants", TitledTable).set_rows(
-            [(b, [plain(name)]) for b, name in bases], empty_text="no assistant")
+            [(b, [plain(name)]) for b, name in bases], empty_text="no assistant"
+        )
 
     async def load_assistant(self, base_id: str) -> None:
         await self.gather(
-            self.swr(f"/playbooks/{base_id}/eval-cases", None,
-                     lambda d: self.query_one("#cases", TitledTable).set_rows(
-                         case_rows(d), empty_text="no eval case for this assistant")),
+            self.swr(
+                f"/playbooks/{base_id}/eval-cases",
+                None,
+                lambda d: self.query_one("#cases", TitledTable).set_rows(
+                    case_rows(d), empty_text="no eval case for this assistant"
+                ),
+            ),
             self.load_runs(base_id, 0),
         )
 
     async def load_runs(self, base_id: str, offset: int) -> None:
         page = offset // RUNS_PAGE + 1
-        await self.swr(f"/playbooks/{base_id}/eval-runs", {"page": page, "page_size": RUNS_PAGE},
-                       self.paint_runs)
+        await self.swr(
+            f"/playbooks/{base_id}/eval-runs",
+            {"page": page, "page_size": RUNS_PAGE},
+            self.paint_runs,
+        )
 
     def paint_runs(self, data: Any) -> None:
         data = obj(data)
@@ -130,8 +170,11 @@ class EvalsScreen(AnalyticsScreen):
         page = int(num(data, "page") or 1)
         total = num(data, "total")
         self.query_one("#runs", PagedTable).set_page(
-            run_rows(runs), offset=(page - 1) * RUNS_PAGE,
-            total=None if total is None else int(total), empty_text="no eval run yet")
+            run_rows(runs),
+            offset=(page - 1) * RUNS_PAGE,
+            total=None if total is None else int(total),
+            empty_text="no eval run yet",
+        )
 
     async def load_results(self, run_id: str) -> None:
         table = self.query_one("#results", TitledTable)
@@ -141,7 +184,8 @@ class EvalsScreen(AnalyticsScreen):
     def paint_results(self, data: Any) -> None:
         self.results = {text(r, "id") or str(i): r for i, r in enumerate(items(data))}
         self.query_one("#results", TitledTable).set_rows(
-            result_rows(data), empty_text="no result in this run")
+            result_rows(data), empty_text="no result in this run"
+        )
         first = next(iter(self.results.values()), None)
         self.query_one("#result-detail", Static).update(result_detail(first) if first else "")
 

@@ -4,6 +4,7 @@ API answers are untrusted: a field may be missing, null, of the wrong type or an
 label. Readers return None for anything unusable, and formatters print None as a dash —
 never a fake zero.
 """
+
 from __future__ import annotations
 
 import math

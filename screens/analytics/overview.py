@@ -4,6 +4,7 @@ Project view: ``/projects/{pid}/conversations/analytics`` (``playbook_base_ids``
 ``a`` switches to account-wide figures across projects (``/account/conversations/analytics``,
 which takes the date range only).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -57,7 +58,10 @@ def project_kpis(data: Any) -> list[tuple[str, str | None]]:
         ("Latency p99 (peak)", fmt_ms(_p99_peak(series))),
         ("Winbacks sent", fmt_int(num(data, "winback_sent_count"))),
         ("Winbacks answered", fmt_int(num(data, "winback_answered_count"))),
-        ("Winback conversion", fmt_pct(rate(data, "winback_conversion_rate", "winback_sent_count"))),
+        (
+            "Winback conversion",
+            fmt_pct(rate(data, "winback_conversion_rate", "winback_sent_count")),
+        ),
     ]
 
 
@@ -84,12 +88,17 @@ def breakdown_rows(rows: list[dict], key_fields: tuple[str, ...], name_fields: t
         key = _name(row, *key_fields) or f"row{i}"
         total = num(row, "total_conversations")
         handoffs = num(row, "conversations_with_handoff")
-        out.append((key, [
-            plain(_name(row, *name_fields)),
-            number_cell(fmt_int(total) or "—"),
-            number_cell(fmt_int(handoffs) or "—"),
-            number_cell(fmt_pct(rate(row, "deflection_rate", TOTAL)) or "—"),
-        ]))
+        out.append(
+            (
+                key,
+                [
+                    plain(_name(row, *name_fields)),
+                    number_cell(fmt_int(total) or "—"),
+                    number_cell(fmt_int(handoffs) or "—"),
+                    number_cell(fmt_pct(rate(row, "deflection_rate", TOTAL)) or "—"),
+                ],
+            )
+        )
     return out
 
 
@@ -109,7 +118,9 @@ class OverviewScreen(AnalyticsScreen):
         yield Kpis(id="kpis")
         yield TimeChart("Conversations and handoffs", id="volume")
         yield TimeChart("Response latency", id="latency")
-        yield TitledTable("By assistant — enter: its conversations", self.COLUMNS, id="by-assistant")
+        yield TitledTable(
+            "By assistant — enter: its conversations", self.COLUMNS, id="by-assistant"
+        )
         yield TitledTable("By tag — enter: conversations with that tag", self.COLUMNS, id="by-tag")
 
     def action_toggle_account(self) -> None:
@@ -120,9 +131,13 @@ class OverviewScreen(AnalyticsScreen):
     async def load(self, filters: ConversationQuery) -> None:
         scope = self.query_one("#scope", Static)
         if self.account:
-            scope.update("Account-wide: every project and assistant (date range only; time saved = "
-                         "5 min per AI message) · a: back to project")
-            await self.swr("/account/conversations/analytics", filters.account_params(), self.paint_account)
+            scope.update(
+                "Account-wide: every project and assistant (date range only; time saved = "
+                "5 min per AI message) · a: back to project"
+            )
+            await self.swr(
+                "/account/conversations/analytics", filters.account_params(), self.paint_account
+            )
         else:
             scope.update("This project · a: account-wide figures")
             await self.swr(
@@ -143,11 +158,13 @@ class OverviewScreen(AnalyticsScreen):
                 Series("p99", [num(b, "p99_response_latency_ms") for b in series], " ms", False),
             ],
         )
-        self.query_one("#by-assistant", TitledTable).set_rows(breakdown_rows(
-            items(data, "by_playbook"),
-            ("playbook_base_id", "base_id", "playbook_id", "id"),
-            ("playbook_name", "name"),
-        ))
+        self.query_one("#by-assistant", TitledTable).set_rows(
+            breakdown_rows(
+                items(data, "by_playbook"),
+                ("playbook_base_id", "base_id", "playbook_id", "id"),
+                ("playbook_name", "name"),
+            )
+        )
         self.query_one("#by-tag", TitledTable).set_rows(
             breakdown_rows(items(data, "by_tag"), ("tag", "name"), ("tag", "name"))
         )
@@ -156,11 +173,13 @@ class OverviewScreen(AnalyticsScreen):
         data = obj(data)
         self.query_one("#kpis", Kpis).set_items(account_kpis(data))
         self._paint_volume(data)
-        self.query_one("#by-assistant", TitledTable).set_rows(breakdown_rows(
-            items(data, "by_assistant"),
-            ("playbook_base_id", "base_id", "id", "name"),
-            ("name", "assistant_name", "playbook_name"),
-        ))
+        self.query_one("#by-assistant", TitledTable).set_rows(
+            breakdown_rows(
+                items(data, "by_assistant"),
+                ("playbook_base_id", "base_id", "id", "name"),
+                ("name", "assistant_name", "playbook_name"),
+            )
+        )
 
     def _paint_volume(self, data: dict) -> None:
         series = items(data, "time_series")

@@ -3,6 +3,7 @@
 Resource analytics take ``YYYY-MM-DD`` dates and no assistant/tag filter, so only the shared
 date range applies here (the screen says so). Recent calls list failures first.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,8 +21,10 @@ from widgets.tables import TitledTable
 
 RECENT_LIMIT = 50
 TOP_ITEMS = 10
-NO_ITEMS = ("no cited item in this window (a TEXT or FILE knowledge base is cited as a whole, "
-            "without items)")
+NO_ITEMS = (
+    "no cited item in this window (a TEXT or FILE knowledge base is cited as a whole, "
+    "without items)"
+)
 SPARK_DAYS = (7, 14, 30, 90)
 SPARK_KINDS = (  # (label, path under /projects/{pid}/analytics)
     ("API tool", "api-tools/sparklines"),
@@ -62,13 +65,22 @@ def recent_rows(recent: list[dict], name_key: str) -> list[tuple[str, list]]:
     rows = []
     for i, r in enumerate(failures_first(recent)):
         ok = r.get("success")
-        status = plain("ok" if ok else "FAIL" if ok is False else None,
-                       style="" if ok else "bold red")
-        rows.append((text(r, "conversation_id") or f"-{i}", [
-            plain(when(r.get("created_at"))), plain(text(r, name_key)), status,
-            number_cell(fmt_ms(num(r, "duration_ms")) or "—"),
-            plain(text(r, "error_message") or ""), plain(text(r, "conversation_id")),
-        ]))
+        status = plain(
+            "ok" if ok else "FAIL" if ok is False else None, style="" if ok else "bold red"
+        )
+        rows.append(
+            (
+                text(r, "conversation_id") or f"-{i}",
+                [
+                    plain(when(r.get("created_at"))),
+                    plain(text(r, name_key)),
+                    status,
+                    number_cell(fmt_ms(num(r, "duration_ms")) or "—"),
+                    plain(text(r, "error_message") or ""),
+                    plain(text(r, "conversation_id")),
+                ],
+            )
+        )
     return rows
 
 
@@ -93,18 +105,27 @@ def item_titles(kb: Any) -> dict[str, str]:
     return titles
 
 
-def sparkline_rows(kind: str, data: Any, names: dict[str, str], days: int) -> list[tuple[str, list]]:
+def sparkline_rows(
+    kind: str, data: Any, names: dict[str, str], days: int
+) -> list[tuple[str, list]]:
     rows = []
     entries = [(k, v) for k, v in obj(data).items() if isinstance(v, dict)]
     entries.sort(key=lambda kv: num(kv[1], "total") or 0, reverse=True)
     for key, entry in entries:
         counts = [num(p, "count") for p in items(entry, "series")]
         last7 = " ".join(fmt_int(c) or "0" for c in counts[-7:])
-        rows.append((f"{kind}:{key}", [
-            plain(kind), plain(names.get(key, key)),
-            number_cell(fmt_int(num(entry, "total")) or "—"),
-            plain(spark(counts[-days:])), plain(last7),
-        ]))
+        rows.append(
+            (
+                f"{kind}:{key}",
+                [
+                    plain(kind),
+                    plain(names.get(key, key)),
+                    number_cell(fmt_int(num(entry, "total")) or "—"),
+                    plain(spark(counts[-days:])),
+                    plain(last7),
+                ],
+            )
+        )
     return rows
 
 
@@ -117,8 +138,10 @@ def usage_tab(prefix: str, trend: str, recent: str) -> ComposeResult:
 
 class ResourcesScreen(AnalyticsScreen):
     TITLE = "Resources"
-    SUBTITLE = ("Resource analytics cover the shared date range only (the API takes no "
-                "assistant or tag filter) · enter on a row: its conversations")
+    SUBTITLE = (
+        "Resource analytics cover the shared date range only (the API takes no "
+        "assistant or tag filter) · enter on a row: its conversations"
+    )
     CSS_PATH = ["analytics.tcss", "resources.tcss"]
     BINDINGS = [
         Binding("plus,equals_sign", "spark_days(1)", "More days", id="analytics.spark_more"),
@@ -135,27 +158,41 @@ class ResourcesScreen(AnalyticsScreen):
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="tabs"):
             with TabPane("API tools", id="tab-api"):
-                yield from usage_tab("api", "API tool calls per day", "Recent calls (failures first)")
+                yield from usage_tab(
+                    "api", "API tool calls per day", "Recent calls (failures first)"
+                )
             with TabPane("Toolkits", id="tab-toolkits"):
                 yield Kpis(id="tk-kpis")
                 yield BarChart("Calls by action", pct_label="ok %", id="tk-actions")
-                yield Input(placeholder="param_filter key:value (e.g. ticket_type_id:67), enter",
-                            id="tk-param")
+                yield Input(
+                    placeholder="param_filter key:value (e.g. ticket_type_id:67), enter",
+                    id="tk-param",
+                )
                 yield TitledTable("By parameter value", ("value", "calls"), id="tk-params")
                 yield TitledTable("Recent failures", RECENT_COLUMNS, id="tk-failures")
             with TabPane("Skills", id="tab-skills"):
-                yield from usage_tab("skill", "Skill loads per day", "Recent loads (failures first)")
+                yield from usage_tab(
+                    "skill", "Skill loads per day", "Recent loads (failures first)"
+                )
             with TabPane("Knowledge bases", id="tab-kbs"):
                 yield Kpis(id="kb-kpis")
                 yield TimeChart("Citations per day", id="kb-trend")
                 yield BarChart("Citations by source", id="kb-sources")
-                yield TitledTable("Citations by KB — enter: its top cited items",
-                                  ("knowledge base", "citations"), id="kb-by-kb")
-                yield TitledTable("Top cited items", ("#", "title", "citations", "item id"), id="kb-items")
+                yield TitledTable(
+                    "Citations by KB — enter: its top cited items",
+                    ("knowledge base", "citations"),
+                    id="kb-by-kb",
+                )
+                yield TitledTable(
+                    "Top cited items", ("#", "title", "citations", "item id"), id="kb-items"
+                )
             with TabPane("Activity", id="tab-spark"):
                 yield Static("", id="spark-title", classes="analytics-note", markup=False)
-                yield TitledTable("Every tool, toolkit, skill and KB",
-                                  ("kind", "name", "total", "trend", "last 7 days"), id="sparklines")
+                yield TitledTable(
+                    "Every tool, toolkit, skill and KB",
+                    ("kind", "name", "total", "trend", "last 7 days"),
+                    id="sparklines",
+                )
 
     async def load(self, filters: ConversationQuery) -> None:
         dates = resource_dates(filters)
@@ -176,7 +213,8 @@ class ResourcesScreen(AnalyticsScreen):
         self.query_one("#api-kpis", Kpis).set_items(usage_kpis(data))
         self.query_one("#api-trend", TimeChart).set_series(*daily_series(data))
         self.query_one("#api-recent", TitledTable).set_rows(
-            recent_rows(items(data, "recent"), "tool_name"))
+            recent_rows(items(data, "recent"), "tool_name")
+        )
 
     # -------------------------------------------------------------- toolkits
     async def load_toolkits(self, filters: ConversationQuery) -> None:
@@ -189,21 +227,31 @@ class ResourcesScreen(AnalyticsScreen):
         data = obj(data)
         self.query_one("#tk-kpis", Kpis).set_items(usage_kpis(data))
         self.query_one("#tk-actions", BarChart).set_bars(action_bars(data))
-        by_param = [(text(p, "value") or "?", [plain(text(p, "value")),
-                     number_cell(fmt_int(num(p, "count")) or "—")]) for p in items(data, "by_param")]
-        empty = ("no call with that parameter in this window" if self.param_filter
-                 else "type a param_filter (key:value) above to break calls down by a parameter")
+        by_param = [
+            (
+                text(p, "value") or "?",
+                [plain(text(p, "value")), number_cell(fmt_int(num(p, "count")) or "—")],
+            )
+            for p in items(data, "by_param")
+        ]
+        empty = (
+            "no call with that parameter in this window"
+            if self.param_filter
+            else "type a param_filter (key:value) above to break calls down by a parameter"
+        )
         self.query_one("#tk-params", TitledTable).set_rows(by_param, empty_text=empty)
         failures = [r for r in items(data, "recent") if r.get("success") is False]
         self.query_one("#tk-failures", TitledTable).set_rows(
-            recent_rows(failures, "action_name"), empty_text="no failed call among the recent ones")
+            recent_rows(failures, "action_name"), empty_text="no failed call among the recent ones"
+        )
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "tk-param":
             value = event.value.strip()
             if value and ":" not in value:
-                self.notify("param_filter must be key:value, e.g. ticket_type_id:67",
-                            severity="warning")
+                self.notify(
+                    "param_filter must be key:value, e.g. ticket_type_id:67", severity="warning"
+                )
                 return
             self.param_filter = value
             self.run_task(self.load_toolkits(self.filters), "toolkits")
@@ -214,15 +262,19 @@ class ResourcesScreen(AnalyticsScreen):
         self.query_one("#skill-kpis", Kpis).set_items(usage_kpis(data, duration=False))
         self.query_one("#skill-trend", TimeChart).set_series(*daily_series(data))
         self.query_one("#skill-recent", TitledTable).set_rows(
-            recent_rows(items(data, "recent"), "skill_name"))
+            recent_rows(items(data, "recent"), "skill_name")
+        )
 
     # -------------------------------------------------------------- knowledge bases
     async def load_kbs(self, filters: ConversationQuery) -> None:
         kbs = await self.fetch(f"/projects/{self.pid}/knowledgebases")
-        self.kb_names = {text(k, "id"): text(k, "title") or text(k, "id") for k in items(kbs)
-                         if text(k, "id")}
+        self.kb_names = {
+            text(k, "id"): text(k, "title") or text(k, "id") for k in items(kbs) if text(k, "id")
+        }
         if self.kb_id is None:  # the Intercom KB first: "top 10 Intercom articles"
-            intercom = [text(k, "id") for k in items(kbs) if str(k.get("kb_type", "")).upper() == "INTERCOM"]
+            intercom = [
+                text(k, "id") for k in items(kbs) if str(k.get("kb_type", "")).upper() == "INTERCOM"
+            ]
             self.kb_id = intercom[0] if intercom else next(iter(self.kb_names), None)
         await self.gather(
             self.swr(self.a("kbs"), resource_dates(filters), self.paint_kbs),
@@ -231,23 +283,44 @@ class ResourcesScreen(AnalyticsScreen):
 
     def paint_kbs(self, data: Any) -> None:
         data = obj(data)
-        self.query_one("#kb-kpis", Kpis).set_items([
-            ("Citations", fmt_int(num(data, "total_citations"))),
-            ("KBs cited", fmt_int(len(items(data, "by_kb")) if "by_kb" in data else None)),
-        ])
+        self.query_one("#kb-kpis", Kpis).set_items(
+            [
+                ("Citations", fmt_int(num(data, "total_citations"))),
+                ("KBs cited", fmt_int(len(items(data, "by_kb")) if "by_kb" in data else None)),
+            ]
+        )
         series = items(data, "time_series")
         self.query_one("#kb-trend", TimeChart).set_series(
             [str(b.get("date") or "") for b in series],
-            [Series("citations", [num(b, "count") for b in series])])
+            [Series("citations", [num(b, "count") for b in series])],
+        )
         total = num(data, "total_citations")
-        self.query_one("#kb-sources", BarChart).set_bars([
-            Bar(text(s, "source") or "?", text(s, "source") or "?", num(s, "count") or 0,
-                share(num(s, "count"), total)) for s in items(data, "by_source")])
-        self.query_one("#kb-by-kb", TitledTable).set_rows([
-            (text(k, "kb_id") or f"kb{i}", [
-                plain(text(k, "title") or self.kb_names.get(text(k, "kb_id") or "", text(k, "kb_id"))),
-                number_cell(fmt_int(num(k, "count")) or "—")])
-            for i, k in enumerate(items(data, "by_kb"))])
+        self.query_one("#kb-sources", BarChart).set_bars(
+            [
+                Bar(
+                    text(s, "source") or "?",
+                    text(s, "source") or "?",
+                    num(s, "count") or 0,
+                    share(num(s, "count"), total),
+                )
+                for s in items(data, "by_source")
+            ]
+        )
+        self.query_one("#kb-by-kb", TitledTable).set_rows(
+            [
+                (
+                    text(k, "kb_id") or f"kb{i}",
+                    [
+                        plain(
+                            text(k, "title")
+                            or self.kb_names.get(text(k, "kb_id") or "", text(k, "kb_id"))
+                        ),
+                        number_cell(fmt_int(num(k, "count")) or "—"),
+                    ],
+                )
+                for i, k in enumerate(items(data, "by_kb"))
+            ]
+        )
 
     async def load_kb_items(self, filters: ConversationQuery) -> None:
         kb_id = self.kb_id
@@ -255,30 +328,52 @@ class ResourcesScreen(AnalyticsScreen):
             self.query_one("#kb-items", TitledTable).set_rows([], empty_text="no knowledge base")
             return
         traffic, kb = await self.gather(
-            self.fetch(self.a(f"kbs/{kb_id}/items"), {**resource_dates(filters), "limit": TOP_ITEMS}),
+            self.fetch(
+                self.a(f"kbs/{kb_id}/items"), {**resource_dates(filters), "limit": TOP_ITEMS}
+            ),
             self.fetch(f"/knowledgebases/{kb_id}"),
         )
         titles = item_titles(kb)
-        titles.update(await self.item_titles(kb_id, [
-            i for i in (text(e, "item_id") for e in items(traffic, "items")[:TOP_ITEMS])
-            if i and i not in titles]))
+        titles.update(
+            await self.item_titles(
+                kb_id,
+                [
+                    i
+                    for i in (text(e, "item_id") for e in items(traffic, "items")[:TOP_ITEMS])
+                    if i and i not in titles
+                ],
+            )
+        )
         table = self.query_one("#kb-items", TitledTable)
         cited = fmt_int(num(traffic, "total_items_cited"))
-        table.set_title(f"Top {TOP_ITEMS} cited items in {self.kb_names.get(kb_id, kb_id)}"
-                        + (f" ({cited} items cited in this window)" if cited else ""))
-        table.set_rows([
-            (text(e, "item_id") or f"i{n}", [
-                number_cell(str(n)), plain(titles.get(text(e, "item_id") or "", text(e, "item_id"))),
-                number_cell(fmt_int(num(e, "count")) or "—"), plain(text(e, "item_id"))])
-            for n, e in enumerate(items(traffic, "items")[:TOP_ITEMS], 1)
-        ], empty_text=NO_ITEMS)
+        table.set_title(
+            f"Top {TOP_ITEMS} cited items in {self.kb_names.get(kb_id, kb_id)}"
+            + (f" ({cited} items cited in this window)" if cited else "")
+        )
+        table.set_rows(
+            [
+                (
+                    text(e, "item_id") or f"i{n}",
+                    [
+                        number_cell(str(n)),
+                        plain(titles.get(text(e, "item_id") or "", text(e, "item_id"))),
+                        number_cell(fmt_int(num(e, "count")) or "—"),
+                        plain(text(e, "item_id")),
+                    ],
+                )
+                for n, e in enumerate(items(traffic, "items")[:TOP_ITEMS], 1)
+            ],
+            empty_text=NO_ITEMS,
+        )
 
     async def item_titles(self, kb_id: str, item_ids: list[str]) -> dict[str, str]:
         """Titles of KB items the KB body does not list, from the item metadata endpoint."""
+
         async def one(item_id: str) -> tuple[str, str | None]:
             try:
-                return item_id, text(await self.fetch(f"/knowledgebases/{kb_id}/items/{item_id}"),
-                                     "title")
+                return item_id, text(
+                    await self.fetch(f"/knowledgebases/{kb_id}/items/{item_id}"), "title"
+                )
             except StudioError:  # no title: the item id is shown instead
                 return item_id, None
 
@@ -289,14 +384,22 @@ class ResourcesScreen(AnalyticsScreen):
     async def load_sparklines(self) -> None:
         days = self.spark_days
         tools = await self.fetch(f"/projects/{self.pid}/api-tools")
-        names = {text(t, "id"): text(t, "name") or text(t, "id") for t in items(tools) if text(t, "id")}
+        names = {
+            text(t, "id"): text(t, "name") or text(t, "id") for t in items(tools) if text(t, "id")
+        }
         names.update(self.kb_names)
-        answers = await self.gather(*(self.fetch(self.a(path), {"days": days}) for _, path in SPARK_KINDS))
-        rows = [row for (kind, _), data in zip(SPARK_KINDS, answers, strict=True)
-                for row in sparkline_rows(kind, data, names, days)]
+        answers = await self.gather(
+            *(self.fetch(self.a(path), {"days": days}) for _, path in SPARK_KINDS)
+        )
+        rows = [
+            row
+            for (kind, _), data in zip(SPARK_KINDS, answers, strict=True)
+            for row in sparkline_rows(kind, data, names, days)
+        ]
         self.query_one("#spark-title", Static).update(
             f"Activity over the last {days} days (trailing, not the shared window) · +/-: "
-            f"{', '.join(map(str, SPARK_DAYS))} days")
+            f"{', '.join(map(str, SPARK_DAYS))} days"
+        )
         self.query_one("#sparklines", TitledTable).set_rows(rows, empty_text="no activity")
 
     def action_spark_days(self, step: int) -> None:
@@ -306,8 +409,11 @@ class ResourcesScreen(AnalyticsScreen):
 
     # -------------------------------------------------------------- drill-down
     def on_bar_chart_selected(self, event: BarChart.Selected) -> None:
-        self.notify("Conversations cannot be filtered by toolkit action or citation source: "
-                    "enter on a recent call opens its conversation.", timeout=6)
+        self.notify(
+            "Conversations cannot be filtered by toolkit action or citation source: "
+            "enter on a recent call opens its conversation.",
+            timeout=6,
+        )
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         table = event.table.id

@@ -3,6 +3,7 @@
 ``/projects/{pid}/conversations/metrics/aggregate`` (singular ``playbook_base_id``).
 Percentages are of *scored* conversations, as the brief's recipes compute them.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,10 +22,18 @@ SIGNALS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("sentiment_distribution", "sentiment", "Sentiment", {}),
     ("resources_distribution", "resources", "Resources", {}),
     ("sentiment_shift_distribution", "sentiment_shift", "Sentiment shift", {}),
-    ("deflection_quality_distribution", "deflection_quality", "Deflection quality (AI-resolved)",
-     {"has_handoff": False}),
-    ("handoff_reason_distribution", "handoff_reason", "Handoff reason (handoffs)",
-     {"has_handoff": True}),
+    (
+        "deflection_quality_distribution",
+        "deflection_quality",
+        "Deflection quality (AI-resolved)",
+        {"has_handoff": False},
+    ),
+    (
+        "handoff_reason_distribution",
+        "handoff_reason",
+        "Handoff reason (handoffs)",
+        {"has_handoff": True},
+    ),
     ("recontact_risk_distribution", "recontact_risk", "Recontact risk", {}),
 )
 # the order the recipes print (sentiment: positive first)
@@ -69,14 +78,18 @@ class SignalsScreen(AnalyticsScreen):
         scored = num(data, "total_scored_conversations")
         total = num(data, "total_conversations")
         unscored = None if scored is None or total is None else total - scored
-        self.query_one("#coverage", Kpis).set_items([
-            ("Scored", fmt_int(scored)),
-            ("Conversations", fmt_int(total)),
-            ("Coverage", fmt_pct(rate(data, "coverage_percentage", "total_conversations"))),
-            ("Unscored", fmt_int(unscored)),
-        ])
+        self.query_one("#coverage", Kpis).set_items(
+            [
+                ("Scored", fmt_int(scored)),
+                ("Conversations", fmt_int(total)),
+                ("Coverage", fmt_pct(rate(data, "coverage_percentage", "total_conversations"))),
+                ("Unscored", fmt_int(unscored)),
+            ]
+        )
         for key, field, _, _ in SIGNALS:
-            empty = "no scored conversations in this window" if not scored else "no data in this window"
+            empty = (
+                "no scored conversations in this window" if not scored else "no data in this window"
+            )
             self.query_one(f"#{field}", BarChart).set_bars(
                 distribution_bars(data.get(key), field, scored), empty_text=empty
             )
@@ -85,7 +98,9 @@ class SignalsScreen(AnalyticsScreen):
         field = event.chart.id or ""
         extra = next((x for _, f, _, x in SIGNALS if f == field), {})
         if event.bar.key not in labels.LABEL_FIELDS.get(field, ()):
-            self.notify(f"{event.bar.key!r} is not a known {field} value: cannot filter on it",
-                        severity="warning")
+            self.notify(
+                f"{event.bar.key!r} is not a known {field} value: cannot filter on it",
+                severity="warning",
+            )
             return
         self.drill(**{field: (event.bar.key,)}, **extra)

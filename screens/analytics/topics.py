@@ -5,6 +5,7 @@ analysis. ``a`` posts ``.../generate`` and a worker polls ``.../job/{id}`` until
 showing its progress; a 409 means an analysis was already generated today, which the screen
 explains. Enter on a topic opens its conversations in the explorer (exact ids).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -22,21 +23,33 @@ from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, text
 from widgets.charts import Bar, BarChart, number_cell, plain
 from widgets.tables import TitledTable
 
-ALREADY_TODAY = ("A trending-topics analysis was already generated today (the API allows one "
-                 "per day, 409): showing the latest analysis instead.")
+ALREADY_TODAY = (
+    "A trending-topics analysis was already generated today (the API allows one "
+    "per day, 409): showing the latest analysis instead."
+)
 
 
 def topic_rows(topics: list[dict]) -> list[tuple[str, list]]:
     rows = []
     for i, t in enumerate(topics):
         breakdown = obj(t.get("sentiment_breakdown"))
-        mood = " ".join(f"{sign}{fmt_int(num(breakdown, k)) or 0}"
-                        for sign, k in (("+", "positive"), ("~", "neutral"), ("-", "negative")))
-        rows.append((str(i), [
-            plain(text(t, "name")), number_cell(fmt_int(num(t, "conversation_count")) or "—"),
-            number_cell(fmt_pct(num(t, "percentage")) or "—"), plain(text(t, "sentiment")),
-            plain(mood), number_cell(fmt_pct(num(t, "handoff_rate")) or "—"),
-        ]))
+        mood = " ".join(
+            f"{sign}{fmt_int(num(breakdown, k)) or 0}"
+            for sign, k in (("+", "positive"), ("~", "neutral"), ("-", "negative"))
+        )
+        rows.append(
+            (
+                str(i),
+                [
+                    plain(text(t, "name")),
+                    number_cell(fmt_int(num(t, "conversation_count")) or "—"),
+                    number_cell(fmt_pct(num(t, "percentage")) or "—"),
+                    plain(text(t, "sentiment")),
+                    plain(mood),
+                    number_cell(fmt_pct(num(t, "handoff_rate")) or "—"),
+                ],
+            )
+        )
     return rows
 
 
@@ -69,10 +82,16 @@ class TopicsScreen(AnalyticsScreen):
         yield Static("", id="status", classes="analytics-note", markup=False)
         yield ProgressBar(total=100, id="progress", show_eta=False)
         yield Static("", id="job", classes="analytics-note", markup=False)
-        yield BarChart("Share of conversations by topic — enter: its conversations",
-                       value_label="conversations", id="shares")
-        yield TitledTable("Topics — enter: open its conversations in the explorer",
-                          ("topic", "convs", "share", "sentiment", "+ ~ -", "handoff"), id="topics")
+        yield BarChart(
+            "Share of conversations by topic — enter: its conversations",
+            value_label="conversations",
+            id="shares",
+        )
+        yield TitledTable(
+            "Topics — enter: open its conversations in the explorer",
+            ("topic", "convs", "share", "sentiment", "+ ~ -", "handoff"),
+            id="topics",
+        )
         yield Static("", id="detail", markup=False)
 
     def status_params(self, filters: ConversationQuery) -> dict[str, str]:
@@ -95,10 +114,14 @@ class TopicsScreen(AnalyticsScreen):
         analysis = obj(data.get("analysis"))
         if not analysis:
             status = text(data, "status") or "none"
-            message = ("An analysis is being generated." if status == "pending" else
-                       "No trending-topics analysis for these filters yet.")
+            message = (
+                "An analysis is being generated."
+                if status == "pending"
+                else "No trending-topics analysis for these filters yet."
+            )
             self.query_one("#status", Static).update(
-                f"{note}{message} Press a to generate one with the current assistant/tag filters.")
+                f"{note}{message} Press a to generate one with the current assistant/tag filters."
+            )
             self.paint_topics([])
             return
         self.paint_analysis(analysis, note)
@@ -108,15 +131,24 @@ class TopicsScreen(AnalyticsScreen):
         self.query_one("#status", Static).update(
             f"{note}Analysis of {day(analysis.get('analysis_date'))} · window {window} · "
             f"{fmt_int(num(analysis, 'conversations_analyzed')) or '—'} conversations analysed of "
-            f"{fmt_int(num(analysis, 'total_conversations')) or '—'} · a: generate a new one")
+            f"{fmt_int(num(analysis, 'total_conversations')) or '—'} · a: generate a new one"
+        )
         self.paint_topics(items(analysis, "topics"))
 
     def paint_topics(self, topics: list[dict]) -> None:
         self.topics = topics
         self.query_one("#shares", BarChart).set_bars(
-            [Bar(str(i), text(t, "name") or "?", num(t, "conversation_count") or 0,
-                 num(t, "percentage")) for i, t in enumerate(topics)],
-            empty_text="no topics")
+            [
+                Bar(
+                    str(i),
+                    text(t, "name") or "?",
+                    num(t, "conversation_count") or 0,
+                    num(t, "percentage"),
+                )
+                for i, t in enumerate(topics)
+            ],
+            empty_text="no topics",
+        )
         self.query_one("#topics", TitledTable).set_rows(topic_rows(topics), empty_text="no topics")
         self.query_one("#detail", Static).update(topic_detail(topics[0]) if topics else "")
 
@@ -140,8 +172,9 @@ class TopicsScreen(AnalyticsScreen):
         except ConflictError:
             self.set_job(None)
             self.notify(ALREADY_TODAY, severity="warning", timeout=8)
-            data = await self.client.get(f"{self.base}/status", self.status_params(filters),
-                                         cache=False)
+            data = await self.client.get(
+                f"{self.base}/status", self.status_params(filters), cache=False
+            )
             self.paint_status(data, note="Already generated today (409). ")
         except BaseException:
             self.set_job(None)  # failed or cancelled: a new generation can be started
@@ -151,16 +184,21 @@ class TopicsScreen(AnalyticsScreen):
         while True:
             job = obj(await self.client.get(f"{self.base}/job/{job_id}", cache=False))
             status = text(job, "status") or "pending"
-            self.set_job(status, num(job, "progress") or 0,
-                         text(job, "progress_message") or text(job, "step") or status)
+            self.set_job(
+                status,
+                num(job, "progress") or 0,
+                text(job, "progress_message") or text(job, "step") or status,
+            )
             if status == "completed":
                 analysis = await self.client.get(f"{self.base}/analysis/{text(job, 'analysis_id')}")
                 self.set_job("completed", 100, "completed")
                 self.paint_analysis(obj(analysis))
                 return
             if status == "failed":
-                self.notify(f"Topic analysis failed: {text(job, 'progress_message') or 'no reason given'}",
-                            severity="error")
+                self.notify(
+                    f"Topic analysis failed: {text(job, 'progress_message') or 'no reason given'}",
+                    severity="error",
+                )
                 return
             await asyncio.sleep(self.POLL_INTERVAL)
 
@@ -169,7 +207,8 @@ class TopicsScreen(AnalyticsScreen):
         self.set_class(status in ("pending", "running"), "-running")
         self.query_one("#progress", ProgressBar).update(progress=progress)
         self.query_one("#job", Static).update(
-            "" if status is None else f"Generating: {progress:.0f}% · {message}")
+            "" if status is None else f"Generating: {progress:.0f}% · {message}"
+        )
 
     # -------------------------------------------------------------- drill-down
     def _topic(self, key: str) -> dict:

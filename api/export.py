@@ -63,6 +63,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -104,7 +105,7 @@ CSV_COLUMNS = [
     "resources_reason", "summary", "model",
 ]
 STATE_VERSION = 1
-CHECKPOINT_S = 0.5
+CHECKPOINT_S = 1.0
 FILE_MODE = 0o600
 
 
@@ -578,6 +579,8 @@ class _Export:
         self.writer = _WRITERS[fmt](self.fh, state.written)
         self.last_checkpoint = time.monotonic()
         self.at_boundary = True  # False while a chunk is half written
+        self._saver: threading.Thread | None = None
+        self._save_error: OSError | None = None
 
     def write_units(self, units: list[Unit]) -> None:
         self.at_boundary = False
@@ -589,19 +592,43 @@ class _Export:
         self.at_boundary = True
 
     def checkpoint(self, force: bool = False) -> None:
-        if not force and time.monotonic() - self.last_checkpoint < CHECKPOINT_S:
+        """Record progress for ``resume``: flush, then fsync + write the state in a thread
+        (so the event loop, and a UI on it, never waits for the disk); one at a time."""
+        busy = self._saver is not None and self._saver.is_alive()
+        if not force and (busy or time.monotonic() - self.last_checkpoint < CHECKPOINT_S):
             return
+        self._join_saver()
         self.fh.flush()
-        os.fsync(self.fh.fileno())
         self.state.bytes = os.fstat(self.fh.fileno()).st_size
-        write_text_atomic(self.state_path, self.state.to_json())
+        args = (self.fh.fileno(), self.state.to_json())
         self.last_checkpoint = time.monotonic()
+        self._saver = threading.Thread(target=self._save, args=args, daemon=True)
+        self._saver.start()
+        if force:
+            self._join_saver()
+
+    def _save(self, fd: int, state_text: str) -> None:
+        try:
+            os.fsync(fd)  # the partial holds at least the recorded bytes before the state says so
+            write_text_atomic(self.state_path, state_text)
+        except OSError as exc:  # reported by the next checkpoint or the end
+            self._save_error = exc
+
+    def _join_saver(self) -> None:
+        if self._saver is not None:
+            self._saver.join()
+            self._saver = None
+        if self._save_error is not None:
+            error, self._save_error = self._save_error, None
+            raise error
 
     def abandon(self) -> None:
         """After a failure or cancellation: keep a consistent partial + state, or nothing."""
         try:
             if self.keep_partial and self.at_boundary and not self.fh.closed:
                 self.checkpoint(force=True)
+            else:
+                self._join_saver()
         except (OSError, ValueError):
             pass
         finally:
@@ -610,9 +637,11 @@ class _Export:
             _unlink(self.partial, self.state_path)
 
     def finish(self) -> int:
-        """Publish the output atomically; return its size."""
+        """Publish the output atomically; return its size. Blocking: run it in a thread."""
+        self._join_saver()
         self.fh.flush()
-        os.fsync(self.fh.fileno())
+        if self.fmt != "json":  # the partial becomes the output: make it durable first
+            os.fsync(self.fh.fileno())
         self.fh.close()
         if self.fmt == "json":
             self._assemble_json()
@@ -721,7 +750,7 @@ async def run_export(
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     try:
         await _pump(plan, export, allow_partial, progress)
-        report.bytes = export.finish()
+        report.bytes = await _finish(export)
     except BaseException as exc:
         export.abandon()
         _fill(report, state, started)
@@ -732,6 +761,17 @@ async def run_export(
         raise
     report.complete = True
     return _fill(report, state, started)
+
+
+async def _finish(export: _Export) -> int:
+    """``export.finish()`` in a thread, so a UI on this loop stays responsive. A cancellation
+    meanwhile waits for it (the output is being published, complete), then propagates."""
+    task = asyncio.ensure_future(asyncio.to_thread(export.finish))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
 
 
 def _fill(report: ExportReport, state: _State, started: float) -> ExportReport:

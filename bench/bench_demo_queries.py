@@ -11,7 +11,8 @@ no network. For each query it prints
   nocache p50/p95 over N repeats with the count LRU and checkpoints cleared before each
           request (the worst case: every request recounts and scans from the start).
 
-Usage: .venv/bin/python bench/bench_demo_queries.py [--size 1000000] [--repeats 50] [--db FILE]
+Usage: .venv/bin/python bench/bench_demo_queries.py [--size 1000000] [--repeats 50]
+       [--anchor YYYY-MM-DD] [--db FILE]
 (generates the database on first use, which takes minutes at 1M).
 """
 from __future__ import annotations
@@ -64,9 +65,9 @@ async def timed(client: httpx.AsyncClient, path: str, params: dict) -> tuple[flo
     return elapsed, r.json()["total"]
 
 
-async def run(size: int, repeats: int, db: str | None) -> None:
+async def run(size: int, repeats: int, db: str | None, anchor: str | None) -> None:
     t0 = time.perf_counter()
-    db_path = Path(db) if db else ensure_demo_db(size=size)
+    db_path = Path(db) if db else ensure_demo_db(size=size, anchor=anchor)
     print(f"database: {db_path} (ready in {time.perf_counter() - t0:.1f}s, "
           f"{db_path.stat().st_size / 1e6:.0f} MB)")
     app = create_app(db_path)
@@ -96,9 +97,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", type=int, default=1_000_000)
     ap.add_argument("--repeats", type=int, default=50)
+    ap.add_argument("--anchor", help="demo anchor YYYY-MM-DD (default: STUDIO_DEMO_ANCHOR or today)")
     ap.add_argument("--db", help="bench this database file instead of ensure_demo_db(size)")
     args = ap.parse_args()
-    asyncio.run(run(args.size, args.repeats, args.db))
+    asyncio.run(run(args.size, args.repeats, args.db, args.anchor))
 
 
 if __name__ == "__main__":

@@ -74,10 +74,6 @@ def share(count: float | None, total: float | None) -> float | None:
     return count / total * 100
 
 
-def show(value: str | None) -> str:
-    return MISSING if value is None else value
-
-
 def day(value: Any) -> str:
     """A bucket/date label shortened to what matters (YYYY-MM-DD or YYYY-MM-DD HH:MM)."""
     label = str(value or "")

@@ -89,6 +89,7 @@ class HarnessApp(App[None]):
         self.project_name = "Demo project"
         self.drilled: list[ConversationQuery] = []
         self.errors: list[BaseException] = []
+        self.results: list[Any] = []  # what note_result saw (connection state in StudioApp)
         self._screen_factory = screen
         self.set_reactive(HarnessApp.filters, filters)
 
@@ -97,6 +98,12 @@ class HarnessApp(App[None]):
 
     def now(self) -> datetime:
         return ANCHOR_END
+
+    async def get_client(self) -> StudioClient:
+        return self.client
+
+    def note_result(self, result: Any) -> None:
+        self.results.append(result)
 
     def drill_down(self, query: ConversationQuery) -> None:
         self.drilled.append(query)

@@ -212,15 +212,61 @@ async def test_topics_job_flow_then_409(demo_db):
         assert topics.keys, "the completed analysis lists its topics"
         text = screen_text(screen)
         assert "Analysis of" in text and "Generating: 100%" in text
-        topic = screen.topics[0]
-        await select_row(pilot, topics, "0")
         # the same day again: 409, explained, and the latest analysis stays on screen
         await pilot.press("a")
         await settle(pilot)
         assert any(ALREADY_TODAY == n.message for n in app._notifications)
         assert "Already generated today (409)" in screen_text(screen)
         assert screen.query_one("#topics", TitledTable).keys
-    assert app.drilled[0].conversation_ids == tuple(topic["conversation_ids"])
+    assert app.errors == []
+
+
+async def test_a_topic_opens_its_exact_conversations(demo_db):
+    """Enter on a topic lists exactly its conversation ids (batch endpoint, pages of 50);
+    enter on one opens the conversation view, whose next key walks the list."""
+    from screens.analytics.ids import ConversationIdsScreen
+    from screens.conversation import ConversationScreen
+
+    app = harness(demo_db, TopicsScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        topics = app.screen.query_one("#topics", TitledTable)
+        topic = app.screen.topics[0]
+        ids = topic["conversation_ids"]
+        assert len(ids) > 50  # more than one batch call
+        await select_row(pilot, topics, "0")
+        await settle(pilot)
+        listing = app.screen
+        assert isinstance(listing, ConversationIdsScreen) and listing.ids == ids
+        table = listing.query_one("#ids", PagedTable)
+        assert table.keys == ids[:50]
+        await pilot.press("n")
+        await settle(pilot)
+        assert table.keys == ids[50:100] and table.page_offset == 50
+        batches = [r for r in app.client.test_requests if r.url.path.endswith("/batch")]
+        assert len(batches) == 2
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        assert app.screen.conversation_id == ids[50]
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        assert app.screen.conversation_id == ids[51]
+    assert app.drilled == [] and app.errors == []
+
+
+async def test_a_rating_opens_its_conversation(demo_db):
+    from screens.conversation import ConversationScreen
+
+    app = harness(demo_db, CsatScreen)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        ratings = app.screen.query_one("#ratings", PagedTable)
+        cid = ratings.keys[1]
+        await select_row(pilot, ratings, cid)
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen) and app.screen.conversation_id == cid
+        assert cid in str(app.screen.query_one("#conv-title").content)
     assert app.errors == []
 
 

@@ -171,6 +171,22 @@ class AnalyticsScreen(Screen):
         return now() if now is not None else datetime.now(UTC)
 
     # ---------------------------------------------------------------- drill-down
+    def open_conversations(self, ids: list[str] | tuple[str, ...], title: str) -> None:
+        """Exact conversations (a topic's, a rating's, ...): the list endpoint cannot filter
+        by ids, so one id opens the conversation view and several open a list read through
+        the batch endpoint (screens/analytics/ids.py)."""
+        ids = [i for i in dict.fromkeys(ids) if i]
+        if not ids:
+            self.notify("No conversation is attached to this row.", severity="warning")
+        elif len(ids) == 1:
+            from screens.conversation import ConversationScreen
+
+            self.app.push_screen(ConversationScreen(ids[0]))
+        else:
+            from screens.analytics.ids import ConversationIdsScreen
+
+            self.app.push_screen(ConversationIdsScreen(ids, title))
+
     def drill(self, **changes: Any) -> None:
         """Open the explorer on the shared filters plus ``changes``."""
         try:

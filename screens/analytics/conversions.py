@@ -305,7 +305,7 @@ class ConversionsScreen(AnalyticsScreen):
             self.slug = event.key
             self.reload()
         elif event.table.id == "events":
-            self.drill(conversation_ids=(event.key,))
+            self.open_conversations([event.key], "conversion event")
         elif event.table.id == "funnel":
             self.drill(playbook_base_id=event.key)
 

@@ -233,6 +233,6 @@ class CsatScreen(AnalyticsScreen):
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         if event.table.id in ("ratings", "dsat-remarks"):
-            self.drill(conversation_ids=(event.key,))
+            self.open_conversations([event.key], "rating")
         elif event.table.id == "dsat-tags":
             self.drill(tags=(*self.filters.tags, event.key))

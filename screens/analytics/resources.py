@@ -422,6 +422,6 @@ class ResourcesScreen(AnalyticsScreen):
             self.run_task(self.load_kb_items(self.filters), "kb-items")
         elif table in ("api-recent", "tk-failures", "skill-recent"):
             if not event.key.startswith("-"):  # a call without a conversation has no key
-                self.drill(conversation_ids=(event.key,))
+                self.open_conversations([event.key], "call")
         elif table == "sparklines" and event.key.startswith("skill:"):
             self.drill(skill_name=event.key.partition(":")[2])

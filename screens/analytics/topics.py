@@ -18,6 +18,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from api.errors import ConflictError
 from api.query import ConversationQuery
+from api.text import sanitize
 from screens.analytics.base import AnalyticsScreen
 from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, text
 from widgets.charts import Bar, BarChart, number_cell, plain
@@ -215,11 +216,12 @@ class TopicsScreen(AnalyticsScreen):
         return self.topics[int(key)] if key.isdigit() and int(key) < len(self.topics) else {}
 
     def open_topic(self, key: str) -> None:
-        ids = [str(i) for i in self._topic(key).get("conversation_ids") or [] if i]
-        if not ids:
-            self.notify("This topic lists no conversation ids.", severity="warning")
-            return
-        self.drill(conversation_ids=tuple(ids))
+        topic = self._topic(key)
+        ids = [str(i) for i in topic.get("conversation_ids") or [] if i]
+        name = sanitize(text(topic, "name") or "topic")
+        self.open_conversations(
+            ids, f"Topic “{name}”: its conversations, as the analysis lists them"
+        )
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         self.open_topic(event.key)

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from api.query import ConversationQuery
 from screens.analytics.base import resource_dates
-from screens.analytics.conversions import funnel_rows, heartbeat_warning, latest_playbooks
+from screens.analytics.conversions import funnel_rows, heartbeat_warning
 from screens.analytics.csat import rating_bars, top_tags
-from screens.analytics.fmt import buckets, num, rate
+from screens.analytics.fmt import buckets, latest_playbooks, num, rate
 from screens.analytics.resources import failures_first, item_titles, sparkline_rows
 from screens.analytics.signals import distribution_bars
 from widgets.charts import Series, fill_gaps, plain, spark

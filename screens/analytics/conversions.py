@@ -23,6 +23,7 @@ from screens.analytics.fmt import (
     fmt_int,
     fmt_pct,
     items,
+    latest_playbooks,
     num,
     obj,
     rate,
@@ -115,19 +116,6 @@ def funnel_rows(results: list[tuple[str, str, dict]]) -> list[dict]:
         )
     rows.sort(key=lambda r: r["rate"] or 0, reverse=True)
     return rows
-
-
-def latest_playbooks(playbooks: Any) -> list[tuple[str, str]]:
-    """(base id, name) of each assistant, from a playbook list (one row per version)."""
-    best: dict[str, tuple[float, str]] = {}
-    for pb in items(playbooks):
-        base = text(pb, "base_id") or text(pb, "id")
-        if base is None:
-            continue
-        version = num(pb, "version_number") or 0
-        if base not in best or version >= best[base][0]:
-            best[base] = (version, text(pb, "name") or base)
-    return [(base, name) for base, (_, name) in best.items()]
 
 
 class ConversionsScreen(AnalyticsScreen):

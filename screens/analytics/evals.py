@@ -15,8 +15,7 @@ from textual.widgets import DataTable, Static
 
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.conversions import latest_playbooks
-from screens.analytics.fmt import fmt_int, items, num, obj, text, when
+from screens.analytics.fmt import fmt_int, items, latest_playbooks, num, obj, text, when
 from widgets.charts import number_cell, plain
 from widgets.tables import PagedTable, TitledTable
 

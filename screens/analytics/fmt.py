@@ -98,3 +98,16 @@ def when(value: Any) -> str:
     """A timestamp for a table cell: 'YYYY-MM-DD HH:MM' (UTC as sent)."""
     label = str(value or "")
     return label[:16].replace("T", " ") if label else MISSING
+
+
+def latest_playbooks(playbooks: Any) -> list[tuple[str, str]]:
+    """(base id, name) of each assistant, from a playbook list (one row per version)."""
+    best: dict[str, tuple[float, str]] = {}
+    for pb in items(playbooks):
+        base = text(pb, "base_id") or text(pb, "id")
+        if base is None:
+            continue
+        version = num(pb, "version_number") or 0
+        if base not in best or version >= best[base][0]:
+            best[base] = (version, text(pb, "name") or base)
+    return [(base, name) for base, (_, name) in best.items()]

@@ -26,6 +26,7 @@ from screens.analytics.fmt import (
     latest_playbooks,
     num,
     obj,
+    per,
     rate,
     text,
     when,
@@ -226,9 +227,7 @@ class ConversionsScreen(AnalyticsScreen):
         self.query_one("#kpis", Kpis).set_items(metric_kpis(data, unit))
         series = items(data, "time_series")
         trend = self.query_one("#trend", TimeChart)
-        trend.set_title(
-            f"Events, converting conversations and value per {text(data, 'time_granularity') or 'bucket'}"
-        )
+        trend.set_title(f"Events, converting conversations and value per {per(data)}")
         trend.set_series(
             buckets(data),
             [

@@ -23,6 +23,7 @@ from screens.analytics.fmt import (
     items,
     num,
     obj,
+    per,
     rate,
     share,
     text,
@@ -168,9 +169,7 @@ class CsatScreen(AnalyticsScreen):
         )
         series = items(data, "time_series")
         trend = self.query_one("#trend", TimeChart)
-        trend.set_title(
-            f"CSAT % and response rate % per {text(data, 'time_granularity') or 'bucket'}"
-        )
+        trend.set_title(f"CSAT % and response rate % per {per(data)}")
         trend.set_series(
             buckets(data),
             [

@@ -83,6 +83,11 @@ def day(value: Any) -> str:
     return label
 
 
+def per(data: Any) -> str:
+    """The bucket size of an answer's time series, for a chart title ('day', 'hour')."""
+    return text(data, "time_granularity") or "bucket"
+
+
 def buckets(data: Any, key: str = "date") -> list[str]:
     """Labels of an answer's ``time_series`` buckets: 'YYYY-MM-DD', or 'YYYY-MM-DD HH:MM' when
     ``time_granularity`` is "hour" (so midnight keeps its hour and the axis stays regular)."""

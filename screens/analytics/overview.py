@@ -24,6 +24,7 @@ from screens.analytics.fmt import (
     items,
     num,
     obj,
+    per,
     rate,
     text,
 )
@@ -183,10 +184,9 @@ class OverviewScreen(AnalyticsScreen):
 
     def _paint_volume(self, data: dict) -> None:
         series = items(data, "time_series")
-        per = text(data, "time_granularity") or "bucket"
         volume = self.query_one("#volume", TimeChart)
-        volume.set_title(f"Conversations and handoffs per {per}")
-        self.query_one("#latency", TimeChart).set_title(f"Response latency per {per}")
+        volume.set_title(f"Conversations and handoffs per {per(data)}")
+        self.query_one("#latency", TimeChart).set_title(f"Response latency per {per(data)}")
         volume.set_series(
             buckets(data, "timestamp"),
             [

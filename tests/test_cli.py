@@ -164,12 +164,15 @@ def test_export_filters_apply(run, tmp_path):
     (["--start", START, "--end", END, "--min-messages", "9", "--max-messages", "2"],
      "--min-messages"),
     (["--start", START, "--end", END, "--sort-by", "cost"], "--sort-by"),
+    (["--start", START, "--end", END, "--batch-size", "500"], "Invalid value for '--batch-size'"),
+    (["--start", START, "--end", END, "--format", "xml"], "Invalid value for '--format'"),
+    (["--start", START, "--end", END, "--no-such-flag"], "No such option '--no-such-flag'"),
 ])
 def test_export_bad_input_names_the_flag(run, tmp_path, args, flag):
     result = run("export", *args, "-o", tmp_path / "o.json")
     assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and f"error: {flag}" in lines[0]
+    assert len(lines) == 1 and f"error: {flag}" in lines[0], lines
     assert not (tmp_path / "o.json").exists()
 
 

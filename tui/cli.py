@@ -89,7 +89,24 @@ def _run(coro: Any, hint: Any = "") -> Any:
         sys.exit(EXIT_FAILURE)
 
 
-@click.group(invoke_without_command=True,
+class _OneLineErrors(click.Group):
+    """Usage errors as one line (``studio-tui: error: Invalid value for '--batch-size': ...``),
+    exit 2, instead of click's usage block."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            _fail(f"error: {exc.format_message()}", exc.exit_code)
+        except click.exceptions.Abort:
+            _fail("interrupted", EXIT_INTERRUPTED)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=_OneLineErrors, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--profile", help="Named profile from the config file (see `locate`).")
 @click.option("--token", help="API token (overrides STUDIO_API_TOKEN and the profile).")

@@ -167,6 +167,9 @@ class ExplorerScreen(Screen[None]):
 
     @on(FilterSidebar.Changed)
     def _sidebar_changed(self, event: FilterSidebar.Changed) -> None:
+        if event.tz != self.app.display_tz:  # times in the table and detail follow the tz
+            self.app.display_tz = event.tz
+            self.table.repaint()
         self.query_obj = event.query
         self.app.set_filters(event.query, event.preset)
         self._show_query()

@@ -9,9 +9,10 @@ import csv
 import json
 import sqlite3
 import stat
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from textual.coordinate import Coordinate
 from textual.widgets import Input, Select, SelectionList, Static
 
 from api.demo.generate import hostile_conversation_ids
@@ -20,6 +21,7 @@ from screens.conversation import ConversationScreen
 from screens.explorer import TRIAGE_PRESETS, ExplorerScreen
 from screens.export_dialog import ExportDialog
 from screens.help import HelpScreen
+from widgets.conversation_table import short_time
 from widgets.filter_sidebar import FilterSidebar
 from widgets.message_view import MessageView
 
@@ -273,6 +275,10 @@ async def test_custom_dates_with_time_zone(studio_app):
         assert params["end_date"] == "2026-06-10T12:30:00+02:00"
         assert sidebar(app).query_one("#preset", Select).value == "custom"
         table = explorer(app).table
+        # the table shows times in the chosen zone
+        plus2 = timezone(timedelta(hours=2))
+        shown = str(table.table.get_cell_at(Coordinate(0, 1)))
+        assert shown == short_time(table.rows[0]["last_message_at"], plus2)
         low = datetime(2026, 5, 31, 22, tzinfo=UTC)
         high = datetime(2026, 6, 10, 10, 30, tzinfo=UTC)
         for row in table.rows:
@@ -568,6 +574,33 @@ async def test_export_all_matching_json_with_overwrite_confirmation(studio_app, 
         data = json.loads(out.read_text())
         assert data["total_matched"] == total == data["total_exported"]
         assert {c["handoff_reason"] for c in data["conversations"]} == {"frustration"}
+
+
+async def test_export_can_be_cancelled(studio_app, tmp_path):
+    app = studio_app()
+    out = tmp_path / "slow.jsonl"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.test_faults.latency_ms = 300  # every API call is slow from now on
+        await pilot.press("x")
+        await pilot.pause()
+        dialog = app.screen
+        await pilot.click("#fmt-jsonl")
+        dialog.query_one("#messages").value = True
+        dialog.query_one("#path", Input).value = str(out)
+        dialog.query_one("#path", Input).focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert dialog.running and dialog.has_class("-running")
+        await pilot.press("escape")  # cancels the running export, the dialog stays
+        await settle(pilot)
+        assert not dialog.running
+        assert "cancelled" in str(dialog.query_one("#export-status", Static).render())
+        assert not out.exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith("slow")]  # no partial
+        assert isinstance(app.screen, ExportDialog)
+        await pilot.press("escape")
+        assert isinstance(app.screen, ExplorerScreen)
 
 
 async def test_export_unwritable_path_is_reported(studio_app, tmp_path):

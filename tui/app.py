@@ -236,9 +236,10 @@ class StudioApp(App[None]):
     def report_error(self, error: BaseException, retry: Callable[[], Any] | None = None) -> None:
         """One place for API errors: a notification (with ctrl+r to retry) + header state."""
         from api.errors import UnreachableError
+        from api.text import one_line
 
         self._retry = retry
-        message = str(error) if str(error) else type(error).__name__
+        message = one_line(str(error) or type(error).__name__, 300)
         self.connection = "offline" if isinstance(error, UnreachableError) else "error"
         self.connection_detail = ""
         hint = " — ctrl+r to retry" if retry else ""

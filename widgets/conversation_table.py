@@ -233,6 +233,10 @@ class ConversationTable(Vertical, can_focus=False):
         self._pending_cursor = 0
         self._request()
 
+    def repaint(self) -> None:
+        """Paint the current page again (e.g. the display time zone changed)."""
+        self._paint_rows(self.table.cursor_row)
+
     def reload(self) -> None:
         self._pages.clear()
         self._request(force=True)

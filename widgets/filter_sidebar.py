@@ -110,9 +110,11 @@ class FilterSidebar(VerticalScroll):
     """
 
     class Changed(Message):
-        def __init__(self, query: ConversationQuery, preset: str) -> None:
+        """A valid new query; `tz` is the time zone the user reads dates in."""
+
+        def __init__(self, query: ConversationQuery, preset: str, tz: tzinfo) -> None:
             super().__init__()
-            self.query, self.preset = query, preset
+            self.query, self.preset, self.tz = query, preset, tz
 
     def __init__(self, now: datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -339,9 +341,10 @@ class FilterSidebar(VerticalScroll):
             self._show_error(exc)
             return
         self._show_error(None)
-        if query != self._last:
+        tz = self.tz()
+        if query != self._last or tz != getattr(self.app, "display_tz", tz):
             self._last = query
-            self.post_message(self.Changed(query, self.preset))
+            self.post_message(self.Changed(query, self.preset, tz))
 
     def _show_error(self, error: QueryError | None) -> None:
         for widget in self.query(".error"):

@@ -384,10 +384,14 @@ async def test_presets_and_screens_in_the_command_palette(studio_app):
         for preset in TRIAGE_PRESETS:
             assert f"Triage: {preset.name}" in titles
         assert "Screen: Explorer" in titles and "Export conversations" in titles
-        # running one from the palette applies it
-        command = next(c for c in app.palette_commands() if c.title == "Triage: handoffs")
-        command.callback()
+        # chosen in the palette (ctrl+p, type, enter), a preset applies
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"frustration")
         await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert last_params(app)["handoff_reason"] == "frustration"
         assert last_params(app)["has_handoff"] == "true"
 
 

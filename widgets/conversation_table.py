@@ -256,10 +256,18 @@ class ConversationTable(Vertical, can_focus=False):
         params = self._params(self.start)
         key = self._key(params)
         cached = None if force else self._pages.get(key)
+        self.loading_page = True
         if cached is not None:
             self._show(key, cached, from_cache=True)
-        self.loading_page = True
-        self._page_worker = self._fetch(key, params)
+            # revalidate once the page is on screen: the fetch (and, on the embedded demo,
+            # the backend's SQL in this process) must not delay the paint
+            self.call_after_refresh(self._start_fetch, key, params)
+        else:
+            self._start_fetch(key, params)
+
+    def _start_fetch(self, key: tuple, params: dict[str, str]) -> None:
+        if key == self._current_key():
+            self._page_worker = self._fetch(key, params)
 
     @work(exclusive=True, group="conversation-page", exit_on_error=False)
     async def _fetch(self, key: tuple, params: dict[str, str]) -> None:

@@ -264,6 +264,10 @@ def export(opts: GlobalOptions, **kw: Any) -> None:
             ids = read_ids(kw["ids_from"])
         except ExportError as exc:
             _fail(f"error: --ids-from: {exc}", EXIT_USAGE)
+        ignored = [f"--{opt.replace('_', '-')}" for opt in _QUERY_OPTIONS if kw[opt] is not None]
+        if ignored:
+            click.echo(f"studio-tui: note: --ids-from exports exactly those ids; "
+                       f"{', '.join(ignored)} ignored", err=True)
     elif not kw["start"] or not kw["end"]:
         missing = "--start" if not kw["start"] else "--end"
         _fail(f"error: {missing} is required (YYYY-MM-DD or ISO 8601)", EXIT_USAGE)

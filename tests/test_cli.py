@@ -346,3 +346,12 @@ def test_ctrl_c_keeps_a_resumable_export(demo_db, tmp_path):
         assert fresh.returncode == 0, fresh.stderr
     assert out.read_bytes() == ref.read_bytes()
     assert not (tmp_path / "out.jsonl.partial").exists()
+
+
+def test_listed_ids_are_sanitized(capsys):
+    from tui.cli import _echo_ids
+
+    _echo_ids(["ok-1", "evil\x1b]0;pwned\x07\x1b[31mred\nline"])
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.splitlines() == ["  ok-1", "  evilred line"]

@@ -357,8 +357,7 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
         progress.end()
         click.echo(f"studio-tui: export incomplete: {exc}", err=True)
         click.echo("failed conversation ids:", err=True)
-        for cid in exc.failed_ids:
-            click.echo(f"  {cid}", err=True)
+        _echo_ids(exc.failed_ids)
         sys.exit(EXIT_FAILURE)
     except (ExportError, StudioError) as exc:
         progress.end()
@@ -386,8 +385,15 @@ def _print_outcome(report: Any) -> None:
     click.echo(f"studio-tui: {report.summary()}", err=True)
     if report.failed_ids:
         click.echo("skipped (--allow-partial), details failed for:", err=True)
-        for cid in report.failed_ids:
-            click.echo(f"  {cid}", err=True)
+        _echo_ids(report.failed_ids)
+
+
+def _echo_ids(ids: list[str]) -> None:
+    """Ids come from the API: shown sanitized, one per line."""
+    from api.text import one_line
+
+    for cid in ids:
+        click.echo(f"  {one_line(str(cid), 200)}", err=True)
 
 
 # ------------------------------------------------------------------------ cache / locate

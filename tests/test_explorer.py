@@ -616,6 +616,24 @@ async def test_export_unwritable_path_is_reported(studio_app, tmp_path):
         assert isinstance(app.screen, ExportDialog)
 
 
+# ---------------------------------------------------------------------------- keys
+
+
+async def test_keymap_from_the_config_file(studio_app, tmp_path):
+    app = studio_app()
+    app.settings = app.settings.replace(config_dir=tmp_path)
+    app.settings.config_file.write_text('[keymap]\n"table.next_page" = "ctrl+n"\n')
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        table = explorer(app).table
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert table.page == 2
+        await pilot.press("n")  # remapped: n no longer flips pages
+        await settle(pilot)
+        assert table.page == 2
+
+
 # ---------------------------------------------------------------------------- help
 
 

@@ -168,7 +168,24 @@ class StudioApp(App[None]):
         yield from ()
 
     def on_mount(self) -> None:
+        self._apply_keymap()
         self.call_after_refresh(self._after_first_frame)
+
+    def _apply_keymap(self) -> None:
+        """`[keymap]` of the config file: binding id = "keys" (e.g. `"table.next_page" =
+        "ctrl+n,n"`); every binding of the app has an id (see the help screen)."""
+        import tomllib
+
+        path = getattr(self.settings, "config_file", None)
+        try:
+            config = tomllib.loads(path.read_text()) if path and path.is_file() else {}
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            self.notify(f"keymap not loaded: {type(exc).__name__} in {path}",
+                        severity="warning", markup=False)
+            return
+        keymap = config.get("keymap")
+        if isinstance(keymap, dict):
+            self.set_keymap({str(k): v for k, v in keymap.items() if isinstance(v, str)})
 
     def _after_first_frame(self) -> None:
         self._first_frame.set()

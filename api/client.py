@@ -17,13 +17,12 @@ import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
-import pydantic
 
-from . import models as m
+from . import fastjson
 from .cache import normalise_params as _clean_params
 from .config import Secret, Settings
 from .errors import (
@@ -37,6 +36,9 @@ from .errors import (
 )
 from .text import one_line
 
+if TYPE_CHECKING:
+    import pydantic
+
 __all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers"]
 
 log = logging.getLogger("studio_tui.api")
@@ -46,7 +48,20 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 _OUTAGES = (UnreachableError, ServerError)
 BATCH_MAX = 50
 USER_AGENT = "studio-tui/0.1"
-M = TypeVar("M", bound=pydantic.BaseModel)
+M = TypeVar("M", bound="pydantic.BaseModel")
+
+
+class _LazyModels:
+    """``api.models`` on first use: building its pydantic models costs ~0.3 s of start-up
+    that ``fetch`` and ``export`` (plain JSON) never need."""
+
+    def __getattr__(self, name: str) -> Any:
+        from . import models
+
+        return getattr(models, name)
+
+
+m = _LazyModels()
 
 
 @dataclass(frozen=True)
@@ -85,6 +100,9 @@ def _quote(segment: str) -> str:
 
 class StudioClient:
     """Async client; use as ``async with StudioClient.from_settings(settings) as client:``."""
+
+    # answers are decoded by ``fastjson.loads`` (exports may re-encode them with orjson)
+    decodes_with_fastjson = True
 
     def __init__(
         self,
@@ -296,7 +314,7 @@ class StudioClient:
         if resp.status_code == 204 or not resp.content:
             return None
         try:
-            return resp.json()
+            return fastjson.loads(resp.content)
         except (ValueError, UnicodeDecodeError) as exc:
             reason = one_line(self._redact(str(exc)), 100)
             raise BadResponseError(
@@ -393,6 +411,8 @@ class StudioClient:
         return f"/projects/{_quote(self.project_id)}"
 
     def _parse(self, model: type[M], data: Any, what: str) -> M:
+        import pydantic  # already loaded with the models
+
         try:
             return model.model_validate(data if data is not None else {})
         except pydantic.ValidationError as exc:

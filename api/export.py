@@ -71,6 +71,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import fastjson
 from .paging import (
     BATCH_MAX,
     DetailReport,
@@ -290,6 +291,8 @@ def csv_row(conv: dict) -> dict[str, Any]:
 class _Writer:
     """Appends rows to the partial file (text, UTF-8); ``rows`` = rows already in it."""
 
+    fast = False  # rows were decoded by ``fastjson.loads``: orjson may encode them (JSON)
+
     def __init__(self, fh: io.TextIOBase, rows: int) -> None:
         self.fh = fh
         self.rows = rows
@@ -300,8 +303,15 @@ class _Writer:
 
 class _JsonWriter(_Writer):
     def write(self, conv: dict) -> None:
-        self.fh.write((",\n" if self.rows else "") + json_item(conv))
+        item = _fast_item(conv) if self.fast else None
+        self.fh.write((",\n" if self.rows else "") + (item or json_item(conv)))
         self.rows += 1
+
+
+def _fast_item(conv: Any) -> str | None:
+    """``json_item(conv)`` through orjson when that is byte-identical (``api.fastjson``)."""
+    text = fastjson.dumps_indent2(conv)
+    return None if text is None else "    " + text.replace("\n", "\n    ")
 
 
 class _JsonlWriter(_Writer):
@@ -568,7 +578,7 @@ class _Plan:
 # ------------------------------------------------------------------------ the export
 class _Export:
     def __init__(self, out: Path, fmt: str, state: _State, resumed: bool,
-                 keep_partial: bool) -> None:
+                 keep_partial: bool, fast_json: bool = False) -> None:
         self.out = out
         self.fmt = fmt
         self.state = state
@@ -577,6 +587,7 @@ class _Export:
         self.keep_partial = keep_partial
         self.fh = _open_partial(self.partial, state.bytes if resumed else None)
         self.writer = _WRITERS[fmt](self.fh, state.written)
+        self.writer.fast = fast_json
         self.last_checkpoint = time.monotonic()
         self.at_boundary = True  # False while a chunk is half written
         self._saver: threading.Thread | None = None
@@ -745,7 +756,8 @@ async def run_export(
     plan = _Plan(client, query, ids, messages, max(1, min(page_size, 100)),
                  max(1, concurrency), retries, retry_delay, report.paging, report.details)
     try:
-        export = _Export(out, fmt, state, resumed, keep_partial)
+        export = _Export(out, fmt, state, resumed, keep_partial,
+                         fast_json=bool(getattr(client, "decodes_with_fastjson", False)))
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     try:

@@ -111,7 +111,7 @@ class ExplorerScreen(Screen[None]):
         self.call_after_refresh(self._mount_sidebar_if_room)
         self.watch(app, "filters", self._app_filters_changed, init=False)
         self.watch(app, "lookups", self._lookups_changed, init=False)
-        self.query_one("#table DataTable").focus()
+        self.query_one("#conversations").focus()
 
     def _size_classes(self, width: int, height: int) -> None:
         wanted = {
@@ -229,7 +229,7 @@ class ExplorerScreen(Screen[None]):
             self.action_focus_table()
 
     def action_focus_table(self) -> None:
-        self.query_one("#table DataTable").focus()
+        self.query_one("#conversations").focus()
 
     def action_toggle_detail(self) -> None:
         """Show/hide the detail pane (hidden by default on short terminals)."""

@@ -140,7 +140,7 @@ async def test_vim_keys_cross_pages(studio_app):
         assert (table.page, table.table.cursor_row) == (1, len(table.rows) - 1)
         await pilot.press("g")
         assert table.table.cursor_row == 0
-        await pilot.press("pagedown")  # flips pages (not the inner DataTable's cursor)
+        await pilot.press("pagedown")  # flips pages (not the grid's cursor)
         await settle(pilot)
         assert table.page == 2
         await pilot.press("pageup")
@@ -334,7 +334,7 @@ async def test_clear_filters_keeps_date_range(studio_app):
         await pilot.press("F")
         await settle(pilot)
         assert last_params(app)["handoff_reason"] == "frustration"
-        explorer(app).query_one("#table DataTable").focus()
+        explorer(app).query_one("#conversations").focus()
         await pilot.press("C")
         await settle(pilot)
         params = current_params(app)
@@ -363,7 +363,7 @@ async def test_triage_presets_combine_with_date_and_assistant(studio_app):
         }
         assert set(expected) == {p.key for p in TRIAGE_PRESETS}
         for key, changes in expected.items():
-            explorer(app).query_one("#table DataTable").focus()
+            explorer(app).query_one("#conversations").focus()
             await pilot.press(key)
             await settle(pilot)
             params = last_params(app)

@@ -1,6 +1,6 @@
 """Server-side paged conversation table.
 
-The DataTable only ever holds ONE page (it measures every cell it holds). Pages come from
+The grid (widgets.page_grid: faster to repaint than DataTable) only ever holds ONE page. Pages come from
 `app.client.get_swr()` (a cached page paints at once, then the fresh one replaces it); a small
 in-memory LRU makes flipping back and forth instant, and the next page is prefetched.
 """
@@ -18,10 +18,11 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.coordinate import Coordinate
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from api.text import sanitize
 from widgets.labels import badge, outcome
+from widgets.page_grid import PageGrid
 
 SORT_COLUMNS = {"last": "last_message_at", "msgs": "message_count"}
 PAGE_CACHE_SIZE = 24
@@ -74,7 +75,7 @@ def _clip(value: Any, width: int) -> Text:
 
 
 def cell(column: str, conv: dict, app: Any, selected: bool) -> Text:
-    """One DataTable cell for `conv` (always a Text: never parsed as markup)."""
+    """One grid cell for `conv` (always a Text: never parsed as markup)."""
     lookups = getattr(app, "lookups", None)
     if column == "sel":
         return Text("✓" if selected else " ", style="bold")
@@ -105,7 +106,7 @@ class ConversationTable(Vertical, can_focus=False):
 
     DEFAULT_CSS = """
     ConversationTable { height: 1fr; }
-    ConversationTable > DataTable { height: 1fr; }
+    ConversationTable > PageGrid { height: 1fr; }
     ConversationTable > #page-status { height: 1; padding: 0 1; background: $boost; }
     """
 
@@ -116,7 +117,7 @@ class ConversationTable(Vertical, can_focus=False):
         Binding("G", "last_row", "Last row", show=False, id="table.last_row"),
         Binding("n,right_square_bracket", "next_page", "Next page", id="table.next_page"),
         Binding("p,left_square_bracket", "prev_page", "Prev page", id="table.prev_page"),
-        # priority: the inner DataTable would otherwise take them to move its cursor
+        # priority: bindings of the focused grid would otherwise come first
         Binding("pagedown", "next_page", "Next page", show=False, priority=True,
                 id="table.next_page_key"),
         Binding("pageup", "prev_page", "Prev page", show=False, priority=True,
@@ -181,13 +182,12 @@ class ConversationTable(Vertical, can_focus=False):
 
     # ----------------------------------------------------------------- composition
     def compose(self) -> ComposeResult:
-        table: DataTable = DataTable(id="conversations", cursor_type="row", zebra_stripes=True)
-        yield table
+        yield PageGrid(id="conversations")
         yield Static("", id="page-status", markup=False)
 
     @property
-    def table(self) -> DataTable:
-        return self.query_one("#conversations", DataTable)
+    def table(self) -> PageGrid:
+        return self.query_one("#conversations", PageGrid)
 
     def on_resize(self) -> None:
         self._layout_changed()
@@ -402,22 +402,22 @@ class ConversationTable(Vertical, can_focus=False):
         return None
 
     # ----------------------------------------------------------------- events
-    @on(DataTable.RowHighlighted, "#conversations")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(PageGrid.RowHighlighted, "#conversations")
+    def _row_highlighted(self, event: PageGrid.RowHighlighted) -> None:
         event.stop()
         self.post_message(self.Highlighted(self.current()))
 
-    @on(DataTable.RowSelected, "#conversations")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(PageGrid.RowSelected, "#conversations")
+    def _row_selected(self, event: PageGrid.RowSelected) -> None:
         event.stop()
         conv = self.current()
         if conv is not None:
             self.post_message(self.Selected(conv))
 
-    @on(DataTable.HeaderSelected, "#conversations")
-    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+    @on(PageGrid.HeaderSelected, "#conversations")
+    def _header_selected(self, event: PageGrid.HeaderSelected) -> None:
         event.stop()
-        field = SORT_COLUMNS.get(str(event.column_key.value))
+        field = SORT_COLUMNS.get(event.column_key)
         if field:
             order = getattr(self.query_obj, "sort_order", None) or "desc"
             same = getattr(self.query_obj, "sort_by", None) == field

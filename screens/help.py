@@ -14,7 +14,8 @@ from textual.widgets import DataTable, Static
 Row = tuple[str, str, str]  # where, keys, description
 
 
-FRIENDLY = {"ConversationTable": "table", "DataTable": "table", "MessageView": "message"}
+FRIENDLY = {"ConversationTable": "table", "PageGrid": "table", "DataTable": "table",
+            "MessageView": "message"}
 ORDER = {"screen": 0, "global": 2}
 
 

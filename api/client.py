@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -93,6 +95,20 @@ def auth_headers(token: Secret | str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
+_PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
+
+
+def _tls_verify(base_url: str) -> Any:
+    """httpx's ``verify``: the default (system CA store, ~50 ms to load) unless the API is
+    plain HTTP with no proxy configured, where no TLS can happen (paths are relative,
+    redirects not followed): then a bare context without CA certificates, so that TLS, were
+    it ever attempted, fails closed instead of going unverified."""
+    if not base_url.lower().startswith("http://") or any(
+            os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARS):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED, no CAs
+
+
 def _quote(segment: str) -> str:
     """One path segment from an id: everything but unreserved characters escaped."""
     return quote(str(segment), safe="")
@@ -154,6 +170,7 @@ class StudioClient:
                      **auth_headers(self._token)},
             timeout=timeout,
             transport=transport,
+            verify=_tls_verify(self.base_url),
             limits=httpx.Limits(max_connections=max(10, concurrency * 2),
                                 max_keepalive_connections=max(5, concurrency)),
             follow_redirects=False,

@@ -460,3 +460,20 @@ async def test_silent_server_is_read_timeout(caplog):
         await server.wait_closed()
     assert info.value.kind == "timeout" and "timed out waiting" in str(info.value)
     assert "send_request_headers" in caplog.text and TOKEN not in caplog.text
+
+
+def test_plain_http_api_skips_loading_the_ca_store_but_fails_closed(monkeypatch):
+    import ssl
+
+    from api.client import _tls_verify
+
+    for name in ("https_proxy", "http_proxy", "all_proxy", "HTTPS_PROXY", "HTTP_PROXY",
+                 "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    assert _tls_verify("https://api.example.com") is True
+    bare = _tls_verify("http://127.0.0.1:8000")
+    assert isinstance(bare, ssl.SSLContext)
+    assert bare.verify_mode == ssl.CERT_REQUIRED and bare.check_hostname
+    assert bare.get_ca_certs() == []  # nothing would verify: TLS fails rather than trusts
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxy.example.com:3128")
+    assert _tls_verify("http://127.0.0.1:8000") is True

@@ -22,6 +22,10 @@ from typing import Any
 
 import click
 
+# httpx imports its own command line (rich, pygments: ~60 ms of every start-up) when it can;
+# nothing here uses it, and httpx falls back cleanly on ImportError. (No-op once imported.)
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

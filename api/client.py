@@ -299,9 +299,10 @@ class StudioClient:
 
     async def request(
         self, method: str, path: str, params: Any = None, body: Any = None, *,
-        idempotent: bool = True,
+        idempotent: bool = True, raw: bool = False,
     ) -> Any:
-        """Send with retries and return the parsed JSON; raise a typed ``StudioError``."""
+        """Send with retries and return the parsed JSON (``raw``: the body's bytes, to be
+        decoded elsewhere); raise a typed ``StudioError``."""
         method = method.upper()
         if self.settings.offline:
             raise UnreachableError(f"offline mode: {method} {path} not sent", "offline")
@@ -318,7 +319,7 @@ class StudioClient:
                 await self._sleep(delay)
                 continue
             if resp.is_success:
-                return self._json(resp, method, path)
+                return resp.content if raw else self._json(resp, method, path)
             if last or not self._retryable(resp, idempotent):
                 raise self._safe(from_response(resp)) from None
             delay = self._retry_delay(attempt, resp)
@@ -344,10 +345,12 @@ class StudioClient:
             return await self.request("GET", path, params)
         return (await self.get_result(path, params)).data
 
-    async def post(self, path: str, body: Any = None, *, idempotent: bool = True) -> Any:
+    async def post(self, path: str, body: Any = None, *, idempotent: bool = True,
+                   raw: bool = False) -> Any:
         """POST ``body`` as JSON. Never cached. ``idempotent=False`` limits retries to
-        failures where the server cannot have acted (connect errors, 429, 503)."""
-        return await self.request("POST", path, None, body, idempotent=idempotent)
+        failures where the server cannot have acted (connect errors, 429, 503). ``raw``:
+        return the answer's bytes undecoded."""
+        return await self.request("POST", path, None, body, idempotent=idempotent, raw=raw)
 
     # -- cached GETs -------------------------------------------------------------------------
 

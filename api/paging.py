@@ -36,6 +36,7 @@ __all__ = [
     "iter_conversations",
     "iter_details",
     "fetch_batch",
+    "batch_details",
     "page_items",
     "BATCH_MAX",
 ]
@@ -289,6 +290,16 @@ class DetailReport:
 _FATAL = (AuthError, NotFoundError)  # wrong key or project: every other batch would fail too
 
 
+def batch_details(data: Any, what: str) -> dict[str, dict]:
+    """The details of a batch answer by ``conversation_id`` (entries without one skipped)."""
+    items, _, _ = page_items(data, what)
+    return {
+        item["conversation_id"]: item
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("conversation_id"), str)
+    }
+
+
 async def fetch_batch(
     client: Any,
     ids: list[str],
@@ -296,10 +307,14 @@ async def fetch_batch(
     retries: int = 2,
     retry_delay: float = 0.5,
     report: DetailReport | None = None,
+    decode: Callable[[bytes], Awaitable[dict[str, Any]]] | None = None,
 ) -> DetailBatch:
     """One batch call with ``retries`` more tries on failure; never raises for a bad batch
-    (auth/not-found errors and cancellation do propagate)."""
+    (auth/not-found errors and cancellation do propagate). ``decode``: turn the answer's raw
+    bytes into the details by id elsewhere (raising ``StudioError`` when unusable), instead
+    of ``batch_details`` on the client's decoding."""
     path = f"/projects/{client.project_id}/conversations/batch"
+    body = {"conversation_ids": list(ids)}
     error = ""
     for attempt in range(retries + 1):
         if attempt:
@@ -307,18 +322,15 @@ async def fetch_batch(
                 report.retries += 1
             await asyncio.sleep(retry_delay * (2 ** (attempt - 1)))
         try:
-            data = await client.post(path, {"conversation_ids": list(ids)})
-            items, _, _ = page_items(data, f"POST {path}")
+            if decode is None:
+                details = batch_details(await client.post(path, body), f"POST {path}")
+            else:
+                details = await decode(await client.post(path, body, raw=True))
         except _FATAL:
             raise
         except StudioError as exc:
             error = str(exc)
             continue
-        details = {
-            item["conversation_id"]: item
-            for item in items
-            if isinstance(item, dict) and isinstance(item.get("conversation_id"), str)
-        }
         return DetailBatch(list(ids), details)
     return DetailBatch(list(ids), {}, error or "batch failed")
 

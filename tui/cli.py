@@ -356,6 +356,7 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
                 client, query, kw["output"], kw["fmt"], kw["messages"], concurrency,
                 progress=progress, ids=ids, allow_partial=kw["allow_partial"],
                 resume=kw["resume"], page_size=kw["batch_size"], keep_partial=True,
+                worker=(os.cpu_count() or 1) > 1,
             )
     except ExportIncomplete as exc:
         progress.end()

@@ -1,0 +1,91 @@
+"""Export with a worker process (``run_export(worker=True)``, the command line's way): the
+batch answers are decoded, merged and encoded in a second process; same bytes, same failures."""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+import api.export as export_mod
+from api.export import encode_batch, json_item, run_export
+from api.query import ConversationQuery
+
+QUERY = {"start_date": "2026-06-01", "end_date": "2026-06-08"}
+
+
+def clock():
+    return datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
+
+
+async def _client(faults=None):
+    from api.client import StudioClient
+    from api.config import load_settings
+
+    return StudioClient.from_settings(load_settings(), cache=False, demo_faults=faults,
+                                      max_tries=1)
+
+
+@pytest.fixture
+def pools(monkeypatch):
+    """The pools the exports started (to check the worker really ran)."""
+    started = []
+    real = export_mod._start_worker
+
+    def spy(wanted):
+        pool = real(wanted)
+        if pool is not None:
+            started.append(pool)
+        return pool
+
+    monkeypatch.setattr(export_mod, "_start_worker", spy)
+    return started
+
+
+async def test_worker_export_is_byte_identical(demo_db, tmp_path, pools):
+    query = ConversationQuery.build(**QUERY)
+    async with await _client() as client:
+        here = await run_export(client, query, tmp_path / "here.json", "json", messages=True,
+                                concurrency=4, clock=clock)
+        assert not pools
+        there = await run_export(client, query, tmp_path / "there.json", "json",
+                                 messages=True, concurrency=4, clock=clock, worker=True)
+    assert len(pools) == 1
+    assert here.complete and there.complete and there.total_exported > 50
+    assert (tmp_path / "there.json").read_bytes() == (tmp_path / "here.json").read_bytes()
+
+
+async def test_worker_not_used_where_it_cannot_help(demo_db, tmp_path, pools):
+    query = ConversationQuery.build(**QUERY)
+    async with await _client() as client:
+        await run_export(client, query, tmp_path / "a.csv", "csv", messages=True, worker=True)
+        await run_export(client, query, tmp_path / "a.json", "json", worker=True)
+    assert not pools
+
+
+async def test_malformed_batch_answers_fail_those_ids_not_the_export(demo_db, tmp_path):
+    from api.demo.faults import Faults
+
+    faults = Faults(malformed_rate=1.0, path_contains="/batch", seed=3)
+    query = ConversationQuery.build(**QUERY)
+    async with await _client(faults) as client:
+        report = await run_export(client, query, tmp_path / "x.json", "json", messages=True,
+                                  allow_partial=True, retries=1, retry_delay=0.01,
+                                  worker=True)
+    assert report.complete and report.total_exported == 0
+    assert len(report.failed_ids) == report.total_matched > 0
+    assert "malformed JSON" in report.details.errors[0]
+    assert json.loads((tmp_path / "x.json").read_text())["conversations"] == []
+
+
+def test_encode_batch_merges_as_the_brief_and_rejects_bad_answers():
+    rows = [{"conversation_id": "a", "x": 1.5}, {"conversation_id": "b", "x": None}]
+    answer = {"conversations": [{"conversation_id": "a", "messages": [{"content": "é"}],
+                                 "citations": [], "extra": True}, {"no_id": 1}]}
+    ok, texts = encode_batch(json.dumps(answer).encode(), rows)
+    assert ok and list(texts) == ["a"]
+    assert texts["a"] == json_item({"conversation_id": "a", "x": 1.5,
+                                    "messages": [{"content": "é"}], "citations": []})
+    assert encode_batch(b'{"conversations": [', rows)[0] is False
+    ok, reason = encode_batch(b'{"detail": "nope"}', rows)
+    assert not ok and "no list of conversations" in reason

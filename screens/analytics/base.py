@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,11 +27,15 @@ from textual.worker import Worker, WorkerState
 
 from api.errors import StudioError
 from api.query import ConversationQuery, QueryError
+from screens.analytics.fmt import seg
 from widgets.charts import ChartBase
+from widgets.conversation_table import parse_ts  # ISO 8601 -> aware datetime (naive = UTC)
 from widgets.filter_bar import FilterBar
 from widgets.status_header import StatusHeader
 
 Paint = Callable[[Any], None]
+#: the load generation a worker was started for (set inside each load/task worker's context)
+_GENERATION: ContextVar[int | None] = ContextVar("analytics_generation", default=None)
 WINDOW_PRESETS = ("24h", "7d", "30d", "90d")
 
 
@@ -47,12 +52,15 @@ class AnalyticsScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     #: one line under the filter bar saying what the figures are
     SUBTITLE = ""
+    #: ``run_task`` groups a reload leaves running (jobs the user started, not figures)
+    KEEP_ON_RELOAD: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         super().__init__()
         self._loaded_filters: ConversationQuery | None = None
         self._revalidate = False  # ctrl+r: ask the API even when the cache is fresh
         self.load_count = 0  # completed loads (tests wait on workers, this helps debugging)
+        self.generation = 0  # bumped by every reload: older loads and tasks are stale
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -91,13 +99,32 @@ class AnalyticsScreen(Screen):
 
     @property
     def pid(self) -> str:
-        return self.client.project_id
+        """The project id as a quoted URL path segment."""
+        return seg(self.client.project_id)
 
     def reload(self) -> None:
         """(Re)load every figure of the screen for the current shared filters."""
         filters = self.filters
         self._loaded_filters = filters
-        self.run_worker(self._run_load(filters), exclusive=True, group="load", exit_on_error=False)
+        self.generation += 1
+        for worker in list(self.workers):  # pages, selections started for the older filters
+            if worker.node is self and worker.group not in self.KEEP_ON_RELOAD:
+                worker.cancel()
+        self.run_worker(
+            self._in_generation(self._run_load(filters)),
+            exclusive=True,
+            group="load",
+            exit_on_error=False,
+        )
+
+    async def _in_generation(self, coro: Awaitable[None]) -> None:
+        _GENERATION.set(self.generation)  # this worker's own context: seen by swr/is_stale
+        await coro
+
+    def is_stale(self) -> bool:
+        """Whether the running load/task was started before the latest reload."""
+        started = _GENERATION.get()
+        return started is not None and started != self.generation
 
     def refresh_data(self) -> None:
         """The app's ctrl+r: reload, asking the API even when the cache is fresh."""
@@ -118,13 +145,18 @@ class AnalyticsScreen(Screen):
         raise NotImplementedError
 
     def run_task(self, coro: Awaitable[None], group: str) -> None:
-        """Run a secondary load (a page, a selection) in its own exclusive worker group."""
-        self.run_worker(coro, exclusive=True, group=group, exit_on_error=False)
+        """Run a secondary load (a page, a selection) in its own exclusive worker group.
+
+        A reload cancels it (unless its group is in ``KEEP_ON_RELOAD``), and ``swr`` drops what
+        it would paint once a newer reload has started."""
+        self.run_worker(self._in_generation(coro), exclusive=True, group=group, exit_on_error=False)
 
     async def swr(self, path: str, params: dict[str, Any] | None, paint: Paint) -> Any:
         """Paint the cached answer at once, then the fresh one; return the last data."""
         data = None
         async for result in self.client.get_swr(path, params or None, revalidate=self._revalidate):
+            if self.is_stale():  # started for older filters: never paints over newer figures
+                return data
             data = result.data
             note = getattr(self.app, "note_result", None)
             if note is not None:
@@ -177,7 +209,9 @@ class AnalyticsScreen(Screen):
         the batch endpoint (screens/analytics/ids.py)."""
         ids = [i for i in dict.fromkeys(ids) if i]
         if not ids:
-            self.notify("No conversation is attached to this row.", severity="warning")
+            self.notify(
+                "No conversation is attached to this row.", severity="warning", markup=False
+            )
         elif len(ids) == 1:
             from screens.conversation import ConversationScreen
 
@@ -192,7 +226,7 @@ class AnalyticsScreen(Screen):
         try:
             query = self.filters.replace(**changes)
         except QueryError as exc:
-            self.notify(f"cannot open these conversations: {exc}", severity="warning")
+            self.notify(f"cannot open these conversations: {exc}", severity="warning", markup=False)
             return
         self.app.drill_down(query)
 
@@ -207,14 +241,14 @@ class AnalyticsScreen(Screen):
         try:
             query = self.filters.replace(start_date=start, end_date=end)
         except QueryError as exc:
-            self.notify(str(exc), severity="warning")
+            self.notify(str(exc), severity="warning", markup=False)
             return
         set_filters = getattr(self.app, "set_filters", None)
         if set_filters is not None:
             set_filters(query, preset)
         else:
             self.app.filters = query
-        self.notify(f"Window: last {preset}", timeout=2)
+        self.notify(f"Window: last {preset}", timeout=2, markup=False)
 
     # ---------------------------------------------------------------- view
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -232,17 +266,6 @@ class AnalyticsScreen(Screen):
 
 
 # -------------------------------------------------------------------- date helpers
-def parse_ts(text: Any) -> datetime | None:
-    """ISO 8601 text -> aware datetime (naive = UTC); anything else -> None."""
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def resource_dates(filters: ConversationQuery) -> dict[str, str]:
     """Resource analytics take ``YYYY-MM-DD``: the UTC days the shared window touches.
 

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static, TabbedContent, TabPane
 from api.query import ConversationQuery
 from api.text import fold
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import items, num, obj, text, when
+from screens.analytics.fmt import items, num, obj, seg, text, when
 from widgets.charts import number_cell, plain
 from widgets.tables import TitledTable
 
@@ -190,8 +190,8 @@ class ConfigurationScreen(AnalyticsScreen):
     async def load_assistant(self, base_id: str) -> None:
         versions = self.assistants.get(base_id, [])
         active, history = await self.gather(
-            self.fetch(f"/playbooks/{base_id}/active"),
-            self.fetch(f"/playbooks/{base_id}/active/history"),
+            self.fetch(f"/playbooks/{seg(base_id)}/active"),
+            self.fetch(f"/playbooks/{seg(base_id)}/active/history"),
         )
         active_number = num(active, "version_number")
         active_version = next(
@@ -199,7 +199,7 @@ class ConfigurationScreen(AnalyticsScreen):
             versions[0] if versions else {},
         )
         settings = (
-            obj(await self.fetch(f"/playbooks/{text(active_version, 'id')}/settings"))
+            obj(await self.fetch(f"/playbooks/{seg(text(active_version, 'id'))}/settings"))
             if text(active_version, "id")
             else {}
         )
@@ -274,13 +274,16 @@ class ConfigurationScreen(AnalyticsScreen):
         if self.highlighted:
             self.marked = self.highlighted
             self.notify(
-                f"Marked {self._label(self.marked)}: highlight another version and press d."
+                f"Marked {self._label(self.marked)}: highlight another version and press d.",
+                markup=False,
             )
 
     def action_diff(self) -> None:
         if not (self.marked and self.highlighted):
             self.notify(
-                "Mark a version (m), highlight another one, then press d.", severity="warning"
+                "Mark a version (m), highlight another one, then press d.",
+                severity="warning",
+                markup=False,
             )
             return
         old, new = self.marked, self.highlighted

@@ -28,6 +28,7 @@ from screens.analytics.fmt import (
     obj,
     per,
     rate,
+    seg,
     text,
     when,
 )
@@ -161,7 +162,7 @@ class ConversionsScreen(AnalyticsScreen):
         return ""
 
     def analytics_path(self, slug: str) -> str:
-        return f"/projects/{self.pid}/conversion-metrics/{slug}/analytics"
+        return f"/projects/{self.pid}/conversion-metrics/{seg(slug)}/analytics"
 
     async def load(self, filters: ConversationQuery) -> None:
         await self.swr(f"/projects/{self.pid}/conversion-metrics", None, self.paint_definitions)

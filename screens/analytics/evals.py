@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import fmt_int, items, latest_playbooks, num, obj, text, when
+from screens.analytics.fmt import fmt_int, items, latest_playbooks, num, obj, seg, text, when
 from widgets.charts import number_cell, plain
 from widgets.tables import PagedTable, TitledTable
 
@@ -143,7 +143,7 @@ class EvalsScreen(AnalyticsScreen):
     async def load_assistant(self, base_id: str) -> None:
         await self.gather(
             self.swr(
-                f"/playbooks/{base_id}/eval-cases",
+                f"/playbooks/{seg(base_id)}/eval-cases",
                 None,
                 lambda d: self.query_one("#cases", TitledTable).set_rows(
                     case_rows(d), empty_text="no eval case for this assistant"
@@ -155,7 +155,7 @@ class EvalsScreen(AnalyticsScreen):
     async def load_runs(self, base_id: str, offset: int) -> None:
         page = offset // RUNS_PAGE + 1
         await self.swr(
-            f"/playbooks/{base_id}/eval-runs",
+            f"/playbooks/{seg(base_id)}/eval-runs",
             {"page": page, "page_size": RUNS_PAGE},
             self.paint_runs,
         )
@@ -178,7 +178,7 @@ class EvalsScreen(AnalyticsScreen):
     async def load_results(self, run_id: str) -> None:
         table = self.query_one("#results", TitledTable)
         table.set_title(f"Results of run {run_id} — enter on another run to see its results")
-        await self.swr(f"/eval-runs/{run_id}/results", None, self.paint_results)
+        await self.swr(f"/eval-runs/{seg(run_id)}/results", None, self.paint_results)
 
     def paint_results(self, data: Any) -> None:
         self.results = {text(r, "id") or str(i): r for i, r in enumerate(items(data))}

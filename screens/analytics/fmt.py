@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 from typing import Any
+from urllib.parse import quote
 
+from api.text import sanitize
 from widgets.charts import MISSING
 
 
@@ -41,10 +43,17 @@ def rate(data: Any, key: str, denominator: str) -> float | None:
 
 
 def text(data: Any, key: str) -> str | None:
+    """The text at ``data[key]`` with terminal control sequences stripped (API text is shown
+    as is everywhere on these screens: labels, titles, captions, notifications), else None."""
     value = obj(data).get(key)
     if value is None or isinstance(value, (dict, list)):
         return None
-    return str(value)
+    return sanitize(value)
+
+
+def seg(value: Any) -> str:
+    """An API id as one quoted URL path segment ('/', '?', '#', '..' cannot change the path)."""
+    return quote(str(value), safe="")
 
 
 def fmt_int(value: float | None) -> str | None:
@@ -76,7 +85,7 @@ def share(count: float | None, total: float | None) -> float | None:
 
 def day(value: Any) -> str:
     """A bucket/date label shortened to what matters (YYYY-MM-DD or YYYY-MM-DD HH:MM)."""
-    label = str(value or "")
+    label = sanitize(value or "")
     if "T" in label:
         d, _, t = label.partition("T")
         return f"{d} {t[:5]}" if t[:5] not in ("", "00:00") else d
@@ -94,14 +103,14 @@ def buckets(data: Any, key: str = "date") -> list[str]:
     hourly = text(data, "time_granularity") == "hour"
     labels = []
     for bucket in items(data, "time_series"):
-        label = str(bucket.get(key) or bucket.get("date") or "")
+        label = sanitize(bucket.get(key) or bucket.get("date") or "")
         labels.append(label[:16].replace("T", " ") if hourly else label[:10])
     return labels
 
 
 def when(value: Any) -> str:
     """A timestamp for a table cell: 'YYYY-MM-DD HH:MM' (UTC as sent)."""
-    label = str(value or "")
+    label = sanitize(value or "")
     return label[:16].replace("T", " ") if label else MISSING
 
 

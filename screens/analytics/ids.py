@@ -98,7 +98,8 @@ class ConversationIdsScreen(Screen[None]):
         )
         if missing:
             self.notify(
-                f"{missing} of these conversations were not found (deleted or not visible)."
+                f"{missing} of these conversations were not found (deleted or not visible).",
+                markup=False,
             )
 
     def on_paged_table_page_requested(self, event: PagedTable.PageRequested) -> None:

@@ -197,7 +197,9 @@ class OverviewScreen(AnalyticsScreen):
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         if self.account:
-            self.notify("Account-wide rows span projects: switch back (a) to drill down.")
+            self.notify(
+                "Account-wide rows span projects: switch back (a) to drill down.", markup=False
+            )
         elif event.table.id == "by-assistant":
             self.drill(playbook_base_id=event.key)
         elif event.table.id == "by-tag":

@@ -15,7 +15,7 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from api.errors import StudioError
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen, resource_dates
-from screens.analytics.fmt import fmt_int, fmt_ms, fmt_pct, items, num, obj, share, text, when
+from screens.analytics.fmt import fmt_int, fmt_ms, fmt_pct, items, num, obj, seg, share, text, when
 from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain, spark
 from widgets.tables import TitledTable
 
@@ -250,7 +250,9 @@ class ResourcesScreen(AnalyticsScreen):
             value = event.value.strip()
             if value and ":" not in value:
                 self.notify(
-                    "param_filter must be key:value, e.g. ticket_type_id:67", severity="warning"
+                    "param_filter must be key:value, e.g. ticket_type_id:67",
+                    severity="warning",
+                    markup=False,
                 )
                 return
             self.param_filter = value
@@ -329,9 +331,9 @@ class ResourcesScreen(AnalyticsScreen):
             return
         traffic, kb = await self.gather(
             self.fetch(
-                self.a(f"kbs/{kb_id}/items"), {**resource_dates(filters), "limit": TOP_ITEMS}
+                self.a(f"kbs/{seg(kb_id)}/items"), {**resource_dates(filters), "limit": TOP_ITEMS}
             ),
-            self.fetch(f"/knowledgebases/{kb_id}"),
+            self.fetch(f"/knowledgebases/{seg(kb_id)}"),
         )
         titles = item_titles(kb)
         titles.update(
@@ -372,7 +374,7 @@ class ResourcesScreen(AnalyticsScreen):
         async def one(item_id: str) -> tuple[str, str | None]:
             try:
                 return item_id, text(
-                    await self.fetch(f"/knowledgebases/{kb_id}/items/{item_id}"), "title"
+                    await self.fetch(f"/knowledgebases/{seg(kb_id)}/items/{seg(item_id)}"), "title"
                 )
             except StudioError:  # no title: the item id is shown instead
                 return item_id, None
@@ -413,6 +415,7 @@ class ResourcesScreen(AnalyticsScreen):
             "Conversations cannot be filtered by toolkit action or citation source: "
             "enter on a recent call opens its conversation.",
             timeout=6,
+            markup=False,
         )
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:

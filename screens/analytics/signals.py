@@ -101,6 +101,7 @@ class SignalsScreen(AnalyticsScreen):
             self.notify(
                 f"{event.bar.key!r} is not a known {field} value: cannot filter on it",
                 severity="warning",
+                markup=False,
             )
             return
         self.drill(**{field: (event.bar.key,)}, **extra)

@@ -9,6 +9,7 @@ explains. Enter on a topic opens its conversations in the explorer (exact ids).
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from rich.text import Text
@@ -20,7 +21,7 @@ from api.errors import ConflictError
 from api.query import ConversationQuery
 from api.text import sanitize
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, text
+from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, seg, text
 from widgets.charts import Bar, BarChart, number_cell, plain
 from widgets.tables import TitledTable
 
@@ -28,6 +29,8 @@ ALREADY_TODAY = (
     "A trending-topics analysis was already generated today (the API allows one "
     "per day, 409): showing the latest analysis instead."
 )
+#: job statuses that mean "poll again"; any other one ends the polling
+ACTIVE_STATUSES = ("pending", "running")
 
 
 def topic_rows(topics: list[dict]) -> list[tuple[str, list]]:
@@ -73,6 +76,8 @@ class TopicsScreen(AnalyticsScreen):
     CSS_PATH = ["analytics.tcss", "topics.tcss"]
     BINDINGS = [Binding("a", "generate", "Generate analysis", id="analytics.topics_generate")]
     POLL_INTERVAL = 1.0  # seconds between job polls (tests set 0)
+    FOLLOW_LIMIT = 600.0  # seconds: stop polling a job that never ends
+    KEEP_ON_RELOAD = frozenset({"generate"})  # a started analysis outlives a filter change
 
     def __init__(self) -> None:
         super().__init__()
@@ -156,7 +161,7 @@ class TopicsScreen(AnalyticsScreen):
     # -------------------------------------------------------------- generation
     def action_generate(self) -> None:
         if self.job_status in ("pending", "running"):
-            self.notify("An analysis is already being generated.")
+            self.notify("An analysis is already being generated.", markup=False)
             return
         self.run_task(self.generate(self.filters), "generate")
 
@@ -169,10 +174,14 @@ class TopicsScreen(AnalyticsScreen):
         self.set_job("pending", 0, "starting…")
         try:
             job = obj(await self.client.post(f"{self.base}/generate", body, idempotent=False))
-            await self.follow(text(job, "job_id") or text(job, "id") or "")
+            job_id = text(job, "job_id") or text(job, "id")
+            if job_id is None:
+                self.stop_job("the API started no job (its answer has no job id)")
+                return
+            await self.follow(job_id)
         except ConflictError:
             self.set_job(None)
-            self.notify(ALREADY_TODAY, severity="warning", timeout=8)
+            self.notify(ALREADY_TODAY, severity="warning", timeout=8, markup=False)
             data = await self.client.get(
                 f"{self.base}/status", self.status_params(filters), cache=False
             )
@@ -182,26 +191,41 @@ class TopicsScreen(AnalyticsScreen):
             raise
 
     async def follow(self, job_id: str) -> None:
+        """Poll the job until it completes, fails, reports any other status (cancelled,
+        error, unknown: never polled forever) or takes longer than ``FOLLOW_LIMIT``."""
+        deadline = time.monotonic() + self.FOLLOW_LIMIT
         while True:
-            job = obj(await self.client.get(f"{self.base}/job/{job_id}", cache=False))
-            status = text(job, "status") or "pending"
-            self.set_job(
-                status,
-                num(job, "progress") or 0,
-                text(job, "progress_message") or text(job, "step") or status,
-            )
+            job = obj(await self.client.get(f"{self.base}/job/{seg(job_id)}", cache=False))
+            status = text(job, "status")
+            message = text(job, "progress_message") or text(job, "step") or status or ""
             if status == "completed":
-                analysis = await self.client.get(f"{self.base}/analysis/{text(job, 'analysis_id')}")
-                self.set_job("completed", 100, "completed")
-                self.paint_analysis(obj(analysis))
+                await self.show_completed(text(job, "analysis_id"))
                 return
-            if status == "failed":
-                self.notify(
-                    f"Topic analysis failed: {text(job, 'progress_message') or 'no reason given'}",
-                    severity="error",
+            if status not in ACTIVE_STATUSES:
+                reason = "failed" if status == "failed" else f"ended with status {status!r}"
+                self.stop_job(f"{reason}: {message or 'no reason given'}")
+                return
+            self.set_job(status, num(job, "progress") or 0, message)
+            if time.monotonic() >= deadline:
+                self.stop_job(
+                    f"still {status} after {self.FOLLOW_LIMIT:.0f} s: stopped waiting "
+                    "(press a later to see whether it finished)"
                 )
                 return
             await asyncio.sleep(self.POLL_INTERVAL)
+
+    async def show_completed(self, analysis_id: str | None) -> None:
+        if analysis_id is None:
+            self.stop_job("completed without an analysis id: nothing to show")
+            return
+        analysis = await self.client.get(f"{self.base}/analysis/{seg(analysis_id)}")
+        self.set_job("completed", 100, "completed")
+        self.paint_analysis(obj(analysis))
+
+    def stop_job(self, why: str) -> None:
+        """The job will not complete here: say why on one line, ready for a new one."""
+        self.set_job(None)
+        self.notify(f"Topic analysis {why}", severity="error", timeout=8, markup=False)
 
     def set_job(self, status: str | None, progress: float = 0, message: str = "") -> None:
         self.job_status = status

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -97,8 +97,6 @@ class StudioApp(App[None]):
         self._retry: Callable[[], Any] | None = None
         start, end = preset_range(DEFAULT_PRESET, self.now())
         self.set_reactive(StudioApp.filters, ConversationQuery.build(start_date=start, end_date=end))
-        if getattr(settings, "demo", False):
-            self.sub_title = "DEMO"
 
     # ------------------------------------------------------------------ client
     def _default_client_factory(self) -> Any:
@@ -164,9 +162,6 @@ class StudioApp(App[None]):
         return datetime.now(UTC).replace(microsecond=0)
 
     # ------------------------------------------------------------------ lifecycle
-    def compose(self) -> ComposeResult:
-        yield from ()
-
     def on_mount(self) -> None:
         self._apply_keymap()
         self.call_after_refresh(self._after_first_frame)

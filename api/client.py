@@ -6,9 +6,14 @@ jitter on 429/502/503/504 and on connection errors/timeouts (honouring ``Retry-A
 on other statuses, typed errors (``api.errors``) and, for GETs, the response cache
 (``api.cache``) with stale-while-revalidate and an offline fallback.
 
-The token lives in a ``Secret`` and in the transport's default headers only; errors raised here
-are built from status + path + server detail, with the token redacted from any echoed text, and
-chained ``from None`` so no httpx frame (whose locals hold headers) shows in a traceback.
+The token lives in a ``Secret`` only, and reaches each request's headers through an
+``httpx.Auth`` (``_KeyAuth``), never the long-lived client's default headers; errors raised here
+are built from status + path + server detail, with the token redacted from any echoed text
+(before it is shortened, and any cut-off start of it too), and chained ``from None`` so no
+httpx frame (whose locals hold headers) shows in a traceback.
+
+Cache reads and writes (SQLite) run on a few dedicated worker threads, never on the event loop.
+Ids go into paths through ``quote_segment`` / ``StudioClient.path`` (public, for callers).
 """
 from __future__ import annotations
 
@@ -17,7 +22,8 @@ import logging
 import os
 import random
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -35,13 +41,14 @@ from .errors import (
     UnreachableError,
     from_response,
     parse_retry_after,
+    redact,
 )
 from .text import one_line
 
 if TYPE_CHECKING:
     import pydantic
 
-__all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers"]
+__all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers", "quote_segment"]
 
 log = logging.getLogger("studio_tui.api")
 
@@ -49,8 +56,10 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # failures after which a cached (even stale) answer is served instead, marked offline
 _OUTAGES = (UnreachableError, ServerError)
 BATCH_MAX = 50
+CACHE_THREADS = 4
 USER_AGENT = "studio-tui/0.1"
 M = TypeVar("M", bound="pydantic.BaseModel")
+T = TypeVar("T")
 
 
 class _LazyModels:
@@ -95,6 +104,21 @@ def auth_headers(token: Secret | str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {value}"}
 
 
+class _KeyAuth(httpx.Auth):
+    """Adds the auth header to each request as it is sent; holds only the ``Secret``, so
+    neither this object's repr nor the client's default headers show the token."""
+
+    def __init__(self, token: Secret) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers.update(auth_headers(self._token))
+        yield request
+
+    def __repr__(self) -> str:
+        return "_KeyAuth('****')"
+
+
 _PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
 
 
@@ -109,9 +133,19 @@ def _tls_verify(base_url: str) -> Any:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED, no CAs
 
 
-def _quote(segment: str) -> str:
-    """One path segment from an id: everything but unreserved characters escaped."""
-    return quote(str(segment), safe="")
+def quote_segment(segment: Any) -> str:
+    """One path segment from an id, everything but unreserved characters percent-encoded
+    (``/``, ``?``, ``#``, spaces, controls, non-ASCII). ``None``, an empty or blank id and
+    ``.``/``..`` (which would change the path) raise ``ValueError`` naming the problem."""
+    if segment is None:
+        raise ValueError("missing id (None) in an API path")
+    text = str(segment)
+    if not text.strip():
+        raise ValueError("empty id in an API path")
+    if text in (".", ".."):
+        raise ValueError(f"invalid id {text!r} in an API path")
+    return quote(text, safe="")
+
 
 
 class StudioClient:
@@ -164,10 +198,14 @@ class StudioClient:
         # enforce none, and a server trickling bytes could otherwise hold a request forever
         self.total_timeout = total_timeout if total_timeout is not None else connect + read
         self._transport = transport
+        # worker threads for the response cache: SQLite stays off the event loop, and a
+        # write waiting on a lock (another process) does not hold up reads (WAL)
+        self._cache_pool = (ThreadPoolExecutor(CACHE_THREADS, "studio-cache")
+                            if cache is not None else None)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json",
-                     **auth_headers(self._token)},
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            auth=_KeyAuth(self._token) if self._token else None,
             timeout=timeout,
             transport=transport,
             verify=_tls_verify(self.base_url),
@@ -235,18 +273,24 @@ class StudioClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        if self._cache_pool is not None:
+            # queued writes finish first; each worker's SQLite connection goes with its thread
+            pool, self._cache_pool = self._cache_pool, None
+            await asyncio.to_thread(pool.shutdown)
         if self.cache is not None:
-            self.cache.close()
+            self.cache.close()  # this thread's connection, if it opened one
 
     # -- low level ------------------------------------------------------------------------
 
+    @property
+    def _secret(self) -> str | None:
+        return self._token.reveal() if self._token else None
+
     def _redact(self, text: str) -> str:
-        if self._token and self._token.reveal() in text:
-            return text.replace(self._token.reveal(), "****")
-        return text
+        return redact(text, self._secret)
 
     def _safe(self, err: StudioError) -> StudioError:
-        """Redact the token from an error's message (a server might echo it back)."""
+        """Redact the token (or a cut-off start of it) from an error's message."""
         clean = self._redact(err.message)
         if clean != err.message:
             err.message = clean
@@ -321,7 +365,7 @@ class StudioClient:
             if resp.is_success:
                 return resp.content if raw else self._json(resp, method, path)
             if last or not self._retryable(resp, idempotent):
-                raise self._safe(from_response(resp)) from None
+                raise self._safe(from_response(resp, self._secret)) from None
             delay = self._retry_delay(attempt, resp)
             log.info("retrying %s %s in %.2fs after HTTP %s", method, path, delay,
                      resp.status_code)
@@ -354,13 +398,19 @@ class StudioClient:
 
     # -- cached GETs -------------------------------------------------------------------------
 
+    async def _in_cache_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on a cache worker thread. Cancelling the caller either drops a
+        call not yet started or lets it finish (a diskcache write is one transaction): no
+        half-written entry."""
+        return await asyncio.get_running_loop().run_in_executor(self._cache_pool, fn, *args)
+
     def _cache_key(self, path: str, params: list) -> str:
         return self.cache.key(self.cache_scope, self.project_id, "GET", path, params)
 
     async def _fetch_and_store(self, path: str, cleaned: list, key: str | None) -> Result:
         data = await self.request("GET", path, cleaned)
         if key is not None:
-            self.cache.set(key, path, data)
+            await self._in_cache_thread(self.cache.set, key, path, data)
         return Result(data)
 
     def _offline_result(self, entry: Any, err: StudioError | None) -> Result:
@@ -375,7 +425,7 @@ class StudioClient:
         if self.cache is None:
             return Result(await self.request("GET", path, cleaned))
         key = self._cache_key(path, cleaned)
-        entry = self.cache.lookup(key, path)
+        entry = await self._in_cache_thread(self.cache.lookup, key, path)
         if entry is not None and not entry.stale:
             return Result(entry.data, from_cache=True, age_s=entry.age_s)
         if self.settings.offline:
@@ -404,7 +454,7 @@ class StudioClient:
             yield Result(await self.request("GET", path, cleaned))
             return
         key = self._cache_key(path, cleaned)
-        entry = self.cache.lookup(key, path)
+        entry = await self._in_cache_thread(self.cache.lookup, key, path)
         if entry is not None:
             yield Result(entry.data, from_cache=True, stale=entry.stale, age_s=entry.age_s)
             if not (entry.stale or revalidate):
@@ -426,9 +476,20 @@ class StudioClient:
 
     # -- typed helpers -----------------------------------------------------------------------
 
+    @staticmethod
+    def path(template: str, *segments: Any) -> str:
+        """``template`` with each ``{}`` replaced by the next of ``segments`` through
+        ``quote_segment``: ``StudioClient.path("/conversations/{}/messages", cid)``."""
+        parts = template.split("{}")
+        if len(parts) != len(segments) + 1:
+            raise ValueError(f"path template {template!r} has {len(parts) - 1} placeholder(s) "
+                             f"for {len(segments)} id(s)")
+        quoted = [quote_segment(s) for s in segments] + [""]
+        return "".join(part + q for part, q in zip(parts, quoted, strict=True))
+
     @property
     def _p(self) -> str:
-        return f"/projects/{_quote(self.project_id)}"
+        return self.path("/projects/{}", self.project_id)
 
     def _parse(self, model: type[M], data: Any, what: str) -> M:
         import pydantic  # already loaded with the models
@@ -477,7 +538,7 @@ class StudioClient:
 
     async def conversation(self, cid: str) -> m.ConversationDetail:
         return await self._get_model(
-            m.ConversationDetail, f"{self._p}/conversations/{_quote(cid)}")
+            m.ConversationDetail, f"{self._p}/conversations/{quote_segment(cid)}")
 
     async def batch(self, ids: Iterable[str]) -> list[m.ConversationDetail]:
         """Details of ``ids`` (unknown ids skipped), in chunks of 50, fetched concurrently."""
@@ -501,14 +562,14 @@ class StudioClient:
 
     async def messages(self, cid: str) -> m.MessagesResponse:
         return await self._get_model(
-            m.MessagesResponse, f"{self._p}/conversations/{_quote(cid)}/messages")
+            m.MessagesResponse, f"{self._p}/conversations/{quote_segment(cid)}/messages")
 
     async def conversation_metrics(self, cid: str) -> m.ConversationMetrics:
         return await self._get_model(
-            m.ConversationMetrics, f"{self._p}/conversations/{_quote(cid)}/metrics")
+            m.ConversationMetrics, f"{self._p}/conversations/{quote_segment(cid)}/metrics")
 
     async def analyze(self, cid: str) -> m.ConversationMetrics:
-        path = f"{self._p}/conversations/{_quote(cid)}/metrics/analyze"
+        path = f"{self._p}/conversations/{quote_segment(cid)}/metrics/analyze"
         return self._parse(m.ConversationMetrics, await self.post(path, idempotent=False),
                            f"POST {path}")
 
@@ -535,11 +596,11 @@ class StudioClient:
 
     async def conversion_metric(self, slug: str) -> m.ConversionMetric:
         return await self._get_model(
-            m.ConversionMetric, f"{self._p}/conversion-metrics/{_quote(slug)}")
+            m.ConversionMetric, f"{self._p}/conversion-metrics/{quote_segment(slug)}")
 
     async def conversion_analytics(self, slug: str, params: Any = None) -> m.ConversionAnalytics:
         return await self._get_model(
-            m.ConversionAnalytics, f"{self._p}/conversion-metrics/{_quote(slug)}/analytics",
+            m.ConversionAnalytics, f"{self._p}/conversion-metrics/{quote_segment(slug)}/analytics",
             params)
 
     # trending topics
@@ -557,12 +618,12 @@ class StudioClient:
         return self._parse(m.TrendingJob, data, f"POST {path}")
 
     async def trending_job(self, job_id: str) -> m.TrendingJob:
-        path = f"{self._tt}/job/{_quote(job_id)}"
+        path = f"{self._tt}/job/{quote_segment(job_id)}"
         return self._parse(m.TrendingJob, await self.get(path, cache=False), f"GET {path}")
 
     async def trending_analysis(self, analysis_id: str) -> m.TrendingAnalysis:
         return await self._get_model(
-            m.TrendingAnalysis, f"{self._tt}/analysis/{_quote(analysis_id)}")
+            m.TrendingAnalysis, f"{self._tt}/analysis/{quote_segment(analysis_id)}")
 
     # resource analytics
 
@@ -582,7 +643,7 @@ class StudioClient:
 
     async def kb_items_analytics(self, kb_id: str, params: Any = None) -> m.KBItemsAnalytics:
         return await self._get_model(
-            m.KBItemsAnalytics, f"{self._p}/analytics/kbs/{_quote(kb_id)}/items", params)
+            m.KBItemsAnalytics, f"{self._p}/analytics/kbs/{quote_segment(kb_id)}/items", params)
 
     SPARKLINE_PATHS = {
         "api-tools": "analytics/api-tools/sparklines",
@@ -608,25 +669,25 @@ class StudioClient:
                                     "playbooks")
 
     async def playbook(self, playbook_id: str) -> m.Playbook:
-        return await self._get_model(m.Playbook, f"/playbooks/{_quote(playbook_id)}")
+        return await self._get_model(m.Playbook, f"/playbooks/{quote_segment(playbook_id)}")
 
     async def history(self, playbook_id: str) -> list[m.PlaybookVersion]:
         return await self._get_list(
-            m.PlaybookVersion, f"/playbooks/{_quote(playbook_id)}/history", None, "items")
+            m.PlaybookVersion, f"/playbooks/{quote_segment(playbook_id)}/history", None, "items")
 
     async def version(self, playbook_id: str, number: int) -> m.Playbook:
         return await self._get_model(
-            m.Playbook, f"/playbooks/{_quote(playbook_id)}/versions/{int(number)}")
+            m.Playbook, f"/playbooks/{quote_segment(playbook_id)}/versions/{int(number)}")
 
     async def active(self, base_id: str) -> m.ActiveVersion:
-        return await self._get_model(m.ActiveVersion, f"/playbooks/{_quote(base_id)}/active")
+        return await self._get_model(m.ActiveVersion, f"/playbooks/{quote_segment(base_id)}/active")
 
     async def active_history(self, base_id: str) -> m.ActiveHistory:
         return await self._get_model(
-            m.ActiveHistory, f"/playbooks/{_quote(base_id)}/active/history")
+            m.ActiveHistory, f"/playbooks/{quote_segment(base_id)}/active/history")
 
     async def playbook_settings(self, playbook_id: str) -> m.PlaybookSettings | None:
-        data = await self.get(f"/playbooks/{_quote(playbook_id)}/settings")
+        data = await self.get(f"/playbooks/{quote_segment(playbook_id)}/settings")
         if data is None:
             return None
         return self._parse(m.PlaybookSettings, data, "GET playbook settings")
@@ -638,18 +699,18 @@ class StudioClient:
             {"include_playbook_usage": include_playbook_usage}, "items", "knowledgebases")
 
     async def kb(self, kb_id: str) -> m.KnowledgeBase:
-        return await self._get_model(m.KnowledgeBase, f"/knowledgebases/{_quote(kb_id)}")
+        return await self._get_model(m.KnowledgeBase, f"/knowledgebases/{quote_segment(kb_id)}")
 
     async def kb_item(self, kb_id: str, item_id: str) -> m.KBItem:
         return await self._get_model(
-            m.KBItem, f"/knowledgebases/{_quote(kb_id)}/items/{_quote(item_id)}")
+            m.KBItem, f"/knowledgebases/{quote_segment(kb_id)}/items/{quote_segment(item_id)}")
 
     async def projects(self) -> list[m.Project]:
         return await self._get_list(m.Project, "/projects", None, "items", "projects")
 
     async def project(self, project_id: str | None = None) -> m.Project:
         pid = project_id or self.project_id
-        return await self._get_model(m.Project, f"/projects/{_quote(pid)}")
+        return await self._get_model(m.Project, f"/projects/{quote_segment(pid)}")
 
     async def project_settings(self) -> m.ProjectSettings:
         return await self._get_model(m.ProjectSettings, f"{self._p}/settings")
@@ -663,21 +724,21 @@ class StudioClient:
             {"include_playbook_usage": include_playbook_usage}, "items", "api_tools")
 
     async def api_tool(self, tool_id: str) -> m.ApiTool:
-        return await self._get_model(m.ApiTool, f"{self._p}/api-tools/{_quote(tool_id)}")
+        return await self._get_model(m.ApiTool, f"{self._p}/api-tools/{quote_segment(tool_id)}")
 
     # evals
 
     async def eval_cases(self, base_id: str, *, enabled_only: bool = False) -> list[m.EvalCase]:
         return await self._get_list(
-            m.EvalCase, f"/playbooks/{_quote(base_id)}/eval-cases",
+            m.EvalCase, f"/playbooks/{quote_segment(base_id)}/eval-cases",
             {"enabled_only": enabled_only}, "items")
 
     async def eval_case(self, case_id: str) -> m.EvalCase:
-        return await self._get_model(m.EvalCase, f"/eval-cases/{_quote(case_id)}")
+        return await self._get_model(m.EvalCase, f"/eval-cases/{quote_segment(case_id)}")
 
     async def eval_cases_yaml(self, base_id: str) -> str:
         """All cases of a playbook as YAML text (``yaml_content`` of the answer)."""
-        data = await self.get(f"/playbooks/{_quote(base_id)}/eval-cases/export-yaml")
+        data = await self.get(f"/playbooks/{quote_segment(base_id)}/eval-cases/export-yaml")
         content = data.get("yaml_content") if isinstance(data, dict) else data
         if not isinstance(content, str):
             raise BadResponseError("eval-cases export has no 'yaml_content' text")
@@ -686,15 +747,15 @@ class StudioClient:
     async def eval_runs(self, base_id: str, *, page: int = 1,
                         page_size: int = 10) -> m.EvalRunPage:
         return await self._get_model(
-            m.EvalRunPage, f"/playbooks/{_quote(base_id)}/eval-runs",
+            m.EvalRunPage, f"/playbooks/{quote_segment(base_id)}/eval-runs",
             {"page": page, "page_size": page_size})
 
     async def eval_run(self, run_id: str) -> m.EvalRun:
-        return await self._get_model(m.EvalRun, f"/eval-runs/{_quote(run_id)}")
+        return await self._get_model(m.EvalRun, f"/eval-runs/{quote_segment(run_id)}")
 
     async def eval_results(self, run_id: str) -> list[m.EvalResult]:
         return await self._get_list(
-            m.EvalResult, f"/eval-runs/{_quote(run_id)}/results", None, "items", "results")
+            m.EvalResult, f"/eval-runs/{quote_segment(run_id)}/results", None, "items", "results")
 
     async def eval_result(self, result_id: str) -> m.EvalResult:
-        return await self._get_model(m.EvalResult, f"/eval-results/{_quote(result_id)}")
+        return await self._get_model(m.EvalResult, f"/eval-results/{quote_segment(result_id)}")

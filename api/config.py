@@ -199,6 +199,17 @@ def _int_env(env: Mapping[str, str], var: str, default: int) -> int:
         raise ConfigError(f"{var} must be an integer, not {raw!r}") from None
 
 
+def _checked_token(token: str) -> str:
+    """The token without surrounding whitespace; one that is not printable ASCII (it could
+    not go in an HTTP header) raises ``ConfigError``, whose message never shows the token."""
+    token = token.strip()
+    if not all("!" <= ch <= "~" for ch in token):
+        raise ConfigError(
+            "the API token contains non-ASCII, space or control characters: check "
+            "STUDIO_API_TOKEN, --token or the profile's token (a copy-paste accident?)")
+    return token
+
+
 def load_settings(
     profile: str | None = None,
     *,
@@ -210,8 +221,8 @@ def load_settings(
 ) -> Settings:
     """Merge the sources (see the module docstring) into ``Settings``.
 
-    Raises ``ConfigError`` for an unknown profile, an unreadable config file, or a token
-    without a project id.
+    Raises ``ConfigError`` for an unknown profile, an unreadable config file, a token that is
+    not printable ASCII (surrounding whitespace is stripped), or a token without a project id.
     """
     cfg_dir = config_dir(env)
     cfg_path = cfg_dir / CONFIG_FILE_NAME
@@ -239,7 +250,8 @@ def load_settings(
         demo_seed=_int_env(env, "STUDIO_DEMO_SEED", 7),
         demo_anchor=env.get("STUDIO_DEMO_ANCHOR", "").strip() or None,
     )
-    if not merged.get("token"):
+    token_value = _checked_token(merged.get("token", ""))
+    if not token_value:
         return Settings(base_url=DEMO_BASE_URL, project_id=None, token=None, demo=True, **common)
     if not merged.get("project_id"):
         raise ConfigError(
@@ -252,7 +264,7 @@ def load_settings(
     return Settings(
         base_url=url,
         project_id=merged["project_id"],
-        token=Secret(merged["token"]),
+        token=Secret(token_value),
         demo=False,
         **common,
     )

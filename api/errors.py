@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -30,9 +31,12 @@ __all__ = [
     "BadResponseError",
     "from_response",
     "format_detail",
+    "redact",
 ]
 
 MAX_DETAIL_CHARS = 240
+MIN_REDACTED_PREFIX = 8  # a run of this many leading characters of the token is redacted too
+REDACTED = "****"
 
 
 class StudioError(Exception):
@@ -132,18 +136,46 @@ def _validation_fields(detail: Any) -> list[tuple[str, str]]:
     return fields
 
 
-def format_detail(detail: Any) -> str:
-    """Turn a FastAPI ``detail`` (string, list of validation errors, or object) into one line."""
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` and every run of at least
+    ``MIN_REDACTED_PREFIX`` of its leading characters (a token cut short by a truncation,
+    here or by the server) replaced by ``****``."""
+    if not secret or not text:
+        return text
+    text = text.replace(secret, REDACTED)
+    head = secret[:MIN_REDACTED_PREFIX]
+    start = text.find(head)
+    while start != -1:
+        end = start + len(head)
+        while end - start < len(secret) and end < len(text) and text[end] == secret[end - start]:
+            end += 1
+        text = text[:start] + REDACTED + text[end:]
+        start = text.find(head, start + len(REDACTED))
+    return text
+
+
+def _detail_text(detail: Any) -> str:
+    """A FastAPI ``detail`` (string, list of validation errors, or object) as text."""
     if detail is None:
         return ""
     if isinstance(detail, str):
-        return one_line(detail, MAX_DETAIL_CHARS)
+        return detail
     if isinstance(detail, list):
-        parts = [f"{f}: {m}" if f else m for f, m in _validation_fields(detail)]
-        return one_line("; ".join(parts), MAX_DETAIL_CHARS)
+        return "; ".join(f"{f}: {m}" if f else m for f, m in _validation_fields(detail))
     if isinstance(detail, dict) and "message" in detail:
-        return one_line(detail["message"], MAX_DETAIL_CHARS)
-    return one_line(json.dumps(detail, ensure_ascii=False, default=str), MAX_DETAIL_CHARS)
+        return str(detail["message"])
+    return json.dumps(detail, ensure_ascii=False, default=str)
+
+
+def format_detail(detail: Any, secret: str | None = None) -> str:
+    """``detail`` as one shortened line; ``secret`` is redacted first, from the whole
+    sanitized text, so that no cut can leave part of it behind."""
+    return _shorten(_detail_text(detail), secret, MAX_DETAIL_CHARS)
+
+
+def _shorten(text: str, secret: str | None, max_chars: int) -> str:
+    """Sanitized, one line, ``secret`` redacted, then cut to ``max_chars``."""
+    return one_line(redact(one_line(text, sys.maxsize), secret), max_chars)
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -211,11 +243,14 @@ _STATUS_TEXT = {
 }
 
 
-def from_response(resp: httpx.Response) -> StudioError:
-    """The typed error for a non-2xx response: one line, ``HTTP <code>: <detail> (METHOD path)``."""
+def from_response(resp: httpx.Response, secret: str | None = None) -> StudioError:
+    """The typed error for a non-2xx response: one line, ``HTTP <code>: <detail> (METHOD path)``.
+
+    ``secret`` (the API token) is redacted from the server's text before it is shortened.
+    """
     status = resp.status_code
     detail = _detail_of(resp)
-    text = format_detail(detail) or _STATUS_TEXT.get(status, resp.reason_phrase or "error")
+    text = format_detail(detail, secret) or _STATUS_TEXT.get(status, resp.reason_phrase or "error")
     if status in (401, 403) and text != _STATUS_TEXT[status]:
         text = f"{_STATUS_TEXT[status]} ({text})"
     message = f"HTTP {status}: {text}{_where(resp)}"
@@ -224,7 +259,8 @@ def from_response(resp: httpx.Response) -> StudioError:
     if status == 404:
         return NotFoundError(message, status)
     if status in (400, 422):
-        return ValidationError(message, status, _validation_fields(detail))
+        fields = [(f, redact(m, secret)) for f, m in _validation_fields(detail)]
+        return ValidationError(message, status, fields)
     if status == 409:
         return ConflictError(message, status)
     if status == 429:
@@ -233,7 +269,7 @@ def from_response(resp: httpx.Response) -> StudioError:
     if status >= 500:
         return ServerError(message, status)
     if 300 <= status < 400:
-        where = one_line(resp.headers.get("location", "elsewhere"), 200)
+        where = _shorten(resp.headers.get("location", "elsewhere"), secret, 200)
         return StudioError(f"HTTP {status}: redirected to {where}: check the API URL"
                            f"{_where(resp)}", status)
     return StudioError(message, status)

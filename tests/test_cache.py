@@ -1,8 +1,10 @@
 """ResponseCache and the client's cached GETs: hits, expiry, SWR, offline, permissions, keys."""
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
+import threading
 
 import httpx
 import pytest
@@ -241,3 +243,43 @@ def test_corrupt_entry_is_a_miss(cache):
     key = cache.key("u", "p", "GET", "/x")
     cache._cache.set(key, "not a tuple")
     assert cache.lookup(key, "/projects/p/playbooks") is None
+
+
+class GatedCache(ResponseCache):
+    """Records the thread of each operation; the first ``set`` waits for ``release`` (a slow
+    disk or a lock held by another process)."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.threads: list[tuple[str, int]] = []
+        self.writing = threading.Event()
+        self.release = threading.Event()
+
+    def lookup(self, key, path):
+        self.threads.append(("lookup", threading.get_ident()))
+        return super().lookup(key, path)
+
+    def set(self, key, path, data):
+        self.threads.append(("set", threading.get_ident()))
+        if not self.writing.is_set():
+            self.writing.set()
+            self.release.wait(10)
+        super().set(key, path, data)
+
+
+async def test_cache_io_runs_off_the_event_loop_and_cancel_leaves_a_whole_entry(tmp_path, clock):
+    cache = GatedCache(tmp_path / "responses-v1", clock=clock)
+    loop_thread = threading.get_ident()
+    async with client_for(cache, Server()) as client:
+        task = asyncio.create_task(client.get_result(PATH))
+        assert await asyncio.to_thread(cache.writing.wait, 10)
+        # the loop is free while the write waits: other work (a swr read) proceeds meanwhile
+        assert [r.data for r in [r async for r in client.get_swr("/projects/proj-1/schedule")]]
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        cache.release.set()
+    assert cache.threads and all(t != loop_thread for _, t in cache.threads)
+    with ResponseCache(tmp_path / "responses-v1", clock=clock) as reopened:
+        key = reopened.key(client.cache_scope, "proj-1", "GET", PATH, [])
+        assert reopened.lookup(key, PATH).data == {"n": 1, "path": PATH}

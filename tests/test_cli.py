@@ -87,6 +87,16 @@ def test_fetch_validation_error_is_http_422(run):
     assert result.stderr.splitlines()[-1].startswith("HTTP 422: ")
 
 
+def test_unusable_token_is_one_line_without_the_token(tmp_path):
+    env = {"STUDIO_API_TOKEN": "sbs_SECRET\u00e9123", "STUDIO_PROJECT_ID": "p1",
+           "STUDIO_TUI_CONFIG_DIR": str(tmp_path)}
+    result = CliRunner().invoke(main, ["fetch", "/projects/p1"], env=env,
+                                catch_exceptions=False)
+    assert result.exit_code == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "API token" in lines[0] and "SECRET" not in lines[0]
+
+
 @pytest.mark.parametrize(("args", "flag"), [
     (["--body", "{nope"], "--body"),
     (["--params", "novalue"], "--params"),

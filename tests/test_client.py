@@ -14,7 +14,7 @@ import pytest
 
 from api import errors
 from api.cache import ResponseCache
-from api.client import StudioClient, auth_headers
+from api.client import StudioClient, auth_headers, quote_segment
 from api.config import Secret, load_settings
 
 TOKEN = "sbs_supersecret_token_123"
@@ -477,3 +477,78 @@ def test_plain_http_api_skips_loading_the_ca_store_but_fails_closed(monkeypatch)
     assert bare.get_ca_certs() == []  # nothing would verify: TLS fails rather than trusts
     monkeypatch.setenv("HTTPS_PROXY", "https://proxy.example.com:3128")
     assert _tls_verify("http://127.0.0.1:8000") is True
+
+
+# -- review fixes: token cut by truncation, reprs, path segments ---------------------------------
+
+
+@pytest.mark.parametrize("shown", [8, 12, 20, len(TOKEN) - 1])
+async def test_token_cut_by_the_detail_limit_is_redacted(shown):
+    # the detail is cut at 240 characters, ``shown`` of them the start of the echoed token
+    detail = "x" * (errors.MAX_DETAIL_CHARS - 1 - shown) + TOKEN + " and more text after it"
+    client, _, _ = make_client(ok({"detail": detail}, 404), max_tries=1)
+    async with client:
+        with pytest.raises(errors.NotFoundError) as info:
+            await client.get("/x")
+    msg = str(info.value)
+    assert TOKEN[:8] not in msg and "****" in msg
+    assert TOKEN[:8] not in repr(info.value)
+
+
+async def test_cut_off_token_echoed_by_the_server_or_in_validation_fields_is_redacted():
+    body = {"detail": [{"loc": ["query", "key"], "msg": f"bad key {TOKEN[:10]}..."}]}
+    client, _, _ = make_client(ok(body, 422), max_tries=1)
+    async with client:
+        with pytest.raises(errors.ValidationError) as info:
+            await client.get("/x")
+    assert TOKEN[:8] not in str(info.value) and "bad key ****..." in str(info.value)
+    assert info.value.fields == [("key", "bad key ****...")]
+
+
+def test_redact_keeps_short_fragments_and_other_text():
+    assert errors.redact(f"a {TOKEN} b {TOKEN[:9]}", TOKEN) == "a **** b ****"
+    assert errors.redact(f"{TOKEN}XYZ", TOKEN) == "****XYZ"
+    assert errors.redact(f"only {TOKEN[:7]}", TOKEN) == f"only {TOKEN[:7]}"  # too short to tell
+    assert errors.redact("nothing here", None) == "nothing here"
+
+
+async def test_no_long_lived_object_shows_the_token_in_its_repr():
+    client, rec, _ = make_client(ok({}))
+    async with client:
+        await client.get("/x")
+        http = client._http
+        texts = [repr(client), repr(http), repr(http.headers), repr(http.auth),
+                 repr(vars(http)), repr(vars(client))]
+    assert all(TOKEN not in text for text in texts)
+    assert rec.requests[0].headers["X-API-Key"] == TOKEN  # still sent on each request
+
+
+@pytest.mark.parametrize("cid, encoded", [
+    ("a/b", "a%2Fb"), ("a?b#c", "a%3Fb%23c"), ("a b", "a%20b"), ("x\x00\n\x1b", "x%00%0A%1B"),
+    ("é", "%C3%A9"), ("...", "..."), (42, "42"),
+])
+async def test_quote_segment_encodes_every_id_character(cid, encoded):
+    assert quote_segment(cid) == encoded
+    client, rec, _ = make_client(ok({"conversation_id": "c"}))
+    async with client:
+        await client.messages(cid)
+    path = f"/projects/proj-1/conversations/{encoded}/messages"
+    assert rec.requests[0].url.raw_path == path.encode()
+    assert StudioClient.path("/conversations/{}/messages", cid) == path[len("/projects/proj-1"):]
+
+
+@pytest.mark.parametrize("cid", [None, "", "   ", ".", ".."])
+async def test_missing_or_empty_ids_are_rejected_before_sending(cid):
+    client, rec, _ = make_client(ok({}))
+    async with client:
+        with pytest.raises(ValueError, match="id"):
+            await client.conversation(cid)
+        with pytest.raises(ValueError, match="id"):
+            await client.kb_item("kb-1", cid)
+    assert rec.requests == []
+
+
+def test_path_template_needs_one_id_per_placeholder():
+    assert StudioClient.path("/playbooks/{}/versions/{}", "p 1", 3) == "/playbooks/p%201/versions/3"
+    with pytest.raises(ValueError, match="placeholder"):
+        StudioClient.path("/playbooks/{}/history")

@@ -160,3 +160,21 @@ def test_bad_demo_anchor_is_a_config_error_when_the_client_starts(tmp_path):
                            "STUDIO_DEMO_ANCHOR": "last tuesday"})
     with pytest.raises(ConfigError, match="anchor"):
         StudioClient.from_settings(s, cache=False)
+
+
+@pytest.mark.parametrize("bad", ["sbs_SECRETé123", "sbs_SECRET 123", "sbs_SECRET\t123",
+                                 "sbs_SECRET\x1b[2J123", "sbs_SECRET\x7f123", "sbs_SECRET\u200b1"])
+def test_token_that_cannot_be_a_header_is_a_one_line_config_error(tmp_path, bad):
+    env = {"STUDIO_TUI_CONFIG_DIR": str(tmp_path), "STUDIO_PROJECT_ID": "p"}
+    for kw in ({"env": {**env, "STUDIO_API_TOKEN": bad}}, {"env": env, "token": bad}):
+        with pytest.raises(ConfigError) as info:
+            load_settings(**kw)
+        msg = str(info.value)
+        assert "\n" not in msg and "sbs_SECR" not in msg and "STUDIO_API_TOKEN" in msg
+
+
+def test_token_surrounding_whitespace_is_stripped_from_every_source(tmp_path):
+    (tmp_path / "config.toml").write_text('[profiles.p]\ntoken = " sbs_prof\\n"\nproject_id = "x"')
+    env = {"STUDIO_TUI_CONFIG_DIR": str(tmp_path)}
+    assert tok(load_settings("p", env=env)) == "sbs_prof"
+    assert tok(load_settings("p", token="\tsbs_flag \n", env=env)) == "sbs_flag"

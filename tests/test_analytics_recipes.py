@@ -80,6 +80,7 @@ async def run_screen(demo_db, screen_class, filters=WINDOW) -> tuple[str, Record
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert app.errors == []
+        app.records = screen_records(app.screen)
         return screen_text(app.screen), recorder, app
 
 
@@ -106,10 +107,74 @@ def _when(stamp: str) -> str:
     return stamp[:16].replace("T", " ")
 
 
-def assert_on_screen(output: str, text: str, *, skip: tuple[str, ...] = ()) -> int:
-    """Every figure of the recipe's output is on the screen; returns how many were checked."""
-    shown = _screen_numbers(text)
-    flat = _THOUSANDS.sub("", text)
+_WORD = re.compile(r"[a-z][a-z_-]{2,}")
+_NOT_LABELS = frozenset({"and", "the", "with", "for", "per", "from", "into", "not"})
+
+
+def _label_words(line: str) -> set[str]:
+    """The words that name a recipe line's figures (its label or row key), lower case."""
+    words = _WORD.findall(_DATETIME.sub(" ", re.sub(r"\[[^\]]*\]", " ", line)).lower())
+    return {w.strip("_-") for w in words} - _NOT_LABELS
+
+
+# a recipe's word for a figure -> the screens' word for it
+_ALIASES = {"rated": "ratings", "success": "successful"}
+
+
+def _plain(cell: Any) -> str:
+    return cell.plain if hasattr(cell, "plain") else str(cell)
+
+
+def screen_records(screen) -> list[tuple[str, str]]:
+    """The screen's figures with their labels, one record per table row (its cells, with the
+    column names as labels), line of a text widget, or strip of KPI tiles: (text, labels)."""
+    from textual.widgets import DataTable, Static
+
+    from widgets.charts import Kpis
+
+    records: list[tuple[str, str]] = []
+    for widget in screen.query("*"):
+        if isinstance(widget, Kpis):
+            records.append((widget.text, ""))
+        elif isinstance(widget, Static):
+            records += [(line, "") for line in _plain(widget.content).splitlines()]
+        elif isinstance(widget, DataTable):
+            columns = " ".join(_plain(c.label) for c in widget.ordered_columns)
+            for i in range(widget.row_count):
+                cells = " | ".join(_plain(c) for c in widget.get_row_at(i))
+                records.append((cells, columns))
+    return records
+
+
+class Record:
+    def __init__(self, line: str, labels: str = "") -> None:
+        self.flat = _THOUSANDS.sub("", line)
+        words = f"{line} {labels}".lower()
+        self.words = set(_WORD.findall(words)) | set(_WORD.findall(words.replace(" ", "_")))
+        self.numbers = _screen_numbers(line)
+
+
+def _near(line: str, records: list[Record]) -> list[Record]:
+    """The records that carry the label of a recipe line: one of its words, or the date that
+    starts it (a time series row)."""
+    labels = _label_words(line)
+    labels |= {_ALIASES[w] for w in labels if w in _ALIASES}
+    start = _DATETIME.match(line.strip())
+    if start is not None:
+        return [r for r in records if r.flat.startswith(_when(start.group()))]
+    near = [r for r in records if labels & r.words] if labels else records
+    assert near, f"no line on screen carries a label of {line!r} ({sorted(labels)})"
+    return near
+
+
+def assert_on_screen(
+    output: str, text: str | list[tuple[str, str]], *, skip: tuple[str, ...] = ()
+) -> int:
+    """Every figure of the recipe's output is on the screen in a record (a line, a table row,
+    a KPI tile) that also carries one of the words labelling it in the recipe's line;
+    returns how many figures were checked."""
+    lines = [(line, "") for line in text.splitlines()] if isinstance(text, str) else text
+    records = [Record(line, labels) for line, labels in lines if line.strip()]
     checked = 0
     section_skipped = False
     for line in output.splitlines():
@@ -121,23 +186,32 @@ def assert_on_screen(output: str, text: str, *, skip: tuple[str, ...] = ()) -> i
             continue
         if section_skipped and line.startswith(" "):
             continue
+        if not re.search(r"\d", line):
+            continue  # a heading
+        near = _near(line, records)
         for trend in _TREND.findall(line):
-            assert trend.strip() in flat, f"trend [{trend}] of {line!r} not on screen"
+            assert any(trend.strip() in r.flat for r in near), (
+                f"trend [{trend}] of {line!r} not beside its label on screen"
+            )
             checked += 1
         for stamp in _DATETIME.findall(line):
-            assert _when(stamp) in flat, f"{stamp} of {line!r} not on screen"
+            assert any(_when(stamp) in r.flat for r in near), (
+                f"{stamp} of {line!r} not beside its label on screen"
+            )
             checked += 1
         rest = _TREND.sub(" ", _DATETIME.sub(" ", re.sub(r"(\d)ms\b", r"\1 ms", line)))
+        rest = rest.replace("–", "-")  # '1–2 ★' is part of a label, as the screen's '1-2★'
+
         rest = re.sub(r"\[[^\]]*\]", " ", rest)  # conversation ids in brackets: checked as text
         for token in _NUMBER.findall(rest):
             digits = len(token.split(".")[1]) if "." in token else 0
             value = float(token)
-            assert any(round(s, digits) == value for s in shown), (
-                f"{token} of {line!r} not on screen"
+            assert any(round(n, digits) == value for r in near for n in r.numbers), (
+                f"{token} of {line!r} not beside its label on screen"
             )
             checked += 1
         for cid in re.findall(r"\[(\w+)\]", line):
-            assert cid in flat, f"{cid} of {line!r} not on screen"
+            assert any(cid in r.flat for r in records), f"{cid} of {line!r} not on screen"
     return checked
 
 
@@ -153,17 +227,17 @@ async def test_deflection_rate_recipe(demo_db, tmp_path, monkeypatch):
     text, rec, app = await run_screen(demo_db, OverviewScreen)
     analytics = rec.answer("/conversations/analytics")
     out = run_recipe("deflection_rate", {"analytics.json": analytics}, tmp_path, monkeypatch)
-    assert assert_on_screen(out, text) >= 6
+    assert assert_on_screen(out, app.records) >= 6
     assert_names(out, text, r"^ (.+): [\d.]+% deflection")
 
 
 # -------------------------------------------------------------------- quality signals
 @pytest.mark.parametrize("recipe", ["sentiment_deep_dive", "signal_analysis"])
 async def test_signal_recipes(demo_db, tmp_path, monkeypatch, recipe):
-    text, rec, _ = await run_screen(demo_db, SignalsScreen)
+    text, rec, app = await run_screen(demo_db, SignalsScreen)
     agg = rec.answer("/conversations/metrics/aggregate")
     out = run_recipe(recipe, {"metrics_agg.json": agg}, tmp_path, monkeypatch)
-    assert assert_on_screen(out, text) >= 8
+    assert assert_on_screen(out, app.records) >= 8
     assert_names(out, text, r"^ (\w+): \d+ \(")
 
 
@@ -189,7 +263,7 @@ async def test_conversation_metadata_recipe(demo_db, tmp_path, monkeypatch):
     # not on the signals screen: skills per conversation (the resources screen counts loads)
     # and the conversation lists printed after the counts
     checked = assert_on_screen(
-        out, text, skip=("Skills loaded", "Negative handoffs", "High recontact risk", "[")
+        out, app.records, skip=("Skills loaded", "Negative handoffs", "High recontact risk", "[")
     )
     assert checked >= 12
     high = sum(1 for c in conversations if c.get("recontact_risk") == "high")
@@ -221,7 +295,7 @@ async def test_resource_recipes(demo_db, tmp_path, monkeypatch):
         ("sparkline_overview", 10),
     ]:
         out = run_recipe(recipe, files, tmp_path, monkeypatch)
-        assert assert_on_screen(out, text) >= minimum, recipe
+        assert assert_on_screen(out, app.records) >= minimum, recipe
     toolkit = run_recipe("toolkit_actions", files, tmp_path, monkeypatch)
     assert_names(toolkit, text, r"^ (\w+): \d+ calls")
     top = run_recipe("top_intercom_articles", files, tmp_path, monkeypatch)
@@ -230,15 +304,16 @@ async def test_resource_recipes(demo_db, tmp_path, monkeypatch):
 
 # -------------------------------------------------------------------- CSAT
 async def test_csat_recipes(demo_db, tmp_path, monkeypatch):
-    text, rec, _ = await run_screen(demo_db, CsatScreen)
+    text, rec, app = await run_screen(demo_db, CsatScreen)
     files = {
         "csat.json": rec.answer("/csat/analytics", ratings_offset=0, max_rating=None),
         "csat_dsat_table.json": rec.answer("/csat/analytics", max_rating=2, ratings_limit=50),
     }
     score = run_recipe("csat_score", files, tmp_path, monkeypatch)
-    assert assert_on_screen(score, text) >= 25
+    assert assert_on_screen(score, app.records) >= 25
     dsat = run_recipe("dsat_drilldown", files, tmp_path, monkeypatch)
-    assert assert_on_screen(dsat, text) >= 5
+    # "Showing 50 of 271 low-rating reviews" is the recipe's sample size, not a figure
+    assert assert_on_screen(dsat, app.records, skip=("Showing",)) >= 5
     assert_names(dsat, text, r"^ ([\w-]+): \d+$")
 
 
@@ -249,7 +324,7 @@ async def test_conversion_topline_recipe(demo_db, tmp_path, monkeypatch):
         "/conversion-metrics/venta/analytics", playbook_base_id=None, events_offset=0
     )
     out = run_recipe("conversion_topline", {"metric_analytics.json": metric}, tmp_path, monkeypatch)
-    assert assert_on_screen(out, text) >= 12
+    assert assert_on_screen(out, app.records) >= 12
 
 
 async def test_conversion_funnel_recipe(demo_db, tmp_path, monkeypatch):
@@ -277,7 +352,7 @@ async def test_conversion_funnel_recipe(demo_db, tmp_path, monkeypatch):
         monkeypatch,
         lambda s: s.replace("SLUG", "venta"),
     )
-    assert assert_on_screen(out, text) >= 4
+    assert assert_on_screen(out, app.records) >= 4
     assert_names(out, text, r"^(\S.*?)\s{2,}\d+\s+\d+\s+[\d.]+%")
 
 
@@ -286,5 +361,20 @@ def test_matcher_is_strict():
     assert assert_on_screen(" CSAT: 64.4% of 1312 [9 11 14] at 2026-06-15T23:26:01Z", screen) == 4
     assert assert_on_screen(" CSAT: 64% (rounded)", screen) == 1
     for wrong in (" CSAT: 64.5%", " total 1313", " at 2026-06-15T23:27:00Z", " [9 11 15]"):
+        with pytest.raises(AssertionError):
+            assert_on_screen(wrong, screen)
+
+
+def test_a_figure_counts_only_beside_its_label():
+    """A recipe's figure must sit in the row/line carrying its label: a number elsewhere on
+    the screen (another row, another chart) does not count."""
+    records = [("positive | 10 | 25.0%", "label count %"), ("negative | 30 | 75.0%", "")]
+    assert assert_on_screen(" positive: 10 (25.0%)", records) == 2
+    for wrong in (" positive: 30 (75.0%)", " negative: 10", " neutral: 10"):
+        with pytest.raises(AssertionError):
+            assert_on_screen(wrong, records)
+    screen = "Deflection rate: 45.2%\nHandoffs: 12\n2026-06-14 | 16 | 14"
+    assert assert_on_screen("Deflection rate: 45%\n 2026-06-14: 16 calls (14 ok)", screen) == 4
+    for wrong in ("Handoffs: 45", "Deflection rate: 12%", " 2026-06-14: 12 calls"):
         with pytest.raises(AssertionError):
             assert_on_screen(wrong, screen)

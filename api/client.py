@@ -36,6 +36,7 @@ from .config import Secret, Settings
 from .errors import (
     BadResponseError,
     ConfigError,
+    InvalidIdError,
     ServerError,
     StudioError,
     UnreachableError,
@@ -136,14 +137,15 @@ def _tls_verify(base_url: str) -> Any:
 def quote_segment(segment: Any) -> str:
     """One path segment from an id, everything but unreserved characters percent-encoded
     (``/``, ``?``, ``#``, spaces, controls, non-ASCII). ``None``, an empty or blank id and
-    ``.``/``..`` (which would change the path) raise ``ValueError`` naming the problem."""
+    ``.``/``..`` (which would change the path) raise ``InvalidIdError`` (a ``StudioError``
+    and a ``ValueError``) naming the problem."""
     if segment is None:
-        raise ValueError("missing id (None) in an API path")
+        raise InvalidIdError("missing id (None) in an API path")
     text = str(segment)
     if not text.strip():
-        raise ValueError("empty id in an API path")
+        raise InvalidIdError("empty id in an API path")
     if text in (".", ".."):
-        raise ValueError(f"invalid id {text!r} in an API path")
+        raise InvalidIdError(f"invalid id {text!r} in an API path")
     return quote(text, safe="")
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "ServerError",
     "UnreachableError",
     "BadResponseError",
+    "InvalidIdError",
     "from_response",
     "format_detail",
     "redact",
@@ -112,6 +113,11 @@ class UnreachableError(StudioError):
 
 class BadResponseError(StudioError):
     """The server answered, but not with JSON of the expected shape."""
+
+
+class InvalidIdError(StudioError, ValueError):
+    """An id that cannot go into an API path (None, empty, ``.``/``..``); nothing was sent.
+    Both a ``StudioError`` (shown like any API error) and a ``ValueError``."""
 
 
 def _field_name(loc: Any) -> str:

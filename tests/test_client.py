@@ -543,7 +543,7 @@ async def test_missing_or_empty_ids_are_rejected_before_sending(cid):
     async with client:
         with pytest.raises(ValueError, match="id"):
             await client.conversation(cid)
-        with pytest.raises(ValueError, match="id"):
+        with pytest.raises(errors.StudioError, match="id"):  # caught like any API error
             await client.kb_item("kb-1", cid)
     assert rec.requests == []
 

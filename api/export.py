@@ -635,6 +635,12 @@ def _start_worker(wanted: bool) -> Any:
     when not wanted or it cannot start (the export then runs in this process)."""
     if not wanted:
         return None
+    import signal
+
+    try:  # children inherit an ignored SIGINT: Ctrl-C is this process's to handle
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: no worker
+        return None
     try:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
@@ -644,6 +650,8 @@ def _start_worker(wanted: bool) -> Any:
         return pool
     except (OSError, ImportError, ValueError):  # no processes here (sandbox, no sem_open)
         return None
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # ------------------------------------------------------------------------ the export

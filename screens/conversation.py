@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from api.text import sanitize
-from tui.lookups import resolve_kb_items
+from tui.lookups import api_path, resolve_kb_items
 from widgets.conversation_meta import meta_text
 from widgets.message_view import MessageView
 from widgets.status_header import StatusHeader
@@ -68,7 +68,7 @@ class ConversationScreen(Screen[None]):
         Binding("G", "bottom", "Bottom", show=False, id="conversation.bottom"),
     ]
 
-    def __init__(self, conversation_id: str, navigator: Navigator | None = None) -> None:
+    def __init__(self, conversation_id: str | None, navigator: Navigator | None = None) -> None:
         super().__init__()
         self.conversation_id = conversation_id
         self.navigator = navigator
@@ -98,10 +98,15 @@ class ConversationScreen(Screen[None]):
     # ----------------------------------------------------------------- loading
     @work(exclusive=True, group="conversation", exit_on_error=False)
     async def _load(self, cid: str) -> None:
+        try:
+            api_path("{}", cid)
+        except ValueError as exc:  # no id to ask for: say so, no request
+            self._show_problem(f"Cannot open this conversation: {exc}")
+            return
         self._set_title(cid, loading=True)
         try:
             client = await self.app.get_client()
-            path = f"/projects/{client.project_id}/conversations/{cid}"
+            path = api_path("/projects/{}/conversations/{}", client.project_id, cid)
             async for result in client.get_swr(path):
                 if cid != self.conversation_id:
                     return
@@ -111,6 +116,11 @@ class ConversationScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - shown, last good view kept
             self.app.report_error(exc, retry=self.refresh_data)
         self._set_title(cid, loading=False)
+
+    def _show_problem(self, message: str) -> None:
+        self.query_one("#conv-title", Static).update(Text(f" {message} ", style="bold red"))
+        self.query_one("#conv-meta", Static).update("")
+        self.notify(message, severity="error", timeout=6, markup=False)
 
     def _set_title(self, cid: str, *, loading: bool) -> None:
         text = Text()
@@ -164,7 +174,7 @@ class ConversationScreen(Screen[None]):
     async def _step(self, delta: int) -> None:
         conv = await self.navigator(delta)
         if conv is None or not conv.get("conversation_id"):
-            self.notify("No more conversations in that direction", timeout=2)
+            self.notify("No more conversations in that direction", timeout=2, markup=False)
             return
         self.conversation_id = str(conv["conversation_id"])
         self.detail = None
@@ -228,12 +238,14 @@ class ConversationScreen(Screen[None]):
     # ----------------------------------------------------------------- clipboard
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.conversation_id)
-        self.notify(f"Copied conversation id {self.conversation_id}", timeout=3, markup=False)
+        self.notify(f"Copied conversation id {sanitize(self.conversation_id)}", timeout=3,
+                    markup=False)
 
     def action_copy_json(self) -> None:
         if self.detail is None:
-            self.notify("Nothing loaded yet", severity="warning", timeout=2)
+            self.notify("Nothing loaded yet", severity="warning", timeout=2, markup=False)
             return
         payload = json.dumps(self.detail, indent=2, ensure_ascii=False, default=str)
         self.app.copy_to_clipboard(payload)
-        self.notify(f"Copied the conversation JSON ({len(payload):,} characters)", timeout=3)
+        self.notify(f"Copied the conversation JSON ({len(payload):,} characters)", timeout=3,
+                    markup=False)

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from api.query import ConversationQuery, QueryError
+from api.text import sanitize
 from tui.commands import PaletteCommand
 from widgets.conversation_table import ConversationTable
 from widgets.detail_pane import DetailPane
@@ -100,7 +101,7 @@ class ExplorerScreen(Screen[None]):
             sidebar = FilterSidebar(self.app.now(), id="sidebar")
             await self.query_one("#explorer-body").mount(sidebar, before="#main")
             if self.app.lookups.loaded:
-                sidebar.set_lookups(self.app.lookups)
+                self._fill_sidebar(sidebar, self.app.lookups)
             sidebar.set_query(self.query_obj, preset=self.app.date_preset)
         return sidebar
 
@@ -134,7 +135,15 @@ class ExplorerScreen(Screen[None]):
 
     def _mount_sidebar_if_room(self) -> None:
         if not self.has_class("-folded") and self.sidebar is None and self.is_attached:
-            self.run_worker(self.ensure_sidebar(), group="sidebar", exclusive=True)
+            self.run_worker(self._mount_sidebar(), group="sidebar", exclusive=True,
+                            exit_on_error=False)
+
+    async def _mount_sidebar(self) -> None:
+        try:
+            await self.ensure_sidebar()
+        except Exception as exc:  # noqa: BLE001 - the table works without the sidebar
+            self.notify(f"Filter sidebar not shown: {type(exc).__name__}", severity="error",
+                        markup=False)
 
     def _show_query(self) -> None:
         self.query_one(FilterBar).show(self.query_obj)
@@ -162,8 +171,15 @@ class ExplorerScreen(Screen[None]):
 
     def _lookups_changed(self, lookups: Any) -> None:
         if self.sidebar is not None:
-            self.sidebar.set_lookups(lookups)
+            self._fill_sidebar(self.sidebar, lookups)
         self.query_one(FilterBar).show(self.query_obj)
+
+    def _fill_sidebar(self, sidebar: FilterSidebar, lookups: Any) -> None:
+        try:
+            sidebar.set_lookups(lookups)
+        except Exception as exc:  # noqa: BLE001 - optional choices; the filters still work
+            self.notify(f"Filter choices not loaded: {type(exc).__name__}", severity="warning",
+                        markup=False)
 
     @on(FilterSidebar.Changed)
     def _sidebar_changed(self, event: FilterSidebar.Changed) -> None:
@@ -190,13 +206,13 @@ class ExplorerScreen(Screen[None]):
     def action_preset(self, key: str) -> None:
         preset = next(p for p in TRIAGE_PRESETS if p.key == key)
         self.apply_query(self.preset_query(preset))
-        self.notify(f"Triage: {preset.name}", timeout=2)
+        self.notify(f"Triage: {preset.name}", timeout=2, markup=False)
 
     def action_clear_filters(self) -> None:
         """Clear every filter except the date range."""
         dates = {"start_date": self.query_obj.start_date, "end_date": self.query_obj.end_date}
         self.apply_query(ConversationQuery(**dates))
-        self.notify("Filters cleared (date range kept)", timeout=2)
+        self.notify("Filters cleared (date range kept)", timeout=2, markup=False)
 
     # ----------------------------------------------------------------- table events
     @on(ConversationTable.Highlighted)
@@ -245,7 +261,7 @@ class ExplorerScreen(Screen[None]):
         if conv and conv.get("conversation_id"):
             cid = str(conv["conversation_id"])
             self.app.copy_to_clipboard(cid)
-            self.notify(f"Copied conversation id {cid}", timeout=3, markup=False)
+            self.notify(f"Copied conversation id {sanitize(cid)}", timeout=3, markup=False)
 
     def action_export(self) -> None:
         from screens.export_dialog import ExportDialog
@@ -283,6 +299,6 @@ class ExplorerScreen(Screen[None]):
         try:
             query = self.query_obj.replace(start_date=start, end_date=end)
         except QueryError as exc:
-            self.notify(str(exc), severity="warning")
+            self.notify(str(exc), severity="warning", markup=False)
             return
         self.apply_query(query, preset=preset)

@@ -25,8 +25,21 @@ from textual.widgets import (
     RadioSet,
     Static,
 )
+from textual.worker import Worker, WorkerState
+
+from api.text import sanitize
 
 FORMATS = ("json", "csv", "jsonl")
+
+
+def _file_id(path: Path) -> tuple[int, int, int] | None:
+    """What identifies the file now at `path` (None: no file); the export publishes by
+    renaming a new file there, so a change means it was written."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 class ExportDialog(ModalScreen[Path | None]):
@@ -55,6 +68,7 @@ class ExportDialog(ModalScreen[Path | None]):
         self.confirm_overwrite: Path | None = None
         self.result_path: Path | None = None
         self._path_edited = False
+        self._target: tuple[Path, Any] | None = None  # the running export's file + its id
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -155,6 +169,7 @@ class ExportDialog(ModalScreen[Path | None]):
         query = self.query_obj if self.kind != "query" else self.target
         messages = self.query_one("#messages", Checkbox).value
         self.running = True
+        self._target = (path, _file_id(path))
         self.add_class("-running")
         self.query_one("#start", Button).disabled = True
         self.query_one("#export-status", Static).update("starting…")
@@ -162,27 +177,46 @@ class ExportDialog(ModalScreen[Path | None]):
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
-        if self.running:
+        if self.running:  # the outcome is reported when the worker has really stopped
             self.workers.cancel_group(self, "export")
-            self._finish(Text("Export cancelled — nothing was written.", style="yellow"))
+            self.query_one("#export-status", Static).update("cancelling…")
             return
         self.dismiss(self.result_path)
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def _export(self, path: Path, query: Any, ids: list[str] | None,
-                      messages: bool) -> None:
+                      messages: bool) -> Any:
         from api.export import run_export
 
         def progress(p: Any) -> None:
             self.post_message(self.Progress(p.done, p.total, p.written))
 
-        try:
-            client = await self.app.get_client()
-            report = await run_export(client, query, path, self.fmt, messages,
-                                      progress=progress, ids=ids)
-        except Exception as exc:  # noqa: BLE001 - one line for the user, dialog stays
-            self._finish(Text(f"✗ {exc or type(exc).__name__}", style="bold red"))
+        client = await self.app.get_client()
+        return await run_export(client, query, path, self.fmt, messages, progress=progress,
+                                ids=ids)
+
+    @on(Worker.StateChanged)
+    def _export_stopped(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "export" or not worker.is_finished or self._target is None:
             return
+        path, before = self._target
+        self._target = None
+        if event.state == WorkerState.SUCCESS:
+            self._done(path, worker.result)
+        elif event.state == WorkerState.ERROR:
+            error = worker.error
+            self._finish(Text(f"✗ {sanitize(str(error)) or type(error).__name__}",
+                              style="bold red"))
+        elif _file_id(path) not in (None, before):  # the publish was under way: it completed
+            self.result_path = path
+            self._finish(Text(f"Export finished before the cancel: written to {path}",
+                              style="yellow"))
+            self.query_one("#start", Button).label = "Close"
+        else:
+            self._finish(Text("Export cancelled — no file written.", style="yellow"))
+
+    def _done(self, path: Path, report: Any) -> None:
         self.result_path = path
         self._finish(Text(f"✓ {report.summary()}", style="green"))
         self.query_one("#start", Button).label = "Close"

@@ -11,6 +11,7 @@ import sqlite3
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 
+import httpx
 import pytest
 from textual.coordinate import Coordinate
 from textual.widgets import Input, Select, SelectionList, Static
@@ -651,3 +652,250 @@ async def test_help_lists_bindings_from_the_bindings(studio_app):
         assert {"Quit", "Help", "Next page", "Select all matching"} <= described
         await pilot.press("escape")
         assert isinstance(app.screen, ExplorerScreen)
+
+
+# ---------------------------------------------------------------------------- hostile API text
+
+HOSTILE = ("[bold]vip[/]", "x[/]y", "[link=x]site[/link]", "csi\x1b[31mred\x1b[0m",
+           "osc\x1b]52;c;aGk=\x07bel", "ost\x1b]52;c;aGk=\x1b\\st")
+HOSTILE_SHOWN = ("[bold]vip[/]", "x[/]y", "[link=x]site[/link]", "csired", "oscbel", "ostst")
+NAME_KEYS = ("name", "title", "tag", "playbook_name", "inbox_name", "file_name", "content",
+             "user_intent")
+
+
+def poison(data, counter=None):
+    """`data` with every name/title/tag/content string prefixed by a hostile string."""
+    counter = counter if counter is not None else [0]
+
+    def bad(value: str) -> str:
+        counter[0] += 1
+        return HOSTILE[counter[0] % len(HOSTILE)] + value
+
+    if isinstance(data, list):
+        return [poison(item, counter) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        if key in NAME_KEYS and isinstance(value, str):
+            out[key] = bad(value)
+        elif key == "tags" and isinstance(value, list):
+            out[key] = [bad(str(v)) for v in value]
+        else:
+            out[key] = poison(value, counter)
+    return out
+
+
+class PoisonTransport(httpx.AsyncBaseTransport):
+    """Every JSON answer poisoned; skill names (keys of the sparklines map) too."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request):
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return httpx.Response(response.status_code, headers=response.headers, content=body)
+        if request.url.path.endswith("/skills/sparklines") and isinstance(data, dict):
+            data = {HOSTILE[i % len(HOSTILE)] + k: v for i, (k, v) in enumerate(data.items())}
+        data = poison(data)
+        headers = {k: v for k, v in response.headers.items()
+                   if k.lower() not in ("content-length", "content-encoding")}
+        return httpx.Response(response.status_code, headers=headers, json=data)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def poisoned_app(studio_app):
+    app = studio_app()
+    app.test_transport.inner = PoisonTransport(app.test_transport.inner)
+    return app
+
+
+def screen_text(app) -> str:
+    """What is on screen, asserting no escape character reaches a rendered segment."""
+    lines = []
+    for strip in app.screen._compositor.render_strips():
+        for segment in strip:
+            assert "\x1b" not in segment.text and "\x07" not in segment.text, segment
+        lines.append(strip.text)
+    return "\n".join(lines)
+
+
+async def test_hostile_names_render_literally_at_80x24(studio_app):
+    app = poisoned_app(studio_app)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settle(pilot)
+        assert app.lookups.loaded and app.is_running
+        await pilot.press("f")  # the sidebar is mounted now, with the poisoned lookups
+        await settle(pilot)
+        assert app.is_running
+        tags = sidebar(app).query_one("#tags", SelectionList)
+        prompts = {str(tags.get_option_at_index(i).prompt) for i in range(tags.option_count)}
+        for shown in HOSTILE_SHOWN:  # kept literally: not styled, not a crash
+            assert any(shown in p for p in prompts), shown
+        assert all("\x1b" not in p for p in prompts)
+        skills = sidebar(app).query_one("#skill_name", Select)
+        assert any("x[/]y" in str(label) for label, _ in skills._options)
+        tags.focus()
+        await pilot.press("down", "space")  # tick a hostile tag: it becomes a filter
+        await settle(pilot)
+        assert app.is_running and explorer(app).query_obj.tags
+        screen_text(app)
+
+
+async def test_hostile_text_in_table_detail_and_conversation(studio_app):
+    app = poisoned_app(studio_app)
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("j")
+        await settle(pilot)
+        await pilot.pause(0.4)  # the detail pane fetches after its debounce
+        await settle(pilot)
+        shown = screen_text(app)
+        assert any(s in shown for s in HOSTILE_SHOWN[:3])  # markup shown as typed
+        assert "aGk=" not in shown  # the OSC 52 payload is dropped with its sequence
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConversationScreen)
+        await pilot.press("a")  # tool calls unfolded: their (poisoned) names in titles
+        await settle(pilot)
+        shown = screen_text(app)
+        assert any(s in shown for s in HOSTILE_SHOWN)
+        assert app.is_running
+
+
+async def test_markup_typed_into_a_filter_is_reported_literally(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
+        await settle(pilot)
+        await type_into(pilot, "start_date", "[/]")
+        await pilot.pause()
+        assert app.is_running
+        error = sidebar(app).query_one("#err-start_date", Static)
+        assert "[/]" in str(error.render())
+        assert any("[/]" in n.message for n in app._notifications)
+        screen_text(app)
+
+
+# ---------------------------------------------------------------------------- stable presets
+
+
+async def test_two_starts_seconds_apart_ask_for_the_same_first_page(studio_app):
+    params = []
+    for second in (5, 9):  # the real clock (not the demo's pinned one), 4 s apart
+        app = studio_app(now=datetime(2026, 6, 15, 10, 0, second, tzinfo=UTC))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            params.append(current_params(app))  # (the 2nd start may be served by the cache)
+    assert params[0] == params[1]
+    assert params[0]["end_date"] == "2026-06-16T00:00:00Z"  # the end of the UTC day
+    assert params[0]["start_date"] == "2026-05-17T00:00:00Z"
+
+
+def test_preset_bounds_are_whole_hours_or_days():
+    from widgets.filter_sidebar import preset_range
+
+    now = datetime(2026, 6, 15, 10, 17, 3, tzinfo=UTC)
+    assert preset_range("24h", now) == ("2026-06-14T11:00:00Z", "2026-06-15T11:00:00Z")
+    assert preset_range("7d", now) == ("2026-06-09T00:00:00Z", "2026-06-16T00:00:00Z")
+    assert preset_range("30d", NOW) == (iso(NOW - timedelta(days=30)), iso(NOW))
+    assert preset_range("all", now) == (None, None)
+
+
+# ---------------------------------------------------------------------------- quoted ids
+
+
+def conversation_paths(app) -> list[str]:
+    return [r.url.raw_path.decode() for r in app.test_transport.requests
+            if "/conversations/" in r.url.path and not r.url.path.endswith("/analytics")]
+
+
+@pytest.mark.parametrize("cid", ["a/b?c#d", "../analytics"])
+async def test_conversation_ids_are_quoted_path_segments(studio_app, cid):
+    app = studio_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        before = len(app.test_transport.requests)
+        app.push_screen(ConversationScreen(cid))
+        await settle(pilot)
+        paths = [r.url.raw_path.decode() for r in app.test_transport.requests[before:]]
+        quoted = cid.replace("/", "%2F").replace("?", "%3F").replace("#", "%23")
+        assert any(p.endswith("/conversations/" + quoted) for p in paths), paths
+        assert not any(p.endswith("/conversations/analytics") for p in paths)
+        assert app.is_running
+
+
+@pytest.mark.parametrize("cid", [None, "", ".."])
+async def test_a_missing_conversation_id_asks_nothing(studio_app, cid):
+    app = studio_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await settle(pilot)
+        before = len(app.test_transport.requests)
+        app.push_screen(ConversationScreen(cid))
+        await settle(pilot)
+        pane = str(explorer(app).table.current()["conversation_id"])  # the detail pane's
+        paths = [r.url.path for r in app.test_transport.requests[before:]]
+        assert all(p.endswith(f"/conversations/{pane}") for p in paths), paths
+        title = str(app.screen.query_one("#conv-title", Static).render())
+        assert "Cannot open this conversation" in title
+
+
+async def test_detail_pane_quotes_the_id(studio_app):
+    from widgets.detail_pane import DetailPane
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        pane = explorer(app).query_one(DetailPane)
+        before = len(app.test_transport.requests)
+        pane._fetch("x/../../projects?y#z")
+        await settle(pilot)
+        paths = [r.url.raw_path.decode() for r in app.test_transport.requests[before:]]
+        assert paths == [paths[0]] and paths[0].endswith(
+            "/conversations/x%2F..%2F..%2Fprojects%3Fy%23z")
+
+
+# ---------------------------------------------------------------------------- export cancel
+
+
+async def test_cancel_during_the_publish_reports_the_written_file(studio_app, tmp_path,
+                                                                  monkeypatch):
+    import threading
+
+    from api import export
+
+    entered, release = threading.Event(), threading.Event()
+    original = export._Export.finish
+
+    def slow_finish(self):
+        entered.set()
+        release.wait(10)
+        return original(self)
+
+    monkeypatch.setattr(export._Export, "finish", slow_finish)
+    app = studio_app()
+    out = tmp_path / "late.csv"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("x")
+        await pilot.pause()
+        dialog = app.screen
+        await pilot.click("#fmt-csv")
+        dialog.query_one("#path", Input).value = str(out)
+        await pilot.click("#start")
+        while not entered.is_set():  # the export is publishing its file
+            await pilot.pause(0.02)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert dialog.running  # not reported before the worker has stopped
+        release.set()
+        await settle(pilot)
+        status = str(dialog.query_one("#export-status", Static).render())
+        assert out.exists()
+        assert "finished before the cancel" in status and str(out) in status
+        assert "no file written" not in status

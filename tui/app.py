@@ -187,10 +187,14 @@ class StudioApp(App[None]):
         self.run_worker(self._load_lookups(), group="lookups", exit_on_error=False)
 
     async def _load_lookups(self) -> None:
-        client = await self.get_client()
         try:
+            client = await self.get_client()
             self.lookups = await load_lookups(client, self.now())
             self.project_name = self.lookups.project_name or self.project_name
+        except Exception as exc:  # noqa: BLE001 - optional: the explorer works with ids
+            log.info("lookups not loaded: %s", type(exc).__name__)
+            self.notify(f"Names and filter choices not loaded ({type(exc).__name__}); "
+                        "ids are shown instead", severity="warning", timeout=6, markup=False)
         finally:  # after the first page's work: their imports (plotext aside) are not small
             if self._load_analytics:
                 self._register_analytics()

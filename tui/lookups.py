@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from api.text import sanitize
 
@@ -54,6 +55,35 @@ class Lookups:
         return self.kbs.get(kb_id or "", kb_id or "")
 
 
+def api_path(template: str, *ids: Any) -> str:
+    """`template` with each `{}` replaced by the next id quoted as ONE path segment (`/`, `?`,
+    `#` percent-encoded: an id never reaches another endpoint). A missing/blank id or `.`/`..`
+    raises ValueError naming the problem (no request is made).
+    Same contract as `api.client.StudioClient.path` (kept here: no httpx on the UI's path)."""
+    parts = template.split("{}")
+    if len(parts) != len(ids) + 1:
+        raise ValueError(f"path template {template!r} needs {len(parts) - 1} id(s)")
+    quoted = [_segment(i) for i in ids] + [""]
+    return "".join(part + q for part, q in zip(parts, quoted, strict=True))
+
+
+def _segment(value: Any) -> str:
+    if value is None:
+        raise ValueError("missing id")
+    text = str(value)
+    if not text.strip() or text in (".", ".."):
+        raise ValueError(f"invalid id {sanitize(text)!r}")
+    return quote(text, safe="")
+
+
+def stable_end(now: datetime, step: timedelta = timedelta(hours=1)) -> datetime:
+    """`now` rounded UP to a whole `step` (UTC; a moment on the boundary stays): ranges
+    ending there, and so their cache keys, stay the same for a whole hour/day."""
+    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
+    floor = datetime(now.year, now.month, now.day, tzinfo=UTC)
+    return floor + step * -(-(now - floor) // step)
+
+
 def _text(value: Any) -> str:
     return sanitize(str(value)) if value is not None else ""
 
@@ -90,17 +120,18 @@ async def _safe(coro: Any) -> Any:
 
 async def load_lookups(client: Any, now: datetime) -> Lookups:
     """Fetch every lookup concurrently; missing parts stay empty."""
-    pid = client.project_id
+    project = api_path("/projects/{}", client.project_id)
+    end = stable_end(now, timedelta(days=1))  # the same window (cache key) all day
     window = {
-        "start_date": (now - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "end_date": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "start_date": (end - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end_date": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    playbooks, analytics, skills, kbs, project = await asyncio.gather(
-        _safe(client.get(f"/projects/{pid}/playbooks", {"include_versions": "true"})),
-        _safe(client.get(f"/projects/{pid}/conversations/analytics", window)),
-        _safe(client.get(f"/projects/{pid}/analytics/skills/sparklines", {"days": "90"})),
-        _safe(client.get(f"/projects/{pid}/knowledgebases")),
-        _safe(client.get(f"/projects/{pid}")),
+    playbooks, analytics, skills, kbs, info = await asyncio.gather(
+        _safe(client.get(f"{project}/playbooks", {"include_versions": "true"})),
+        _safe(client.get(f"{project}/conversations/analytics", window)),
+        _safe(client.get(f"{project}/analytics/skills/sparklines", {"days": "90"})),
+        _safe(client.get(f"{project}/knowledgebases")),
+        _safe(client.get(project)),
     )
     lookups = Lookups(loaded=True)
     lookups.assistants, lookups.inboxes = _assistants(playbooks)
@@ -112,8 +143,8 @@ async def load_lookups(client: Any, now: datetime) -> Lookups:
     for kb in kbs if isinstance(kbs, list) else []:
         if isinstance(kb, dict) and kb.get("id"):
             lookups.kbs[str(kb["id"])] = _text(kb.get("title")) or str(kb["id"])
-    if isinstance(project, dict):
-        lookups.project_name = _text(project.get("name"))
+    if isinstance(info, dict):
+        lookups.project_name = _text(info.get("name"))
     return lookups
 
 
@@ -122,7 +153,11 @@ async def resolve_kb_items(client: Any, lookups: Lookups, pairs: set[tuple[str, 
     missing = [p for p in pairs if p not in lookups.kb_items and all(p)]
 
     async def one(kb_id: str, item_id: str) -> None:
-        item = await _safe(client.get(f"/knowledgebases/{kb_id}/items/{item_id}"))
+        try:
+            path = api_path("/knowledgebases/{}/items/{}", kb_id, item_id)
+        except ValueError:
+            return
+        item = await _safe(client.get(path))
         if isinstance(item, dict) and item.get("title"):
             lookups.kb_items[(kb_id, item_id)] = _text(item["title"])
 

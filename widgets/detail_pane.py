@@ -13,6 +13,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from api.text import sanitize
+from tui.lookups import api_path
 from widgets.conversation_meta import meta_text
 
 DEBOUNCE_S = 0.25  # before fetching the detail
@@ -63,7 +64,11 @@ class DetailPane(VerticalScroll, can_focus=True):
     async def _fetch(self, cid: str) -> None:
         client = await self.app.get_client()
         try:
-            result = await client.get_result(f"/projects/{client.project_id}/conversations/{cid}")
+            path = api_path("/projects/{}/conversations/{}", client.project_id, cid)
+        except ValueError:  # no usable id: the pane keeps the metadata, nothing is asked
+            return
+        try:
+            result = await client.get_result(path)
         except Exception:  # noqa: BLE001 - the pane keeps the metadata it has
             return
         if not self.conversation or self.conversation.get("conversation_id") != cid:

@@ -20,6 +20,8 @@ from textual.widgets import Input, Label, Select, SelectionList, Static
 
 from api.labels import LABEL_FIELDS, SORT_BY, SORT_ORDER
 from api.query import ConversationQuery, QueryError
+from api.text import sanitize
+from tui.lookups import stable_end
 from widgets.labels import plain
 
 PRESETS: dict[str, timedelta | None] = {
@@ -86,12 +88,15 @@ def iso_to_local(value: str | None, tz: tzinfo) -> str:
 
 
 def preset_range(preset: str, now: datetime) -> tuple[str | None, str | None]:
+    """The preset's bounds on stable boundaries: the end is `now` rounded up to the whole hour
+    (24h) or the end of the UTC day (longer presets), so the query — and its cache key — stays
+    the same across restarts for that hour/day (warm first page, cache peek, offline mode)."""
     delta = PRESETS.get(preset)
     if delta is None:
         return None, None
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    now = now.astimezone(UTC)
-    return (now - delta).strftime(fmt), now.strftime(fmt)
+    end = stable_end(now, timedelta(hours=1) if delta < timedelta(days=2) else timedelta(days=1))
+    return (end - delta).strftime(fmt), end.strftime(fmt)
 
 
 class FilterSidebar(VerticalScroll):
@@ -148,7 +153,7 @@ class FilterSidebar(VerticalScroll):
         yield SelectionList[str](id="tags")
         for field, values in LABEL_FIELDS.items():
             yield Label(TITLES[field], classes="heading")
-            yield SelectionList[str](*((plain(field, v), v) for v in values), id=field)
+            yield SelectionList[str](*((Text(plain(field, v)), v) for v in values), id=field)
         yield Label("Messages (min .. max)", classes="heading")
         with Horizontal():
             yield Input(compact=True, placeholder="min", id="min_messages", type="integer")
@@ -182,13 +187,14 @@ class FilterSidebar(VerticalScroll):
         tags = self.query_one("#tags", SelectionList)
         chosen = set(tags.selected) | set(self._last.tags if self._last else ())
         tags.clear_options()
-        tags.add_options([(t, t, t in chosen) for t in sorted(set(lookups.tags) | chosen)])
+        tags.add_options([(Text(sanitize(t)), t, t in chosen)  # API text: never markup
+                          for t in sorted(set(lookups.tags) | chosen)])
 
     def _set_options(self, wid: str, options: Iterable[tuple[str, str]]) -> None:
         select = self.query_one(f"#{wid}", Select)
         value = select.value
         options = list(options)
-        select.set_options([(Text(label), value) for label, value in options])
+        select.set_options([(Text(sanitize(label)), value) for label, value in options])
         if value != Select.NULL and any(v == value for _, v in options):
             select.value = value
 
@@ -279,7 +285,7 @@ class FilterSidebar(VerticalScroll):
             return
         known = any(v == value for _, v in select._options)
         if not known:  # e.g. a drill-down to an assistant the lookups do not know (yet)
-            select.set_options([*select._options[1 if select._allow_blank else 0:], (Text(str(value)), value)])
+            select.set_options([*select._options[1 if select._allow_blank else 0:], (Text(sanitize(value)), value)])
         select.value = value
 
     def _select_many(self, wid: str, values: tuple[str, ...]) -> None:
@@ -287,7 +293,7 @@ class FilterSidebar(VerticalScroll):
         present = {selection.get_option_at_index(i).value for i in range(selection.option_count)}
         for value in values:
             if value not in present:
-                selection.add_option((value, value))
+                selection.add_option((Text(sanitize(value)), value))
         selection.deselect_all()
         for value in values:
             selection.select(value)
@@ -355,4 +361,4 @@ class FilterSidebar(VerticalScroll):
         target = self.query_one(f"#err-{field}", Static)
         target.update(Text(f"✗ {error}"))
         target.add_class("-shown")
-        self.notify(str(error), title="Filter not applied", severity="warning")
+        self.notify(str(error), title="Filter not applied", severity="warning", markup=False)

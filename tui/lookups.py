@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from api.text import sanitize
 
@@ -56,24 +55,13 @@ class Lookups:
 
 
 def api_path(template: str, *ids: Any) -> str:
-    """`template` with each `{}` replaced by the next id quoted as ONE path segment (`/`, `?`,
-    `#` percent-encoded: an id never reaches another endpoint). A missing/blank id or `.`/`..`
-    raises ValueError naming the problem (no request is made).
-    Same contract as `api.client.StudioClient.path` (kept here: no httpx on the UI's path)."""
-    parts = template.split("{}")
-    if len(parts) != len(ids) + 1:
-        raise ValueError(f"path template {template!r} needs {len(parts) - 1} id(s)")
-    quoted = [_segment(i) for i in ids] + [""]
-    return "".join(part + q for part, q in zip(parts, quoted, strict=True))
+    """`api.client.StudioClient.path`: each `{}` of `template` replaced by the next id quoted
+    as ONE path segment (`/`, `?`, `#` percent-encoded: an id never reaches another endpoint);
+    a missing/blank id or `.`/`..` raises `InvalidIdError` (a ValueError), nothing is sent.
+    Imported when first called (the client exists by then): no httpx on the first-frame path."""
+    from api.client import StudioClient
 
-
-def _segment(value: Any) -> str:
-    if value is None:
-        raise ValueError("missing id")
-    text = str(value)
-    if not text.strip() or text in (".", ".."):
-        raise ValueError(f"invalid id {sanitize(text)!r}")
-    return quote(text, safe="")
+    return StudioClient.path(template, *ids)
 
 
 def stable_end(now: datetime, step: timedelta = timedelta(hours=1)) -> datetime:

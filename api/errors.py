@@ -12,9 +12,10 @@ import re
 import sys
 import time
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # annotations only: httpx costs ~200 ms of start-up, off the first frame
+    import httpx
 
 from .text import one_line
 

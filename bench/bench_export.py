@@ -23,12 +23,12 @@ the client algorithms alone, as the real API's latency would.
                                            [--concurrency 16] [--skip-baseline] [--no-replay]
 
 Nothing here asserts: it prints figures. Measured with the command above (defaults) on the
-2-core development machine, shared with other engineers' test runs: load average 3-5.5
-during these runs, and ours is CPU-bound where the baseline mostly sleeps, so the load moves
+2-core development machine, shared with other engineers' test runs: load average 2-5.5
+during these three runs, and ours is CPU-bound where the baseline mostly sleeps, so the load moves
 our figure far more than the baseline's (2026-11-26, after orjson + the worker process):
 
-    demo server 5,000:   baseline 19.7-24.1 s / 90 MB   ours 5.3-8.1 s / 60-62 MB   3.0-3.7x
-    replay server 5,000: baseline 16.6-18.5 s / 91 MB   ours 1.7-3.3 s / 63-65 MB   5.7-9.5x
+    demo server 5,000:   baseline 19.7-24.1 s / 90 MB   ours 5.2-8.1 s / 60-62 MB   3.0-3.9x
+    replay server 5,000: baseline 16.6-18.5 s / 91 MB   ours 1.7-3.3 s / 61-65 MB   5.7-9.5x
     50,000 conversations (298 MB file): ours 45.7-48.6 s (demo), 21.5-30.1 s (replay),
     73-80 MB (5,000: 60-65 MB)
     before (same machine, lighter load): demo 5.2-6.3 s (3.3-3.7x), replay 3.4-3.5 s

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
+from api.errors import StudioError
 from api.query import ConversationQuery
 from screens.analytics.base import resource_dates
 from screens.analytics.conversions import funnel_rows, heartbeat_warning
@@ -159,3 +162,47 @@ def test_resource_helpers():
         "skill", {"s1": {"total": 3, "series": [{"count": 1}, {"count": 2}]}, "bad": "x"}, {}, 14
     )
     assert [str(c) for c in rows[0][1]] == ["skill", "s1", "3", "▅█", "1 2"]
+
+
+ESCAPES = "\x1b[31mR\x1b[0m\x1b]52;c;AAAA\x1b\\\x1b[2J\x07"
+
+
+def test_api_text_read_by_fmt_is_sanitized():
+    """One reader for every label, title, caption and message: no escape sequence gets out."""
+    from screens.analytics.fmt import day, text, when
+
+    assert text({"name": f"[/]{ESCAPES}x"}, "name") == "[/]Rx"  # brackets kept: not markup
+    assert text({"n": 5}, "n") == "5" and text({"n": None}, "n") is None
+    assert day(f"2026-06-15{ESCAPES}") == "2026-06-15R"
+    assert when(f"2026-06-15T10:00{ESCAPES}") == "2026-06-15 10:00"
+    data = {"time_series": [{"date": f"2026-06-1{ESCAPES}"}], "time_granularity": "day"}
+    assert buckets(data) == ["2026-06-1R"]
+
+
+def test_seg_quotes_an_id_as_one_path_segment():
+    from screens.analytics.fmt import seg
+
+    assert seg("a/../b c?d#e%") == "a%2F..%2Fb%20c%3Fd%23e%25"
+    assert seg("d94d27b9-4c1e") == "d94d27b9-4c1e"
+    for bad in (None, "", " ", ".", ".."):
+        with pytest.raises(StudioError):
+            seg(bad)
+
+
+def test_every_analytics_notification_is_plain_text():
+    """notify() parses markup by default: every call in screens/analytics says markup=False."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent / "screens" / "analytics"
+    calls = [
+        (path.name, node.lineno, node)
+        for path in sorted(root.glob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "notify"
+    ]
+    assert len(calls) >= 10
+    for name, line, call in calls:
+        markup = [k.value for k in call.keywords if k.arg == "markup"]
+        assert len(markup) == 1 and isinstance(markup[0], ast.Constant), f"{name}:{line}"
+        assert markup[0].value is False, f"{name}:{line}"

@@ -234,9 +234,10 @@ class ConversionsScreen(AnalyticsScreen):
             [
                 Series("events", [num(b, "event_count") for b in series]),
                 Series("converting", [num(b, "converting_conversations") for b in series]),
-                Series(
-                    f"value {unit}".strip(),
+                Series(  # the unit (API text) never in the name: a table column label
+                    "value",  # is parsed as markup by DataTable
                     [num(b, "total_value") for b in series],
+                    unit=f" {unit}" if unit else "",
                     right=True,
                     digits=2,
                 ),

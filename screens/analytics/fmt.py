@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from typing import Any
-from urllib.parse import quote
 
+from api.client import quote_segment
 from api.text import sanitize
 from widgets.charts import MISSING
 
@@ -52,8 +52,9 @@ def text(data: Any, key: str) -> str | None:
 
 
 def seg(value: Any) -> str:
-    """An API id as one quoted URL path segment ('/', '?', '#', '..' cannot change the path)."""
-    return quote(str(value), safe="")
+    """An API id as one quoted URL path segment ('/', '?', '#' cannot change the path); None,
+    blank, '.' and '..' raise ``InvalidIdError`` (a StudioError: one line, nothing sent)."""
+    return quote_segment(value)
 
 
 def fmt_int(value: float | None) -> str | None:

@@ -13,6 +13,7 @@ from textual.containers import Grid
 
 from api import labels
 from api.query import ConversationQuery
+from api.text import sanitize
 from screens.analytics.base import AnalyticsScreen
 from screens.analytics.fmt import fmt_int, fmt_pct, num, obj, rate, share
 from widgets.charts import Bar, BarChart, Kpis
@@ -99,7 +100,7 @@ class SignalsScreen(AnalyticsScreen):
         extra = next((x for _, f, _, x in SIGNALS if f == field), {})
         if event.bar.key not in labels.LABEL_FIELDS.get(field, ()):
             self.notify(
-                f"{event.bar.key!r} is not a known {field} value: cannot filter on it",
+                f"{sanitize(event.bar.key)!r} is not a known {field} value: cannot filter on it",
                 severity="warning",
                 markup=False,
             )

@@ -23,12 +23,14 @@ the client algorithms alone, as the real API's latency would.
                                            [--concurrency 16] [--skip-baseline] [--no-replay]
 
 Nothing here asserts: it prints figures. Measured with the command above (defaults) on the
-2-core development machine, shared with other engineers' test runs: load average 2-5.5
-during these three runs, and ours is CPU-bound where the baseline mostly sleeps, so the load moves
+2-core development machine, shared with other engineers' test runs: load average 1.7-5.5
+during these four runs, and ours is CPU-bound where the baseline mostly sleeps, so the load moves
 our figure far more than the baseline's (2026-11-26, after orjson + the worker process):
 
-    demo server 5,000:   baseline 19.7-24.1 s / 90 MB   ours 5.2-8.1 s / 60-62 MB   3.0-3.9x
-    replay server 5,000: baseline 16.6-18.5 s / 91 MB   ours 1.7-3.3 s / 61-65 MB   5.7-9.5x
+    demo server 5,000:   baseline 19.7-24.1 s / 90 MB   ours 4.0-8.1 s / 60-62 MB   3.0-5.0x
+    replay server 5,000: baseline 16.6-18.5 s / 91 MB   ours 1.7-3.3 s / 61-65 MB   5.7-9.7x
+    (the least loaded run, load 1.7: demo 20.3 s vs 4.0 s = 5.0x, replay 17.0 s vs 1.8 s
+    = 9.7x)
     50,000 conversations (298 MB file): ours 45.7-48.6 s (demo), 21.5-30.1 s (replay),
     73-80 MB (5,000: 60-65 MB)
     before (same machine, lighter load): demo 5.2-6.3 s (3.3-3.7x), replay 3.4-3.5 s
@@ -39,8 +41,9 @@ Where ours spends its time (replay, 5,000 conversations: 46 list pages + 91 batc
 latency at best) overlapped with 1.0-1.3 s of CPU in the main process (httpx/httpcore per
 request and the kernel's loopback copy of ~27 MB of answers, page decoding, writing) and
 0.4-0.6 s in the export's worker process (orjson decode + indent-2 encode of 31 MB; started
-at once, its imports overlap the first requests). The best run (1.7 s, 9.5x) came at load
-~3; with other jobs on both cores, the three processes (and the server) queue for them.
+at once, its imports overlap the first requests). Ideal overlap would give ~1.4 s
+(start-up + latency + finish); with other jobs on the two cores, the export's two processes
+and the server queue for them, hence the spread.
 Against the demo server the bound is the server: ~2.5 s of its CPU per export, ~2.1 s of
 it rebuilding messages (~23 ms per batch of 50, one GIL), which the real API would do on
 its own machines. Peak memory grows 11-15 MB from 5,000 to 50,000 conversations (6-8 MB

@@ -654,6 +654,12 @@ def _start_worker(wanted: bool) -> Any:
         signal.signal(signal.SIGINT, previous)
 
 
+def _stop_worker(plan: _Plan) -> None:
+    if plan.worker is not None:
+        plan.worker.shutdown(wait=False, cancel_futures=True)
+        plan.worker = None
+
+
 # ------------------------------------------------------------------------ the export
 class _Export:
     def __init__(self, out: Path, fmt: str, state: _State, resumed: bool,
@@ -847,6 +853,7 @@ async def run_export(
     plan.worker = _start_worker(worker and fast and fmt == "json" and messages and ids is None)
     try:
         await _pump(plan, export, allow_partial, progress)
+        _stop_worker(plan)  # it exits while the file is assembled, not at interpreter exit
         report.bytes = await _finish(export)
     except BaseException as exc:
         export.abandon()
@@ -857,8 +864,7 @@ async def run_export(
             exc.report = report
         raise
     finally:
-        if plan.worker is not None:
-            plan.worker.shutdown(wait=False, cancel_futures=True)
+        _stop_worker(plan)
     report.complete = True
     return _fill(report, state, started)
 

@@ -77,7 +77,7 @@ async def run_screen(demo_db, screen_class, filters=WINDOW) -> tuple[str, Record
     client = demo_client(demo_db)
     recorder = Recorder(client)
     app = HarnessApp(client, screen_class, filters)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await settle(pilot)
         assert app.errors == []
         app.records = screen_records(app.screen)

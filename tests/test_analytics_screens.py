@@ -48,7 +48,7 @@ async def test_every_screen_loads_without_error(demo_db, entry):
     key, name, screen_class, description = entry
     assert len(key) == 1 and name and description
     app = harness(demo_db, screen_class)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert app.errors == []
         assert screen_class is type(app.screen)
@@ -59,7 +59,7 @@ async def test_every_screen_loads_without_error(demo_db, entry):
 
 async def test_signal_bars_drill_down(demo_db):
     app = harness(demo_db, SignalsScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         await select_row(pilot, screen.query_one("#handoff_reason", BarChart), "frustration")
@@ -74,7 +74,7 @@ async def test_signal_bars_drill_down(demo_db):
 
 async def test_overview_rows_drill_down(demo_db):
     app = harness(demo_db, OverviewScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         by_assistant = screen.query_one("#by-assistant", TitledTable)
@@ -91,7 +91,7 @@ async def test_overview_rows_drill_down(demo_db):
 
 async def test_overview_account_switch(demo_db):
     app = harness(demo_db, OverviewScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         project_total = await app.client.get(
             f"/projects/{app.client.project_id}/conversations/analytics",
@@ -110,7 +110,7 @@ async def test_overview_account_switch(demo_db):
 
 async def test_csat_not_configured_on_second_project(demo_db):
     app = harness(demo_db, CsatScreen, project=1)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         assert screen.has_class("-unconfigured")
@@ -123,7 +123,7 @@ async def test_csat_not_configured_on_second_project(demo_db):
 
 async def test_csat_configured_and_dsat_paging(demo_db):
     app = harness(demo_db, CsatScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         assert not screen.has_class("-unconfigured")
@@ -147,7 +147,7 @@ async def test_csat_configured_and_dsat_paging(demo_db):
 
 async def test_stale_conversion_heartbeat_warns(demo_db):
     app = harness(demo_db, ConversionsScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         heartbeat = screen.query_one("#heartbeat")
@@ -173,7 +173,7 @@ async def test_conversion_funnel_one_call_per_assistant(demo_db):
 
     client._http.send = spy
     app = HarnessApp(client, ConversionsScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         playbooks = await client.get(f"/projects/{client.project_id}/playbooks")
         bases = {p["base_id"] for p in playbooks}
@@ -191,7 +191,7 @@ async def test_topics_job_flow_then_409(demo_db):
         return ticks["now"]
 
     app = harness(demo_db, TopicsScreen, clock=clock)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         screen.POLL_INTERVAL = 0
@@ -228,7 +228,7 @@ async def test_a_topic_opens_its_exact_conversations(demo_db):
     from screens.conversation import ConversationScreen
 
     app = harness(demo_db, TopicsScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         topics = app.screen.query_one("#topics", TitledTable)
         topic = app.screen.topics[0]
@@ -259,7 +259,7 @@ async def test_a_rating_opens_its_conversation(demo_db):
     from screens.conversation import ConversationScreen
 
     app = harness(demo_db, CsatScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         ratings = app.screen.query_one("#ratings", PagedTable)
         cid = ratings.keys[1]
@@ -272,7 +272,7 @@ async def test_a_rating_opens_its_conversation(demo_db):
 
 async def test_resources_kb_top_items_resolved_to_titles(demo_db):
     app = harness(demo_db, ResourcesScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         kb = await app.client.get(f"/knowledgebases/{screen.kb_id}")
@@ -284,7 +284,7 @@ async def test_resources_kb_top_items_resolved_to_titles(demo_db):
 
 async def test_chart_table_toggle(demo_db):
     app = harness(demo_db, SignalsScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         charts = list(app.screen.query(ChartBase))
         assert charts and not any(c.table_view for c in charts)
@@ -296,7 +296,7 @@ async def test_chart_table_toggle(demo_db):
 
 async def test_configuration_diff_between_versions(demo_db):
     app = harness(demo_db, ConfigurationScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         versions = screen.query_one("#versions", TitledTable)
@@ -315,7 +315,7 @@ async def test_configuration_diff_between_versions(demo_db):
 
 async def test_error_keeps_last_figures(demo_db):
     app = harness(demo_db, OverviewScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         before = screen_text(app.screen)
 
@@ -327,6 +327,8 @@ async def test_error_keeps_last_figures(demo_db):
         await settle(pilot)
         assert len(app.errors) == 1 and "project gone" in str(app.errors[0])
         assert "\n" not in str(app.errors[0])
+        app.clear_notifications()  # the error's toast is not a figure
+        await pilot.pause()
         # the figures of the last good answer are still there (filter bar aside)
         assert before.split("\n", 3)[3] == screen_text(app.screen).split("\n", 3)[3]
 
@@ -364,7 +366,7 @@ async def test_hostile_and_missing_fields_never_crash(demo_db):
         client = demo_client(demo_db)
         client._http._transport = httpx.MockTransport(odd)
         app = HarnessApp(client, screen_class)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await settle(pilot)
             assert app.errors == []
             text = screen_text(app.screen)
@@ -375,7 +377,7 @@ async def test_hostile_and_missing_fields_never_crash(demo_db):
 
 async def test_filters_change_reloads(demo_db):
     app = harness(demo_db, SignalsScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         before = screen_text(app.screen)
         app.filters = ConversationQuery.build(
@@ -392,7 +394,7 @@ async def test_drill_down_opens_the_explorer_in_the_real_app(demo_db, tmp_path):
     from app_support import make_app
 
     app = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)
@@ -419,7 +421,7 @@ EMPTY_WINDOW = ConversationQuery.build(start_date="2020-01-01", end_date="2020-0
 )
 async def test_empty_window_reads_as_no_data(demo_db, screen_class):
     app = HarnessApp(demo_client(demo_db), screen_class, EMPTY_WINDOW)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert app.errors == []
         text = screen_text(app.screen)
@@ -438,14 +440,14 @@ async def test_cached_figures_paint_at_once_and_ctrl_r_revalidates(demo_db, tmp_
         return len(app.test_transport.params_of("/metrics/aggregate"))
 
     first = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
-    async with first.run_test(size=SIZE) as pilot:
+    async with first.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)
         shown = screen_text(first.screen)
         assert aggregate_requests(first) == 1
     second = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
-    async with second.run_test(size=SIZE) as pilot:
+    async with second.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)
@@ -472,7 +474,7 @@ def test_importing_the_screens_does_not_load_plotext():
 
 async def test_toolkit_param_filter(demo_db):
     app = harness(demo_db, ResourcesScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         screen.query_one("#tabs").active = "tab-toolkits"
@@ -503,7 +505,7 @@ async def test_one_failing_endpoint_leaves_the_other_figures(demo_db):
 
     client._http._transport = FailSkills()
     app = HarnessApp(client, ResourcesScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert [str(e) for e in app.errors] == [
             "HTTP 404: skills analytics unavailable (GET "
@@ -520,7 +522,7 @@ async def test_evals_run_results_and_assertions(demo_db):
     from screens.analytics.evals import EvalsScreen
 
     app = harness(demo_db, EvalsScreen)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         screen = app.screen
         runs = screen.query_one("#runs", PagedTable)
@@ -555,7 +557,7 @@ async def test_assistant_and_tags_reach_each_endpoint_as_it_expects(demo_db):
     for screen_class, (suffix, name) in expected.items():
         client = demo_client(demo_db)
         app = HarnessApp(client, screen_class, filters)
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await settle(pilot)
         params = [dict(r.url.params) for r in client.test_requests if r.url.path.endswith(suffix)]
         assert params, screen_class
@@ -564,7 +566,7 @@ async def test_assistant_and_tags_reach_each_endpoint_as_it_expects(demo_db):
         assert ({"playbook_base_id", "playbook_base_ids"} - {name}).isdisjoint(first)
     client = demo_client(demo_db)
     app = HarnessApp(client, ResourcesScreen, filters)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
     tools = [
         dict(r.url.params)
@@ -590,7 +592,7 @@ async def test_topics_generation_uses_the_current_assistant_and_tags(demo_db):
     app = HarnessApp(
         client, TopicsScreen, WINDOW_FILTERS.replace(playbook_base_id=base, tags=("billing",))
     )
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         app.screen.POLL_INTERVAL = 0
         await pilot.press("a")
@@ -604,7 +606,7 @@ async def test_w_cycles_the_shared_window_in_the_real_app(demo_db, tmp_path):
     from app_support import make_app
 
     app = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("o")
         await settle(pilot)

@@ -7,14 +7,13 @@ merged in, changes made here are pushed there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from api.query import ConversationQuery, QueryError
 from api.text import sanitize
@@ -22,8 +21,11 @@ from tui.commands import PaletteCommand
 from widgets.conversation_table import ConversationTable
 from widgets.detail_pane import DetailPane
 from widgets.filter_bar import SHARED_FIELDS, FilterBar
-from widgets.filter_sidebar import FilterSidebar
+from widgets.footer import QuietFooter
 from widgets.status_header import StatusHeader
+
+if TYPE_CHECKING:  # imported when first shown: ~100 widgets' classes off the first frame
+    from widgets.filter_sidebar import FilterSidebar
 
 AUTO_FOLD_WIDTH = 110
 
@@ -82,7 +84,7 @@ class ExplorerScreen(Screen[None]):
                 with Horizontal(id="table-and-detail"):
                     yield ConversationTable(id="table")
                     yield DetailPane(id="detail")
-        yield Footer()
+        yield QuietFooter()
 
     @property
     def table(self) -> ConversationTable:
@@ -92,12 +94,14 @@ class ExplorerScreen(Screen[None]):
     def sidebar(self) -> FilterSidebar | None:
         """The filter sidebar, or None until it is first shown (it is ~100 widgets: mounting
         it lazily keeps it off the path to the first frame, and away at 80 columns)."""
-        found = self.query(FilterSidebar)
+        found = self.query("FilterSidebar")
         return found.first() if found else None
 
     async def ensure_sidebar(self) -> FilterSidebar:
         sidebar = self.sidebar
         if sidebar is None:
+            from widgets.filter_sidebar import FilterSidebar
+
             sidebar = FilterSidebar(self.app.now(), id="sidebar")
             await self.query_one("#explorer-body").mount(sidebar, before="#main")
             if self.app.lookups.loaded:
@@ -181,8 +185,7 @@ class ExplorerScreen(Screen[None]):
             self.notify(f"Filter choices not loaded: {type(exc).__name__}", severity="warning",
                         markup=False)
 
-    @on(FilterSidebar.Changed)
-    def _sidebar_changed(self, event: FilterSidebar.Changed) -> None:
+    def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         if event.tz != self.app.display_tz:  # times in the table and detail follow the tz
             self.app.display_tz = event.tz
             self.table.repaint()
@@ -293,7 +296,7 @@ class ExplorerScreen(Screen[None]):
         self.action_preset(preset.key)
 
     def set_date_preset(self, preset: str) -> None:
-        from widgets.filter_sidebar import preset_range
+        from tui.dates import preset_range
 
         start, end = preset_range(preset, self.app.now())
         try:

@@ -798,7 +798,7 @@ async def test_two_starts_seconds_apart_ask_for_the_same_first_page(studio_app):
 
 
 def test_preset_bounds_are_whole_hours_or_days():
-    from widgets.filter_sidebar import preset_range
+    from tui.dates import preset_range
 
     now = datetime(2026, 6, 15, 10, 17, 3, tzinfo=UTC)
     assert preset_range("24h", now) == ("2026-06-14T11:00:00Z", "2026-06-15T11:00:00Z")
@@ -899,3 +899,37 @@ async def test_cancel_during_the_publish_reports_the_written_file(studio_app, tm
         assert out.exists()
         assert "finished before the cancel" in status and str(out) in status
         assert "no file written" not in status
+
+
+# ---------------------------------------------------------------------------- footer
+
+
+def footer_keys(app) -> list[str]:
+    from textual.widgets._footer import FooterKey
+
+    return [key.key for key in app.screen.query(FooterKey)]
+
+
+async def test_footer_follows_the_focus_and_skips_identical_recomposes(studio_app):
+    from widgets.footer import QuietFooter
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        footer = app.screen.query_one(QuietFooter)
+        table_keys = footer_keys(app)
+        assert "n" in table_keys and "f" in table_keys  # the table's and the screen's keys
+        composes = []
+        original = footer.recompose
+
+        async def counting():
+            composes.append(1)
+            await original()
+
+        footer.recompose = counting
+        app.screen.refresh_bindings()  # same bindings: nothing rebuilt
+        await settle(pilot)
+        assert composes == []
+        sidebar(app).query_one("#search", Input).focus()  # the table's keys are gone
+        await settle(pilot)
+        assert composes and "n" not in footer_keys(app) and "f1" in footer_keys(app)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from api.text import sanitize
+from tui.dates import ISO, stable_end
 
 log = logging.getLogger(__name__)
 
@@ -64,14 +65,6 @@ def api_path(template: str, *ids: Any) -> str:
     return StudioClient.path(template, *ids)
 
 
-def stable_end(now: datetime, step: timedelta = timedelta(hours=1)) -> datetime:
-    """`now` rounded UP to a whole `step` (UTC; a moment on the boundary stays): ranges
-    ending there, and so their cache keys, stay the same for a whole hour/day."""
-    now = now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC)
-    floor = datetime(now.year, now.month, now.day, tzinfo=UTC)
-    return floor + step * -(-(now - floor) // step)
-
-
 def _text(value: Any) -> str:
     return sanitize(str(value)) if value is not None else ""
 
@@ -111,8 +104,8 @@ async def load_lookups(client: Any, now: datetime) -> Lookups:
     project = api_path("/projects/{}", client.project_id)
     end = stable_end(now, timedelta(days=1))  # the same window (cache key) all day
     window = {
-        "start_date": (end - timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "end_date": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "start_date": (end - timedelta(days=365)).strftime(ISO),
+        "end_date": end.strftime(ISO),
     }
     playbooks, analytics, skills, kbs, info = await asyncio.gather(
         _safe(client.get(f"{project}/playbooks", {"include_versions": "true"})),

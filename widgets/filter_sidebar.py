@@ -21,17 +21,9 @@ from textual.widgets import Input, Label, Select, SelectionList, Static
 from api.labels import LABEL_FIELDS, SORT_BY, SORT_ORDER
 from api.query import ConversationQuery, QueryError
 from api.text import sanitize
-from tui.lookups import stable_end
+from tui.dates import PRESETS, preset_range
 from widgets.labels import plain
 
-PRESETS: dict[str, timedelta | None] = {
-    "24h": timedelta(hours=24),
-    "7d": timedelta(days=7),
-    "30d": timedelta(days=30),
-    "90d": timedelta(days=90),
-    "custom": None,
-    "all": None,
-}
 TRI_STATE = [("any", "any"), ("yes", "yes"), ("no", "no")]
 TITLES = {
     "sentiment": "Sentiment (any of)",
@@ -85,18 +77,6 @@ def iso_to_local(value: str | None, tz: tzinfo) -> str:
         return value
     local = parsed.astimezone(tz)
     return local.strftime("%Y-%m-%d %H:%M" if local.second == 0 else "%Y-%m-%d %H:%M:%S")
-
-
-def preset_range(preset: str, now: datetime) -> tuple[str | None, str | None]:
-    """The preset's bounds on stable boundaries: the end is `now` rounded up to the whole hour
-    (24h) or the end of the UTC day (longer presets), so the query — and its cache key — stays
-    the same across restarts for that hour/day (warm first page, cache peek, offline mode)."""
-    delta = PRESETS.get(preset)
-    if delta is None:
-        return None, None
-    fmt = "%Y-%m-%dT%H:%M:%SZ"
-    end = stable_end(now, timedelta(hours=1) if delta < timedelta(days=2) else timedelta(days=1))
-    return (end - delta).strftime(fmt), end.strftime(fmt)
 
 
 class FilterSidebar(VerticalScroll):

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from analytics_harness import HarnessApp, demo_client, screen_text, settle
+from test_analytics_screens import select_row
 from textual.widgets import DataTable, TabbedContent
 
 from api.query import ConversationQuery
@@ -145,15 +146,6 @@ def rendered(app) -> str:
 
 def notices(app) -> list[str]:
     return [n.message for n in app._notifications]
-
-
-async def select_row(pilot, widget, key: str) -> None:
-    table = widget.query_one(DataTable)
-    table.focus()
-    table.move_cursor(row=table.get_row_index(key))
-    await pilot.pause()
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 # -------------------------------------------------------------------- every screen

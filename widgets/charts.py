@@ -168,8 +168,8 @@ class BarChart(ChartBase):
             yield _new_plot()
             table = DataTable(cursor_type="row", zebra_stripes=True, classes="chart-table")
             table.add_column("", key="label")
-            table.add_column(self.value_label, key="value")
-            table.add_column(self.pct_label, key="pct")
+            table.add_column(Text(self.value_label), key="value")
+            table.add_column(Text(self.pct_label), key="pct")
             yield table
 
     def set_bars(self, bars: list[Bar] | None, *, empty_text: str = NO_DATA) -> None:
@@ -286,7 +286,7 @@ class TimeChart(ChartBase):
         table.clear(columns=True)
         table.add_column("date", key="date")
         for s in series:
-            table.add_column(s.name, key=s.name)
+            table.add_column(Text(s.name), key=s.name)  # labels are never markup
         for i, date in enumerate(dates):
             cells = [number_cell(_fmt_value(_at(s.values, i), s.unit, s.digits)) for s in series]
             table.add_row(Text(date), *cells)

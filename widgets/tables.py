@@ -67,7 +67,7 @@ class TitledTable(Vertical):
         yield Static(Text(self.title), classes="table-title")
         yield Static(Text(LOADING), classes="table-empty")
         table = DataTable(cursor_type="row", zebra_stripes=True)
-        table.add_columns(*self.columns)
+        table.add_columns(*(Text(c) for c in self.columns))  # never markup
         yield table
 
     def mark_failed(self, text: str = "not loaded (API error) · ctrl+r retries") -> None:

@@ -297,6 +297,7 @@ def test_cache_stats_clear_and_locate(run, tmp_path):
     assert located.exit_code == 0
     assert "config file:" in located.stdout and "cache dir:" in located.stdout
     assert "DEMO" in located.stdout
+    assert "demo database dir:" in located.stdout
 
 
 def test_help_is_fast_to_import():

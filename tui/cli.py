@@ -442,8 +442,9 @@ def locate(opts: GlobalOptions) -> None:
     settings = _load_settings(opts)
     for name, path in paths(settings).items():
         click.echo(f"{name}: {path}")
-    if settings.demo:
-        click.echo(f"demo databases: {settings.cache_dir / 'demo-*.sqlite3'}")
+    demo_dbs = sorted(paths(settings)["demo database dir"].glob("demo-*.sqlite3"))
+    for db in demo_dbs:  # old generator versions stay until removed: say how big they are
+        click.echo(f"demo database: {db} ({db.stat().st_size / 2**20:,.1f} MiB)")
     click.echo(f"using: {settings.describe()}")
 
 

@@ -516,3 +516,18 @@ def test_cache_dir_and_parameters_come_from_the_environment(tmp_path, monkeypatc
     assert path == tmp_path / "env-cache" / "demo" / generate.db_filename(SMALL, 21, "2026-03-01")
     _, end = anchor_bounds("2026-03-01")
     assert one(sqlite3.connect(path), "SELECT max(last_ts) FROM conversations") <= end
+
+
+def test_databases_of_older_generator_versions_are_removed(tmp_path):
+    from api.demo import generate
+    from api.demo.schema import GENERATOR_VERSION
+
+    folder = generate.demo_dir(tmp_path)
+    old = folder / f"demo-v{GENERATOR_VERSION - 1}-s7-n50-a2026-06-15.sqlite3"
+    old_lock = old.with_name(old.name + ".lock")
+    current_other = folder / f"demo-v{GENERATOR_VERSION}-s8-n50-a2026-06-15.sqlite3"
+    for f in (old, old_lock, current_other):
+        f.write_bytes(b"x")
+    path = generate.ensure_demo_db(size=50, seed=7, anchor="2026-06-15", cache_dir=tmp_path)
+    assert path.exists() and current_other.exists()
+    assert not old.exists() and not old_lock.exists()

@@ -119,7 +119,21 @@ def ensure_demo_db(size: int | None = None, seed: int | None = None, anchor: str
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise
+    remove_old_versions(directory)
     return path
+
+
+def remove_old_versions(directory: Path) -> list[Path]:
+    """Delete databases (and their lock files) of older generator versions: never read again,
+    and a 1M one weighs gigabytes. Returns what was removed."""
+    removed = []
+    for old in directory.glob("demo-v*-s*"):
+        version = old.name[len("demo-v"):].split("-", 1)[0]
+        if version.isdigit() and int(version) < GENERATOR_VERSION:
+            with contextlib.suppress(OSError):
+                old.unlink()
+                removed.append(old)
+    return removed
 
 
 def is_ready(path: Path, size: int, seed: int, anchor: str) -> bool:

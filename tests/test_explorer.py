@@ -933,3 +933,25 @@ async def test_footer_follows_the_focus_and_skips_identical_recomposes(studio_ap
         sidebar(app).query_one("#search", Input).focus()  # the table's keys are gone
         await settle(pilot)
         assert composes and "n" not in footer_keys(app) and "f1" in footer_keys(app)
+
+
+async def test_palette_shows_titles_and_help_as_plain_text(studio_app, monkeypatch):
+    from tui.commands import PaletteCommand
+
+    app = studio_app()
+    chosen = []
+    commands = [PaletteCommand("Screen: x[/]y [bold]vip[/]", "help [link=x]h[/link] [/]",
+                               lambda: chosen.append(1))]
+    monkeypatch.setattr(app, "palette_commands", lambda: commands)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)  # the discovery list (no query yet)
+        assert "x[/]y [bold]vip[/]" in screen_text(app)
+        await pilot.press(*"vip")
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "x[/]y [bold]vip[/]" in shown and "help [link=x]h[/link] [/]" in shown
+        await pilot.press("enter")
+        await settle(pilot)
+        assert chosen == [1] and app.is_running

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.markup import escape
 
 
 @dataclass(frozen=True)
@@ -16,7 +18,8 @@ class PaletteCommand:
 
 
 class StudioCommands(Provider):
-    """Asks the app (`palette_commands()`) for its commands, so nothing is listed twice."""
+    """Asks the app (`palette_commands()`) for its commands, so nothing is listed twice.
+    Titles and help are shown as plain text (the palette parses strings as markup)."""
 
     def _commands(self) -> list[PaletteCommand]:
         provider = getattr(self.app, "palette_commands", None)
@@ -24,12 +27,13 @@ class StudioCommands(Provider):
 
     async def discover(self) -> Hits:
         for command in self._commands():
-            yield DiscoveryHit(command.title, command.callback, help=command.help)
+            yield DiscoveryHit(Content(command.title), command.callback,
+                               help=escape(command.help))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for command in self._commands():
             score = matcher.match(command.title)
             if score > 0:
-                yield Hit(score, matcher.highlight(command.title), command.callback,
-                          help=command.help)
+                yield Hit(score, matcher.highlight(escape(command.title)), command.callback,
+                          help=escape(command.help))

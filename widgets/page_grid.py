@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -206,7 +207,9 @@ class PageGrid(Widget, can_focus=True):
             line.append(" ")
         if cursor:  # the cursor's background wins over the cells' own
             line.stylize(Style(bgcolor=style.bgcolor))
-        segments = list(line.render(self.app.console))
+        # Every segment gets a style: Textual's NO_COLOR (monochrome) filter reads style.color.
+        segments = [Segment(text, seg_style or style, control)
+                    for text, seg_style, control in line.render(self.app.console)]
         return Strip(segments).crop_extend(0, width, style).simplify()
 
     def on_focus(self) -> None:

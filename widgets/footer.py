@@ -38,6 +38,9 @@ class QuietFooter(Footer):
 
     async def _refresh_keys(self) -> None:
         self._pending = False
+        if not self.is_attached or not self.screen.is_active:  # e.g. its screen was popped
+            self._shown = None  # compose afresh when it is back
+            return
         shown = self.shown_keys()
         if shown != self._shown:
             self._shown = shown

@@ -200,15 +200,15 @@ class StudioApp(App[None]):
                         "ids are shown instead", severity="warning", timeout=6, markup=False)
         finally:  # after the first page's work: their imports (plotext aside) are not small
             if self._load_analytics:
-                self._register_analytics()
+                await self._register_analytics()
 
     async def on_unmount(self) -> None:
         if self._client is not None:
             await self._client.aclose()
 
-    def _register_analytics(self) -> None:
-        try:
-            module = importlib.import_module("screens.analytics")
+    async def _register_analytics(self) -> None:
+        try:  # in a thread: ~140 ms of imports that would freeze the UI right after start-up
+            module = await asyncio.to_thread(importlib.import_module, "screens.analytics")
             screens = list(module.ANALYTICS_SCREENS)
         except Exception as exc:  # noqa: BLE001 - the explorer works without them
             log.info("analytics screens unavailable: %s", exc)

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -30,7 +31,7 @@ from api.demo import (
 )
 from api.demo.faults import FaultMiddleware, Faults
 from api.demo.params import ApiError, Params
-from api.demo.routing import Ctx, Handler, authenticate, dumps, parse_body
+from api.demo.routing import Ctx, Handler, authenticate, dumps, is_cpu_bound, parse_body
 from api.demo.store import Store
 
 log = logging.getLogger("api.demo")
@@ -45,7 +46,22 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(dumps(data), status_code=status, media_type="application/json", headers=headers)
 
 
+def _answer(handler: Handler, ctx: Ctx) -> bytes:
+    return dumps(handler(ctx))
+
+
+def _cpu_limiter(state: Any) -> anyio.CapacityLimiter:
+    """One thread for the CPU-bound handlers (see routing.cpu_bound), made on first use."""
+    cpu = getattr(state, "cpu_limiter", None)
+    if cpu is None:
+        cpu = state.cpu_limiter = anyio.CapacityLimiter(1)
+    return cpu
+
+
 def _endpoint(handler: Handler) -> Callable[[Request], Any]:
+    # None: anyio's default thread pool (40), for handlers waiting on SQLite (GIL released)
+    limiter = _cpu_limiter if is_cpu_bound(handler) else (lambda state: None)
+
     async def endpoint(request: Request) -> Response:
         state = request.app.state
         store: Store = state.store
@@ -54,13 +70,14 @@ def _endpoint(handler: Handler) -> Callable[[Request], Any]:
             body = parse_body(await request.body()) if request.method == "POST" else None
             ctx = Ctx(store=store, key_project=project, path=dict(request.path_params),
                       params=Params(request.query_params), body=body, state=state)
-            data = await run_in_threadpool(handler, ctx)
+            # the handler and the encoding both run in the thread pool: never on the loop
+            content = await anyio.to_thread.run_sync(_answer, handler, ctx, limiter=limiter(state))
         except ApiError as exc:
             return json_response({"detail": exc.detail}, exc.status)
         except Exception:  # a demo bug must still answer like the real API: a 500
             log.exception("demo handler %s failed", handler.__name__)
             return json_response({"detail": "Internal server error"}, 500)
-        return json_response(data)
+        return Response(content, media_type="application/json")
 
     endpoint.__name__ = handler.__name__
     return endpoint
@@ -81,13 +98,13 @@ def create_app(
     faults: Faults | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
-    detail_extra: Callable[[Any, int], dict[str, Any]] | None = None,
+    detail_extra: Callable[[Any, int, str | None], dict[str, Any]] | None = None,
 ) -> Starlette:
     """The demo API over the database at `db_path`.
 
     `app.state.faults` (a `Faults` or None) may be replaced at any time; `clock` times the
-    trending-topics jobs (tests inject a fake one); `detail_extra(conn, seq)` rebuilds a
-    conversation's messages and citations (default: content.conversation_detail_extra)."""
+    trending-topics jobs (tests inject a fake one); `detail_extra(conn, seq, conversation_id)`
+    rebuilds a conversation's messages and citations (default: content.conversation_detail_extra)."""
     if detail_extra is None:
         from api.demo.content import conversation_detail_extra as detail_extra
     routes = [Route(r.path, _endpoint(r.handler), methods=[r.method]) for r in _ordered(ALL_ROUTES)]

@@ -223,23 +223,32 @@ def world_for(conn: sqlite3.Connection) -> W.World:
     return W.build_world(int(meta["seed"]), meta["anchor"], int(meta["size"]))
 
 
-def plan_for(conn: sqlite3.Connection, seq: int) -> Plan:
-    row = conn.execute("SELECT conversation_id FROM conversations WHERE seq = ?",
-                       (seq,)).fetchone()
-    if row is None:
-        raise KeyError(f"no conversation with seq {seq}")
-    plan = plan_conversation(world_for(conn), seq)
-    if plan.conversation_id != row[0]:
+def plan_for(conn: sqlite3.Connection, seq: int, conversation_id: str | None = None,
+             world: W.World | None = None) -> Plan:
+    """The plan of conversation ``seq``, checked against the database's id for it.
+
+    ``conversation_id``: the id the caller already read for ``seq``; ``world``: the
+    database's world (each saves a query)."""
+    if conversation_id is None:
+        row = conn.execute("SELECT conversation_id FROM conversations WHERE seq = ?",
+                           (seq,)).fetchone()
+        if row is None:
+            raise KeyError(f"no conversation with seq {seq}")
+        conversation_id = row[0]
+    plan = plan_conversation(world or world_for(conn), seq)
+    if plan.conversation_id != conversation_id:
         raise RuntimeError("demo database does not match its generator (regenerate it)")
     return plan
 
 
-def conversation_detail_extra(conn: sqlite3.Connection, seq: int) -> dict:
+def conversation_detail_extra(conn: sqlite3.Connection, seq: int,
+                              conversation_id: str | None = None) -> dict:
     """``{"messages": [...], "citations": [...]}`` of conversation ``seq``.
 
     Exactly ``message_count`` messages, timestamps between first and last message, assistant
     metadata naming the playbook version that answered, tool calls consistent with the
     conversation's ``resource_events`` rows. Raises KeyError for an unknown seq.
+    ``conversation_id`` (the id read with ``seq``) spares the lookup that checks the plan.
     """
-    plan = plan_for(conn, seq)
-    return build_messages(world_for(conn), plan)
+    world = world_for(conn)
+    return build_messages(world, plan_for(conn, seq, conversation_id, world))

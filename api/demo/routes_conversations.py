@@ -8,7 +8,7 @@ from typing import Any
 from api import labels
 from api.demo import convfilter as cf
 from api.demo.params import ApiError, validation_error
-from api.demo.routing import Ctx, RawJSON, routes
+from api.demo.routing import Ctx, RawJSON, cpu_bound, routes
 
 BATCH_MAX = 50
 SUMMARY_FIELDS = (
@@ -64,16 +64,17 @@ def _lookup(ctx: Ctx, cid: str) -> tuple[int, dict[str, Any]]:
     return row[0], json.loads(row[1])
 
 
-def _extra(ctx: Ctx, seq: int) -> dict[str, Any]:
-    return ctx.state.detail_extra(ctx.store.conn, seq)
+def _extra(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:
+    return ctx.state.detail_extra(ctx.store.conn, seq, body.get("conversation_id"))
 
 
 def _detail(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:
     detail = dict(body)
-    detail.update(_extra(ctx, seq))
+    detail.update(_extra(ctx, seq, body))
     return detail
 
 
+@cpu_bound
 def conversation_detail(ctx: Ctx) -> dict[str, Any]:
     seq, body = _lookup(ctx, ctx.path["cid"])
     return _detail(ctx, seq, body)
@@ -91,6 +92,7 @@ def _batch_ids(body: Any) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+@cpu_bound
 def batch(ctx: Ctx) -> dict[str, Any]:
     pid = ctx.project()
     ids = _batch_ids(ctx.body)
@@ -106,9 +108,10 @@ def batch(ctx: Ctx) -> dict[str, Any]:
                               for c in ids if c in found]}
 
 
+@cpu_bound
 def messages(ctx: Ctx) -> dict[str, Any]:
-    seq, _ = _lookup(ctx, ctx.path["cid"])
-    extra = _extra(ctx, seq)
+    seq, body = _lookup(ctx, ctx.path["cid"])
+    extra = _extra(ctx, seq, body)
     return {
         "messages": [{k: m.get(k) for k in LEGACY_MESSAGE_FIELDS} for m in extra.get("messages", [])],
         "citations": [{k: c.get(k) for k in LEGACY_CITATION_FIELDS} for c in extra.get("citations", [])],

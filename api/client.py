@@ -211,8 +211,10 @@ class StudioClient:
             timeout=timeout,
             transport=transport,
             verify=_tls_verify(self.base_url),
-            limits=httpx.Limits(max_connections=max(10, concurrency * 2),
-                                max_keepalive_connections=max(5, concurrency)),
+            # no more connections than requests in flight (the semaphore): httpcore checks
+            # every pooled connection (a poll() each) whenever it assigns a request
+            limits=httpx.Limits(max_connections=self.concurrency,
+                                max_keepalive_connections=self.concurrency),
             follow_redirects=False,
         )
 

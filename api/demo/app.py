@@ -98,12 +98,12 @@ def create_app(
     faults: Faults | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
-    detail_extra: Callable[[Any, int, str | None], dict[str, Any]] | None = None,
+    detail_extra: Callable[..., dict[str, Any]] | None = None,
 ) -> Starlette:
     """The demo API over the database at `db_path`.
 
     `app.state.faults` (a `Faults` or None) may be replaced at any time; `clock` times the
-    trending-topics jobs (tests inject a fake one); `detail_extra(conn, seq, conversation_id)`
+    trending-topics jobs (tests inject a fake one); `detail_extra(conn, seq, conversation_id, world)`
     rebuilds a conversation's messages and citations (default: content.conversation_detail_extra)."""
     if detail_extra is None:
         from api.demo.content import conversation_detail_extra as detail_extra

@@ -242,13 +242,15 @@ def plan_for(conn: sqlite3.Connection, seq: int, conversation_id: str | None = N
 
 
 def conversation_detail_extra(conn: sqlite3.Connection, seq: int,
-                              conversation_id: str | None = None) -> dict:
+                              conversation_id: str | None = None,
+                              world: W.World | None = None) -> dict:
     """``{"messages": [...], "citations": [...]}`` of conversation ``seq``.
 
     Exactly ``message_count`` messages, timestamps between first and last message, assistant
     metadata naming the playbook version that answered, tool calls consistent with the
     conversation's ``resource_events`` rows. Raises KeyError for an unknown seq.
-    ``conversation_id`` (the id read with ``seq``) spares the lookup that checks the plan.
+    ``conversation_id`` (the id read with ``seq``) and ``world`` (the database's world) spare
+    the queries that check the plan and read the world.
     """
-    world = world_for(conn)
+    world = world or world_for(conn)
     return build_messages(world, plan_for(conn, seq, conversation_id, world))

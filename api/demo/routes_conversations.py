@@ -65,7 +65,8 @@ def _lookup(ctx: Ctx, cid: str) -> tuple[int, dict[str, Any]]:
 
 
 def _extra(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:
-    return ctx.state.detail_extra(ctx.store.conn, seq, body.get("conversation_id"))
+    return ctx.state.detail_extra(ctx.store.conn, seq, body.get("conversation_id"),
+                                  ctx.store.world)
 
 
 def _detail(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:

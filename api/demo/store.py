@@ -5,6 +5,7 @@ can be cached for the app's lifetime.
 """
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -13,6 +14,8 @@ from collections.abc import Callable, Hashable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from api.demo import world as W
 
 
 class LRU:
@@ -82,6 +85,11 @@ class Store:
         # The demo's "now": the end of the anchor day, so that windows include the anchor day.
         self.now = datetime.combine(self.anchor, datetime.min.time(), UTC) + timedelta(days=1)
         self.projects = [json.loads(b) for b in self.col("SELECT body FROM docs WHERE kind='project' ORDER BY sort_key, id")]
+
+    @functools.cached_property
+    def world(self) -> W.World:
+        """The world this database was generated from (what rebuilds messages)."""
+        return W.build_world(int(self.meta["seed"]), self.meta["anchor"], int(self.meta["size"]))
 
     @property
     def conn(self) -> sqlite3.Connection:

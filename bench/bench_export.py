@@ -61,6 +61,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _installed import compile_bytecode
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 START, END = "2000-01-01", "2100-01-01"
@@ -253,6 +255,7 @@ def main() -> None:
     ap.add_argument("--no-replay", dest="replay", action="store_false",
                     help="skip the runs against the replay server")
     args = ap.parse_args()
+    compile_bytecode()  # start like an installed copy (see _installed.py)
 
     cache = os.environ.get("STUDIO_TUI_CACHE_DIR") or str(
         Path(tempfile.gettempdir()) / "studio-tui-bench")

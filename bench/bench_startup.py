@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _installed import compile_bytecode
+
 ROOT = Path(__file__).resolve().parent.parent
 ANCHOR = "2026-06-15"
 SEED = 7
@@ -105,8 +107,11 @@ def child_main(args: argparse.Namespace) -> None:
             await self._settle()  # the page's fetch and the prefetch of the following one
 
         async def _settle(self) -> None:
-            for worker in list(self.workers):
-                if worker.group.startswith("conversation-") and not worker.is_finished:
+            """Until no page fetch runs: a finishing fetch starts the prefetch of the next
+            page, which must be in memory before a "cached" flip is timed."""
+            while busy := [w for w in self.workers
+                           if w.group.startswith("conversation-") and not w.is_finished]:
+                for worker in busy:
                     try:
                         await worker.wait()
                     except Exception:  # noqa: BLE001 - cancelled by the next flip
@@ -182,6 +187,7 @@ def main() -> None:
     if args.child:
         child_main(args)
         return
+    compile_bytecode()  # start like an installed copy (see _installed.py)
     from api.config import cache_dir
     from api.demo.generate import ensure_demo_db
 

@@ -99,8 +99,12 @@ class Store:
                 f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False
             )
             conn.execute("PRAGMA query_only = 1")
-            conn.execute("PRAGMA cache_size = -65536")
-            conn.execute("PRAGMA mmap_size = 1073741824")
+            # no mmap and a 16 MB page cache per thread: the embedded demo shares the app's
+            # process, whose memory must not grow with the project (with a 1 GB mmap, 1M
+            # conversations put ~750 MB of database pages in its RSS). Reads come from the
+            # OS page cache instead, as fast here (bench/bench_demo_queries.py).
+            conn.execute("PRAGMA cache_size = -16384")
+            conn.execute("PRAGMA mmap_size = 0")
             conn.execute("PRAGMA temp_store = MEMORY")
             self._local.conn = conn
         return conn

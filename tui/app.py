@@ -249,20 +249,35 @@ class StudioApp(App[None]):
 
     # ------------------------------------------------------------------ status
     def note_result(self, result: Any) -> None:
-        """Connection state from a client Result (online / stale cache / offline)."""
-        self.connection, self.connection_detail = connection_state(result)
+        """Connection state from a client Result (online / stale cache / offline); going
+        offline (the API failed, a cached answer is shown) is also said in a notification."""
+        state, detail = connection_state(result)
+        if (state == "offline" and self.connection != "offline"
+                and not getattr(self.settings, "offline", False)):  # not asked for offline
+            from api.text import one_line
+
+            reason = one_line(getattr(result, "error", None) or "the API cannot be reached", 300)
+            self.notify(f"{reason} — showing data {detail or 'from the cache'}; "
+                        "ctrl+r to retry", title="Offline", severity="warning", timeout=8,
+                        markup=False)
+        self.connection, self.connection_detail = state, detail
 
     def report_error(self, error: BaseException, retry: Callable[[], Any] | None = None) -> None:
         """One place for API errors: a notification (with ctrl+r to retry) + header state."""
-        from api.errors import UnreachableError
+        from api.errors import RateLimitedError, UnreachableError
         from api.text import one_line
 
         self._retry = retry
         message = one_line(str(error) or type(error).__name__, 300)
         self.connection = "offline" if isinstance(error, UnreachableError) else "error"
         self.connection_detail = ""
-        hint = " — ctrl+r to retry" if retry else ""
-        self.notify(f"{message}{hint}", title="API error", severity="error", timeout=8,
+        title, hint = "API error", " — ctrl+r to retry" if retry else ""
+        if isinstance(error, RateLimitedError):  # whatever the server's own text says
+            title, self.connection_detail = "Rate limited by the API", "(rate limited)"
+            after = error.retry_after
+            wait = f"; the server asks to wait {after:g}s" if after else ""
+            hint = f" — rate limited{wait}{'; ctrl+r to retry' if retry else ''}"
+        self.notify(f"{message}{hint}", title=title, severity="error", timeout=8,
                     markup=False)
 
     # ------------------------------------------------------------------ actions

@@ -173,6 +173,7 @@ class ConversationTable(Vertical, can_focus=False):
         self.select_all_matching = False
         self._pages: OrderedDict[tuple, dict] = OrderedDict()
         self._shown_key: tuple | None = None
+        self._shown_start = 0  # offset of the rows on screen (`start` is the page asked for)
         self._shown_data: Any = None
         self._wide: bool | None = None
         self._built_intent = 0
@@ -338,6 +339,7 @@ class ConversationTable(Vertical, can_focus=False):
         same_page = key == self._shown_key
         cursor = self.table.cursor_row if same_page else self._pending_cursor
         self._shown_key = key
+        self._shown_start = int(dict(key).get("offset", self.start))
         self._paint_rows(cursor)
         self.post_message(self.PageChanged(self.page, self.pages, self.total, from_cache))
 
@@ -362,11 +364,12 @@ class ConversationTable(Vertical, can_focus=False):
             status.append("loading…" if self.loading_page else "no data")
         elif self.total == 0:
             status.append("no conversation matches these filters")
-        else:
-            first = self.start + 1
-            last = self.start + len(self.rows)
-            status.append(f"page {self.page} / {self.pages}", style="bold")
-            status.append(f" · {first:,}–{last:,} of {self.total:,}")
+        else:  # the rows on screen: after a failed load, the last page shown
+            shown = self._shown_start
+            status.append(f"page {shown // self.page_size + 1} / {self.pages}", style="bold")
+            status.append(f" · {shown + 1:,}–{shown + len(self.rows):,} of {self.total:,}")
+            if not self.loading_page and self._shown_key != self._current_key():
+                status.append(" · not updated: the last load failed", style="bold")
         if self.select_all_matching:
             status.append(" · all matching selected", style="bold")
         elif self.selected:

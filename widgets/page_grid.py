@@ -37,7 +37,9 @@ class PageGrid(Widget, can_focus=True):
     PageGrid { height: 1fr; background: $surface; }
     PageGrid > .page-grid--header { text-style: bold; background: $panel; }
     PageGrid > .page-grid--odd { background: $surface-lighten-1; }
-    PageGrid > .page-grid--cursor { background: $block-cursor-blurred-background; }
+    /* underlined: in 16 colours the blurred background is the odd rows' (bright black) */
+    PageGrid > .page-grid--cursor { background: $block-cursor-blurred-background;
+                                    text-style: underline; }
     PageGrid:focus > .page-grid--cursor { background: $block-cursor-background;
                                           color: $block-cursor-foreground; text-style: bold; }
     """

@@ -106,6 +106,17 @@ def child_main(args: argparse.Namespace) -> None:
             await self._flip_event.wait()
             await self._settle()  # the page's fetch and the prefetch of the following one
 
+        async def _prefetched(self, table: ConversationTable) -> None:
+            """Until the next page is in the table's memory (the prefetch waits a beat)."""
+            import asyncio
+
+            key = table._key(table._params(table.start + table.page_size))
+            for _ in range(500):
+                if key in table._pages:
+                    return
+                await asyncio.sleep(0.01)
+            raise RuntimeError("the next page was never prefetched")
+
         async def _settle(self) -> None:
             """Until no page fetch runs: a finishing fetch starts the prefetch of the next
             page, which must be in memory before a "cached" flip is timed."""
@@ -130,6 +141,7 @@ def child_main(args: argparse.Namespace) -> None:
             table = self.screen.query_one(ConversationTable)
             await self._settle()
             for _ in range(10):  # next page: prefetched -> memory
+                await self._prefetched(table)
                 await self._flip("cached", table.page + 1)
             table._pages.clear()
             self.client.cache = None  # uncached: straight to the API

@@ -6,6 +6,7 @@ in-memory LRU makes flipping back and forth instant, and the next page is prefet
 """
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -26,6 +27,7 @@ from widgets.page_grid import PageGrid
 
 SORT_COLUMNS = {"last": "last_message_at", "msgs": "message_count"}
 PAGE_CACHE_SIZE = 24
+PREFETCH_DELAY_S = 0.15
 WIDE_WIDTH = 118
 
 
@@ -307,6 +309,10 @@ class ConversationTable(Vertical, can_focus=False):
     async def _prefetch(self, offset: int) -> None:
         if self.total is None or offset >= self.total:
             return
+        # A beat first: the page just fetched gets painted before the next one is asked for
+        # (on the embedded demo the backend's SQL runs in this process), and while a key is
+        # held down each flip cancels this worker before it has sent anything.
+        await asyncio.sleep(PREFETCH_DELAY_S)
         params = self._params(offset)
         key = self._key(params)
         if key in self._pages:

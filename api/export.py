@@ -112,6 +112,7 @@ CSV_COLUMNS = [
 STATE_VERSION = 1
 CHECKPOINT_S = 1.0
 FILE_MODE = 0o600
+ITEM_ERRORS = "backslashreplace"  # lone surrogates written as their JSON escape
 
 
 class ExportError(Exception):
@@ -306,15 +307,28 @@ class _Writer:
     def write(self, conv: dict) -> None:
         raise NotImplementedError
 
+    def write_many(self, convs: list[Any]) -> None:
+        for conv in convs:
+            self.write(conv)
+
 
 class _JsonWriter(_Writer):
     def write(self, conv: dict | str) -> None:
-        if isinstance(conv, str):  # already an item (encode_batch)
+        if isinstance(conv, str):  # already an item
             item: str | None = conv
         else:
             item = _fast_item(conv) if self.fast else None
         self.fh.write((",\n" if self.rows else "") + (item or json_item(conv)))
         self.rows += 1
+
+    def write_many(self, convs: list[Any]) -> None:
+        """Items already encoded (``encode_batch``: UTF-8 bytes) go out in one write."""
+        if not convs or not all(isinstance(c, bytes) for c in convs):
+            super().write_many(convs)
+            return
+        self.fh.flush()  # what the text layer holds goes first
+        self.fh.buffer.write((b",\n" if self.rows else b"") + b",\n".join(convs))
+        self.rows += len(convs)
 
 
 def _fast_item(conv: Any) -> str | None:
@@ -393,7 +407,9 @@ def _open_partial(path: Path, size: int | None) -> io.TextIOWrapper:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         os.ftruncate(fd, size)
     os.fchmod(fd, FILE_MODE)
-    return os.fdopen(fd, "a", encoding="utf-8", newline="")
+    # A lone surrogate (a valid JSON escape the stdlib decodes) cannot be UTF-8: written as
+    # its escape, which in JSON text is the same string again (the brief's script crashes).
+    return os.fdopen(fd, "a", encoding="utf-8", errors=ITEM_ERRORS, newline="")
 
 
 def _check_target(out: Path) -> None:
@@ -566,7 +582,7 @@ class _Plan:
             detail = batch.details.get(cid)
             if detail is None:
                 units.append((cid, row, "missing"))
-            elif isinstance(detail, str):  # merged and encoded by the worker
+            elif isinstance(detail, bytes):  # merged and encoded by the worker
                 units.append((cid, detail, "ok"))
             else:
                 units.append((cid, _merged(row, detail), "ok"))
@@ -575,7 +591,7 @@ class _Plan:
     def _in_worker(self, rows: list[dict]) -> Callable[[bytes], Any]:
         """A ``fetch_batch`` decoder: the answer is decoded, merged into ``rows`` and encoded
         (JSON items) in the worker process; details come back as text by id."""
-        async def decode(raw: bytes) -> dict[str, str]:
+        async def decode(raw: bytes) -> dict[str, bytes]:
             loop = asyncio.get_running_loop()
             try:
                 ok, value = await loop.run_in_executor(self.worker, encode_batch, raw, rows)
@@ -609,7 +625,7 @@ def _merged(row: dict, detail: dict) -> dict:
 
 
 def encode_batch(raw: bytes, rows: list[dict]) -> tuple[bool, Any]:
-    """Run in a worker process: ``(True, {conversation_id: JSON item text})`` for the rows
+    """Run in a worker process: ``(True, {conversation_id: JSON item, UTF-8})`` for the rows
     whose details the batch answer ``raw`` holds (merged as the brief does, encoded as the
     export writes them), or ``(False, reason)`` when the answer is unusable. Decoding and
     encoding are most of an export's CPU time: a second process keeps the event loop, and
@@ -626,7 +642,7 @@ def encode_batch(raw: bytes, rows: list[dict]) -> tuple[bool, Any]:
         detail = details.get(cid)
         if detail is not None:
             merged = _merged(row, detail)
-            texts[cid] = _fast_item(merged) or json_item(merged)
+            texts[cid] = (_fast_item(merged) or json_item(merged)).encode("utf-8", ITEM_ERRORS)
     return True, texts
 
 
@@ -680,9 +696,8 @@ class _Export:
 
     def write_units(self, units: list[Unit]) -> None:
         self.at_boundary = False
-        for cid, row, status in units:
-            if row is not None:
-                self.writer.write(row)
+        self.writer.write_many([row for _, row, _ in units if row is not None])
+        for cid, _, status in units:
             self.state.consume(cid, status)
         self.state.written = self.writer.rows
         self.at_boundary = True

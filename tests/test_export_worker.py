@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import httpx
 import pytest
+from fake_api import ReplayApi
 
 import api.export as export_mod
 from api.export import encode_batch, json_item, run_export
@@ -85,7 +87,59 @@ def test_encode_batch_merges_as_the_brief_and_rejects_bad_answers():
     ok, texts = encode_batch(json.dumps(answer).encode(), rows)
     assert ok and list(texts) == ["a"]
     assert texts["a"] == json_item({"conversation_id": "a", "x": 1.5,
-                                    "messages": [{"content": "é"}], "citations": []})
+                                    "messages": [{"content": "é"}], "citations": []}
+                                   ).encode("utf-8")
     assert encode_batch(b'{"conversations": [', rows)[0] is False
     ok, reason = encode_batch(b'{"detail": "nope"}', rows)
     assert not ok and "no list of conversations" in reason
+
+
+
+class _SurrogateApi(ReplayApi):
+    """Answers sent with ``ensure_ascii`` (a lone surrogate as its ``\\ud800`` escape, which
+    httpx's own encoder cannot send); the list rows carry the details' summaries."""
+
+    def _page(self, request: httpx.Request) -> httpx.Response:
+        limit = int(request.url.params.get("limit", 20))
+        offset = int(request.url.params.get("offset", 0))
+        rows = [{**row, "summary": self.details[row["conversation_id"]]["summary"]}
+                for row in self.rows[offset:offset + limit]]
+        return _ascii({"conversations": rows, "total": len(self.rows), "limit": limit,
+                       "offset": offset})
+
+    def _batch(self, body: dict) -> httpx.Response:
+        ids = body["conversation_ids"]
+        return _ascii({"conversations": [self.details[i] for i in ids if i in self.details]})
+
+
+def _ascii(data: dict) -> httpx.Response:
+    return httpx.Response(200, content=json.dumps(data).encode(),
+                          headers={"content-type": "application/json"})
+
+
+@pytest.mark.parametrize(("fmt", "worker"), [("json", False), ("json", True),
+                                             ("jsonl", False), ("csv", False)])
+async def test_lone_surrogate_is_written_as_its_escape(tmp_path, fmt, worker):
+    """A lone surrogate escape is valid JSON but cannot be UTF-8 (the brief's script crashes
+    on it): the export writes the escape back, so a JSON file reads as the same string."""
+    text = "bad \ud800 end"
+    recorded = [{"conversation_id": f"c{i}", "summary": "ok",
+                 "messages": [{"role": "user", "content": text}], "citations": []}
+                for i in range(3)]
+    api = _SurrogateApi(recorded)
+    api.details["c1"]["summary"] = text  # on the list page too
+    out = tmp_path / f"x.{fmt}"
+    async with api.client(tmp_path) as client:
+        report = await run_export(client, ConversationQuery.build(**QUERY), out, fmt,
+                                  messages=True, worker=worker, clock=clock)
+    assert report.complete and report.total_exported == 3
+    written = out.read_bytes().decode("utf-8")  # valid UTF-8
+    if fmt == "json":
+        convs = json.loads(written)["conversations"]
+        assert [c["messages"][0]["content"] for c in convs] == [text] * 3
+        assert convs[1]["summary"] == text
+    elif fmt == "jsonl":
+        assert [json.loads(line)["messages"][0]["content"]
+                for line in written.splitlines()] == [text] * 3
+    else:
+        assert "bad \\ud800 end" in written

@@ -376,12 +376,13 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path``: temp file alongside, fsync, rename, 0600."""
+    """Write ``text`` (UTF-8) to ``path``: temp file alongside, fsync, rename, 0600. A lone
+    surrogate (JSON text from the API may hold one) is written as its escape."""
     path = Path(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=ITEM_ERRORS) as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

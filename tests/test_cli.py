@@ -62,6 +62,22 @@ def test_fetch_to_file_is_owner_only_and_keeps_non_ascii(run, tmp_path):
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
 
 
+def test_fetch_lone_surrogate_written_as_its_escape(run, tmp_path, monkeypatch):
+    """Valid JSON from the API may decode to a lone surrogate, which UTF-8 cannot hold: the
+    output carries its escape (the same string once parsed) instead of a traceback."""
+    async def get(self, path, params=None, **kw):
+        return {"summary": "a\ud800b", "name": "é"}
+
+    monkeypatch.setattr(StudioClient, "get", get)
+    result = run("fetch", "/projects/{pid}/conversations")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout_bytes.decode("utf-8")) == {"summary": "a\ud800b",
+                                                               "name": "é"}
+    out = tmp_path / "x.json"
+    assert run("fetch", "/projects/{pid}/conversations", "-o", out).exit_code == 0
+    assert json.loads(out.read_bytes().decode("utf-8"))["summary"] == "a\ud800b"
+
+
 def test_fetch_post_batch(run, sent):
     listing = json.loads(run("fetch", "/projects/{pid}/conversations",
                              "--params", "limit=2").stdout)

@@ -198,8 +198,8 @@ def fetch(opts: GlobalOptions, path, params, method, body, output, no_cache) -> 
             _fail(f"error: --body: not valid JSON ({exc})", EXIT_USAGE)
     data = _run(_fetch(opts, path, query, method.upper(), payload, not no_cache))
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    if output is None:
-        click.echo(text)
+    if output is None:  # bytes: a lone surrogate from the API goes out as its JSON escape
+        click.echo(text.encode("utf-8", "backslashreplace"))
         return
     from api.export import write_text_atomic
 

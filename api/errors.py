@@ -11,7 +11,6 @@ import json
 import re
 import sys
 import time
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # annotations only: httpx costs ~200 ms of start-up, off the first frame
@@ -230,6 +229,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # rare (HTTP dates); ~7 ms to import
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

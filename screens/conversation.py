@@ -20,7 +20,7 @@ from textual.widgets import Input, Static
 from api.text import sanitize
 from tui.lookups import api_path, resolve_kb_items
 from widgets.conversation_meta import meta_text
-from widgets.footer import QuietFooter
+from widgets.footer import KeyBar
 from widgets.message_view import MessageView
 from widgets.status_header import StatusHeader
 
@@ -87,7 +87,7 @@ class ConversationScreen(Screen[None]):
             yield Static("", id="citations", markup=False)
         yield Input(placeholder="search in this conversation (enter; n / N to move)",
                     id="find")
-        yield QuietFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#conv-body").focus()

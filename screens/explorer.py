@@ -21,7 +21,7 @@ from tui.commands import PaletteCommand
 from widgets.conversation_table import ConversationTable
 from widgets.detail_pane import DetailPane
 from widgets.filter_bar import SHARED_FIELDS, FilterBar
-from widgets.footer import QuietFooter
+from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:  # imported when first shown: ~100 widgets' classes off the first frame
@@ -84,7 +84,7 @@ class ExplorerScreen(Screen[None]):
                 with Horizontal(id="table-and-detail"):
                     yield ConversationTable(id="table")
                     yield DetailPane(id="detail")
-        yield QuietFooter()
+        yield KeyBar()
 
     @property
     def table(self) -> ConversationTable:

@@ -905,34 +905,58 @@ async def test_cancel_during_the_publish_reports_the_written_file(studio_app, tm
 
 
 def footer_keys(app) -> list[str]:
-    from textual.widgets._footer import FooterKey
+    from widgets.footer import KeyBar
 
-    return [key.key for key in app.screen.query(FooterKey)]
+    return [key.key for key in app.screen.query_one(KeyBar).keys]
 
 
-async def test_footer_follows_the_focus_and_skips_identical_recomposes(studio_app):
-    from widgets.footer import QuietFooter
+async def test_footer_follows_the_focus_and_repaints_only_on_change(studio_app):
+    from widgets.footer import KeyBar
 
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        footer = app.screen.query_one(QuietFooter)
+        footer = app.screen.query_one(KeyBar)
         table_keys = footer_keys(app)
         assert "n" in table_keys and "f" in table_keys  # the table's and the screen's keys
-        composes = []
-        original = footer.recompose
+        assert footer.palette is not None and footer.palette.key == "ctrl+p"
+        line = footer_line(app)
+        assert "Next page" in line and line.rstrip().endswith("palette")
+        refreshes = []
+        original = footer.refresh
 
-        async def counting():
-            composes.append(1)
-            await original()
+        def counting(*args, **kwargs):
+            refreshes.append(1)
+            return original(*args, **kwargs)
 
-        footer.recompose = counting
-        app.screen.refresh_bindings()  # same bindings: nothing rebuilt
+        footer.refresh = counting
+        app.screen.refresh_bindings()  # same bindings: nothing repainted
         await settle(pilot)
-        assert composes == []
+        assert refreshes == []
         sidebar(app).query_one("#search", Input).focus()  # the table's keys are gone
         await settle(pilot)
-        assert composes and "n" not in footer_keys(app) and "f1" in footer_keys(app)
+        assert refreshes and "n" not in footer_keys(app) and "f1" in footer_keys(app)
+        assert "Next page" not in footer_line(app)
+
+
+def footer_line(app) -> str:
+    return screen_text(app).rstrip("\n").splitlines()[-1]
+
+
+async def test_footer_click_presses_the_key(studio_app):
+    from widgets.footer import KeyBar
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        table = explorer(app).table
+        footer = app.screen.query_one(KeyBar)
+        start, _end, key = next(s for s in footer.spans if s[2].key.startswith("n"))
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await settle(pilot)
+        assert table.page == 2
+        await pilot.hover(KeyBar, offset=(start + 1, 0))
+        assert footer.hover is not None and footer.spans[footer.hover][2] == key
 
 
 async def test_palette_shows_titles_and_help_as_plain_text(studio_app, monkeypatch):

@@ -172,11 +172,13 @@ class StudioApp(App[None]):
     def _apply_keymap(self) -> None:
         """`[keymap]` of the config file: binding id = "keys" (e.g. `"table.next_page" =
         "ctrl+n,n"`); every binding of the app has an id (see the help screen)."""
-        import tomllib
-
         path = getattr(self.settings, "config_file", None)
+        if not (path and path.is_file()):
+            return
+        import tomllib  # only with a config file: ~7 ms before the first frame otherwise
+
         try:
-            config = tomllib.loads(path.read_text()) if path and path.is_file() else {}
+            config = tomllib.loads(path.read_text())
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             self.notify(f"keymap not loaded: {type(exc).__name__} in {path}",
                         severity="warning", markup=False)
@@ -186,6 +188,11 @@ class StudioApp(App[None]):
             self.set_keymap({str(k): v for k, v in keymap.items() if isinstance(v, str)})
 
     def _after_first_frame(self) -> None:
+        import gc
+
+        if not gc.isenabled():  # run_app paused it for the start-up
+            gc.freeze()
+            gc.enable()
         self._first_frame.set()
         self.run_worker(self._load_lookups(), group="lookups", exit_on_error=False)
 
@@ -330,4 +337,12 @@ class StudioApp(App[None]):
 
 def run_app(settings: Any) -> None:
     """Entry point used by `tui.cli` (default command)."""
-    StudioApp(settings).run()
+    import gc
+
+    # No cyclic GC until the first frame is on screen (see tui/entry.py, which paused it
+    # already when started from the console script); `_after_first_frame` resumes it.
+    gc.disable()
+    try:
+        StudioApp(settings).run()
+    finally:
+        gc.enable()

@@ -128,8 +128,12 @@ def main(ctx: click.Context, profile, token, project_id, api_url, offline, demo_
     embedded demo backend.
     """
     ctx.obj = GlobalOptions(profile, token, project_id, api_url, offline, demo_size)
+    if ctx.invoked_subcommand is not None:
+        import gc
+
+        gc.enable()  # paused for start-up by the console script (entry.py)
     if ctx.invoked_subcommand is None:
-        from tui.app import run_app
+        from tui.app import run_app  # (the GC stays paused until its first frame: entry.py)
 
         run_app(_load_settings(ctx.obj))
 

@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from api.errors import StudioError
@@ -31,6 +31,7 @@ from screens.analytics.fmt import seg
 from widgets.charts import ChartBase
 from widgets.conversation_table import parse_ts  # ISO 8601 -> aware datetime (naive = UTC)
 from widgets.filter_bar import FilterBar
+from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
 
 Paint = Callable[[Any], None]
@@ -70,7 +71,7 @@ class AnalyticsScreen(Screen):
             yield Static(self.SUBTITLE, classes="analytics-subtitle", markup=False)
         with VerticalScroll(classes="analytics-body"):
             yield from self.compose_body()
-        yield Footer()
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -13,11 +13,12 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from api.errors import StudioError
 from screens.analytics.fmt import fmt_int, num, text, when
 from widgets.charts import number_cell, plain
+from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
 from widgets.tables import PagedTable
 
@@ -65,7 +66,7 @@ class ConversationIdsScreen(Screen[None]):
             page_size=PAGE,
             id="ids",
         )
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load_page(0)

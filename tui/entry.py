@@ -1,0 +1,18 @@
+"""The `studio-tui` console script: the command line with the cyclic GC paused for start-up.
+
+Start-up allocates ~10^5 objects that live as long as the process (modules, classes, styles,
+widgets); the collections they trigger cost ~15 ms of the first frame (bench/bench_tmux.py).
+The command line turns the GC back on before any command runs; the terminal UI does once its
+first frame is on screen, after freezing those objects out of every later collection
+(`tui.app.StudioApp._after_first_frame`). Importing `tui.cli` (tests do) changes nothing.
+"""
+from __future__ import annotations
+
+import gc
+
+
+def main() -> None:
+    gc.disable()
+    from tui.cli import main as cli
+
+    cli()

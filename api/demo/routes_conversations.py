@@ -8,7 +8,7 @@ from typing import Any
 from api import labels
 from api.demo import convfilter as cf
 from api.demo.params import ApiError, validation_error
-from api.demo.routing import Ctx, RawJSON, cpu_bound, routes
+from api.demo.routing import Ctx, RawJSON, cpu_bound, loads_stored, routes
 
 BATCH_MAX = 50
 SUMMARY_FIELDS = (
@@ -61,7 +61,7 @@ def _lookup(ctx: Ctx, cid: str) -> tuple[int, dict[str, Any]]:
     )
     if row is None:
         raise ApiError(404, "Conversation not found")
-    return row[0], json.loads(row[1])
+    return row[0], loads_stored(row[1])
 
 
 def _extra(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def batch(ctx: Ctx) -> dict[str, Any]:
         [pid, *ids],
     )
     found = {cid: (seq, body) for cid, seq, body in rows}
-    return {"conversations": [_detail(ctx, found[c][0], json.loads(found[c][1]))
+    return {"conversations": [_detail(ctx, found[c][0], loads_stored(found[c][1]))
                               for c in ids if c in found]}
 
 

@@ -88,6 +88,11 @@ def authenticate(store: Store, headers: Any) -> str:
     return project
 
 
+def loads_stored(text: str | bytes) -> Any:
+    """A JSON text the generator stored (a conversation row's body): orjson when present."""
+    return orjson.loads(text) if orjson is not None else json.loads(text)
+
+
 def dumps(data: Any) -> bytes:
     """Compact JSON: orjson (same values, ~10x faster), else the standard library for what
     orjson refuses (lone surrogates, non-str keys, ints beyond 64 bits)."""

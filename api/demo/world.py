@@ -16,7 +16,6 @@ import bisect
 import datetime as dt
 import json
 import random
-import uuid
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,8 +27,16 @@ DAY = 86400
 
 
 def new_id(rng: random.Random) -> str:
-    """A random (but seeded) UUID4 string."""
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """A random (but seeded) UUID4 string: ``str(uuid.UUID(int=bits, version=4))`` without
+    the UUID object (~2x faster; messages are rebuilt on every read)."""
+    bits = (rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+# UUID(version=4): variant bits 10 (RFC 4122) and version nibble 4
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
 
 
 def dumps(obj) -> str:

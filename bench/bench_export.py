@@ -20,45 +20,48 @@ a *replay* server (``--replay``, on by default): it answers with the very bytes 
 the client algorithms alone, as the real API's latency would.
 
     .venv/bin/python bench/bench_export.py [--size 5000] [--big 50000] [--latency-ms 100]
-                                           [--concurrency 16] [--skip-baseline] [--no-replay]
+        [--concurrency 16] [--runs 3] [--skip-baseline] [--no-replay]
 
-Nothing here asserts: it prints figures. Measured with the command above (defaults) on the
-2-core development machine, shared with other engineers' test runs: load average 1.7-5.5
-during these four runs, and ours is CPU-bound where the baseline mostly sleeps, so the load moves
-our figure far more than the baseline's (2026-11-26, after orjson + the worker process):
+Both servers get one list page and one batch request first (warm, as a real API is). Ours
+runs --runs times (median, every run printed); the baseline, 137 sequential round trips,
+once. Nothing here asserts: it prints figures.
 
-    demo server 5,000:   baseline 19.7-24.1 s / 90 MB   ours 4.0-8.1 s / 60-62 MB   3.0-5.0x
-    replay server 5,000: baseline 16.6-18.5 s / 91 MB   ours 1.7-3.3 s / 61-65 MB   5.7-9.7x
-    (the least loaded run, load 1.7: demo 20.3 s vs 4.0 s = 5.0x, replay 17.0 s vs 1.8 s
-    = 9.7x)
-    50,000 conversations (298 MB file): ours 45.7-48.6 s (demo), 21.5-30.1 s (replay),
-    73-80 MB (5,000: 60-65 MB)
-    before (same machine, lighter load): demo 5.2-6.3 s (3.3-3.7x), replay 3.4-3.5 s
-    (4.7-4.8x), 81-89 MB
+Measured with the defaults on the 2-core development VM, nothing else running (load 0.8-1.0
+from the benchmark itself), 2026-11-26:
 
-Where ours spends its time (replay, 5,000 conversations: 46 list pages + 91 batches):
-~0.3 s start-up (interpreter, imports), then 137 requests at 16 in flight (~0.9 s of
-latency at best) overlapped with 1.0-1.3 s of CPU in the main process (httpx/httpcore per
-request and the kernel's loopback copy of ~27 MB of answers, page decoding, writing) and
-0.4-0.6 s in the export's worker process (orjson decode + indent-2 encode of 31 MB; started
-at once, its imports overlap the first requests). Ideal overlap would give ~1.4 s
-(start-up + latency + finish); with other jobs on the two cores, the export's two processes
-and the server queue for them, hence the spread.
-Against the demo server the bound is the server: ~2.5 s of its CPU per export, ~2.1 s of
-it rebuilding messages (~23 ms per batch of 50, one GIL), which the real API would do on
-its own machines. Peak memory grows 11-15 MB from 5,000 to 50,000 conversations (6-8 MB
-before): sampled during a 50,000 export, the main process went 61 -> 69 MB (the set of ids
-kept to de-duplicate pages is ~5 MB of that at 50,000) while the worker stayed at ~38 MB.
+    demo server 5,000:   baseline 16.2 s / 90 MB   ours 1.60 s (1.55-1.63) / 60 MB   10.1x
+    replay server 5,000: baseline 15.5 s / 91 MB   ours 1.38 s (1.37-1.39) / 61 MB   11.2x
+    50,000 conversations (298 MB file): ours 12.2 s (demo), 10.9 s (replay), 65-68 MB
+    --concurrency 24 (same day, 5 runs each, demo server): 1.46 s median (~11x)
+
+Earlier the same day, before this session's work, on a loaded machine: demo 3.0-5.0x,
+replay 5.7-9.7x, 60-65 MB at 5,000 vs 73-80 MB at 50,000.
+
+Where the time goes (5,000 conversations: 46 list pages + 91 batches of 50):
+~0.15 s start-up (interpreter, imports) before the first request, the first page alone
+(~0.1 s: the total and the first ids), then 136 requests at 16 in flight: ~1.07 s at
+~0.125 s each. The client uses ~0.7 s of CPU in its main process (httpx per request, page
+decoding, writing the items the worker encoded, in one write per batch) and ~0.4 s in the
+export's worker process (orjson decode of 21 MB of answers, merge, indent-2 encode of
+31 MB). Against the demo server the bound is the server, a single Python process on the
+same two cores: ~0.9 s of its CPU per export, ~0.6 s of it rebuilding 4,546 conversations'
+messages one batch at a time (in parallel threads they only fought over the GIL: 1.9 s).
+Peak memory: +5-8 MB from 5,000 to 50,000 conversations, mostly the set of ids kept to
+de-duplicate the pages.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from _installed import compile_bytecode
@@ -208,16 +211,38 @@ def same_export(a: Path, b: Path) -> bool:
                 return True
 
 
+def warm_up(client_env: dict) -> None:
+    """One list page and one batch, so that no export pays the server's first requests (a
+    real API is warm; the baseline would otherwise profit from running second)."""
+    base = client_env["STUDIO_API_URL"]
+    pid = client_env["STUDIO_PROJECT_ID"]
+    headers = {"X-API-Key": client_env["STUDIO_API_TOKEN"], "Content-Type": "application/json"}
+    query = urllib.parse.urlencode({"start_date": START + "T00:00:00Z",
+                                    "end_date": END + "T00:00:00Z", "limit": 1})
+    with urllib.request.urlopen(urllib.request.Request(
+            f"{base}/projects/{pid}/conversations?{query}", headers=headers), timeout=60) as r:
+        ids = [c["conversation_id"] for c in json.load(r)["conversations"]]
+    body = json.dumps({"conversation_ids": ids}).encode()
+    with urllib.request.urlopen(urllib.request.Request(
+            f"{base}/projects/{pid}/conversations/batch", data=body, headers=headers,
+            method="POST"), timeout=60) as r:
+        r.read()
+
+
 def compare(server: tuple[subprocess.Popen, dict], tag: str, concurrency: int, workdir: Path,
-            env: dict, baseline: bool, keep: bool = False) -> dict:
-    """Run ours (and the baseline) against a started server; stop the server."""
+            env: dict, baseline: bool, keep: bool = False, runs: int = 1) -> dict:
+    """Run ours ``runs`` times (median reported) and the baseline once against a started
+    server; stop the server."""
     proc, server_env = server
     try:
         client_env = {**env, **server_env}
+        warm_up(client_env)
         ours = workdir / f"ours-{tag}.json"
         result: dict = {"file": ours}
-        result["ours_s"], result["ours_mb"] = run_measured(ours_cmd(ours, concurrency),
-                                                           client_env)
+        measured = [run_measured(ours_cmd(ours, concurrency), client_env) for _ in range(runs)]
+        result["ours_runs"] = [s for s, _ in measured]
+        result["ours_s"] = statistics.median(result["ours_runs"])
+        result["ours_mb"] = max(mb for _, mb in measured)
         result["bytes"] = ours.stat().st_size
         if baseline:
             base = workdir / f"baseline-{tag}.json"
@@ -238,8 +263,10 @@ def report(title: str, r: dict, concurrency: int) -> None:
     if "base_s" in r:
         print(f"  baseline (brief's serial algorithm): {r['base_s']:7.1f} s, "
               f"peak RSS {r['base_mb']:5d} MB")
-    print(f"  studio-tui export --concurrency {concurrency}: {r['ours_s']:7.1f} s, "
-          f"peak RSS {r['ours_mb']:5d} MB")
+    runs = ", ".join(f"{x:.2f}" for x in r["ours_runs"])
+    print(f"  studio-tui export --concurrency {concurrency}: {r['ours_s']:7.2f} s, "
+          f"peak RSS {r['ours_mb']:5d} MB" + (f"  (median of {runs})" if len(r["ours_runs"]) > 1
+                                              else ""))
     if "base_s" in r:
         print(f"  speed-up: {r['base_s'] / r['ours_s']:.1f}x; "
               f"files identical apart from exported_at: {r['identical']}")
@@ -251,6 +278,8 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=50000, help="0 to skip the memory scale run")
     ap.add_argument("--latency-ms", type=float, default=100.0)
     ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--runs", type=int, default=3,
+                    help="exports by studio-tui per comparison (median; the baseline runs once)")
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--no-replay", dest="replay", action="store_false",
                     help="skip the runs against the replay server")
@@ -267,12 +296,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         work = Path(tmp)
         small = compare(start_server(args.size, lat, env), "demo", conc, work, env, base,
-                        keep=args.replay)
+                        keep=args.replay, runs=args.runs)
         report(f"demo server, {args.size:,} conversations with messages, {lat:.0f} ms per "
                f"request, file {small['bytes'] / 1e6:.1f} MB", small, conc)
         if args.replay:
             replay = compare(start_replay(small["file"], lat, env), "replay", conc, work, env,
-                             base)
+                             base, runs=args.runs)
             report(f"replay server (same answers, same {lat:.0f} ms, ~no server CPU)", replay,
                    conc)
         if args.big:

@@ -25,23 +25,26 @@ poll instead (slower, more CPU taken from the app). The poll's cost is printed: 
 the time the matching capture returned, so it errs late by up to one poll interval plus one
 capture call.
 
-Measured 2026-11-26 on the 2-core dev VM, load average 0.55 at the start, 0.42 at the end
-(`uptime`), defaults (`--sizes 5000,1000000 --runs 5`, 100x30, control-mode polling: one
-capture-pane 0.16-0.20 ms, polling ~5% of a core). Bare one-widget app, first frame: 182 ms.
-  5,000 conversations (1,312 in the 30-day window, 82 pages of 16):
-    first frame 262 ms (1.44x bare: target 1.3x MISSED); first page, warm cache 332 ms
-    (1.82x: target 2x met; cold response cache 433 ms); key -> page painted: cached median
-    11 ms, max 11 ms (target 50 ms met); uncached median 16 ms, max 46 ms; peak RSS 43 MB
-    at the first page, 60 MB after 18 flips.
+Measured 2026-11-26 on the 2-core dev VM (load 1.45 at the start, 1.60 at the end, from this
+run; `--sizes 5000,1000000 --runs 5`, 100x30, control-mode polling: one capture-pane
+0.23-0.30 ms, ~6% of a core), after the start-up work of that day (one-widget footer, GC
+paused until the first frame, lazy tomllib/email imports). Bare one-widget app: 193 ms.
+  5,000 conversations (1,312 in the 30-day window, 82 pages):
+    first frame 243 ms (1.26x bare: target 1.3x met); first page, warm cache 323 ms (1.68x:
+    target 2x met; cold response cache 398 ms); key -> page painted: cached median 16 ms,
+    max 21 ms (target 50 ms met); uncached median 18 ms, max 21 ms; peak RSS 44 MB at the
+    first page, 60 MB after 18 flips.
   1,000,000 conversations (16,149 pages):
-    first frame 252 ms (1.39x: MISSED); first page, warm cache 327 ms (1.80x: met; cold
-    438 ms); cached median 13 ms, max 26 ms (met); uncached median 36 ms, max 65 ms (`}` to
-    the last page 31 ms); peak RSS 45 MB at the first page, 78 MB after 18 flips.
+    first frame 238 ms (1.24x: met); first page, warm cache 293 ms (1.52x: met; cold
+    415 ms); cached median 16 ms, max 25 ms (met); uncached median 36 ms, max 56 ms (`}` to
+    the last page 31 ms); peak RSS 43 MB at the first page, 79 MB after 18 flips (the
+    embedded demo's SQLite caches included: the app alone stays at ~55 MB at both sizes,
+    bench_startup.py --server).
+  Before that work (same day, load 0.4-0.9): first frame 252-262 ms = 1.39-1.46x (missed),
+  first page 1.80-1.86x.
 Flip figures are quantised by the 5 ms poll (11 ms = not yet on screen ~5 ms after the key,
-on screen at ~10 ms). The
-third uncached flip (the second `p`) was the slow one (41-66 ms) in every run at both sizes,
-whatever the pause before it: not explained here. --spawn gave the same figures within a few
-ms (2.1 ms per capture-pane call).
+on screen at ~10 ms). --spawn gave the same figures within a few ms (2.1 ms per
+capture-pane call).
 """
 from __future__ import annotations
 

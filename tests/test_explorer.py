@@ -943,6 +943,16 @@ def footer_line(app) -> str:
     return screen_text(app).rstrip("\n").splitlines()[-1]
 
 
+async def test_footer_keeps_help_and_palette_at_80_columns(studio_app):
+    app = studio_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        line = footer_line(app)
+        assert len(line) <= 80
+        assert "? Help" in line and line.rstrip().endswith("^p palette")
+        assert "n Next page" in line  # the first keys, then what fits
+
+
 async def test_footer_click_presses_the_key(studio_app):
     from widgets.footer import KeyBar
 

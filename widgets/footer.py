@@ -7,7 +7,8 @@ of one Text: a bindings signal recomputes the list and repaints only when it cha
 
 Same look as Footer (its component colours, the command palette key on the right behind a thin
 rule), disabled keys dimmed, a key under the mouse highlighted, a click presses the key.
-Keys that do not fit are dropped from the end; the palette key always stays.
+Keys that do not fit are dropped from the end, but the help key (it lists them all) and the
+palette key always stay.
 """
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ class ShownKey:
     display: str      # how the app displays it (``^p``, ``?``, ...)
     description: str
     enabled: bool
+    keep: bool = False  # kept when the keys do not fit (the help key: it lists the others)
+
+
+KEPT_ACTIONS = ("help", "app.help")
 
 
 class KeyBar(Widget, can_focus=False):
@@ -87,7 +92,7 @@ class KeyBar(Widget, can_focus=False):
         palette = None
         for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
             shown = ShownKey(binding.key, app.get_key_display(binding), binding.description,
-                             enabled)
+                             enabled, binding.action in KEPT_ACTIONS)
             if binding.key == app.COMMAND_PALETTE_BINDING:
                 if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
                     palette = shown
@@ -106,10 +111,7 @@ class KeyBar(Widget, can_focus=False):
         room = width - (len(tail) + 1 if tail else 0)
         text = Text(no_wrap=True, overflow="crop", end="")
         self.spans = []
-        for index, key in enumerate(self.keys):
-            label = self._label(key)
-            if text.cell_len + len(label) > room:
-                break
+        for index, key in enumerate(self._fitting(room)):
             self._append(text, key, key_style, description_style,
                          hover_style if index == self.hover else None)
         if self.palette is not None:
@@ -118,6 +120,25 @@ class KeyBar(Widget, can_focus=False):
             self._append(text, self.palette, key_style, description_style,
                          hover_style if self.hover == len(self.spans) else None)
         return text
+
+    def _fitting(self, room: int) -> list[ShownKey]:
+        """The keys that fit in ``room`` cells, in order: the kept ones (help) first reserve
+        their room, then the others from the start while they fit."""
+        width = {key: len(self._label(key)) for key in self.keys}
+        used = 0
+        shown: set[ShownKey] = set()
+        for key in self.keys:
+            if key.keep and used + width[key] <= room:
+                shown.add(key)
+                used += width[key]
+        for key in self.keys:
+            if key.keep:
+                continue
+            if used + width[key] > room:
+                break
+            shown.add(key)
+            used += width[key]
+        return [key for key in self.keys if key in shown]
 
     @staticmethod
     def _label(key: ShownKey) -> str:

@@ -1,6 +1,6 @@
 """SQLite schema of the demo backend: the contract between generate.py and app.py."""
 
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 9
 
 SCHEMA_SQL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -49,6 +49,9 @@ CREATE INDEX conv_last ON conversations(project_id, last_ts, seq);
 CREATE INDEX conv_first ON conversations(project_id, first_ts, seq);
 -- (implicit rowid = seq last: ORDER BY message_count, seq walks it without a sort)
 CREATE INDEX conv_count ON conversations(project_id, message_count);
+-- covering for the analytics over dates (and assistant): no table lookups (1M: 2.6 -> 0.9 s)
+CREATE INDEX conv_stats ON conversations(project_id, last_ts, has_handoff, message_count,
+  ai_message_count, avg_latency_ms, has_winback, winback_answered, playbook_base_id);
 CREATE INDEX conv_sent ON conversations(project_id, sentiment, has_handoff, last_ts);
 CREATE INDEX conv_handoff ON conversations(project_id, has_handoff, handoff_reason, last_ts);
 CREATE INDEX conv_risk ON conversations(project_id, recontact_risk, last_ts);

@@ -313,22 +313,30 @@ class _Writer:
 
 
 class _JsonWriter(_Writer):
-    def write(self, conv: dict | str) -> None:
-        if isinstance(conv, str):  # already an item
-            item: str | None = conv
-        else:
-            item = _fast_item(conv) if self.fast else None
-        self.fh.write((",\n" if self.rows else "") + (item or json_item(conv)))
+    def write(self, conv: dict | str | bytes) -> None:
+        if isinstance(conv, bytes):
+            self.write_many([conv])
+            return
+        self.fh.write((",\n" if self.rows else "") + self._item(conv))
         self.rows += 1
 
     def write_many(self, convs: list[Any]) -> None:
-        """Items already encoded (``encode_batch``: UTF-8 bytes) go out in one write."""
-        if not convs or not all(isinstance(c, bytes) for c in convs):
+        """With items already encoded (``encode_batch``: UTF-8 bytes) among them, the batch
+        goes out as bytes in one write (the others, e.g. a row whose details the answer
+        lacked, encoded here); else item by item through the text layer."""
+        if not any(isinstance(c, bytes) for c in convs):
             super().write_many(convs)
             return
+        items = [c if isinstance(c, bytes) else self._item(c).encode("utf-8", ITEM_ERRORS)
+                 for c in convs]
         self.fh.flush()  # what the text layer holds goes first
-        self.fh.buffer.write((b",\n" if self.rows else b"") + b",\n".join(convs))
-        self.rows += len(convs)
+        self.fh.buffer.write((b",\n" if self.rows else b"") + b",\n".join(items))
+        self.rows += len(items)
+
+    def _item(self, conv: Any) -> str:
+        if isinstance(conv, str):
+            return conv
+        return (_fast_item(conv) if self.fast else None) or json_item(conv)
 
 
 def _fast_item(conv: Any) -> str | None:

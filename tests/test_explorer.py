@@ -951,6 +951,9 @@ async def test_footer_keeps_help_and_palette_at_80_columns(studio_app):
         assert len(line) <= 80
         assert "? Help" in line and line.rstrip().endswith("^p palette")
         assert "n Next page" in line  # the first keys, then what fits
+        assert " x  q " in line  # the rest as bare keys: none dropped at 80 columns
+        footer = app.screen.query_one("KeyBar")
+        assert [key.key for _, _, key in footer.spans] == footer_keys(app) + ["ctrl+p"]
 
 
 async def test_footer_click_presses_the_key(studio_app):

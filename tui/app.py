@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
 DEFAULT_PRESET = "30d"
+FREEZE_AFTER_S = 2.0  # after start-up: gc.collect() + gc.freeze() (see _after_first_frame)
 
 
 def shared_part(query: ConversationQuery) -> ConversationQuery:
@@ -191,10 +192,19 @@ class StudioApp(App[None]):
         import gc
 
         if not gc.isenabled():  # run_app paused it for the start-up
-            gc.freeze()
             gc.enable()
+            # once the first page is up: collect the start-up garbage, then freeze what
+            # survives (modules, classes, styles: long-lived) out of every later collection
+            self.set_timer(FREEZE_AFTER_S, self._freeze_startup_heap)
         self._first_frame.set()
         self.run_worker(self._load_lookups(), group="lookups", exit_on_error=False)
+
+    @staticmethod
+    def _freeze_startup_heap() -> None:
+        import gc
+
+        gc.collect()
+        gc.freeze()
 
     async def _load_lookups(self) -> None:
         try:

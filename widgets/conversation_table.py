@@ -256,6 +256,8 @@ class ConversationTable(Vertical, can_focus=False):
     def _request(self, force: bool = False) -> None:
         if self.query_obj is None or not self.page_size or not self.is_mounted:
             return
+        # a prefetch planned for the page left behind (or another query): no longer wanted
+        self.workers.cancel_group(self, "conversation-prefetch")
         params = self._params(self.start)
         key = self._key(params)
         cached = None if force else self._pages.get(key)
@@ -309,12 +311,12 @@ class ConversationTable(Vertical, can_focus=False):
     async def _prefetch(self, offset: int) -> None:
         if self.total is None or offset >= self.total:
             return
+        params = self._params(offset)  # the query of now, not of after the beat
+        key = self._key(params)
         # A beat first: the page just fetched gets painted before the next one is asked for
         # (on the embedded demo the backend's SQL runs in this process), and while a key is
-        # held down each flip cancels this worker before it has sent anything.
+        # held down each flip cancels this worker (`_request`) before it has sent anything.
         await asyncio.sleep(PREFETCH_DELAY_S)
-        params = self._params(offset)
-        key = self._key(params)
         if key in self._pages:
             return
         client = await self.app.get_client()

@@ -73,6 +73,7 @@ class ExplorerScreen(Screen[None]):
         super().__init__()
         self.query_obj: ConversationQuery = ConversationQuery()
         self._user_folded: bool | None = None
+        self._sidebar_worker: Any = None
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -138,9 +139,12 @@ class ExplorerScreen(Screen[None]):
         self._mount_sidebar_if_room()
 
     def _mount_sidebar_if_room(self) -> None:
-        if not self.has_class("-folded") and self.sidebar is None and self.is_attached:
-            self.run_worker(self._mount_sidebar(), group="sidebar", exclusive=True,
-                            exit_on_error=False)
+        if self.has_class("-folded") or self.sidebar is not None or not self.is_attached:
+            return
+        if self._sidebar_worker is not None and not self._sidebar_worker.is_finished:
+            return  # already on its way (resize and mount both ask at start-up)
+        self._sidebar_worker = self.run_worker(self._mount_sidebar(), group="sidebar",
+                                               exit_on_error=False)
 
     async def _mount_sidebar(self) -> None:
         try:

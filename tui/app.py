@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
 DEFAULT_PRESET = "30d"
-FREEZE_AFTER_S = 2.0  # after start-up: gc.collect() + gc.freeze() (see _after_first_frame)
+FREEZE_AFTER_S = 2.0  # start-up garbage collected then (see _after_first_frame)
 
 
 def shared_part(query: ConversationQuery) -> ConversationQuery:
@@ -90,6 +91,7 @@ class StudioApp(App[None]):
         self._client: Any = None
         self._client_lock = asyncio.Lock()
         self._first_frame = asyncio.Event()
+        self._last_input = 0.0  # time.monotonic() of the last key press or click
         self._peek: Any = None  # tui.cache_peek.CachePeek, False when unavailable/closed
         self._peek_lock = asyncio.Lock()
         self._peek_enabled = client_factory is None  # custom clients: no assumptions
@@ -192,19 +194,34 @@ class StudioApp(App[None]):
         import gc
 
         if not gc.isenabled():  # run_app paused it for the start-up
+            # the start-up heap (modules, classes, styles: long-lived) is frozen out of the
+            # collections while the first page loads (a full one would walk it: ~50 ms);
+            # once that is done, its garbage is collected and the survivors frozen again
+            gc.freeze()
             gc.enable()
-            # once the first page is up: collect the start-up garbage, then freeze what
-            # survives (modules, classes, styles: long-lived) out of every later collection
-            self.set_timer(FREEZE_AFTER_S, self._freeze_startup_heap)
+            self.set_timer(FREEZE_AFTER_S, self._collect_startup_garbage)
         self._first_frame.set()
         self.run_worker(self._load_lookups(), group="lookups", exit_on_error=False)
 
-    @staticmethod
-    def _freeze_startup_heap() -> None:
+    def _collect_startup_garbage(self) -> None:
+        """A full collection (~50 ms): only when no key or click came for a while, so that
+        it never holds up a page flip (else it tries again a little later)."""
         import gc
+        import time
 
+        if time.monotonic() - self._last_input < FREEZE_AFTER_S / 2:
+            self.set_timer(FREEZE_AFTER_S / 2, self._collect_startup_garbage)
+            return
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent) and not event.is_forwarded:
+            import time
+
+            self._last_input = time.monotonic()
+        await super().on_event(event)
 
     async def _load_lookups(self) -> None:
         try:

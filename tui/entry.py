@@ -3,9 +3,9 @@
 Start-up allocates ~10^5 objects that live as long as the process (modules, classes, styles,
 widgets); the collections they trigger cost ~15 ms of the first frame (bench/bench_tmux.py).
 The command line turns the GC back on before any command runs; the terminal UI does once its
-first frame is on screen, and two seconds later collects the start-up garbage and freezes the
-survivors out of every later collection (`tui.app.StudioApp._after_first_frame`). Importing
-`tui.cli` (tests do) changes nothing.
+first frame is on screen, with the start-up heap frozen out of the collections while the first
+page loads, and two seconds later collects its garbage and freezes the survivors
+(`tui.app.StudioApp._after_first_frame`). Importing `tui.cli` (tests do) changes nothing.
 """
 from __future__ import annotations
 

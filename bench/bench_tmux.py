@@ -12,7 +12,8 @@ the ratios. Then, in one session after the first page is painted, key press -> p
   cached    `n` pressed 0.6 s after the previous page settled (its prefetch has landed);
   uncached  `}` (last page) then `p` (previous page) repeatedly: pages never shown nor
             prefetched in this session nor in the response cache.
-Medians of --runs; flips: median and max. The app's peak RSS (VmHWM of the pane's process,
+Medians of --runs (the bare app and ours interleaved, run by run, so that a machine whose speed
+drifts moves both); flips: median and max. The app's peak RSS (VmHWM of the pane's process,
 embedded demo backend included) is read before each session is killed.
 
     .venv/bin/python bench/bench_tmux.py [--sizes 5000,1000000] [--runs 5]
@@ -251,15 +252,13 @@ def start_app(tmux: Tmux, args, cwd: str, app_env: dict[str, str]) -> tuple[Sess
     return s, frame, page
 
 
-def bare(tmux: Tmux, args, cwd: str) -> list[float]:
-    script = Path(cwd) / "bare_app.py"
-    script.write_text(BARE_APP)
-    times = []
-    for _ in range(args.runs + 1):  # the first (not counted) warms the OS file cache
-        s = Session(tmux, f"exec {sys.executable} {script}", cwd, args.width, args.height)
-        times.append(s.wait_for(lambda screen: any("hello-bare" in line for line in screen)))
-        s.kill()
-    return times[1:]
+def bare_once(tmux: Tmux, args, cwd: str) -> float:
+    """First frame of the bare app (its script written in ``cwd`` by ``main``)."""
+    s = Session(tmux, f"exec {sys.executable} {Path(cwd) / 'bare_app.py'}", cwd, args.width,
+                args.height)
+    frame = s.wait_for(lambda screen: any("hello-bare" in line for line in screen))
+    s.kill()
+    return frame
 
 
 def poll_cost(tmux: Tmux, name: str) -> tuple[float, float]:
@@ -313,20 +312,23 @@ def ms(seconds: float) -> str:
 
 
 def report(tmux: Tmux, args, size: int, cwd: str, app_env: dict[str, str],
-           bare_s: float) -> None:
+           bare_dir: str) -> None:
     s, frame, page = start_app(tmux, args, cwd, app_env)  # cold: fills the response cache
     s.kill()
     print(f"   cold response cache (not counted): first frame {ms(frame)}, first page "
           f"{ms(page)}")
-    frames, pages, rss = [], [], []
-    for _ in range(args.runs):
+    bares, frames, pages, rss = [], [], [], []
+    for _ in range(args.runs):  # interleaved with the bare app: a drifting machine moves both
+        bares.append(bare_once(tmux, args, bare_dir))
         s, frame, page = start_app(tmux, args, cwd, app_env)
         frames.append(frame)
         pages.append(page)
         rss.append(s.kill())
-    frame, page = statistics.median(frames), statistics.median(pages)
+    bare_s, frame, page = (statistics.median(bares), statistics.median(frames),
+                           statistics.median(pages))
     f = flips(tmux, args, cwd, app_env)
-    print(f"(a) bare one-widget app, first frame: {ms(bare_s)}")
+    print(f"(a) bare one-widget app, first frame: {ms(bare_s)}   runs: "
+          f"{', '.join(f'{t * 1000:.0f}' for t in bares)}")
     print(f"(b) studio-tui first frame:           {ms(frame)}  ({frame / bare_s:.2f}x bare; "
           f"target <= 1.3x)   runs: {', '.join(f'{t * 1000:.0f}' for t in frames)}")
     print(f"(c) first page painted, warm cache:   {ms(page)}  ({page / bare_s:.2f}x bare; "
@@ -368,10 +370,8 @@ def main() -> None:
     tmux = Tmux(f"bench-tmux-{os.getpid()}", env, args.spawn)
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            bare_runs = bare(tmux, args, tmp)
-            bare_s = statistics.median(bare_runs)
-            print(f"bare one-widget Textual app (hello-bare), first frame: median {ms(bare_s)}"
-                  f"   runs: {', '.join(f'{t * 1000:.0f}' for t in bare_runs)}")
+            (Path(tmp) / "bare_app.py").write_text(BARE_APP)
+            bare_once(tmux, args, tmp)  # not counted: warms the OS file cache
             for size in (int(s) for s in args.sizes.split(",")):
                 db = ensure_demo_db(size=size, seed=SEED, anchor=ANCHOR, cache_dir=cache_dir())
                 print(f"\n== {size:,} conversations ({db.name}), {args.width}x{args.height}")
@@ -383,7 +383,7 @@ def main() -> None:
                     app_env = {"STUDIO_TUI_CACHE_DIR": str(Path(home) / "cache"),
                                "STUDIO_TUI_CONFIG_DIR": home, "STUDIO_DEMO_SIZE": str(size),
                                "STUDIO_DEMO_SEED": str(SEED), "STUDIO_DEMO_ANCHOR": ANCHOR}
-                    report(tmux, args, size, home, app_env, bare_s)
+                    report(tmux, args, size, home, app_env, tmp)
     finally:
         tmux.close()
     print(f"\nuptime: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")

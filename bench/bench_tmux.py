@@ -26,21 +26,24 @@ poll instead (slower, more CPU taken from the app). The poll's cost is printed: 
 the time the matching capture returned, so it errs late by up to one poll interval plus one
 capture call.
 
-Measured 2026-11-26 on the 2-core dev VM (load 1.45 at the start, 1.60 at the end, from this
-run; `--sizes 5000,1000000 --runs 5`, 100x30, control-mode polling: one capture-pane
-0.23-0.30 ms, ~6% of a core), after the start-up work of that day (one-widget footer, GC
-paused until the first frame, lazy tomllib/email imports). Bare one-widget app: 193 ms.
+Measured 2026-11-26 on the 2-core dev VM, load 0.37 at the start (`--sizes 5000,1000000
+--runs 9`, 100x30, control-mode polling: one capture-pane 0.3 ms, ~7% of a core), after the
+start-up work of that day (one-widget footer, GC paused until the first frame, lazy
+tomllib/email imports). Bare one-widget app, interleaved with ours: 182 ms (177-192).
   5,000 conversations (1,312 in the 30-day window, 82 pages):
-    first frame 243 ms (1.26x bare: target 1.3x met); first page, warm cache 323 ms (1.68x:
-    target 2x met; cold response cache 398 ms); key -> page painted: cached median 16 ms,
-    max 21 ms (target 50 ms met); uncached median 18 ms, max 21 ms; peak RSS 44 MB at the
-    first page, 60 MB after 18 flips.
+    first frame 233 ms (1.28x bare: target 1.3x met; runs 232-253); first page, warm cache
+    308 ms (1.69x: target 2x met; cold response cache 388 ms); key -> page painted: cached
+    median 11 ms, max 16 ms (target 50 ms met); uncached median 16 ms, max 21 ms; peak RSS
+    45 MB at the first page, 61 MB after 18 flips.
   1,000,000 conversations (16,149 pages):
-    first frame 238 ms (1.24x: met); first page, warm cache 293 ms (1.52x: met; cold
-    415 ms); cached median 16 ms, max 25 ms (met); uncached median 36 ms, max 56 ms (`}` to
-    the last page 31 ms); peak RSS 43 MB at the first page, 79 MB after 18 flips (the
-    embedded demo's SQLite caches included: the app alone stays at ~55 MB at both sizes,
-    bench_startup.py --server).
+    first frame 232 ms (1.27x: met; runs 227-263); first page, warm cache 307 ms (1.68x: met;
+    cold 514 ms); cached median 16 ms, max 26 ms (met); uncached median 48 ms, max 66 ms
+    (`}` to the last page 46 ms; a freshly generated database, cold in the OS cache); peak
+    RSS 44 MB at the first page, 79 MB after 18 flips (the embedded demo's SQLite caches
+    included: the app alone stays at ~55 MB at both sizes, bench_startup.py --server).
+  Other runs the same day, same code: first frame 1.22-1.35x (5k) and 1.24-1.30x (1M)
+  depending on the machine's moment (the bare app itself moved 172-218 ms); 11 runs at 5k:
+  1.31x.
   Before that work (same day, load 0.4-0.9): first frame 252-262 ms = 1.39-1.46x (missed),
   first page 1.80-1.86x.
 Flip figures are quantised by the 5 ms poll (11 ms = not yet on screen ~5 ms after the key,

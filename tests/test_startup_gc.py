@@ -20,7 +20,7 @@ def paused_gc(monkeypatch):
         return real_collect(*args)
 
     monkeypatch.setattr(gc, "collect", recording_collect)
-    monkeypatch.setattr(tui_app, "FREEZE_AFTER_S", 0.3)
+    monkeypatch.setattr(tui_app, "FREEZE_AFTER_S", 1.0)  # "idle" = no input for 0.5 s
     gc.disable()  # as run_app does
     try:
         yield collections
@@ -35,18 +35,21 @@ async def test_gc_resumes_at_first_frame_and_collects_when_idle(studio_app, paus
         await app._first_frame.wait()
         assert gc.isenabled() and gc.get_freeze_count() > 0
         app._last_input = time.monotonic()  # keys keep coming: the collection waits
-        pressed_until = time.monotonic() + 0.6
+        pressed_until = time.monotonic() + 1.5
         while time.monotonic() < pressed_until:
             await pilot.press("j")
             await pilot.pause(0.05)
         assert not paused_gc  # never during the key presses
-        await pilot.pause(0.6)  # quiet: it runs
+        deadline = time.monotonic() + 5
+        while not paused_gc and time.monotonic() < deadline:  # quiet now: it runs
+            await pilot.pause(0.1)
         assert len(paused_gc) == 1 and paused_gc[0] >= pressed_until
         assert gc.isenabled() and gc.get_freeze_count() > 0
 
 
 async def test_gc_untouched_when_it_was_not_paused(studio_app, monkeypatch):
     monkeypatch.setattr(tui_app, "FREEZE_AFTER_S", 0.1)
+    gc.enable()  # (another test may have left it frozen: see paused_gc)
     assert gc.isenabled()
     frozen = gc.get_freeze_count()
     app = studio_app()

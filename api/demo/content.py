@@ -95,6 +95,10 @@ def kb_citation_id(call: ToolCall, k: int) -> str:
     return f"{call.event_id[:-2]}{k:02x}"
 
 
+# json.dumps(obj, ensure_ascii=False) without building an encoder per call (the same text)
+_TEXT_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def tool_call_json(call: ToolCall) -> dict:
     """One message ``tool_calls`` entry."""
     enhanced = dict(call.arguments)
@@ -103,8 +107,8 @@ def tool_call_json(call: ToolCall) -> dict:
     entry = {
         "id": "call_" + call.event_id.replace("-", "")[:24],
         "name": call.action or call.name,
-        "arguments": json.dumps(call.arguments, ensure_ascii=False),
-        "result": json.dumps(call.result, ensure_ascii=False) if call.success else None,
+        "arguments": _TEXT_JSON.encode(call.arguments),
+        "result": _TEXT_JSON.encode(call.result) if call.success else None,
         "tool_type": call.kind if call.kind in ("kb_search", "list_agents") else "custom",
         "enhanced_params": enhanced,
     }

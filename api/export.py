@@ -113,6 +113,7 @@ STATE_VERSION = 1
 CHECKPOINT_S = 1.0
 FILE_MODE = 0o600
 ITEM_ERRORS = "backslashreplace"  # lone surrogates written as their JSON escape
+WORKER_NICENESS = 10  # the encoding worker process runs below the requests (_worker_init)
 
 
 class ExportError(Exception):
@@ -655,6 +656,15 @@ def encode_batch(raw: bytes, rows: list[dict]) -> tuple[bool, Any]:
     return True, texts
 
 
+def _worker_init() -> None:
+    """The worker encodes at a lower CPU priority: the requests (and anything else running,
+    such as a local server) go first, the encoding fills the gaps (bench_export: ~3-5% faster
+    against the demo server on the same two cores, the same against a remote one)."""
+    if hasattr(os, "nice"):
+        with contextlib.suppress(OSError):
+            os.nice(WORKER_NICENESS)
+
+
 def _start_worker(wanted: bool) -> Any:
     """A one-process pool, started now (its imports overlap the first requests), or None
     when not wanted or it cannot start (the export then runs in this process)."""
@@ -670,7 +680,8 @@ def _start_worker(wanted: bool) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_worker_init)
         pool.submit(int)  # spawn the process now rather than at the first batch
         return pool
     except (OSError, ImportError, ValueError):  # no processes here (sandbox, no sem_open)

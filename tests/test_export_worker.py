@@ -165,3 +165,14 @@ async def test_answer_missing_an_id_worker_or_not_same_file(tmp_path):
     convs = json.loads(files[True])["conversations"]
     assert [c["conversation_id"] for c in convs] == ["c0", "c1", "c2"]
     assert "messages" not in convs[1] and convs[0]["messages"][0]["content"] == "hi"
+
+
+def test_worker_runs_at_a_lower_priority():
+    import os
+
+    pool = export_mod._start_worker(True)
+    assert pool is not None
+    try:
+        assert pool.submit(os.nice, 0).result(timeout=60) == os.nice(0) + 10
+    finally:
+        pool.shutdown(wait=True)

@@ -455,3 +455,34 @@ def test_importing_api_demo_stays_light():
             "'api.demo.app', 'api.demo.generate') if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_p99_in_python_equals_sqlites_window_function(demo_db):
+    """routes_analytics.p99_by_bucket (a sort per bucket) gives the rank-ceil(0.99 n) value the
+    former SQL window query gave, for every bucket, filtered or not, hourly or daily."""
+    from api.demo import convfilter as cf
+    from api.demo import demo_info
+    from api.demo import routes_analytics as ra
+    from api.demo.params import Params
+    from api.demo.store import Store
+
+    store = Store(demo_db)
+    project = demo_info(demo_db).project_id
+    cases = [{"start_date": "2026-05-17T00:00:00Z", "end_date": "2026-06-16T00:00:00Z"},
+             {"start_date": "2026-06-14T00:00:00Z", "end_date": "2026-06-16T00:00:00Z"},
+             {"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-06-16T00:00:00Z",
+              "sentiment": "negative"}]
+    for params in cases:
+        f = cf.parse_filter(Params(params), (project,), list_filters=False, dates_required=True)
+        _, step = ra.granularity(f)
+        where, args = f.where()
+        bucket = f"(c.last_ts / {step}) * {step}"
+        window = dict(store.rows(
+            "SELECT b, l FROM (SELECT b, l, row_number() OVER (PARTITION BY b ORDER BY l) rn, "
+            "count(*) OVER (PARTITION BY b) n FROM (SELECT "
+            f"{bucket} b, c.avg_latency_ms l FROM conversations c WHERE {where} "
+            "AND c.avg_latency_ms IS NOT NULL)) WHERE rn = (99 * n + 99) / 100", args))
+        ours = ra.p99_by_bucket(store.rows(
+            f"SELECT {bucket}, c.avg_latency_ms FROM conversations c WHERE {where} "
+            "AND c.avg_latency_ms IS NOT NULL", args))
+        assert window and ours == window

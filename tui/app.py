@@ -12,8 +12,10 @@ The protocol other screens rely on:
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -194,8 +196,6 @@ class StudioApp(App[None]):
             self.set_keymap({str(k): v for k, v in keymap.items() if isinstance(v, str)})
 
     def _after_first_frame(self) -> None:
-        import gc
-
         if not gc.isenabled():  # run_app paused it for the start-up
             # the start-up heap (modules, classes, styles: long-lived) is frozen out of the
             # collections while the first page loads (a full one would walk it: ~50 ms);
@@ -214,9 +214,6 @@ class StudioApp(App[None]):
     def _collect_startup_garbage(self) -> None:
         """A full collection (~50 ms): only when no key or click came for a while, so that
         it never holds up a page flip (else it tries again a little later)."""
-        import gc
-        import time
-
         if time.monotonic() - self._last_input < FREEZE_AFTER_S / 2:
             self.set_timer(FREEZE_AFTER_S / 2, self._collect_startup_garbage)
             return
@@ -226,8 +223,6 @@ class StudioApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.InputEvent) and not event.is_forwarded:
-            import time
-
             self._last_input = time.monotonic()
         await super().on_event(event)
 
@@ -372,8 +367,6 @@ class StudioApp(App[None]):
 
 def run_app(settings: Any) -> None:
     """Entry point used by `tui.cli` (default command)."""
-    import gc
-
     # No cyclic GC until the first frame is on screen (see tui/entry.py, which paused it
     # already when started from the console script); `_after_first_frame` resumes it.
     gc.disable()

@@ -312,6 +312,34 @@ async def test_batch_keeps_order_skips_unknown_and_caps_at_50(client, ids):
     assert garbage.status_code == 422
 
 
+async def test_stored_messages_answer_like_the_rebuild(app, client, ids, info, demo_db):
+    """The default app serves the stored messages (batch: spliced JSON text); an app that
+    rebuilds them answers the same objects, for batches, details and legacy messages."""
+    from api.demo.content import conversation_detail_extra
+
+    rebuilt = create_app(demo_db, detail_extra=conversation_detail_extra)
+    listed = (await client.get(f"/projects/{ids['pid']}/conversations",
+                               params={"limit": 100, "offset": 1000})).json()["conversations"]
+    wanted = [c["conversation_id"] for c in listed]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rebuilt),
+                                 base_url=info.base_url,
+                                 headers={"X-API-Key": info.api_key}) as other:
+        for chunk in (wanted[:50], wanted[50:], [wanted[7], "unknown", wanted[3]]):
+            body = {"conversation_ids": chunk}
+            path = f"/projects/{ids['pid']}/conversations/batch"
+            stored, again = (await client.post(path, json=body), await other.post(path, json=body))
+            assert stored.status_code == again.status_code == 200
+            assert stored.json() == again.json()
+            by_id = {c["conversation_id"]: c for c in listed}
+            for item in stored.json()["conversations"]:  # the list row, then the two keys
+                assert list(item)[-2:] == ["messages", "citations"]
+                assert {k: v for k, v in item.items() if k not in ("messages", "citations")} \
+                    == by_id[item["conversation_id"]]
+        for suffix in ("", "/messages"):
+            path = f"/projects/{ids['pid']}/conversations/{wanted[11]}{suffix}"
+            assert (await client.get(path)).json() == (await other.get(path)).json()
+
+
 async def test_analyze_scores_unscored_and_refuses_short(client, ids, demo_db):
     import sqlite3
 

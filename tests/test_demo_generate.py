@@ -507,6 +507,40 @@ def test_stored_body_equals_the_python_reference_on_every_row(conn):
         assert json.loads(body) == conversation_body(plan_conversation(world, seq)), seq
 
 
+def test_stored_messages_equal_the_rebuilt_ones_on_every_row(conn):
+    from api.demo.content import has_stored_messages, stored_extra_json
+
+    assert has_stored_messages(conn)  # 5,000 <= STORE_MESSAGES_UP_TO
+    rows = conn.execute("SELECT seq, conversation_id FROM conversations").fetchall()
+    assert one(conn, "SELECT COUNT(*) FROM conv_messages") == len(rows)
+    for seq, cid in rows:
+        assert json.loads(stored_extra_json(conn, seq)) == conversation_detail_extra(
+            conn, seq, cid), seq
+
+
+def test_large_databases_rebuild_messages_instead_of_storing_them(tmp_path, monkeypatch):
+    from api.demo.content import has_stored_messages
+
+    monkeypatch.setattr(generate, "STORE_MESSAGES_UP_TO", 100)
+    generate.build_db(tmp_path / "big.db", 120, 5, ANCHOR)
+    generate.build_db(tmp_path / "small.db", 100, 5, ANCHOR)
+    big, small = (sqlite3.connect(tmp_path / name) for name in ("big.db", "small.db"))
+    try:
+        assert not has_stored_messages(big) and has_stored_messages(small)
+        assert one(small, "SELECT COUNT(*) FROM conv_messages") == 100
+    finally:
+        big.close()
+        small.close()
+
+
+def test_encoded_messages_survive_what_orjson_refuses():
+    from api.demo.content import decode_extra, encode_extra
+
+    extra = {"messages": [{"content": "bad \ud800 half, [b]markup[/b] \x1b[31m"}],
+             "citations": []}
+    assert json.loads(decode_extra(encode_extra(extra))) == extra
+
+
 def test_cache_dir_and_parameters_come_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("STUDIO_TUI_CACHE_DIR", str(tmp_path / "env-cache"))
     monkeypatch.setenv("STUDIO_DEMO_SIZE", str(SMALL))

@@ -104,9 +104,8 @@ def create_app(
 
     `app.state.faults` (a `Faults` or None) may be replaced at any time; `clock` times the
     trending-topics jobs (tests inject a fake one); `detail_extra(conn, seq, conversation_id, world)`
-    rebuilds a conversation's messages and citations (default: content.conversation_detail_extra)."""
-    if detail_extra is None:
-        from api.demo.content import conversation_detail_extra as detail_extra
+    builds a conversation's messages and citations (default: the stored ones, `conv_messages`,
+    else content.conversation_detail_extra)."""
     routes = [Route(r.path, _endpoint(r.handler), methods=[r.method]) for r in _ordered(ALL_ROUTES)]
     app = Starlette(
         routes=routes,

@@ -20,11 +20,17 @@ from pathlib import Path
 
 from api.demo import world as W
 from api.demo.compact import CONV_INSERT, EVENT_INSERT, conversation_row, replace_tables
-from api.demo.content import kb_citation_id
+from api.demo.content import build_messages, encode_extra, kb_citation_id
 from api.demo.docs import config_docs, conversion_metric_docs, trending_docs
 from api.demo.evals import eval_docs
 from api.demo.plan import Plan, plan_conversation
-from api.demo.schema import GENERATOR_VERSION, INDEX_SQL, SCHEMA_SQL
+from api.demo.schema import (
+    GENERATOR_VERSION,
+    INDEX_SQL,
+    MESSAGES_SQL,
+    SCHEMA_SQL,
+    STORE_MESSAGES_UP_TO,
+)
 
 DEFAULT_SIZE = 5000
 DEFAULT_SEED = 7
@@ -241,11 +247,14 @@ class _Batch:
         self.events: list[tuple] = []
         self.csat: list[tuple] = []
         self.conversions: list[tuple] = []
+        self.messages: list[tuple] = []  # (seq, encoded extra) when the size stores them
         self.last_event: dict[str, int] = {}
 
-    def add(self, world: W.World, plan: Plan) -> None:
+    def add(self, world: W.World, plan: Plan, store_messages: bool = False) -> None:
         seq, cid = plan.seq, plan.conversation_id
         self.conversations.append(conversation_row(plan))
+        if store_messages:
+            self.messages.append((seq, encode_extra(build_messages(world, plan))))
         self.tags.extend((t, seq) for t in plan.tags)
         self.skills.extend((name, seq) for name in plan.skills)
         self.playbooks.extend((v.id, v.base_id, seq) for v in plan.participants)
@@ -291,15 +300,23 @@ class _Batch:
         conn.executemany(EVENT_INSERT, self.events)
         conn.executemany(CSAT_SQL, self.csat)
         conn.executemany(CONVERSION_SQL, self.conversions)
+        if self.messages:
+            conn.executemany("INSERT INTO conv_messages VALUES (?,?)", self.messages)
 
 
 def batch_rows(seed: int, anchor: str, size: int, start: int, stop: int) -> _Batch:
     """The rows of conversations ``start..stop-1`` (a pure function: runs in any process)."""
     world = W.build_world(seed, anchor, size)
     rows = _Batch()
+    store = stores_messages(size)
     for seq in range(start, stop):
-        rows.add(world, plan_conversation(world, seq))
+        rows.add(world, plan_conversation(world, seq), store)
     return rows
+
+
+def stores_messages(size: int) -> bool:
+    """Whether a database of ``size`` conversations stores their messages (schema.py)."""
+    return size <= STORE_MESSAGES_UP_TO
 
 
 def _batches(world: W.World, ranges: list[tuple[int, int]], workers: int) -> Iterator[_Batch]:
@@ -335,9 +352,10 @@ def build_db(path: Path, size: int, seed: int, anchor: str, *,
              workers: int | None = None) -> None:
     """Write a complete demo database to ``path`` (a new, owner-only file).
 
-    Conversations are planned in ``workers`` processes (default: the CPU count, up to 4, for
-    sizes from PARALLEL_FROM on) and inserted here in seq order, so the result never depends
-    on the number of workers.
+    Databases of up to STORE_MESSAGES_UP_TO conversations also store every conversation's
+    messages and citations (``conv_messages``). Conversations are planned in ``workers``
+    processes (default: the CPU count, up to 4, for sizes from PARALLEL_FROM on) and inserted
+    here in seq order, so the result never depends on the number of workers.
     """
     world = W.build_world(seed, anchor, size)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
@@ -348,6 +366,8 @@ def build_db(path: Path, size: int, seed: int, anchor: str, *,
                        "temp_store=MEMORY", "cache_size=-65536"):
             conn.execute(f"PRAGMA {pragma}")
         conn.executescript(SCHEMA_SQL)
+        if stores_messages(size):
+            conn.executescript(MESSAGES_SQL)
         replace_tables(conn, world)  # same columns for readers, compact storage
         conn.execute("BEGIN")
         last_event: dict[str, int] = {}

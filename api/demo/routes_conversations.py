@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from api import labels
+from api.demo import content
 from api.demo import convfilter as cf
 from api.demo.params import ApiError, validation_error
-from api.demo.routing import Ctx, RawJSON, cpu_bound, loads_stored, routes
+from api.demo.routing import Ctx, RawJSON, cpu_bound, dumps, loads_stored, routes
 
 BATCH_MAX = 50
 SUMMARY_FIELDS = (
@@ -37,6 +38,7 @@ def _page(ctx: Ctx, default_limit: int) -> tuple[cf.ConvFilter, cf.Sort, int, in
     return f, sort, limit, offset
 
 
+@cpu_bound
 def list_conversations(ctx: Ctx) -> RawJSON:
     f, sort, limit, offset = _page(ctx, 20)
     seqs, total = cf.page_seqs(ctx.store, f, sort, limit, offset)
@@ -64,9 +66,18 @@ def _lookup(ctx: Ctx, cid: str) -> tuple[int, dict[str, Any]]:
     return row[0], loads_stored(row[1])
 
 
+def _stored(ctx: Ctx) -> bool:
+    """Messages come from the database (``conv_messages``), not from an injected rebuild."""
+    return ctx.state.detail_extra is None and ctx.store.stored_messages
+
+
 def _extra(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:
-    return ctx.state.detail_extra(ctx.store.conn, seq, body.get("conversation_id"),
-                                  ctx.store.world)
+    if _stored(ctx):
+        text = content.stored_extra_json(ctx.store.conn, seq)
+        if text is not None:
+            return loads_stored(text)
+    rebuild = ctx.state.detail_extra or content.conversation_detail_extra
+    return rebuild(ctx.store.conn, seq, body.get("conversation_id"), ctx.store.world)
 
 
 def _detail(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +111,8 @@ def batch(ctx: Ctx) -> dict[str, Any]:
     if not ids:
         return {"conversations": []}
     marks = ",".join("?" * len(ids))
+    if _stored(ctx):
+        return _stored_batch(ctx, pid, ids, marks)
     rows = ctx.store.rows(
         f"SELECT conversation_id, seq, body FROM conversations WHERE project_id=? AND conversation_id IN ({marks})",
         [pid, *ids],
@@ -107,6 +120,30 @@ def batch(ctx: Ctx) -> dict[str, Any]:
     found = {cid: (seq, body) for cid, seq, body in rows}
     return {"conversations": [_detail(ctx, found[c][0], loads_stored(found[c][1]))
                               for c in ids if c in found]}
+
+
+def _stored_batch(ctx: Ctx, pid: str, ids: list[str], marks: str) -> RawJSON:
+    """The batch answer from stored JSON texts, joined without decoding them: each detail is
+    the row's body with the stored ``"messages"`` and ``"citations"`` appended (what
+    ``_detail`` builds as objects: ~10x less CPU for the export's 91 batches)."""
+    rows = ctx.store.rows(
+        "SELECT c.conversation_id, c.seq, c.body, m.body FROM conversations c "
+        f"LEFT JOIN conv_messages m ON m.seq = c.seq "
+        f"WHERE c.project_id=? AND c.conversation_id IN ({marks})",
+        [pid, *ids],
+    )
+    found = {cid: (seq, body, blob) for cid, seq, body, blob in rows}
+    items = []
+    for cid in ids:
+        if cid not in found:
+            continue
+        seq, body, blob = found[cid]
+        extra = content.decode_extra(blob) if blob is not None else ""
+        if body.endswith("}") and body != "{}" and extra.startswith("{") and extra != "{}":
+            items.append(f"{body[:-1]},{extra[1:]}")
+        else:  # nothing stored for this row: built as objects
+            items.append(dumps(_detail(ctx, seq, loads_stored(body))).decode("utf-8"))
+    return RawJSON('{"conversations":[' + ",".join(items) + "]}")
 
 
 @cpu_bound

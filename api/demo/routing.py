@@ -48,11 +48,14 @@ Handler = Callable[[Ctx], Any]
 
 
 def cpu_bound(handler: Handler) -> Handler:
-    """Mark a handler that is pure Python work (rebuilding messages): the app runs such
-    handlers one at a time. Several at once only share one GIL, and its switching
-    (every 5 ms, with the event loop waiting too) cost more CPU than the work itself:
-    exporting 5,000 conversations took 1.9 s of the server's CPU with 16 batches in
-    parallel threads, 1.0 s one after another (bench/bench_export.py)."""
+    """Mark a short handler that holds the GIL most of its time (list pages, batches,
+    details: Python between short SQLite steps): the app runs such handlers one at a time.
+    Several at once only share one GIL, and its switching (every 5 ms, with the event loop
+    waiting too) cost more CPU than the work itself: exporting 5,000 conversations took 1.9 s
+    of the server's CPU with 16 batches in parallel threads, 1.0 s one after another; 46 list
+    pages at once took 0.38 s in the thread pool, 0.13 s one after another
+    (bench/bench_export.py). Long aggregates (analytics) stay in the pool: they would hold up
+    the explorer's pages."""
     handler.cpu_bound = True  # type: ignore[attr-defined]
     return handler
 

@@ -1,6 +1,15 @@
 """SQLite schema of the demo backend: the contract between generate.py and app.py."""
 
-GENERATOR_VERSION = 9
+GENERATOR_VERSION = 10
+
+# Up to this many conversations the generator also stores every conversation's messages and
+# citations (``conv_messages``), as the real API serves stored data; above it (the 1M demo)
+# they are rebuilt from the plan on read, which keeps the file small (content.py).
+STORE_MESSAGES_UP_TO = 200_000
+
+# ``body`` = zlib-compressed UTF-8 JSON ``{"messages": [...], "citations": [...]}``: exactly
+# ``content.conversation_detail_extra(conn, seq)``, ~1 KB a conversation.
+MESSAGES_SQL = "CREATE TABLE conv_messages(seq INTEGER PRIMARY KEY, body BLOB NOT NULL);"
 
 SCHEMA_SQL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -91,6 +91,13 @@ class Store:
         """The world this database was generated from (what rebuilds messages)."""
         return W.build_world(int(self.meta["seed"]), self.meta["anchor"], int(self.meta["size"]))
 
+    @functools.cached_property
+    def stored_messages(self) -> bool:
+        """Whether the database stores messages and citations (``conv_messages``)."""
+        from api.demo.content import has_stored_messages
+
+        return has_stored_messages(self.conn)
+
     @property
     def conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)

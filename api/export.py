@@ -562,8 +562,9 @@ class _Plan:
                                            self.concurrency):
                 yield units
             return
+        # a bulk read: the first round trip asks for as many pages as requests may be in flight
         rows = iter_conversations(self.client, self.query, self.page_size, self.concurrency,
-                                  report=self.paging)
+                                  report=self.paging, speculate=self.concurrency - 1)
         rows = _skip_verified(rows, state, _row_id, state.consumed)
         if not self.messages:
             async for chunk in chunked(rows, self.page_size):

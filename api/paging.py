@@ -2,7 +2,10 @@
 
 ``iter_conversations`` reads the first page to learn ``total``, then fetches the remaining
 offsets concurrently (at most ``concurrency`` pages in flight) and yields conversations in
-order, de-duplicated by ``conversation_id``. Whatever does not add up is recorded in a
+order, de-duplicated by ``conversation_id``. With ``speculate=N`` the next N pages are asked
+for together with the first one, before ``total`` is known: a bulk export then spends its
+first round trip on N+1 pages instead of one (pages past the end come back empty and are
+dropped; when the first page ends the listing they are cancelled). Whatever does not add up is recorded in a
 ``PagingReport`` and flagged as ``drift`` — never hidden: a later page announcing another
 ``total``, a short page before the end, duplicates (rows that moved across a page boundary
 while we paged), or a final count different from ``total``. When ``total`` grew while paging,
@@ -191,44 +194,75 @@ async def iter_conversations(
     endpoint: str = "conversations",
     report: PagingReport | None = None,
     cache: bool = False,
+    speculate: int = 0,
 ) -> AsyncIterator[dict]:
     """Every conversation of ``query`` (list objects as dicts), in the server's order.
 
     ``endpoint``: ``"conversations"`` (full list objects) or ``"summaries"``. Pass a
     ``PagingReport`` to read ``expected_total`` as soon as the first page arrived and the
     drift check once iteration ends. ``cache=False`` (default) reads fresh pages.
+    ``speculate``: pages asked for together with the first one (see the module doc; at
+    most ``concurrency - 1``).
     """
     report = report if report is not None else PagingReport()
     suffix = "/summaries" if endpoint == "summaries" else ""
     path = f"/projects/{client.project_id}/conversations{suffix}"
     params = query.to_params() if hasattr(query, "to_params") else dict(query or {})
     pager = _Pager(client, path, params, max(1, min(page_size, 100)), cache, report)
+    early = _EarlyPages(pager, min(max(0, speculate), max(0, concurrency - 1)))
+    try:
+        first = await pager.fetch(0)
+        if pager.echoed_limit and pager.echoed_limit < pager.limit:
+            pager.limit = pager.echoed_limit  # the server caps the page size lower than asked
+            await early.cancel()  # asked at the old page size: offsets no longer line up
+        data_total = pager.latest_total() if report.totals_seen else None
+        report.expected_total = data_total
+        for item in pager.unique(first):
+            yield item
+        if len(first) < pager.limit:
+            return
+        if data_total is None:  # no total: the brief's way, one page after another
+            async for item in _serial_pages(pager, pager.limit, fetch=early.fetch):
+                yield item
+            return
+        planned = range(pager.limit, data_total, pager.limit)
+        last_len = len(first)
+        pages = ordered_map(planned, early.fetch, concurrency)
+        async for index, items in _enumerate(pages):
+            last_len = len(items)
+            if last_len < pager.limit and index < len(planned) - 1:
+                report.short_pages += 1
+            for item in pager.unique(items):
+                yield item
+        next_offset = planned[-1] + pager.limit if planned else pager.limit
+        if last_len == pager.limit and pager.latest_total() > next_offset:
+            async for item in _serial_pages(pager, next_offset, extra=True, fetch=early.fetch):
+                yield item
+    finally:
+        await early.cancel()  # pages past the end (empty), or the consumer stopped early
 
-    first = await pager.fetch(0)
-    if pager.echoed_limit and pager.echoed_limit < pager.limit:
-        pager.limit = pager.echoed_limit  # the server caps the page size lower than asked
-    data_total = pager.latest_total() if report.totals_seen else None
-    report.expected_total = data_total
-    for item in pager.unique(first):
-        yield item
-    if len(first) < pager.limit:
-        return
-    if data_total is None:  # no total: the brief's way, one page after another
-        async for item in _serial_pages(pager, pager.limit):
-            yield item
-        return
-    planned = range(pager.limit, data_total, pager.limit)
-    last_len = len(first)
-    async for index, items in _enumerate(ordered_map(planned, pager.fetch, concurrency)):
-        last_len = len(items)
-        if last_len < pager.limit and index < len(planned) - 1:
-            report.short_pages += 1
-        for item in pager.unique(items):
-            yield item
-    next_offset = planned[-1] + pager.limit if planned else pager.limit
-    if last_len == pager.limit and pager.latest_total() > next_offset:
-        async for item in _serial_pages(pager, next_offset, extra=True):
-            yield item
+
+class _EarlyPages:
+    """Pages asked for before ``total`` is known (offsets ``limit`` .. ``count * limit``);
+    ``fetch(offset)`` hands out such a page's answer, or asks for the page now."""
+
+    def __init__(self, pager: _Pager, count: int) -> None:
+        self.pager = pager
+        self.tasks: dict[int, asyncio.Task[list[Any]]] = {
+            offset: asyncio.ensure_future(pager.fetch(offset))
+            for offset in range(pager.limit, pager.limit * (count + 1), pager.limit)
+        }
+
+    async def fetch(self, offset: int) -> list[Any]:
+        task = self.tasks.pop(offset, None)
+        return await (task if task is not None else self.pager.fetch(offset))
+
+    async def cancel(self) -> None:
+        tasks, self.tasks = list(self.tasks.values()), {}
+        for task in tasks:
+            task.cancel()
+        if tasks:  # their outcomes (cancelled, an error, an unused page) are dropped
+            await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def _enumerate(items: AsyncIterator[T]) -> AsyncIterator[tuple[int, T]]:
@@ -238,9 +272,12 @@ async def _enumerate(items: AsyncIterator[T]) -> AsyncIterator[tuple[int, T]]:
         index += 1
 
 
-async def _serial_pages(pager: _Pager, offset: int, extra: bool = False) -> AsyncIterator[dict]:
+async def _serial_pages(pager: _Pager, offset: int, extra: bool = False,
+                        fetch: Callable[[int], Awaitable[list[Any]]] | None = None,
+                        ) -> AsyncIterator[dict]:
+    fetch = fetch or pager.fetch
     while True:
-        items = await pager.fetch(offset)
+        items = await fetch(offset)
         if extra and items:
             pager.report.extra_pages += 1
         for item in pager.unique(items):

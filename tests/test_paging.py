@@ -113,6 +113,121 @@ async def test_without_total_pages_until_a_short_page(tmp_path):
     assert api.pages_requested() == [0, 100, 200]
 
 
+# ------------------------------------------------------------------------ speculation
+@pytest.mark.parametrize("size, speculate", [(1234, 7), (700, 7), (800, 15), (100, 3), (0, 3)])
+async def test_speculative_pages_give_the_same_rows(tmp_path, size, speculate):
+    api = FakeApi(size)
+    rows, report = await collect(api, tmp_path, concurrency=16, speculate=speculate)
+    assert [r["conversation_id"] for r in rows] == [r["conversation_id"] for r in api.rows]
+    assert report.received == size and not report.drift
+    asked = api.pages_requested()
+    assert sorted(set(asked)) == sorted(asked)  # no page asked twice
+    planned = set(range(0, max(size, 1), 100))
+    # every page asked, plus at most the speculative ones past the end
+    assert planned <= set(asked) <= planned | set(range(100, 100 * (speculate + 1), 100))
+
+
+async def test_speculative_pages_start_with_the_first_one(tmp_path):
+    api = FakeApi(1000)
+    started = []
+
+    async def gated_get(path, params=None, cache=True):
+        started.append(int(params["offset"]))
+        if int(params["offset"]) == 0:  # the first page waits for the speculative ones
+            for _ in range(20):
+                await asyncio.sleep(0)
+        return await original(path, params, cache=cache)
+
+    async with api.client(tmp_path) as client:
+        original = client.get
+        client.get = gated_get
+        rows = [r async for r in iter_conversations(client, ConversationQuery(),
+                                                    concurrency=8, speculate=3)]
+    assert len(rows) == 1000
+    assert sorted(started[:4]) == [0, 100, 200, 300]
+
+
+async def test_speculation_is_capped_by_the_concurrency(tmp_path):
+    api = FakeApi(2000)
+    started, before_first = [], []
+
+    async def gated_get(path, params=None, cache=True):
+        started.append(int(params["offset"]))
+        if int(params["offset"]) == 0:
+            for _ in range(20):  # every speculative page gets the chance to start
+                await asyncio.sleep(0)
+            before_first.extend(started)
+        return await original(path, params, cache=cache)
+
+    async with api.client(tmp_path) as client:
+        original = client.get
+        client.get = gated_get
+        rows = [r async for r in iter_conversations(client, ConversationQuery(),
+                                                    concurrency=3, speculate=10)]
+    assert len(rows) == 2000
+    assert sorted(before_first) == [0, 100, 200]
+
+
+async def test_speculative_pages_past_a_short_first_page_are_cancelled(tmp_path):
+    api = FakeApi(40)
+    rows, report = await collect(api, tmp_path, concurrency=8, speculate=7)
+    assert len(rows) == 40 and not report.drift
+    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert not [t for t in pending if "fetch" in repr(t.get_coro())]
+
+
+async def test_speculation_follows_a_server_page_cap(tmp_path):
+    api = FakeApi(230, array_key="items")
+    api.max_limit = 50  # speculative offsets 100, 200 were asked at the wrong page size
+    rows, report = await collect(api, tmp_path, endpoint="summaries", concurrency=8,
+                                 speculate=4)
+    assert [r["conversation_id"] for r in rows] == [r["conversation_id"] for r in api.rows]
+    assert not report.drift
+
+
+async def test_speculation_without_total_reads_until_a_short_page(tmp_path):
+    api = FakeApi(250)
+    original = api._page
+
+    def no_total(request):
+        resp = original(request)
+        body = resp.json()
+        del body["total"]
+        return type(resp)(200, json=body)
+
+    api._page = no_total
+    rows, report = await collect(api, tmp_path, concurrency=8, speculate=5)
+    assert [r["conversation_id"] for r in rows] == [r["conversation_id"] for r in api.rows]
+    assert report.expected_total is None
+
+
+async def test_speculative_page_past_the_total_that_grew_is_read(tmp_path):
+    api = FakeApi(300)
+
+    def grow(offset):
+        if offset == 0 and len(api.rows) == 300:  # total says 300 ...
+            return
+        if len(api.rows) == 300:  # ... then 50 newer rows arrive at the end
+            api.rows.extend(conversation(9000 + i) for i in range(50))
+
+    api.on_page = grow
+    rows, report = await collect(api, tmp_path, concurrency=8, speculate=5)
+    ids = [r["conversation_id"] for r in rows]
+    assert len(ids) == len(set(ids)) == 350
+    assert report.drift and report.extra_pages >= 1
+
+
+async def test_consumer_stopping_early_leaves_no_page_in_flight(tmp_path):
+    api = FakeApi(5000)
+    async with api.client(tmp_path) as client:
+        rows = iter_conversations(client, ConversationQuery(), concurrency=16, speculate=15)
+        async for _ in rows:
+            break
+        await rows.aclose()
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        assert not pending
+
+
 async def test_malformed_page_is_a_clear_error(tmp_path):
     api = FakeApi(10)
     api._page = lambda request: __import__("httpx").Response(200, json={"total": 3})

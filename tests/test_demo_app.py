@@ -340,6 +340,54 @@ async def test_stored_messages_answer_like_the_rebuild(app, client, ids, info, d
             assert (await client.get(path)).json() == (await other.get(path)).json()
 
 
+async def test_list_pages_run_one_at_a_time_in_their_own_lane(demo_db, info, ids, monkeypatch):
+    """List pages share one lane (threads only fought over the GIL); a slow page never holds
+    up a batch, which has a lane of its own."""
+    import threading
+    import time
+
+    from api.demo import routes_conversations
+
+    app = create_app(demo_db)
+    inside = peak = 0
+    lock = threading.Lock()
+    original = routes_conversations.cf.page_seqs
+    finished: list[str] = []
+
+    def slow_page_seqs(*args, **kwargs):
+        nonlocal inside, peak
+        with lock:
+            inside += 1
+            peak = max(peak, inside)
+        time.sleep(0.05)
+        with lock:
+            inside -= 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(routes_conversations.cf, "page_seqs", slow_page_seqs)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=info.base_url,
+                                 headers={"X-API-Key": info.api_key}) as c:
+        wanted = [x["conversation_id"] for x in (await c.get(
+            f"/projects/{ids['pid']}/conversations", params={"limit": 5})).json()["conversations"]]
+
+        async def page(offset):
+            r = await c.get(f"/projects/{ids['pid']}/conversations", params={"offset": offset})
+            finished.append("page")
+            return r
+
+        async def batch():
+            await asyncio.sleep(0.01)  # asked after the pages
+            r = await c.post(f"/projects/{ids['pid']}/conversations/batch",
+                             json={"conversation_ids": wanted})
+            finished.append("batch")
+            return r
+
+        answers = await asyncio.gather(*(page(o) for o in range(0, 120, 20)), batch())
+    assert all(r.status_code == 200 for r in answers)
+    assert peak == 1
+    assert finished.index("batch") < len(finished) - 1  # not behind the six slow pages
+
+
 async def test_analyze_scores_unscored_and_refuses_short(client, ids, demo_db):
     import sqlite3
 

@@ -31,7 +31,7 @@ from api.demo import (
 )
 from api.demo.faults import FaultMiddleware, Faults
 from api.demo.params import ApiError, Params
-from api.demo.routing import Ctx, Handler, authenticate, dumps, is_cpu_bound, parse_body
+from api.demo.routing import Ctx, Handler, authenticate, dumps, parse_body, serial_lane
 from api.demo.store import Store
 
 log = logging.getLogger("api.demo")
@@ -50,17 +50,22 @@ def _answer(handler: Handler, ctx: Ctx) -> bytes:
     return dumps(handler(ctx))
 
 
-def _cpu_limiter(state: Any) -> anyio.CapacityLimiter:
-    """One thread for the CPU-bound handlers (see routing.cpu_bound), made on first use."""
-    cpu = getattr(state, "cpu_limiter", None)
-    if cpu is None:
-        cpu = state.cpu_limiter = anyio.CapacityLimiter(1)
-    return cpu
+def _lane_limiter(state: Any, lane: str) -> anyio.CapacityLimiter:
+    """One thread per serial lane (see routing.serial), made on first use."""
+    lanes = getattr(state, "serial_lanes", None)
+    if lanes is None:
+        lanes = state.serial_lanes = {}
+    if lane not in lanes:
+        lanes[lane] = anyio.CapacityLimiter(1)
+    return lanes[lane]
 
 
 def _endpoint(handler: Handler) -> Callable[[Request], Any]:
     # None: anyio's default thread pool (40), for handlers waiting on SQLite (GIL released)
-    limiter = _cpu_limiter if is_cpu_bound(handler) else (lambda state: None)
+    lane = serial_lane(handler)
+
+    def limiter(state: Any) -> anyio.CapacityLimiter | None:
+        return None if lane is None else _lane_limiter(state, lane)
 
     async def endpoint(request: Request) -> Response:
         state = request.app.state

@@ -9,7 +9,7 @@ from api import labels
 from api.demo import content
 from api.demo import convfilter as cf
 from api.demo.params import ApiError, validation_error
-from api.demo.routing import Ctx, RawJSON, cpu_bound, dumps, loads_stored, routes
+from api.demo.routing import Ctx, RawJSON, cpu_bound, dumps, loads_stored, routes, serial
 
 BATCH_MAX = 50
 SUMMARY_FIELDS = (
@@ -38,7 +38,7 @@ def _page(ctx: Ctx, default_limit: int) -> tuple[cf.ConvFilter, cf.Sort, int, in
     return f, sort, limit, offset
 
 
-@cpu_bound
+@serial("pages")
 def list_conversations(ctx: Ctx) -> RawJSON:
     f, sort, limit, offset = _page(ctx, 20)
     seqs, total = cf.page_seqs(ctx.store, f, sort, limit, offset)

@@ -47,21 +47,27 @@ class Ctx:
 Handler = Callable[[Ctx], Any]
 
 
-def cpu_bound(handler: Handler) -> Handler:
-    """Mark a short handler that holds the GIL most of its time (list pages, batches,
-    details: Python between short SQLite steps): the app runs such handlers one at a time.
-    Several at once only share one GIL, and its switching (every 5 ms, with the event loop
-    waiting too) cost more CPU than the work itself: exporting 5,000 conversations took 1.9 s
-    of the server's CPU with 16 batches in parallel threads, 1.0 s one after another; 46 list
+def serial(lane: str) -> Callable[[Handler], Handler]:
+    """Mark a short handler that holds the GIL most of its time (Python between short
+    SQLite steps): the app runs the handlers of one ``lane`` one at a time. Several at once
+    only share one GIL, and its switching (every 5 ms, with the event loop waiting too)
+    cost more CPU than the work itself: exporting 5,000 conversations took 1.9 s of the
+    server's CPU with 16 batches in parallel threads, 1.0 s one after another; 46 list
     pages at once took 0.38 s in the thread pool, 0.13 s one after another
-    (bench/bench_export.py). Long aggregates (analytics) stay in the pool: they would hold up
-    the explorer's pages."""
-    handler.cpu_bound = True  # type: ignore[attr-defined]
-    return handler
+    (bench/bench_export.py). Lanes keep unlike work apart: a list page counting a new
+    filter on the 1M demo (up to ~0.6 s) never holds up a conversation's details. Long
+    aggregates (analytics) stay in the pool."""
+    def mark(handler: Handler) -> Handler:
+        handler.serial_lane = lane  # type: ignore[attr-defined]
+        return handler
+    return mark
 
 
-def is_cpu_bound(handler: Handler) -> bool:
-    return bool(getattr(handler, "cpu_bound", False))
+cpu_bound = serial("details")  # the message-rebuilding handlers: batch, detail, messages
+
+
+def serial_lane(handler: Handler) -> str | None:
+    return getattr(handler, "serial_lane", None)
 
 
 @dataclass(frozen=True)

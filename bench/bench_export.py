@@ -235,47 +235,56 @@ def warm_up(client_env: dict) -> None:
         r.read()
 
 
-def compare(server: tuple[subprocess.Popen, dict], tag: str, concurrency: int, workdir: Path,
-            env: dict, baseline: bool, keep: bool = False, runs: int = 1) -> dict:
-    """Run ours ``runs`` times (median reported) and the baseline once against a started
-    server; stop the server."""
+def compare(server: tuple[subprocess.Popen, dict], tag: str, concurrencies: list[int],
+            workdir: Path, env: dict, baseline: bool, keep: bool = False,
+            runs: int = 1) -> dict:
+    """Run ours ``runs`` times at each concurrency (interleaved run by run: a drifting
+    machine moves them alike; median reported) and the baseline once against a started
+    server; stop the server. ``result["file"]``: an export of ours (kept with ``keep``)."""
     proc, server_env = server
     try:
         client_env = {**env, **server_env}
         warm_up(client_env)
-        ours = workdir / f"ours-{tag}.json"
-        result: dict = {"file": ours}
-        measured = [run_measured(ours_cmd(ours, concurrency), client_env) for _ in range(runs)]
-        result["ours_runs"] = [s for s, _ in measured]
-        result["ours_s"] = statistics.median(result["ours_runs"])
-        result["ours_mb"] = max(mb for _, mb in measured)
-        result["bytes"] = ours.stat().st_size
+        files = {c: workdir / f"ours-{tag}-c{c}.json" for c in concurrencies}
+        measured: dict[int, list[tuple[float, int]]] = {c: [] for c in concurrencies}
+        for _ in range(runs):
+            for c in concurrencies:
+                measured[c].append(run_measured(ours_cmd(files[c], c), client_env))
+        result: dict = {"file": files[concurrencies[0]], "ours": {}}
+        for c in concurrencies:
+            seconds = [s for s, _ in measured[c]]
+            result["ours"][c] = {"runs": seconds, "s": statistics.median(seconds),
+                                 "mb": max(mb for _, mb in measured[c])}
+        result["bytes"] = result["file"].stat().st_size
         if baseline:
             base = workdir / f"baseline-{tag}.json"
             result["base_s"], result["base_mb"] = run_measured(
                 [PY, "-c", BASELINE, str(base), START, END], client_env)
-            result["identical"] = same_export(base, ours)
+            result["identical"] = all(same_export(base, f) for f in files.values())
             base.unlink()
-        if not keep:
-            ours.unlink()
+        for f in files.values():
+            if not (keep and f == result["file"]):
+                f.unlink()
         return result
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def report(title: str, r: dict, concurrency: int) -> None:
+def report(title: str, r: dict) -> None:
     print(title)
     if "base_s" in r:
         print(f"  baseline (brief's serial algorithm): {r['base_s']:7.1f} s, "
               f"peak RSS {r['base_mb']:5d} MB")
-    runs = ", ".join(f"{x:.2f}" for x in r["ours_runs"])
-    print(f"  studio-tui export --concurrency {concurrency}: {r['ours_s']:7.2f} s, "
-          f"peak RSS {r['ours_mb']:5d} MB" + (f"  (median of {runs})" if len(r["ours_runs"]) > 1
-                                              else ""))
-    if "base_s" in r:
-        print(f"  speed-up: {r['base_s'] / r['ours_s']:.1f}x; "
-              f"files identical apart from exported_at: {r['identical']}")
+    for c, ours in r["ours"].items():
+        runs = ", ".join(f"{x:.2f}" for x in ours["runs"])
+        line = (f"  studio-tui export --concurrency {c:<3d}: {ours['s']:6.2f} s, "
+                f"peak RSS {ours['mb']:5d} MB")
+        if "base_s" in r:
+            line += f", {r['base_s'] / ours['s']:5.1f}x"
+        print(line + (f"  (median of {runs})" if len(ours["runs"]) > 1 else ""))
+    if "identical" in r:
+        print(f"  files identical apart from exported_at: {r['identical']}")
 
 
 def main() -> None:
@@ -283,13 +292,15 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=5000)
     ap.add_argument("--big", type=int, default=50000, help="0 to skip the memory scale run")
     ap.add_argument("--latency-ms", type=float, default=100.0)
-    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--concurrency", default="16,32",
+                    help="comma-separated --concurrency values for studio-tui export")
     ap.add_argument("--runs", type=int, default=3,
                     help="exports by studio-tui per comparison (median; the baseline runs once)")
     ap.add_argument("--skip-baseline", action="store_true")
     ap.add_argument("--no-replay", dest="replay", action="store_false",
                     help="skip the runs against the replay server")
     args = ap.parse_args()
+    concs = [int(c) for c in args.concurrency.split(",") if c.strip()]
     compile_bytecode()  # start like an installed copy (see _installed.py)
 
     cache = os.environ.get("STUDIO_TUI_CACHE_DIR") or str(
@@ -298,29 +309,30 @@ def main() -> None:
     env.update(STUDIO_TUI_CACHE_DIR=cache, STUDIO_TUI_CONFIG_DIR=str(Path(cache) / "config"),
                STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
     base = not args.skip_baseline
-    lat, conc = args.latency_ms, args.concurrency
+    lat = args.latency_ms
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         work = Path(tmp)
-        small = compare(start_server(args.size, lat, env), "demo", conc, work, env, base,
+        small = compare(start_server(args.size, lat, env), "demo", concs, work, env, base,
                         keep=args.replay, runs=args.runs)
         report(f"demo server, {args.size:,} conversations with messages, {lat:.0f} ms per "
-               f"request, file {small['bytes'] / 1e6:.1f} MB", small, conc)
+               f"request, file {small['bytes'] / 1e6:.1f} MB", small)
         if args.replay:
-            replay = compare(start_replay(small["file"], lat, env), "replay", conc, work, env,
+            replay = compare(start_replay(small["file"], lat, env), "replay", concs, work, env,
                              base, runs=args.runs)
-            report(f"replay server (same answers, same {lat:.0f} ms, ~no server CPU)", replay,
-                   conc)
+            report(f"replay server (same answers, same {lat:.0f} ms, ~no server CPU)", replay)
         if args.big:
-            big = compare(start_server(args.big, lat, env), "big", conc, work, env, False,
+            big = compare(start_server(args.big, lat, env), "big", concs, work, env, False,
                           keep=args.replay)
             report(f"demo server, {args.big:,} conversations "
-                   f"(file {big['bytes'] / 1e6:.1f} MB)", big, conc)
+                   f"(file {big['bytes'] / 1e6:.1f} MB)", big)
             if args.replay:
-                big_replay = compare(start_replay(big["file"], lat, env), "big-replay", conc,
+                big_replay = compare(start_replay(big["file"], lat, env), "big-replay", concs,
                                      work, env, False)
-                report(f"replay server, {args.big:,} conversations", big_replay, conc)
-            print(f"peak RSS of studio-tui export: {small['ours_mb']} MB at {args.size:,} vs "
-                  f"{big['ours_mb']} MB at {args.big:,} conversations")
+                report(f"replay server, {args.big:,} conversations", big_replay)
+            for c in concs:
+                print(f"peak RSS of studio-tui export --concurrency {c}: "
+                      f"{small['ours'][c]['mb']} MB at {args.size:,} vs "
+                      f"{big['ours'][c]['mb']} MB at {args.big:,} conversations")
 
 
 if __name__ == "__main__":

@@ -7,53 +7,54 @@ runs in its own process so that its peak memory (``ru_maxrss`` from ``os.wait4``
 (a) baseline — the brief's export_conversations.py algorithm with the standard library: pages
     of 100 one after another, then batches of 50 one after another, everything held in memory,
     one ``json.dump`` at the end;
-(b) ``studio-tui export --messages`` — concurrent, streaming.
+(b) ``studio-tui export --messages --concurrency C`` for each C of ``--concurrency`` (default
+    16, the command's own default, and 32), interleaved run by run — concurrent, streaming.
 
 Both write the same file (checked byte for byte, apart from ``exported_at``). Then ours runs
 again on a 10x larger demo to show that its peak memory stays flat.
 
-The demo server is a single Python process on the same (small) machine: its own CPU time per
-request (building 50 conversations' messages, ~20-40 ms) serialises our concurrent requests,
-which the real API, on its own machines, would not. So the same two exports also run against
-a *replay* server (``--replay``, on by default): it answers with the very bytes the demo gave
-(read back from the export file) after the same 100 ms, spending next to no CPU. That measures
-the client algorithms alone, as the real API's latency would.
+The demo server is a single Python process on the same two cores as the client. So the same
+exports also run against a *replay* server (``--replay``, on by default): it answers with the
+very bytes the demo gave (read back from the export file) after the same 100 ms, spending next
+to no CPU — the client algorithms alone, as with the real API on its own machines.
 
     .venv/bin/python bench/bench_export.py [--size 5000] [--big 50000] [--latency-ms 100]
-        [--concurrency 16] [--runs 3] [--skip-baseline] [--no-replay]
+        [--concurrency 16,32] [--runs 3] [--skip-baseline] [--no-replay]
 
 Both servers get one list page and one batch request first (warm, as a real API is). Ours
-runs --runs times (median, every run printed); the baseline, 137 sequential round trips,
-once. Nothing here asserts: it prints figures.
+runs --runs times per concurrency (median, every run printed); the baseline, 137 sequential
+round trips, once. Nothing here asserts: it prints figures.
 
-Measured with the defaults on the 2-core development VM (a Firecracker VM whose speed drifts
-with its host: the same export took 1.5-1.8 s from one quarter hour to the next), 2026-11-26:
+Measured with ``--runs 5`` on the 2-core development VM (a Firecracker VM whose speed drifts
+with its host by up to ~10%), 2026-12-05:
 
-    demo server 5,000:   baseline 16.2-16.6 s / 90 MB   ours 1.60-1.83 s / 59-62 MB
-                         -> 10.1x, 9.9x, 9.9x, 9.7x, 10.2x, 9.0x (medians of 3-5 runs)
-    replay server 5,000: baseline 15.3-15.8 s / 91-92 MB   ours 1.38-1.50 s / 61-64 MB
-                         -> 10.8x, 11.2x, 11.0x, 10.4x, 11.3x
-    50,000 conversations (298 MB file): ours 11.7-13.7 s (demo), 10.4-11.0 s (replay),
-    65-68 MB (5,000: 58-61 MB)
+    demo server 5,000:   baseline 15.6-16.0 s / 90 MB
+                         --concurrency 16: 1.27-1.29 s / 59-60 MB -> 12.2x, 12.4x
+                         --concurrency 32: 1.03-1.08 s / 75-81 MB -> 15.1x, 14.8x
+    replay server 5,000: baseline 15.3-15.4 s / 91-92 MB
+                         --concurrency 16: 1.35-1.38 s / 64-66 MB -> 11.4x, 11.2x
+                         --concurrency 32: 1.17-1.25 s / 82-83 MB -> 13.1x, 12.4x
+    50,000 conversations (298 MB file), demo: 10.3-10.7 s / 66-67 MB at 16,
+                         8.6-11.1 s / 86-91 MB at 32 (5,000: 59-60 and 75-81 MB)
 
-So against the replay server (what the real API's latency would give) the target of 10x is
-met in every run; against the demo server, which spends ~0.9 s of CPU per export on the same
-two cores as the client (~1.1 s), it sits at 9-10x and is met in only some runs.
+Where the time goes (5,000 conversations: 46 list pages + 91 batches of 50 = 137 requests):
+~0.17 s start-up before the first request (interpreter, imports); the first round trip
+carries the first page and C-1 speculative ones (``iter_conversations(speculate=...)``), the
+rest follow C at a time — at 16, nine round trips of ~0.11 s; at 32, five, but then the two
+cores are the bound: the client spends ~1.0 s of CPU (~0.6 s in its main process, httpx
+costing ~1.7 ms per request; ~0.4 s in the worker process that decodes, merges and re-encodes
+21 MB of answers into 30 MB) and the demo server ~0.4 s. Publishing the file (header, body
+copied behind it, fsync, rename) takes ~0.04 s. Peak memory: +7-10 MB from 5,000 to 50,000
+conversations, mostly the set of ids kept to de-duplicate the pages; at 32 the answers in
+flight add ~20 MB.
 
-Earlier the same day, before this session's work, on a loaded machine: demo 3.0-5.0x,
-replay 5.7-9.7x, 60-65 MB at 5,000 vs 73-80 MB at 50,000.
-
-Where the time goes (5,000 conversations: 46 list pages + 91 batches of 50):
-~0.15 s start-up (interpreter, imports) before the first request, the first page alone
-(~0.1 s: the total and the first ids), then 136 requests at 16 in flight: ~1.07 s at
-~0.125 s each. The client uses ~0.7 s of CPU in its main process (httpx per request, page
-decoding, writing the items the worker encoded, in one write per batch) and ~0.4 s in the
-export's worker process (orjson decode of 21 MB of answers, merge, indent-2 encode of
-31 MB). Against the demo server the bound is the server, a single Python process on the
-same two cores: ~0.9 s of its CPU per export, ~0.6 s of it rebuilding 4,546 conversations'
-messages one batch at a time (in parallel threads they only fought over the GIL: 1.9 s).
-Peak memory: +5-8 MB from 5,000 to 50,000 conversations, mostly the set of ids kept to
-de-duplicate the pages.
+History: 2026-11-26, demo 9.0-10.2x and replay 10.4-11.3x at 16 (the demo rebuilt every
+conversation's messages on read: ~0.9 s of its CPU per export, one batch at a time).
+2026-12-05: the demo stores them up to 200,000 conversations and joins them into the batch
+answer as stored JSON text; list pages run in a serial lane instead of fighting over the GIL in
+40 threads (46 at once: 0.38 -> 0.13 s); uvicorn runs on httptools and uvloop; httpcore finds
+sniffio instead of failing an import several times per request (~0.1 s of client CPU); the
+first round trip asks for C pages instead of one (16: 1.41 -> 1.30 s).
 """
 from __future__ import annotations
 

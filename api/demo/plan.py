@@ -2,8 +2,9 @@
 
 ``plan_conversation(world, seq)`` is a pure function of the world (seed, anchor, size) and the
 sequence number. ``generate.py`` writes the conversation row, tags, skills, playbooks,
-resource events, CSAT rating and conversion events from it; ``content.py`` rebuilds the
-messages, tool calls and citations from the same plan, so both always agree.
+resource events, CSAT rating and conversion events from it; ``content.py`` builds the
+messages, tool calls and citations from the same plan (stored, or rebuilt on read for the
+largest databases), so both always agree.
 """
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ Everything here is a pure function of ``(seed, anchor, size)``: projects, inboxe
 (bases, versions, active-version history, settings), tags, skills, knowledge bases and their
 items, API tools, toolkits, the support intents with their story templates, conversion metric
 definitions and eval cases. ``generate.py`` turns this world into SQLite rows and
-``content.py`` uses it to rebuild a conversation's messages on read.
+``content.py`` uses it to build a conversation's messages (stored by ``generate.py`` up to
+``schema.STORE_MESSAGES_UP_TO`` conversations, rebuilt on read above).
 
 Hostile/awkward text lives in a small, deterministic share of conversations (see
 ``is_hostile`` and ``HOSTILE_SAMPLES``); tests find them with

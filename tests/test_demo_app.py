@@ -315,16 +315,33 @@ async def test_batch_keeps_order_skips_unknown_and_caps_at_50(client, ids):
 async def test_stored_messages_answer_like_the_rebuild(app, client, ids, info, demo_db):
     """The default app serves the stored messages (batch: spliced JSON text); an app that
     rebuilds them answers the same objects, for batches, details and legacy messages."""
+    import sqlite3
+
     from api.demo.content import conversation_detail_extra
+    from api.demo.generate import hostile_conversation_ids
 
     rebuilt = create_app(demo_db, detail_extra=conversation_detail_extra)
     listed = (await client.get(f"/projects/{ids['pid']}/conversations",
                                params={"limit": 100, "offset": 1000})).json()["conversations"]
+    conn = sqlite3.connect(f"file:{demo_db}?mode=ro", uri=True)
+    try:  # every kind of hostile text (markup, escapes, 50 KB, empty, missing keys), too
+        hostile = set(hostile_conversation_ids(conn))
+        hostile_here = [cid for (cid,) in conn.execute(
+            "SELECT conversation_id FROM conversations WHERE project_id=? ORDER BY seq DESC",
+            (ids["pid"],)) if cid in hostile][:50]
+    finally:
+        conn.close()
+    assert len(hostile_here) == 50
+    for cid in hostile_here:
+        found = (await client.get(f"/projects/{ids['pid']}/conversations",
+                                  params={"search": cid, "limit": 100})).json()["conversations"]
+        listed += [c for c in found if c["conversation_id"] == cid]
     wanted = [c["conversation_id"] for c in listed]
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rebuilt),
                                  base_url=info.base_url,
                                  headers={"X-API-Key": info.api_key}) as other:
-        for chunk in (wanted[:50], wanted[50:], [wanted[7], "unknown", wanted[3]]):
+        for chunk in (wanted[:50], wanted[50:100], wanted[100:],
+                      [wanted[7], "unknown", wanted[3]]):
             body = {"conversation_ids": chunk}
             path = f"/projects/{ids['pid']}/conversations/batch"
             stored, again = (await client.post(path, json=body), await other.post(path, json=body))
@@ -386,6 +403,44 @@ async def test_list_pages_run_one_at_a_time_in_their_own_lane(demo_db, info, ids
     assert all(r.status_code == 200 for r in answers)
     assert peak == 1
     assert finished.index("batch") < len(finished) - 1  # not behind the six slow pages
+
+
+async def test_a_slow_count_holds_up_no_other_page(demo_db, info, ids, monkeypatch):
+    """A new filter's count (slow on the 1M demo) runs in the thread pool before the pages
+    lane: the pages of other filters go by meanwhile."""
+    import time
+
+    from api.demo import routes_conversations
+
+    app = create_app(demo_db)
+    original = routes_conversations.cf.count
+    finished: list[str] = []
+    slept: list[bool] = []
+
+    def count(store, f):  # the first count of this filter takes 0.3 s
+        if f.search == "slow-count" and not slept:
+            slept.append(True)
+            time.sleep(0.3)
+        return original(store, f)
+
+    monkeypatch.setattr(routes_conversations.cf, "count", count)
+    path = f"/projects/{ids['pid']}/conversations"
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=info.base_url,
+                                 headers={"X-API-Key": info.api_key}) as c:
+        async def page(name, params):
+            r = await c.get(path, params=params)
+            finished.append(name)
+            return r
+
+        async def later(name, params):
+            await asyncio.sleep(0.05)  # asked while the slow count runs
+            return await page(name, params)
+
+        answers = await asyncio.gather(page("slow", {"search": "slow-count"}),
+                                       later("fast", {"limit": 5}),
+                                       later("bad", {"limit": 0}))
+    assert [r.status_code for r in answers] == [200, 200, 422]
+    assert finished.index("fast") < finished.index("slow")
 
 
 async def test_analyze_scores_unscored_and_refuses_short(client, ids, demo_db):

@@ -31,7 +31,15 @@ from api.demo import (
 )
 from api.demo.faults import FaultMiddleware, Faults
 from api.demo.params import ApiError, Params
-from api.demo.routing import Ctx, Handler, authenticate, dumps, parse_body, serial_lane
+from api.demo.routing import (
+    Ctx,
+    Handler,
+    authenticate,
+    dumps,
+    parse_body,
+    prepare_step,
+    serial_lane,
+)
 from api.demo.store import Store
 
 log = logging.getLogger("api.demo")
@@ -63,6 +71,7 @@ def _lane_limiter(state: Any, lane: str) -> anyio.CapacityLimiter:
 def _endpoint(handler: Handler) -> Callable[[Request], Any]:
     # None: anyio's default thread pool (40), for handlers waiting on SQLite (GIL released)
     lane = serial_lane(handler)
+    prepare = prepare_step(handler)
 
     def limiter(state: Any) -> anyio.CapacityLimiter | None:
         return None if lane is None else _lane_limiter(state, lane)
@@ -75,6 +84,8 @@ def _endpoint(handler: Handler) -> Callable[[Request], Any]:
             body = parse_body(await request.body()) if request.method == "POST" else None
             ctx = Ctx(store=store, key_project=project, path=dict(request.path_params),
                       params=Params(request.query_params), body=body, state=state)
+            if prepare is not None:  # its slow SQLite part, in the pool (routing.serial)
+                await anyio.to_thread.run_sync(prepare, ctx)
             # the handler and the encoding both run in the thread pool: never on the loop
             content = await anyio.to_thread.run_sync(_answer, handler, ctx, limiter=limiter(state))
         except ApiError as exc:

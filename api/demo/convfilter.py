@@ -194,6 +194,14 @@ def count(store: Store, f: ConvFilter) -> int:
     return store.counts.get_or_compute(("count", f), compute)
 
 
+def warm_counts(store: Store, f: ConvFilter) -> None:
+    """Compute (and cache) the counts ``page_seqs`` needs for ``f``: SQLite work that releases
+    the GIL, done in the thread pool before a page runs in its serial lane (app.py)."""
+    count(store, f)
+    if f.has_members:
+        count(store, ConvFilter(project_ids=f.project_ids))
+
+
 def page_seqs(store: Store, f: ConvFilter, sort: Sort, limit: int, offset: int) -> tuple[list[int], int]:
     """(seqs of the page in order, total)."""
     total = count(store, f)
@@ -231,5 +239,5 @@ def bodies(store: Store, seqs: list[int]) -> list[str]:
     return [found[s] for s in seqs if s in found]
 
 
-__all__ = ["ConvFilter", "Sort", "parse_filter", "parse_sort", "count", "page_seqs", "bodies",
-           "validate_order", "check_order"]
+__all__ = ["ConvFilter", "Sort", "parse_filter", "parse_sort", "count", "warm_counts",
+           "page_seqs", "bodies", "validate_order", "check_order"]

@@ -38,7 +38,13 @@ def _page(ctx: Ctx, default_limit: int) -> tuple[cf.ConvFilter, cf.Sort, int, in
     return f, sort, limit, offset
 
 
-@serial("pages")
+def _warm_counts(ctx: Ctx) -> None:
+    """A list page's slow part, run in the thread pool before its lane (routing.serial)."""
+    f, _, _, _ = _page(ctx, 20)
+    cf.warm_counts(ctx.store, f)
+
+
+@serial("pages", prepare=_warm_counts)
 def list_conversations(ctx: Ctx) -> RawJSON:
     f, sort, limit, offset = _page(ctx, 20)
     seqs, total = cf.page_seqs(ctx.store, f, sort, limit, offset)
@@ -105,7 +111,7 @@ def _batch_ids(body: Any) -> list[str]:
 
 
 @cpu_bound
-def batch(ctx: Ctx) -> dict[str, Any]:
+def batch(ctx: Ctx) -> dict[str, Any] | RawJSON:
     pid = ctx.project()
     ids = _batch_ids(ctx.body)
     if not ids:
@@ -128,7 +134,7 @@ def _stored_batch(ctx: Ctx, pid: str, ids: list[str], marks: str) -> RawJSON:
     ``_detail`` builds as objects: ~10x less CPU for the export's 91 batches)."""
     rows = ctx.store.rows(
         "SELECT c.conversation_id, c.seq, c.body, m.body FROM conversations c "
-        f"LEFT JOIN conv_messages m ON m.seq = c.seq "
+        "LEFT JOIN conv_messages m ON m.seq = c.seq "
         f"WHERE c.project_id=? AND c.conversation_id IN ({marks})",
         [pid, *ids],
     )

@@ -47,18 +47,20 @@ class Ctx:
 Handler = Callable[[Ctx], Any]
 
 
-def serial(lane: str) -> Callable[[Handler], Handler]:
+def serial(lane: str, prepare: Handler | None = None) -> Callable[[Handler], Handler]:
     """Mark a short handler that holds the GIL most of its time (Python between short
     SQLite steps): the app runs the handlers of one ``lane`` one at a time. Several at once
     only share one GIL, and its switching (every 5 ms, with the event loop waiting too)
     cost more CPU than the work itself: exporting 5,000 conversations took 1.9 s of the
     server's CPU with 16 batches in parallel threads, 1.0 s one after another; 46 list
     pages at once took 0.38 s in the thread pool, 0.13 s one after another
-    (bench/bench_export.py). Lanes keep unlike work apart: a list page counting a new
-    filter on the 1M demo (up to ~0.6 s) never holds up a conversation's details. Long
-    aggregates (analytics) stay in the pool."""
+    (bench/bench_export.py). Lanes keep unlike work apart (a page never waits for a
+    conversation's details), and ``prepare(ctx)``, run in the thread pool first, takes the
+    slow SQLite part out of the lane: a list page's count of a new filter (up to ~0.6 s on the
+    1M demo) never holds up the other pages. Long aggregates (analytics) stay in the pool."""
     def mark(handler: Handler) -> Handler:
         handler.serial_lane = lane  # type: ignore[attr-defined]
+        handler.prepare = prepare  # type: ignore[attr-defined]
         return handler
     return mark
 
@@ -68,6 +70,10 @@ cpu_bound = serial("details")  # the message-rebuilding handlers: batch, detail,
 
 def serial_lane(handler: Handler) -> str | None:
     return getattr(handler, "serial_lane", None)
+
+
+def prepare_step(handler: Handler) -> Handler | None:
+    return getattr(handler, "prepare", None)
 
 
 @dataclass(frozen=True)
@@ -98,8 +104,14 @@ def authenticate(store: Store, headers: Any) -> str:
 
 
 def loads_stored(text: str | bytes) -> Any:
-    """A JSON text the generator stored (a conversation row's body): orjson when present."""
-    return orjson.loads(text) if orjson is not None else json.loads(text)
+    """A JSON text the generator stored (a conversation row's body, stored messages): orjson
+    when present, the standard library for what orjson refuses (a lone surrogate escape)."""
+    if orjson is not None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def dumps(data: Any) -> bytes:

@@ -22,6 +22,7 @@ concurrency and yield the results in input order, so memory stays bounded by the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
@@ -157,12 +158,23 @@ class _Pager:
         self.echoed_limit: int | None = None
 
     async def fetch(self, offset: int) -> list[Any]:
+        return self.record(await self.request(offset))
+
+    async def request(self, offset: int) -> tuple[list[Any], int | None, int | None]:
+        """One page's (items, total, echoed limit). Its total is noted at once, used or not
+        (a speculative page past the end may be the one that saw the total grow); the page
+        itself counts in the report once used (``record``)."""
         params = {**self.params, "limit": str(self.limit), "offset": str(offset)}
         data = await self.client.get(self.path, params, cache=self.cache)
-        items, total, self.echoed_limit = page_items(data, f"GET {self.path}")
+        page = page_items(data, f"GET {self.path}")
+        if page[1] is not None:
+            self.report.totals_seen.add(page[1])
+        return page
+
+    def record(self, page: tuple[list[Any], int | None, int | None]) -> list[Any]:
+        """A page that is used: counted in the report; its items."""
+        items, _, self.echoed_limit = page
         self.report.pages += 1
-        if total is not None:
-            self.report.totals_seen.add(total)
         return items
 
     def unique(self, items: list[Any]) -> list[dict]:
@@ -211,12 +223,17 @@ async def iter_conversations(
     pager = _Pager(client, path, params, max(1, min(page_size, 100)), cache, report)
     early = _EarlyPages(pager, min(max(0, speculate), max(0, concurrency - 1)))
     try:
-        first = await pager.fetch(0)
+        first_page = await pager.request(0)
+        first = pager.record(first_page)
         if pager.echoed_limit and pager.echoed_limit < pager.limit:
             pager.limit = pager.echoed_limit  # the server caps the page size lower than asked
             await early.cancel()  # asked at the old page size: offsets no longer line up
-        data_total = pager.latest_total() if report.totals_seen else None
-        report.expected_total = data_total
+        data_total = first_page[1]
+        report.expected_total = early.expected = data_total
+        if data_total is not None:
+            # asked before the total was known: past its end they hold nothing, or rows that
+            # arrived meanwhile, which the read past the planned end asks for afresh
+            await early.cancel(from_offset=data_total)
         for item in pager.unique(first):
             yield item
         if len(first) < pager.limit:
@@ -227,16 +244,16 @@ async def iter_conversations(
             return
         planned = range(pager.limit, data_total, pager.limit)
         last_len = len(first)
-        pages = ordered_map(planned, early.fetch, concurrency)
-        async for index, items in _enumerate(pages):
-            last_len = len(items)
-            if last_len < pager.limit and index < len(planned) - 1:
-                report.short_pages += 1
-            for item in pager.unique(items):
-                yield item
+        async with contextlib.aclosing(ordered_map(planned, early.fetch, concurrency)) as pages:
+            async for index, items in _enumerate(pages):
+                last_len = len(items)
+                if last_len < pager.limit and index < len(planned) - 1:
+                    report.short_pages += 1
+                for item in pager.unique(items):
+                    yield item
         next_offset = planned[-1] + pager.limit if planned else pager.limit
         if last_len == pager.limit and pager.latest_total() > next_offset:
-            async for item in _serial_pages(pager, next_offset, extra=True, fetch=early.fetch):
+            async for item in _serial_pages(pager, next_offset, extra=True):
                 yield item
     finally:
         await early.cancel()  # pages past the end (empty), or the consumer stopped early
@@ -244,21 +261,31 @@ async def iter_conversations(
 
 class _EarlyPages:
     """Pages asked for before ``total`` is known (offsets ``limit`` .. ``count * limit``);
-    ``fetch(offset)`` hands out such a page's answer, or asks for the page now."""
+    ``fetch(offset)`` hands out such a page's answer, or asks for the page now. A page
+    counts in the report's ``pages`` only once it is used (its total always does)."""
 
     def __init__(self, pager: _Pager, count: int) -> None:
         self.pager = pager
-        self.tasks: dict[int, asyncio.Task[list[Any]]] = {
-            offset: asyncio.ensure_future(pager.fetch(offset))
+        self.expected: int | None = None  # the first page's total, once known
+        self.tasks: dict[int, asyncio.Task[tuple[list[Any], int | None, int | None]]] = {
+            offset: asyncio.ensure_future(pager.request(offset))
             for offset in range(pager.limit, pager.limit * (count + 1), pager.limit)
         }
 
     async def fetch(self, offset: int) -> list[Any]:
         task = self.tasks.pop(offset, None)
-        return await (task if task is not None else self.pager.fetch(offset))
+        if task is None:
+            return await self.pager.fetch(offset)
+        page = await task
+        if self.expected is not None and page[1] is not None and page[1] != self.expected:
+            # answered from another state of the data than the first page (rows arrived or
+            # left in between): asked again, as it would have been without speculation
+            return await self.pager.fetch(offset)
+        return self.pager.record(page)
 
-    async def cancel(self) -> None:
-        tasks, self.tasks = list(self.tasks.values()), {}
+    async def cancel(self, from_offset: int = 0) -> None:
+        """Cancel (and forget) the pages not handed out, those from ``from_offset`` on."""
+        tasks = [self.tasks.pop(offset) for offset in list(self.tasks) if offset >= from_offset]
         for task in tasks:
             task.cancel()
         if tasks:  # their outcomes (cancelled, an error, an unused page) are dropped

@@ -201,28 +201,65 @@ async def test_speculation_without_total_reads_until_a_short_page(tmp_path):
     assert report.expected_total is None
 
 
-async def test_speculative_page_past_the_total_that_grew_is_read(tmp_path):
+async def _collect_gated(api, tmp_path, late, **kw):
+    """``collect`` with the pages at offsets in ``late`` answered after the others."""
+    report = PagingReport()
+
+    async def gated_get(path, params=None, cache=True):
+        if int(params["offset"]) in late:
+            for _ in range(30):
+                await asyncio.sleep(0)
+        return await original(path, params, cache=cache)
+
+    async with api.client(tmp_path) as client:
+        original = client.get
+        client.get = gated_get
+        rows = [r async for r in iter_conversations(client, ConversationQuery(), report=report,
+                                                    **kw)]
+    return [r["conversation_id"] for r in rows], report
+
+
+async def test_speculative_pages_older_than_the_first_one_are_asked_again(tmp_path):
+    """The speculative pages were answered before 50 rows arrived, the first page after: they
+    come from another state of the data, so they are asked again and nothing is lost."""
     api = FakeApi(300)
-
-    def grow(offset):
-        if offset == 0 and len(api.rows) == 300:  # total says 300 ...
-            return
-        if len(api.rows) == 300:  # ... then 50 newer rows arrive at the end
-            api.rows.extend(conversation(9000 + i) for i in range(50))
-
-    api.on_page = grow
-    rows, report = await collect(api, tmp_path, concurrency=8, speculate=5)
-    ids = [r["conversation_id"] for r in rows]
-    assert len(ids) == len(set(ids)) == 350
-    assert report.drift and report.extra_pages >= 1
+    api.on_page = lambda offset: (api.rows.extend(conversation(9000 + i) for i in range(50))
+                                  if offset == 0 else None)
+    ids, report = await _collect_gated(api, tmp_path, {0}, concurrency=8, speculate=5)
+    assert ids == [r["conversation_id"] for r in api.rows] and len(ids) == 350
+    assert report.expected_total == 350 and report.pages == 4
+    assert sorted(api.pages_requested()) == [0, 100, 100, 200, 200, 300, 300, 400, 500]
 
 
-async def test_consumer_stopping_early_leaves_no_page_in_flight(tmp_path):
+async def test_rows_arriving_while_speculative_pages_answer_are_read_afresh(tmp_path):
+    """The first page says 300; a speculative page answered after it saw 50 more: it is asked
+    again, and the rows past the planned end are read (not taken from the stale empty
+    speculative page)."""
+    api = FakeApi(300)
+    api.on_page = lambda offset: (api.rows.extend(conversation(9000 + i) for i in range(50))
+                                  if offset == 200 and len(api.rows) == 300 else None)
+    ids, report = await _collect_gated(api, tmp_path, {200}, concurrency=8, speculate=5)
+    assert ids == [r["conversation_id"] for r in api.rows] and len(ids) == 350
+    assert report.drift and report.totals_seen == {300, 350} and report.extra_pages == 1
+
+
+async def test_unused_speculative_pages_do_not_count_as_pages(tmp_path):
+    api = FakeApi(250)
+    rows, report = await collect(api, tmp_path, concurrency=8, speculate=7)
+    assert len(rows) == 250 and not report.drift
+    assert report.pages == 3  # 0, 100, 200: the ones past the end were not used
+
+
+@pytest.mark.parametrize("stop_after", [1, 250, 990])
+async def test_consumer_stopping_early_leaves_no_page_in_flight(tmp_path, stop_after):
     api = FakeApi(5000)
     async with api.client(tmp_path) as client:
         rows = iter_conversations(client, ConversationQuery(), concurrency=16, speculate=15)
+        seen = 0
         async for _ in rows:
-            break
+            seen += 1
+            if seen == stop_after:
+                break
         await rows.aclose()
         pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
         assert not pending

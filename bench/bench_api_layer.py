@@ -8,7 +8,7 @@ cache directory, and prints p50/p95 per operation:
   page uncached   GET a page of 50 conversations through StudioClient, cache off (client +
                   demo app: auth, SQL, JSON both ways)
   page cache hit  the same GET answered from the disk cache (key hash + SQLite read + unpickle)
-  batch 50        POST batch of 50 conversation details (messages rebuilt by the demo)
+  batch 50        POST batch of 50 conversation details (messages stored by the demo)
   parse page      ConversationPage.model_validate of a 100-conversation page
   parse batch     ConversationDetail.model_validate of 50 details (messages, tool calls)
   sanitize 1 MB   api.text.sanitize of 1 MB of text with escape sequences every 100 bytes

@@ -483,7 +483,8 @@ def test_parallel_build_equals_serial_build(tmp_path):
     generate.build_db(tmp_path / "serial.db", 900, 5, ANCHOR, batch=200, workers=1)
     generate.build_db(tmp_path / "parallel.db", 900, 5, ANCHOR, batch=200, workers=2)
     for table, order in (("conversations", "seq"), ("resource_events", "id"),
-                         ("conversion_events", "id"), ("docs", "kind, id")):
+                         ("conversion_events", "id"), ("docs", "kind, id"),
+                         ("conv_messages", "seq")):
         assert table_digest(tmp_path / "serial.db", table, order) == table_digest(
             tmp_path / "parallel.db", table, order), table
 
@@ -535,10 +536,12 @@ def test_large_databases_rebuild_messages_instead_of_storing_them(tmp_path, monk
 
 def test_encoded_messages_survive_what_orjson_refuses():
     from api.demo.content import decode_extra, encode_extra
+    from api.demo.routing import loads_stored
 
     extra = {"messages": [{"content": "bad \ud800 half, [b]markup[/b] \x1b[31m"}],
              "citations": []}
     assert json.loads(decode_extra(encode_extra(extra))) == extra
+    assert loads_stored(decode_extra(encode_extra(extra))) == extra  # the app's reader
 
 
 def test_cache_dir_and_parameters_come_from_the_environment(tmp_path, monkeypatch):

@@ -257,7 +257,8 @@ def _label_option(name: str, help_text: str):
 @click.option("--ids-from", type=click.Path(dir_okay=False),
               help="Export exactly these conversation ids (one per line, or JSON).")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True,
-              help="Requests in flight (a 429 answer is retried after its Retry-After).")
+              help="Requests in flight, and list pages asked for at once when the export "
+                   "starts (a 429 answer is retried after its Retry-After).")
 @click.option("--allow-partial", is_flag=True,
               help="Skip conversations whose details still fail after retries (exit 0).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted export of the same file.")

@@ -29,7 +29,7 @@ DAY = 86400
 
 def new_id(rng: random.Random) -> str:
     """A random (but seeded) UUID4 string: ``str(uuid.UUID(int=bits, version=4))`` without
-    the UUID object (~2x faster; messages are rebuilt on every read)."""
+    the UUID object (~2x faster; the largest demos rebuild messages on every read)."""
     bits = (rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET
     h = f"{bits:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

@@ -26,16 +26,16 @@ runs --runs times per concurrency (median, every run printed); the baseline, 137
 round trips, once. Nothing here asserts: it prints figures.
 
 Measured with ``--runs 5`` on the 2-core development VM (a Firecracker VM whose speed drifts
-with its host by up to ~10%), 2026-12-05:
+with its host by up to ~10%), three invocations, 2026-12-05:
 
     demo server 5,000:   baseline 15.6-16.0 s / 90 MB
-                         --concurrency 16: 1.27-1.29 s / 59-60 MB -> 12.2x, 12.4x
-                         --concurrency 32: 1.03-1.08 s / 75-81 MB -> 15.1x, 14.8x
+                         --concurrency 16: 1.27-1.30 s / 59-60 MB -> 12.4x, 12.2x, 12.0x
+                         --concurrency 32: 1.03-1.08 s / 75-83 MB -> 14.8x, 15.1x, 14.4x
     replay server 5,000: baseline 15.3-15.4 s / 91-92 MB
-                         --concurrency 16: 1.35-1.38 s / 64-66 MB -> 11.4x, 11.2x
-                         --concurrency 32: 1.17-1.25 s / 82-83 MB -> 13.1x, 12.4x
-    50,000 conversations (298 MB file), demo: 10.3-10.7 s / 66-67 MB at 16,
-                         8.6-11.1 s / 86-91 MB at 32 (5,000: 59-60 and 75-81 MB)
+                         --concurrency 16: 1.25-1.38 s / 64-66 MB -> 11.2x, 11.4x, 12.2x
+                         --concurrency 32: 0.97-1.25 s / 77-83 MB -> 12.4x, 13.1x, 15.7x
+    50,000 conversations (298 MB file), demo: 10.3-10.7 s / 66-68 MB at 16,
+                         8.6-11.1 s / 86-91 MB at 32 (5,000: 59-60 and 75-83 MB)
 
 Where the time goes (5,000 conversations: 46 list pages + 91 batches of 50 = 137 requests):
 ~0.17 s start-up before the first request (interpreter, imports); the first round trip

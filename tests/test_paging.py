@@ -97,8 +97,8 @@ async def test_summaries_items_key_and_server_page_cap(tmp_path):
     assert all(r.url.path.endswith("/summaries") for r in api.requests)
 
 
-async def test_without_total_pages_until_a_short_page(tmp_path):
-    api = FakeApi(250)
+def _without_total(api):
+    """Pages answered without ``total`` (the brief's paging: until a short page)."""
     original = api._page
 
     def no_total(request):
@@ -108,6 +108,11 @@ async def test_without_total_pages_until_a_short_page(tmp_path):
         return type(resp)(200, json=body)
 
     api._page = no_total
+    return api
+
+
+async def test_without_total_pages_until_a_short_page(tmp_path):
+    api = _without_total(FakeApi(250))
     rows, report = await collect(api, tmp_path)
     assert len(rows) == 250 and report.expected_total is None
     assert api.pages_requested() == [0, 100, 200]
@@ -127,53 +132,24 @@ async def test_speculative_pages_give_the_same_rows(tmp_path, size, speculate):
     assert planned <= set(asked) <= planned | set(range(100, 100 * (speculate + 1), 100))
 
 
-async def test_speculative_pages_start_with_the_first_one(tmp_path):
-    api = FakeApi(1000)
-    started = []
-
-    async def gated_get(path, params=None, cache=True):
-        started.append(int(params["offset"]))
-        if int(params["offset"]) == 0:  # the first page waits for the speculative ones
-            for _ in range(20):
-                await asyncio.sleep(0)
-        return await original(path, params, cache=cache)
-
-    async with api.client(tmp_path) as client:
-        original = client.get
-        client.get = gated_get
-        rows = [r async for r in iter_conversations(client, ConversationQuery(),
-                                                    concurrency=8, speculate=3)]
-    assert len(rows) == 1000
-    assert sorted(started[:4]) == [0, 100, 200, 300]
-
-
-async def test_speculation_is_capped_by_the_concurrency(tmp_path):
+@pytest.mark.parametrize("concurrency, speculate, asked", [
+    (8, 3, [0, 100, 200, 300]),
+    (3, 10, [0, 100, 200]),  # capped: concurrency - 1
+])
+async def test_speculative_pages_start_with_the_first_one(tmp_path, concurrency, speculate,
+                                                         asked):
     api = FakeApi(2000)
-    started, before_first = [], []
-
-    async def gated_get(path, params=None, cache=True):
-        started.append(int(params["offset"]))
-        if int(params["offset"]) == 0:
-            for _ in range(20):  # every speculative page gets the chance to start
-                await asyncio.sleep(0)
-            before_first.extend(started)
-        return await original(path, params, cache=cache)
-
-    async with api.client(tmp_path) as client:
-        original = client.get
-        client.get = gated_get
-        rows = [r async for r in iter_conversations(client, ConversationQuery(),
-                                                    concurrency=3, speculate=10)]
-    assert len(rows) == 2000
-    assert sorted(before_first) == [0, 100, 200]
+    ids, _, before_first = await _collect_gated(api, tmp_path, {0}, concurrency=concurrency,
+                                                speculate=speculate)
+    assert len(ids) == 2000
+    assert sorted(before_first) == asked
 
 
 async def test_speculative_pages_past_a_short_first_page_are_cancelled(tmp_path):
     api = FakeApi(40)
     rows, report = await collect(api, tmp_path, concurrency=8, speculate=7)
     assert len(rows) == 40 and not report.drift
-    pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-    assert not [t for t in pending if "fetch" in repr(t.get_coro())]
+    assert not [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
 
 
 async def test_speculation_follows_a_server_page_cap(tmp_path):
@@ -186,29 +162,25 @@ async def test_speculation_follows_a_server_page_cap(tmp_path):
 
 
 async def test_speculation_without_total_reads_until_a_short_page(tmp_path):
-    api = FakeApi(250)
-    original = api._page
-
-    def no_total(request):
-        resp = original(request)
-        body = resp.json()
-        del body["total"]
-        return type(resp)(200, json=body)
-
-    api._page = no_total
+    api = _without_total(FakeApi(250))
     rows, report = await collect(api, tmp_path, concurrency=8, speculate=5)
     assert [r["conversation_id"] for r in rows] == [r["conversation_id"] for r in api.rows]
     assert report.expected_total is None
 
 
 async def _collect_gated(api, tmp_path, late, **kw):
-    """``collect`` with the pages at offsets in ``late`` answered after the others."""
+    """``collect`` with the pages at offsets in ``late`` answered after the others; also the
+    offsets asked for by the time the first late page is answered."""
     report = PagingReport()
+    started: list[int] = []
+    before_late: list[int] = []
 
     async def gated_get(path, params=None, cache=True):
+        started.append(int(params["offset"]))
         if int(params["offset"]) in late:
-            for _ in range(30):
+            for _ in range(30):  # the others get the chance to start and be answered
                 await asyncio.sleep(0)
+            before_late[:] = before_late or started
         return await original(path, params, cache=cache)
 
     async with api.client(tmp_path) as client:
@@ -216,7 +188,7 @@ async def _collect_gated(api, tmp_path, late, **kw):
         client.get = gated_get
         rows = [r async for r in iter_conversations(client, ConversationQuery(), report=report,
                                                     **kw)]
-    return [r["conversation_id"] for r in rows], report
+    return [r["conversation_id"] for r in rows], report, before_late
 
 
 async def test_speculative_pages_older_than_the_first_one_are_asked_again(tmp_path):
@@ -225,7 +197,7 @@ async def test_speculative_pages_older_than_the_first_one_are_asked_again(tmp_pa
     api = FakeApi(300)
     api.on_page = lambda offset: (api.rows.extend(conversation(9000 + i) for i in range(50))
                                   if offset == 0 else None)
-    ids, report = await _collect_gated(api, tmp_path, {0}, concurrency=8, speculate=5)
+    ids, report, _ = await _collect_gated(api, tmp_path, {0}, concurrency=8, speculate=5)
     assert ids == [r["conversation_id"] for r in api.rows] and len(ids) == 350
     assert report.expected_total == 350 and report.pages == 4
     assert sorted(api.pages_requested()) == [0, 100, 100, 200, 200, 300, 300, 400, 500]
@@ -238,7 +210,7 @@ async def test_rows_arriving_while_speculative_pages_answer_are_read_afresh(tmp_
     api = FakeApi(300)
     api.on_page = lambda offset: (api.rows.extend(conversation(9000 + i) for i in range(50))
                                   if offset == 200 and len(api.rows) == 300 else None)
-    ids, report = await _collect_gated(api, tmp_path, {200}, concurrency=8, speculate=5)
+    ids, report, _ = await _collect_gated(api, tmp_path, {200}, concurrency=8, speculate=5)
     assert ids == [r["conversation_id"] for r in api.rows] and len(ids) == 350
     assert report.drift and report.totals_seen == {300, 350} and report.extra_pages == 1
 

@@ -46,6 +46,12 @@ tomllib/email imports). Bare one-widget app, interleaved with ours: 182 ms (177-
   1.31x.
   Before that work (same day, load 0.4-0.9): first frame 252-262 ms = 1.39-1.46x (missed),
   first page 1.80-1.86x.
+Re-measured 2026-12-05 after the demo server's changes (stored messages, serial lanes; runs
+5, 3, 3): 5,000: first frame 1.23x, first page 1.58x, flips median 11 ms cached / 16 ms
+uncached. 1,000,000: first frame 1.23-1.26x, first page 1.57-1.64x, cached flips median 16 ms
+(one max of 76 ms in 3 runs), uncached median 33-36 ms. Peak RSS after 18 flips at 1M read
+193-196 MB that day, and the same 193 MB with the code of 2026-11-26 (e93f655, run from a
+worktree): the 79 MB above did not reproduce; at 5,000, 57 MB.
 Flip figures are quantised by the 5 ms poll (11 ms = not yet on screen ~5 ms after the key,
 on screen at ~10 ms). --spawn gave the same figures within a few ms (2.1 ms per
 capture-pane call).

@@ -4,9 +4,10 @@
 offsets concurrently (at most ``concurrency`` pages in flight) and yields conversations in
 order, de-duplicated by ``conversation_id``. With ``speculate=N`` the next N pages are asked
 for together with the first one, before ``total`` is known: a bulk export then spends its
-first round trip on N+1 pages instead of one (pages past the end come back empty and are
-dropped; when the first page ends the listing they are cancelled). Whatever does not add up is recorded in a
-``PagingReport`` and flagged as ``drift`` — never hidden: a later page announcing another
+first round trip on N+1 pages instead of one. Those past the first page's ``total`` are
+cancelled and dropped, and one answered with another ``total`` (another state of the data) is
+asked again: no answer older than the first page is used. Whatever does not add up is recorded
+in a ``PagingReport`` and flagged as ``drift`` — never hidden: a later page announcing another
 ``total``, a short page before the end, duplicates (rows that moved across a page boundary
 while we paged), or a final count different from ``total``. When ``total`` grew while paging,
 pages past the planned end are read until a short page, as the brief's script does.

@@ -6,7 +6,7 @@ order, de-duplicated by ``conversation_id``. With ``speculate=N`` the next N pag
 for together with the first one, before ``total`` is known: a bulk export then spends its
 first round trip on N+1 pages instead of one. Those past the first page's ``total`` are
 cancelled and dropped, and one answered with another ``total`` (another state of the data) is
-asked again: no answer older than the first page is used. Whatever does not add up is recorded
+asked again, as it would have been asked after the first page. Whatever does not add up is recorded
 in a ``PagingReport`` and flagged as ``drift`` — never hidden: a later page announcing another
 ``total``, a short page before the end, duplicates (rows that moved across a page boundary
 while we paged), or a final count different from ``total``. When ``total`` grew while paging,

@@ -17,11 +17,7 @@ import zlib
 
 from api.demo import world as W
 from api.demo.plan import Plan, ToolCall, plan_conversation
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover - a dependency; the stdlib alone still works
-    orjson = None  # type: ignore[assignment]
+from api.demo.routing import dumps
 
 OPTIONAL_KEYS_DROPPED = ("context", "model", "winback_sent_at", "skills", "inbox_name",
                          "avg_response_latency_ms")
@@ -274,18 +270,9 @@ def conversation_detail_extra(conn: sqlite3.Connection, seq: int,
 
 
 def encode_extra(extra: dict) -> bytes:
-    """``conv_messages.body`` of ``{"messages": [...], "citations": [...]}``: compact UTF-8 JSON
-    (orjson; the standard library with ASCII escapes for what orjson refuses, such as a lone
-    surrogate), zlib-compressed."""
-    text = None
-    if orjson is not None:
-        try:
-            text = orjson.dumps(extra)
-        except TypeError:
-            pass
-    if text is None:
-        text = json.dumps(extra, separators=(",", ":")).encode("ascii")
-    return zlib.compress(text)
+    """``conv_messages.body`` of ``{"messages": [...], "citations": [...]}``: the app's compact
+    JSON (``routing.dumps``), zlib-compressed."""
+    return zlib.compress(dumps(extra))
 
 
 def decode_extra(blob: bytes) -> str:

@@ -116,7 +116,8 @@ def loads_stored(text: str | bytes) -> Any:
 
 def dumps(data: Any) -> bytes:
     """Compact JSON: orjson (same values, ~10x faster), else the standard library for what
-    orjson refuses (lone surrogates, non-str keys, ints beyond 64 bits)."""
+    orjson refuses (lone surrogates, non-str keys, ints beyond 64 bits), with ASCII escapes:
+    a lone surrogate cannot be UTF-8, its escape is valid JSON."""
     if isinstance(data, RawJSON):
         return data.encode("utf-8")
     if orjson is not None:
@@ -124,7 +125,7 @@ def dumps(data: Any) -> bytes:
             return orjson.dumps(data)
         except TypeError:
             pass
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return json.dumps(data, separators=(",", ":")).encode("ascii")
 
 
 def parse_body(raw: bytes) -> Any:

@@ -12,28 +12,44 @@
 
 The directory name carries a format version (``responses-v1``): a future format gets a new
 directory instead of misreading this one.
+
+A damaged cache (not an SQLite file, a truncated one, a file where the directory should be) never
+stops the caller: when opened, or when a read or write first meets the damage, it is moved aside
+to ``responses-v1.broken-<time>`` (owner-only) and an empty one takes its place. When that cannot
+be done, or the cache cannot be used at all (read-only, disk full), the session runs without
+one (``disabled``). Either way ``warn`` gets one line saying what happened.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import diskcache
 
 __all__ = ["ResponseCache", "CacheEntry", "ttl_for", "normalise_params", "DEFAULT_SIZE_LIMIT"]
 
+log = logging.getLogger("studio_tui.api.cache")
+
 DEFAULT_SIZE_LIMIT = 256 * 1024 * 1024
+BROKEN_SUFFIX = ".broken-"
+# what opening or using the cache can raise when its files are damaged or unusable
+_FAILURES = (sqlite3.DatabaseError, OSError)
+# SQLite's primary result codes (low byte of the extended ones) for a damaged file
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
 MAX_STALE_S = 7 * 24 * 3600
 _UMASK_LOCK = threading.Lock()
+T = TypeVar("T")
 
 MINUTE = 60
 HOUR = 3600
@@ -92,6 +108,20 @@ class CacheEntry:
     stale: bool
 
 
+def _is_damage(exc: BaseException) -> bool:
+    """A cache that is not (or no longer) a database, or not a directory: worth moving aside.
+    Other failures (read-only, locked, disk full) say nothing against the files themselves."""
+    if isinstance(exc, FileExistsError):  # ``mkdir`` met a regular file
+        return True
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+
+
+def _reason(exc: BaseException) -> str:
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return " ".join((text or type(exc).__name__).split())[:200]
+
+
 @contextmanager
 def _owner_only():
     """Create files 0600 / dirs 0700 inside the block (umask is process-wide: keep it short)."""
@@ -112,24 +142,110 @@ class ResponseCache:
         clock: Callable[[], float] = time.time,
         ttl: Callable[[str], float] = ttl_for,
         max_stale_s: float = MAX_STALE_S,
+        warn: Callable[[str], None] | None = None,
+        recover: bool = True,
     ) -> None:
+        """``warn``: called with one line when the cache was damaged or cannot be used (default:
+        a logged warning). ``recover=False``: raise instead (a reader that must not move it)."""
         self.directory = Path(directory)
         self.clock = clock
         self.ttl = ttl
         self.max_stale_s = max_stale_s
+        self.size_limit = size_limit
         self.hits = 0
         self.misses = 0
         self.stale_hits = 0
+        self.problem: str | None = None  # what went wrong, when a warning was given
+        self._warn = warn or log.warning
+        self._recover_damage = recover
+        self._lock = threading.Lock()
+        self._cache: diskcache.Cache | None = None
+        try:
+            self._cache = self._open()
+        except _FAILURES as exc:
+            if not recover:
+                raise
+            self._recover(exc)
+
+    def _open(self) -> diskcache.Cache:
         with _owner_only():
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
             os.chmod(self.directory, 0o700)
             # values stay inside the SQLite file (no loose value files) up to 4 MB each
-            self._cache = diskcache.Cache(
+            return diskcache.Cache(
                 str(self.directory),
-                size_limit=size_limit,
+                size_limit=self.size_limit,
                 disk_min_file_size=4 * 1024 * 1024,
                 eviction_policy="least-recently-stored",
             )
+
+    @property
+    def disabled(self) -> bool:
+        """True when this session runs without a cache (see ``problem``)."""
+        return self._cache is None
+
+    def _recover(self, exc: BaseException) -> None:
+        """After ``exc``: move a damaged cache aside and start an empty one, or go on without
+        a cache; say which in one warning."""
+        old, self._cache = self._cache, None
+        if old is not None:
+            try:
+                old.close()
+            except Exception:  # noqa: BLE001 - it is being dropped either way
+                pass
+        what = f"response cache {self.directory}"
+        if not _is_damage(exc):
+            self._say(f"{what} cannot be used ({_reason(exc)})", "running without a cache")
+            return
+        moved = None
+        try:
+            moved = self._move_aside()
+            self._cache = self._open()
+        except _FAILURES as again:
+            self._cache = None
+            step = (f"moved to {moved.name}, but a new one cannot be made" if moved
+                    else "cannot be moved aside")
+            self._say(f"{what} is damaged ({_reason(exc)}) and {step} ({_reason(again)})",
+                      "running without a cache")
+            return
+        self._say(f"{what} was damaged ({_reason(exc)}): moved to {moved.name}",
+                  "starting an empty one")
+
+    def _move_aside(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = self.directory.with_name(f"{self.directory.name}{BROKEN_SUFFIX}{stamp}")
+        n = 1
+        while os.path.lexists(target):
+            n += 1
+            target = target.with_name(f"{self.directory.name}{BROKEN_SUFFIX}{stamp}-{n}")
+        os.rename(self.directory, target)
+        try:  # it holds cached answers: keep it as private as the cache was
+            os.chmod(target, 0o700 if target.is_dir() else 0o600)
+        except OSError:
+            pass
+        return target
+
+    def _say(self, problem: str, outcome: str) -> None:
+        self.problem = problem
+        self._warn(f"{problem}; {outcome}")
+
+    def _use(self, default: T, op: Callable[[diskcache.Cache], T]) -> T:
+        """``op(store)``, or ``default`` when there is no usable cache. Damage found here is
+        dealt with once (``_recover``), whichever cache thread meets it first."""
+        store = self._cache
+        if store is None:
+            return default
+        try:
+            return op(store)
+        except diskcache.Timeout:  # another process holds the lock: a miss / a skipped write
+            return default
+        except _FAILURES as exc:
+            if not self._recover_damage:
+                raise
+            with self._lock:
+                if self._cache is store:
+                    self._recover(exc)
+            return default
 
     def __repr__(self) -> str:
         return f"ResponseCache({str(self.directory)!r})"
@@ -150,13 +266,18 @@ class ResponseCache:
         """Store ``data`` for ``key`` (no-op for paths whose TTL is 0)."""
         if self.ttl(path) <= 0:
             return
-        with _owner_only():
-            self._cache.set(key, (self.clock(), data), expire=self.max_stale_s)
+        entry = (self.clock(), data)
+
+        def store(cache: diskcache.Cache) -> None:
+            with _owner_only():
+                cache.set(key, entry, expire=self.max_stale_s)
+
+        self._use(None, store)
 
     def lookup(self, key: str, path: str) -> CacheEntry | None:
         """The entry for ``key`` with its age and staleness, or None (counted as a miss)."""
         ttl = self.ttl(path)
-        raw = self._cache.get(key) if ttl > 0 else None
+        raw = self._use(None, lambda cache: cache.get(key)) if ttl > 0 else None
         if not (isinstance(raw, tuple) and len(raw) == 2):
             self.misses += 1
             return None
@@ -178,33 +299,49 @@ class ResponseCache:
         return entry.data if entry is not None and not entry.stale else None
 
     def delete(self, key: str) -> bool:
-        return bool(self._cache.delete(key))
+        return bool(self._use(False, lambda cache: cache.delete(key)))
 
     def clear(self) -> int:
         """Remove every entry; returns how many there were."""
-        with _owner_only():
-            return self._cache.clear()
+        def clear(cache: diskcache.Cache) -> int:
+            with _owner_only():
+                return cache.clear()
+
+        return self._use(0, clear)
+
+    def broken_copies(self) -> list[Path]:
+        """Damaged caches moved aside earlier (``responses-v1.broken-*``)."""
+        try:
+            return sorted(self.directory.parent.glob(f"{self.directory.name}{BROKEN_SUFFIX}*"))
+        except OSError:
+            return []
 
     def stats(self) -> dict[str, Any]:
         """For ``studio-tui cache stats``: entries, bytes on disk, path, this session's hits."""
         return {
             "path": str(self.directory),
-            "entries": len(self._cache),
+            "entries": self._use(0, len),
             "bytes": self._disk_bytes(),
-            "size_limit": self._cache.size_limit,
+            "size_limit": self.size_limit,
             "hits": self.hits,
             "stale_hits": self.stale_hits,
             "misses": self.misses,
         }
 
     def _disk_bytes(self) -> int:
-        return sum(p.stat().st_size for p in self._files())
+        if self._cache is None:
+            return 0
+        try:
+            return sum(p.stat().st_size for p in self._files())
+        except OSError:  # a file evicted meanwhile
+            return 0
 
     def _files(self) -> Iterable[Path]:
         return (p for p in self.directory.rglob("*") if p.is_file())
 
     def close(self) -> None:
-        self._cache.close()
+        if self._cache is not None:
+            self._cache.close()
 
     def __enter__(self) -> ResponseCache:
         return self

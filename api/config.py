@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import platformdirs
@@ -36,6 +36,7 @@ __all__ = [
     "Secret",
     "Settings",
     "load_settings",
+    "public_url",
     "paths",
     "config_dir",
     "cache_dir",
@@ -50,6 +51,20 @@ DEMO_BASE_URL = "http://demo.studio.local"  # the client takes DemoInfo.base_url
 CONFIG_FILE_NAME = "config.toml"
 RESPONSE_CACHE_DIR = "responses-v1"
 PROFILE_KEYS = ("token", "project_id", "api_url")
+
+
+def public_url(url: str) -> str:
+    """``url`` without its userinfo (``user:password@``): the form to show, log or key a cache
+    on. Everything else is kept as is, so a URL without credentials comes back unchanged."""
+    scheme_end = url.find("://")
+    start = scheme_end + 3 if scheme_end >= 0 else 0
+    end = len(url)
+    for sep in "/?#":  # the authority ends where the path, query or fragment starts
+        i = url.find(sep, start)
+        if i >= 0:
+            end = min(end, i)
+    at = url.rfind("@", start, end)
+    return url if at < 0 else url[:start] + url[at + 1:]
 
 
 class Secret:
@@ -125,12 +140,19 @@ class Settings:
     def response_cache_dir(self) -> Path:
         return self.cache_dir / RESPONSE_CACHE_DIR
 
+    def __repr__(self) -> str:
+        # the dataclass repr, with the API URL's credentials left out
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["base_url"] = public_url(self.base_url)
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in values.items())})"
+
     def describe(self) -> str:
-        """One line for a status bar or ``locate``: never contains the token."""
+        """One line for a status bar or ``locate``: never contains the token nor the URL's
+        credentials."""
         if self.demo:
             return f"DEMO backend (embedded, {self.demo_size:,} conversations)"
         source = f"profile {self.profile}" if self.profile else "environment"
-        return f"project {self.project_id} at {self.base_url} ({source})"
+        return f"project {self.project_id} at {public_url(self.base_url)} ({source})"
 
     def replace(self, **changes) -> Settings:
         return replace(self, **changes)
@@ -216,6 +238,25 @@ def _checked_token(token: str) -> str:
     return token
 
 
+def _url_problem(url: str) -> str | None:
+    """What is wrong with an API URL (checked here so that it fails as one clear line, before
+    any connection is tried), or None."""
+    from urllib.parse import urlsplit
+
+    if not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return "invalid port (1-65535)" if "port" in str(exc).lower() else "invalid URL"
+    if port == 0:
+        return "invalid port (1-65535)"
+    if not parts.hostname:
+        return "no host name"
+    return None
+
+
 def load_settings(
     profile: str | None = None,
     *,
@@ -265,8 +306,17 @@ def load_settings(
             "or add project_id to the profile"
         )
     url = merged.get("api_url", DEFAULT_API_URL).rstrip("/")
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"API URL must start with http:// or https://, not {url!r}")
+    problem = _url_problem(url)
+    if problem:
+        if base_url:
+            origin = "--api-url"
+        elif named and "api_url" in _profile_values(config, named, cfg_path):
+            origin = f"api_url of profile {named!r}"
+        elif "api_url" in _env_values(env):
+            origin = "STUDIO_API_URL"
+        else:
+            origin = f"api_url of profile {default!r}"
+        raise ConfigError(f"{origin} {public_url(url)!r}: {problem}")
     return Settings(
         base_url=url,
         project_id=merged["project_id"],

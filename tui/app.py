@@ -113,7 +113,13 @@ class StudioApp(App[None]):
     def _default_client_factory(self) -> Any:
         from api.client import StudioClient
 
-        return StudioClient.from_settings(self.settings)
+        return StudioClient.from_settings(self.settings, cache_warn=self._cache_warning)
+
+    def _cache_warning(self, message: str) -> None:
+        """A damaged response cache was moved aside, or the app runs without one. Called from
+        the client's threads: ``notify`` posts a message, which is thread-safe."""
+        self.notify(message, title="Response cache", severity="warning", timeout=10,
+                    markup=False)
 
     @property
     def client(self) -> Any:

@@ -41,7 +41,9 @@ def _scope(settings: Any) -> tuple[str, str] | None:
     if not getattr(settings, "demo", False):
         if not settings.project_id:
             return None
-        return settings.base_url.rstrip("/"), settings.project_id
+        from api.config import public_url  # the client's scope: no credentials in keys
+
+        return public_url(settings.base_url.rstrip("/")).rstrip("/"), settings.project_id
     from api.demo import demo_info
     from api.demo.generate import db_filename, demo_dir, resolve_params
 
@@ -62,7 +64,8 @@ def open_peek(settings: Any) -> CachePeek | None:
             return None
         from api.cache import ResponseCache
 
-        return CachePeek(ResponseCache(settings.response_cache_dir), *scope)
+        # a damaged cache is left to the client, which moves it aside and says so
+        return CachePeek(ResponseCache(settings.response_cache_dir, recover=False), *scope)
     except Exception as exc:  # noqa: BLE001 - a peek never fails the app
         log.info("cache peek unavailable: %s", type(exc).__name__)
         return None

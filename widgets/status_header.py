@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from api.config import public_url
 from api.text import sanitize
 
 _STATES = {
@@ -87,7 +88,7 @@ class StatusHeader(Widget):
             text.append(" DEMO ", style="bold reverse")
             text.append(" embedded backend", style="dim")
         else:
-            text.append(sanitize(getattr(settings, "base_url", "")), style="dim")
+            text.append(sanitize(public_url(getattr(settings, "base_url", ""))), style="dim")
         label, style = _STATES.get(self.state, (self.state, ""))
         text.append(" │ ", style="dim")
         text.append(label, style=style)

@@ -30,6 +30,7 @@ __all__ = [
     "UnreachableError",
     "BadResponseError",
     "InvalidIdError",
+    "InvalidRequestError",
     "from_response",
     "format_detail",
     "redact",
@@ -118,6 +119,11 @@ class BadResponseError(StudioError):
 class InvalidIdError(StudioError, ValueError):
     """An id that cannot go into an API path (None, empty, ``.``/``..``); nothing was sent.
     Both a ``StudioError`` (shown like any API error) and a ``ValueError``."""
+
+
+class InvalidRequestError(StudioError, ValueError):
+    """A request that cannot be sent as asked (a URL httpx refuses: too long, a control
+    character); nothing was sent. Both a ``StudioError`` and a ``ValueError`` (bad input)."""
 
 
 def _field_name(loc: Any) -> str:

@@ -16,7 +16,7 @@ Normal forms (so that equal queries compare equal and cache keys agree):
 - label filters (sentiment, resources, sentiment_shift, deflection_quality, handoff_reason,
   recontact_risk): tuple, OR logic, lowercase, must be a known value (api/labels.py).
 - has_handoff / has_winback: None (either), True or False; accepts true/false/yes/no/1/0.
-- min_messages / max_messages: ints >= 0, min <= max.
+- min_messages / max_messages: ints from 0 to 2**63 - 1, min <= max.
 - sort_by / sort_order: None means the server default (last_message_at, desc).
 - conversation_ids: exact ids (the batch endpoint / ``--ids-from``), never sent as params.
 
@@ -42,17 +42,20 @@ from api import labels
 
 
 class QueryError(ValueError):
-    """A query field with a bad value. ``str()`` is one line naming the field."""
+    """A query field with a bad value. ``str()`` is one line naming the field; ``other`` is
+    the second field a range check names in ``message`` (so a caller can rename it)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, other: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+        self.other = other
 
 
 _TRUE = frozenset({"true", "yes", "y", "1", "on"})
 _FALSE = frozenset({"false", "no", "n", "0", "off"})
 _SHORT_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+INT_MAX = 2**63 - 1  # no message count comes near: a larger one is a typo (and overflows SQL)
 
 # field -> short key in the text form (full field names are accepted as well)
 TEXT_KEYS: dict[str, str] = {
@@ -133,10 +136,10 @@ class ConversationQuery:
     def _check_ranges(self) -> None:
         if self.start_date and self.end_date:
             if _parse_dt(self.end_date) <= _parse_dt(self.start_date):
-                raise QueryError("end_date", "must be after start_date")
+                raise QueryError("end_date", "must be after start_date", "start_date")
         if self.min_messages is not None and self.max_messages is not None:
             if self.min_messages > self.max_messages:
-                raise QueryError("min_messages", "must not exceed max_messages")
+                raise QueryError("min_messages", "must not exceed max_messages", "max_messages")
 
     # ---------------------------------------------------------------- params
     def to_params(self) -> dict[str, str]:
@@ -287,6 +290,8 @@ def _norm_int(name: str, value: Any) -> int | None:
         raise QueryError(name, f"expected a whole number, got {_show(value)}") from None
     if number < 0:
         raise QueryError(name, "must be 0 or more")
+    if number > INT_MAX:
+        raise QueryError(name, f"must be at most {INT_MAX}, got {_show(value)}")
     return number
 
 

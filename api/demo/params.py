@@ -14,6 +14,7 @@ from typing import Any
 _TRUE = {"true"}
 _FALSE = {"false"}
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class ApiError(Exception):
@@ -124,10 +125,13 @@ class Params:
         except ValueError:
             self._fail(name, "Input should be a valid integer", "int_parsing", value)
             return default
-        if ge is not None and number < ge:
+        # beyond 64 bits: a validation error (422) like the API's, not a 500 from SQLite
+        ge = INT64_MIN if ge is None else max(ge, INT64_MIN)
+        le = INT64_MAX if le is None else min(le, INT64_MAX)
+        if number < ge:
             self._fail(name, f"Input should be greater than or equal to {ge}", "greater_than_equal", value)
             return default
-        if le is not None and number > le:
+        if number > le:
             self._fail(name, f"Input should be less than or equal to {le}", "less_than_equal", value)
             return default
         return number

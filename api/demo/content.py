@@ -148,7 +148,7 @@ def _message_text(rng: random.Random, plan: Plan, i: int, last_ai: int, calls: l
         if plan.winback_index is not None and i == plan.winback_index + 1:
             return rng.choice(W.WINBACK_REPLIES)
         if plan.hostile and rng.random() < 0.3:
-            return W.HOSTILE_SAMPLES.get(plan.hostile) or ""
+            return W.hostile_text(plan.hostile, plan.seq) or ""
         followups = plan.intent.followups
         return followups[turn % len(followups)].format(**plan.vars)
     answers = plan.intent.answers

@@ -132,7 +132,7 @@ def plan_conversation(world: World, seq: int) -> Plan:
     tags = _tags(rng, intent, signals, v)
     skills = sorted({c.ref for c in calls if c.kind == "skill" and c.success})
     first_user, last_ai = _edge_texts(rng, intent, outcome, roles, winback_index, answered,
-                                      has_error, v, hostile)
+                                      has_error, v, hostile, seq)
     plan = Plan(
         seq, project.id, conversation_id_for(world.seed, seq), inbox_id, inbox_name, intent,
         participants, roles, times, latencies, owners, calls, outcome["handoff"], has_error,
@@ -436,10 +436,11 @@ def _tags(rng, intent: Intent, signals: dict, v: dict) -> list[str]:
 
 
 def _edge_texts(rng, intent: Intent, outcome: dict, roles: list[str], winback: int | None,
-                answered: bool, has_error: bool, v: dict, hostile: str | None) -> tuple[str, str]:
+                answered: bool, has_error: bool, v: dict, hostile: str | None,
+                seq: int) -> tuple[str, str]:
     first = rng.choice(_openers(intent, v["locale"].startswith("es"))).format(**v)
     if hostile:
-        first = W.HUGE_TEXT if hostile == "huge" else (W.HOSTILE_SAMPLES[hostile] or first)
+        first = W.HUGE_TEXT if hostile == "huge" else (W.hostile_text(hostile, seq) or first)
         if hostile == "empty":
             first = ""
     if winback is not None:

@@ -8,7 +8,7 @@ definitions and eval cases. ``generate.py`` turns this world into SQLite rows an
 ``schema.STORE_MESSAGES_UP_TO`` conversations, rebuilt on read above).
 
 Hostile/awkward text lives in a small, deterministic share of conversations (see
-``is_hostile`` and ``HOSTILE_SAMPLES``); tests find them with
+``is_hostile``, ``HOSTILE_SAMPLES`` and ``FORMULA_SAMPLES``); tests find them with
 ``api.demo.generate.hostile_conversation_ids(conn)``, never through a tag (real data has none).
 """
 from __future__ import annotations
@@ -450,6 +450,22 @@ HOSTILE_SAMPLES = {
 }
 HOSTILE_KINDS = tuple(HOSTILE_SAMPLES)
 HUGE_TEXT = ("This is a very long complaint. " * 1700)[:50_000]
+# Spreadsheet formula ("CSV") injection: the "formula" kind takes most of the rare "huge"
+# picks (hostile_kind). It is not in HOSTILE_KINDS, so which conversations are hostile, the
+# other kinds and every random draw stay as they were.
+FORMULA_SAMPLES = (
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3",
+)
+
+
+def hostile_text(kind: str, seq: int) -> str:
+    """The sample text of hostile ``kind`` for conversation ``seq`` ("" for huge and empty)."""
+    if kind == "formula":
+        return FORMULA_SAMPLES[(seq // 7) % len(FORMULA_SAMPLES)]
+    return HOSTILE_SAMPLES[kind]
 
 
 def hostile_hash(seed: int, seq: int) -> int:
@@ -481,7 +497,7 @@ def hostile_kind(seed: int, seq: int, size: int) -> str | None:
         return None
     kind = HOSTILE_KINDS[(seq // 7 + h) % len(HOSTILE_KINDS)]
     if kind == "huge" and (seq // 7) % 5:  # keep 50 KB messages rare
-        kind = "markup"
+        kind = "formula"
     return kind
 
 

@@ -32,11 +32,12 @@ import httpx
 
 from . import fastjson
 from .cache import normalise_params as _clean_params
-from .config import Secret, Settings
+from .config import Secret, Settings, public_url
 from .errors import (
     BadResponseError,
     ConfigError,
     InvalidIdError,
+    InvalidRequestError,
     ServerError,
     StudioError,
     UnreachableError,
@@ -53,7 +54,8 @@ __all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers", "quote_se
 
 log = logging.getLogger("studio_tui.api")
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# a 500 on a read is most often passing (a worker restarting, a lock timeout): asked again
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # failures after which a cached (even stale) answer is served instead, marked offline
 _OUTAGES = (UnreachableError, ServerError)
 BATCH_MAX = 50
@@ -184,7 +186,9 @@ class StudioClient:
         token = token if token is not None else settings.token
         self._token = token if isinstance(token, Secret) or token is None else Secret(token)
         self.cache = cache
-        self.cache_scope = (cache_scope or self.base_url).rstrip("/")
+        # ``user:pass@`` of the URL stays out of messages, logs and cache keys
+        self.public_url = public_url(self.base_url)
+        self.cache_scope = (cache_scope or self.public_url).rstrip("/")
         self.max_tries = max(1, max_tries)
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -220,27 +224,33 @@ class StudioClient:
 
     def __repr__(self) -> str:
         mode = "demo" if self.is_demo else "api"
-        return f"StudioClient({mode}, base_url={self.base_url!r}, project_id={self.project_id!r})"
+        return (f"StudioClient({mode}, base_url={self.public_url!r}, "
+                f"project_id={self.project_id!r})")
 
     # -- construction -------------------------------------------------------------------
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, cache: Any = True, transport: Any = None,
-        demo_faults: Any = None, **kw: Any,
+        demo_faults: Any = None, cache_warn: Callable[[str], None] | None = None, **kw: Any,
     ) -> StudioClient:
         """A client for ``settings``; for the demo, an in-process ASGI transport (no socket).
 
         ``cache``: True opens the response cache in ``settings.response_cache_dir``, False
         disables it, or pass a ``ResponseCache``. ``demo_faults``: an ``api.demo.faults.Faults``
         for the demo app (changeable later through ``client.demo_app.state.faults``).
+        ``cache_warn``: gets the one line saying a damaged cache was moved aside, or that the
+        session runs without one (default: a logged warning).
         """
         if settings.demo and transport is None:
             transport = cls._demo_transport(settings, demo_faults, kw)
         if cache is True:
             from .cache import ResponseCache
 
-            cache = ResponseCache(settings.response_cache_dir)
+            cache = ResponseCache(settings.response_cache_dir, warn=cache_warn)
+            if cache.disabled:  # unusable (it said why): no cache threads for nothing
+                cache.close()
+                cache = None
         elif cache is False:
             cache = None
         return cls(settings, transport=transport, cache=cache, **kw)
@@ -291,6 +301,8 @@ class StudioClient:
         return self._token.reveal() if self._token else None
 
     def _redact(self, text: str) -> str:
+        if self.public_url != self.base_url:
+            text = text.replace(self.base_url, self.public_url)
         return redact(text, self._secret)
 
     def _safe(self, err: StudioError) -> StudioError:
@@ -313,7 +325,7 @@ class StudioClient:
         return self._backoff(attempt)
 
     def _unreachable(self, exc: httpx.TransportError, method: str, path: str) -> UnreachableError:
-        where = f"{method} {self.base_url}{path}"
+        where = f"{method} {self.public_url}{path}"
         if isinstance(exc, httpx.ConnectTimeout):
             return UnreachableError(f"timed out connecting to {where}", "connect-timeout")
         if isinstance(exc, httpx.TimeoutException):
@@ -332,10 +344,12 @@ class StudioClient:
                     return await self._http.request(method, path, params=params, json=body)
             except httpx.TransportError as exc:
                 err = self._unreachable(exc, method, path)
+            except httpx.InvalidURL as exc:  # raised while building the request: never sent
+                err = InvalidRequestError(
+                    f"cannot send {method} {one_line(path, 80)}: {one_line(str(exc), 100)}")
             except TimeoutError:
-                err = UnreachableError(
-                    f"no answer within {self.total_timeout:g}s to {method} {self.base_url}{path}",
-                    "timeout")
+                err = UnreachableError(f"no answer within {self.total_timeout:g}s to {method} "
+                                       f"{self.public_url}{path}", "timeout")
         raise err
 
     def _retryable(self, exc_or_resp: Any, idempotent: bool) -> bool:
@@ -367,7 +381,18 @@ class StudioClient:
                 await self._sleep(delay)
                 continue
             if resp.is_success:
-                return resp.content if raw else self._json(resp, method, path)
+                if raw:
+                    return resp.content
+                try:
+                    return self._json(resp, method, path)
+                except BadResponseError:
+                    # a body cut short in transit: asking again is harmless for a read
+                    if last or not idempotent:
+                        raise
+                    delay = self._backoff(attempt)
+                    log.info("retrying %s %s in %.2fs: malformed JSON", method, path, delay)
+                    await self._sleep(delay)
+                    continue
             if last or not self._retryable(resp, idempotent):
                 raise self._safe(from_response(resp, self._secret)) from None
             delay = self._retry_delay(attempt, resp)

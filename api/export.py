@@ -14,7 +14,8 @@ Formats (byte-compatible with the brief's ``export_conversations.py``):
   partial body copied in blocks, footer. Memory stays flat; the disk sees the body twice.
 - ``csv``: the contract's columns in order (``CSV_COLUMNS``) via ``csv.DictWriter``
   (``\\r\\n`` line ends, ``extrasaction="ignore"``); lists joined with ``", "``, booleans
-  ``true``/``false``, null empty; no rows gives an empty file (no header).
+  ``true``/``false``, null empty; no rows gives an empty file (no header). Byte-identical
+  with ``csv_raw``; by default hostile cells are made safe (below), plain ones are the same.
   ``playbooks_info`` is a list of objects: the brief's script joins every list with
   ``", ".join(str(x) for x in value)``, so each object appears as its Python ``str()`` —
   ``{'id': 'pb-1', 'name': 'Helper', 'version': 2}`` — which ``ast.literal_eval`` reads back.
@@ -22,8 +23,22 @@ Formats (byte-compatible with the brief's ``export_conversations.py``):
   JSON or JSONL format when you need the structure.
 - ``jsonl``: one conversation per line, ``json.dumps(conv, ensure_ascii=False)``.
 
-Exported text is the API's data as-is (the file is data, not a terminal): escape sequences
-are not stripped here; every display of it sanitizes.
+JSON and JSONL text is the API's data as-is (the file is data, not a terminal): escape
+sequences are not stripped there; every display of it sanitizes.
+
+CSV cells are made safe by default (``csv_safe``), because a CSV file is meant to be opened
+in a spreadsheet and customer text is hostile. A text cell (lists joined first) goes through
+``api.text.sanitize``: escape sequences (CSI, OSC, DCS, ... in their ESC and C1 forms), C0
+and C1 controls, DEL and bidi overrides are removed; ``\\r\\n`` and a lone ``\\r`` become
+``\\n``. Line feeds and tabs are kept: a line break inside a quoted cell is legitimate data
+(``csv`` quotes it), and a tab inside a cell is harmless. Then, as OWASP recommends against
+formula ("CSV") injection, a cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a line
+break (what a CR became), or whose first non-blank character is ``=``, ``+``, ``-`` or ``@``
+(importers may trim), gets a single quote in front — unless the whole cell is a plain number
+(``-2``, ``+3.5``, ``-1e3``): ``-2+3`` is quoted, ``-2`` is not. Numeric values (message
+counts, latencies, versions) are numbers, never text, and are written unchanged.
+``csv_raw=True`` (``--csv-raw``) writes the cells exactly as the brief's script does, for
+byte compatibility — unsafe to open in a spreadsheet.
 
 With ``messages=True`` each conversation gets ``messages`` and ``citations`` from the batch
 endpoint (50 ids per call, ``concurrency`` calls in flight), merged as the brief does
@@ -61,6 +76,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -78,14 +94,14 @@ from .paging import (
     BATCH_MAX,
     DetailReport,
     PagingReport,
-    aiter_of,
     batch_details,
     chunked,
+    closing_async,
     fetch_batch,
     iter_conversations,
     ordered_map,
 )
-from .text import one_line
+from .text import one_line, sanitize
 
 __all__ = [
     "FORMATS",
@@ -97,6 +113,7 @@ __all__ = [
     "run_export",
     "read_ids",
     "csv_row",
+    "csv_safe",
     "json_item",
     "write_text_atomic",
 ]
@@ -109,7 +126,9 @@ CSV_COLUMNS = [
     "avg_response_latency_ms", "sentiment_label", "sentiment_reason", "resources_label",
     "resources_reason", "summary", "model",
 ]
-STATE_VERSION = 1
+STATE_VERSION = 2
+MISSING_TRIES = 4  # asks for details a batch answer left out (the first ask included)
+VERIFY_PASSES = 3  # re-listings after the data moved while paging, before giving up
 CHECKPOINT_S = 1.0
 FILE_MODE = 0o600
 ITEM_ERRORS = "backslashreplace"  # lone surrogates written as their JSON escape
@@ -148,6 +167,9 @@ class ExportReport:
     total_exported: int = 0
     failed_ids: list[str] = field(default_factory=list)
     missing_ids: list[str] = field(default_factory=list)
+    lacking_ids: list[str] = field(default_factory=list)  # written without their messages
+    recovered: int = 0  # added by id after the data moved while paging
+    verify_passes: int = 0
     resumed_from: int = 0
     bytes: int = 0
     seconds: float = 0.0
@@ -166,12 +188,21 @@ class ExportReport:
         if self.resumed_from:
             text += f", resumed after {self.resumed_from}"
         if self.failed_ids:
-            text += f", {len(self.failed_ids)} failed"
+            text += f", {len(self.failed_ids)} left out (details failed)"
+        if self.lacking_ids:
+            text += f", {len(self.lacking_ids)} without their messages"
         if self.missing_ids:
-            text += f", {len(self.missing_ids)} unknown ids skipped"
-        if self.drift and self.paging is not None:
-            text += f"; paging {self.paging.describe()}"
+            text += f", {len(self.missing_ids)} ids not found"
+        if self.verify_passes:
+            text += (f"; the data moved while paging: checked by {self.verify_passes} "
+                     f"listing{'s' if self.verify_passes > 1 else ''}, "
+                     f"{self.recovered} added by id")
         return text
+
+    @property
+    def partial(self) -> bool:
+        """Published, but rows are missing or lack their messages (``allow_partial``)."""
+        return bool(self.failed_ids or self.lacking_ids or self.missing_ids)
 
 
 # ------------------------------------------------------------------------ formatting
@@ -282,18 +313,37 @@ def json_header(exported_at: str, total_matched: int | None, total_exported: int
     )
 
 
-def _csv_value(value: Any) -> Any:
+# What a spreadsheet takes for a formula at the start of a cell (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_safe(text: str) -> str:
+    """``text`` as a CSV cell safe to open in a spreadsheet or show in a terminal: escape
+    sequences and control characters removed, a formula start quoted (module docstring)."""
+    text = sanitize(text)
+    stripped = text.strip()
+    if ((text[:1] in ("\t", "\n") or stripped.startswith(_FORMULA_START))
+            and not _NUMBER.fullmatch(stripped)):
+        return "'" + text
+    return text
+
+
+def _csv_value(value: Any, raw: bool = False) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return value
+        value = ", ".join(str(item) for item in value)
+    if raw or not isinstance(value, str):
+        return value  # numbers stay numbers, whatever their sign
+    return csv_safe(value)
 
 
-def csv_row(conv: dict) -> dict[str, Any]:
-    return {column: _csv_value(conv.get(column)) for column in CSV_COLUMNS}
+def csv_row(conv: dict, raw: bool = False) -> dict[str, Any]:
+    """One CSV row of ``conv``; ``raw``: cells exactly as the brief's script writes them."""
+    return {column: _csv_value(conv.get(column), raw) for column in CSV_COLUMNS}
 
 
 class _Writer:
@@ -353,6 +403,8 @@ class _JsonlWriter(_Writer):
 
 
 class _CsvWriter(_Writer):
+    raw = False  # ``csv_raw``: cells as the brief writes them, not made safe
+
     def __init__(self, fh: io.TextIOBase, rows: int) -> None:
         super().__init__(fh, rows)
         self.dict_writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
@@ -360,7 +412,7 @@ class _CsvWriter(_Writer):
     def write(self, conv: dict) -> None:
         if not self.rows:
             self.dict_writer.writeheader()
-        self.dict_writer.writerow(csv_row(conv))
+        self.dict_writer.writerow(csv_row(conv, self.raw))
         self.rows += 1
 
 
@@ -464,29 +516,41 @@ def _ids_from_json(text: str, path: Any) -> list[str]:
 
 
 # ------------------------------------------------------------------------ state
-def _chain(digest: str, cid: str) -> str:
-    return hashlib.sha256(f"{digest}\n{cid}".encode()).hexdigest()
-
-
 @dataclass
 class _State:
+    """What ``resume`` needs. ``consumed``: rows of the listing (or ids of ``--ids-from``)
+    handled, in order, so a resumed export lists again from there; ``recovered``: rows added
+    by a verification pass after the data moved; ``verify``: the data was seen to move, the
+    listing must be checked against what was exported before publishing. The ids handled so
+    far are in the ``<output>.ids`` file (``ids_bytes`` of it are valid)."""
+
     options: dict[str, Any]
     exported_at: str
     total_matched: int | None = None
     consumed: int = 0
+    recovered: int = 0
     written: int = 0
     bytes: int = 0
-    digest: str = ""
+    ids_bytes: int = 0
+    last_id: str | None = None
+    verify: bool = False
     failed_ids: list[str] = field(default_factory=list)
     missing_ids: list[str] = field(default_factory=list)
+    lacking_ids: list[str] = field(default_factory=list)
 
-    def consume(self, cid: str, status: str) -> None:
-        self.consumed += 1
-        self.digest = _chain(self.digest, cid)
-        if status == "failed":
-            self.failed_ids.append(cid)
-        elif status == "missing":
-            self.missing_ids.append(cid)
+    def consume(self, cid: str, status: str, listed: bool) -> None:
+        if listed:
+            self.consumed += 1
+            self.last_id = cid
+        else:
+            self.recovered += 1
+        if status != "ok":
+            {"failed": self.failed_ids, "missing": self.missing_ids,
+             "lacking": self.lacking_ids}[status].append(cid)
+
+    @property
+    def done(self) -> int:
+        return self.consumed + self.recovered
 
     def to_json(self) -> str:
         return json.dumps({"version": STATE_VERSION, **self.__dict__}, ensure_ascii=False)
@@ -500,7 +564,8 @@ class _State:
         except (OSError, ValueError) as exc:
             raise ExportError(f"cannot resume: unreadable state file {path} ({exc})") from None
         if not isinstance(data, dict) or data.pop("version", None) != STATE_VERSION:
-            raise ExportError(f"cannot resume: {path} is not a state file of this version")
+            raise ExportError(f"cannot resume: {path} is not a state file of this version; "
+                              "run the export again without --resume")
         try:
             return cls(**data)
         except TypeError:
@@ -508,36 +573,30 @@ class _State:
 
 
 # ------------------------------------------------------------------------ sources
-# A unit is (conversation_id, row or None, status) with status "ok" | "failed" | "missing";
-# sources yield lists of units in the final order.
-Unit = tuple[str, dict | None, str]
-
-
-async def _skip_verified(rows: AsyncIterator[Any], state: _State, key: Callable[[Any], str],
-                         count: int) -> AsyncIterator[Any]:
-    """Skip the first ``count`` items, checking they are the ids the state recorded."""
-    digest, seen = "", 0
-    async for row in rows:
-        if seen < count:
-            digest = _chain(digest, key(row))
-            seen += 1
-            if seen == count and digest != state.digest:
-                raise ExportError(
-                    "cannot resume: the conversations changed since the interrupted export; "
-                    "run it again without --resume"
-                )
-            continue
-        yield row
-    if seen < count:
-        raise ExportError(
-            f"cannot resume: the query now matches {seen} conversations, fewer than the "
-            f"{count} already exported; run it again without --resume"
-        )
+# A unit is (conversation_id, row or None, status). Status: "ok" (complete), "failed" (its
+# batch failed: not written), "lacking" (the details never came back: written without
+# them, only with allow_partial), "missing" (an id the batch endpoint does not know: not
+# written). Sources yield lists of units in the final order.
+Unit = tuple[str, Any, str]
 
 
 def _row_id(row: dict) -> str:
     cid = row.get("conversation_id")
     return cid if isinstance(cid, str) else json.dumps(cid)
+
+
+async def _after_overlap(rows: AsyncIterator[dict], state: _State) -> AsyncIterator[dict]:
+    """A resumed listing starts one row early: that row must be the last one handled; if
+    it is not, rows moved meanwhile and the result is verified before it is published."""
+    first = True
+    async with closing_async(rows) as source:
+        async for row in source:
+            if first:
+                first = False
+                if _row_id(row) == state.last_id:
+                    continue
+                state.verify = True
+            yield row
 
 
 @dataclass
@@ -553,26 +612,39 @@ class _Plan:
     paging: PagingReport
     details: DetailReport
     worker: Any = None  # a process pool for encode_batch (JSON with messages), or None
+    verify_passes: int = 0
 
-    async def units(self, state: _State) -> AsyncIterator[list[Unit]]:
+    async def units(self, state: _State, had: set[str]) -> AsyncIterator[list[Unit]]:
+        """The export's rows in order, after the ``state.consumed`` already handled (whose
+        ids are ``had``)."""
         if self.ids is not None:
             state.total_matched = len(self.ids)
-            source = _skip_verified(aiter_of(self.ids), state, str, state.consumed)
-            async for units in ordered_map(chunked(source, BATCH_MAX), self._by_ids,
-                                           self.concurrency):
-                yield units
+            source = chunked(self.ids[state.consumed:], BATCH_MAX)
+            async with contextlib.aclosing(ordered_map(source, self._by_ids,
+                                                       self.concurrency)) as results:
+                async for units in results:
+                    yield units
             return
+        start, seen = 0, None
+        if state.consumed:  # resumed: listed again from the last row handled, no earlier
+            start = state.consumed - 1
+            seen = set(had)
+            seen.discard(state.last_id or "")
         # a bulk read: the first round trip asks for as many pages as requests may be in flight
         rows = iter_conversations(self.client, self.query, self.page_size, self.concurrency,
-                                  report=self.paging, speculate=self.concurrency - 1)
-        rows = _skip_verified(rows, state, _row_id, state.consumed)
+                                  report=self.paging, speculate=self.concurrency - 1,
+                                  start=start, seen=seen)
+        if state.consumed:
+            rows = _after_overlap(rows, state)
         if not self.messages:
-            async for chunk in chunked(rows, self.page_size):
-                yield [(_row_id(r), r, "ok") for r in chunk]
+            async with contextlib.aclosing(chunked(rows, self.page_size)) as chunks:
+                async for chunk in chunks:
+                    yield [(_row_id(r), r, "ok") for r in chunk]
             return
-        async for units in ordered_map(chunked(rows, BATCH_MAX), self._with_details,
-                                       self.concurrency):
-            yield units
+        async with contextlib.aclosing(ordered_map(chunked(rows, BATCH_MAX), self._with_details,
+                                                   self.concurrency)) as results:
+            async for units in results:
+                yield units
 
     async def _batch(self, ids: list[str], decode: Any = None):
         batch = await fetch_batch(self.client, ids, retries=self.retries,
@@ -581,18 +653,40 @@ class _Plan:
         self.details.add(batch)
         return batch
 
+    async def _details(self, ids: list[str], rows: list[dict] | None = None,
+                       ) -> tuple[dict[str, Any], bool]:
+        """The details of ``ids`` by id, and whether a batch failed after its retries. Ids an
+        answer left out are asked for again (``MISSING_TRIES`` asks in all, the later ones
+        for those ids alone): a server may drop entries of a busy answer, and one left out
+        twice is most likely unknown. ``rows``: the list rows, to merge in the worker."""
+        got: dict[str, Any] = {}
+        pending = list(dict.fromkeys(ids))
+        for attempt in range(MISSING_TRIES):
+            if attempt:
+                self.details.reasked += len(pending)
+                await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+            decode = None
+            if rows is not None and self.worker is not None:
+                wanted = set(pending)
+                decode = self._in_worker([r for r in rows if _row_id(r) in wanted])
+            batch = await self._batch(pending, decode)
+            if batch.failed:
+                return got, True
+            got.update((cid, detail) for cid in pending
+                       if _whole(detail := batch.details.get(cid), self.messages))
+            pending = [cid for cid in pending if cid not in got]
+            if not pending:
+                break
+        return got, False
+
     async def _with_details(self, rows: list[dict]) -> list[Unit]:
-        decode = self._in_worker(rows) if self.worker is not None else None
-        batch = await self._batch([_row_id(r) for r in rows], decode)
+        got, failed = await self._details([_row_id(r) for r in rows], rows)
         units: list[Unit] = []
         for row in rows:
             cid = _row_id(row)
-            if batch.failed:
-                units.append((cid, None, "failed"))
-                continue
-            detail = batch.details.get(cid)
+            detail = got.get(cid)
             if detail is None:
-                units.append((cid, row, "missing"))
+                units.append((cid, None, "failed") if failed else (cid, row, "lacking"))
             elif isinstance(detail, bytes):  # merged and encoded by the worker
                 units.append((cid, detail, "ok"))
             else:
@@ -614,17 +708,25 @@ class _Plan:
         return decode
 
     async def _by_ids(self, ids: list[str]) -> list[Unit]:
-        batch = await self._batch(ids)
+        got, failed = await self._details(ids)
         units: list[Unit] = []
         for cid in ids:
-            detail = batch.details.get(cid)
-            if batch.failed or detail is None:
-                units.append((cid, None, "failed" if batch.failed else "missing"))
+            detail = got.get(cid)
+            if detail is None:
+                units.append((cid, None, "failed" if failed else "missing"))
                 continue
             if not self.messages:
                 detail = {k: v for k, v in detail.items() if k not in ("messages", "citations")}
             units.append((cid, detail, "ok"))
         return units
+
+
+def _whole(detail: Any, messages: bool) -> bool:
+    """A detail the export can use: encoded by the worker, or an object that carries its
+    messages when they are wanted (an entry without them is a damaged answer)."""
+    if isinstance(detail, bytes):
+        return True
+    return isinstance(detail, dict) and (not messages or isinstance(detail.get("messages"), list))
 
 
 def _merged(row: dict, detail: dict) -> dict:
@@ -651,7 +753,7 @@ def encode_batch(raw: bytes, rows: list[dict]) -> tuple[bool, Any]:
     for row in rows:
         cid = _row_id(row)
         detail = details.get(cid)
-        if detail is not None:
+        if _whole(detail, True):
             merged = _merged(row, detail)
             texts[cid] = (_fast_item(merged) or json_item(merged)).encode("utf-8", ITEM_ERRORS)
     return True, texts
@@ -697,6 +799,64 @@ def _stop_worker(plan: _Plan) -> None:
         plan.worker = None
 
 
+def _read_ids_file(path: Path, size: int) -> set[str]:
+    """The ids handled by an interrupted export: the first ``size`` bytes of its ids file."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(size)
+        if len(data) < size:
+            raise ExportError(f"cannot resume: {path} is shorter than recorded (damaged)")
+        return {json.loads(line) for line in data.splitlines()}
+    except FileNotFoundError:
+        raise ExportError(f"cannot resume: {path} is missing") from None
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot resume: {path} is unreadable ({exc})") from None
+
+
+class _OutputLock:
+    """An exclusive lock on an output for the whole export (``<output>.lock``, ``flock``):
+    a second export to the same file, in this process or another, fails at once instead of
+    sharing its partial and state files. The lock file names its holder."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.path = out.with_name(out.name + ".lock")
+        self.fd: int | None = None
+
+    def acquire(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # no flock on this platform: exports are not guarded
+            return
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = one_line(os.read(fd, 200).decode("utf-8", "replace"), 120)
+                os.close(fd)
+                raise ExportError(
+                    f"another export is writing {self.out} ({holder or 'holder unknown'}); "
+                    "wait for it to end or choose another output file") from None
+            try:  # the previous holder may have removed the file between our open and lock
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        started = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
+        os.write(fd, f"pid {os.getpid()}, started {started}".encode())
+        self.fd = fd
+
+    def release(self) -> None:
+        if self.fd is not None:
+            _unlink(self.path)  # before unlocking: a waiting export then locks a new file
+            os.close(self.fd)
+            self.fd = None
+
+
 # ------------------------------------------------------------------------ the export
 class _Export:
     def __init__(self, out: Path, fmt: str, state: _State, resumed: bool,
@@ -706,8 +866,15 @@ class _Export:
         self.state = state
         self.partial = out.with_name(out.name + ".partial")
         self.state_path = out.with_name(out.name + ".state.json")
+        self.ids_path = out.with_name(out.name + ".ids")
         self.keep_partial = keep_partial
+        self.ids = _read_ids_file(self.ids_path, state.ids_bytes) if resumed else set()
         self.fh = _open_partial(self.partial, state.bytes if resumed else None)
+        try:
+            self.ids_fh = _open_partial(self.ids_path, state.ids_bytes if resumed else None)
+        except BaseException:
+            self.fh.close()
+            raise
         self.writer = _WRITERS[fmt](self.fh, state.written)
         self.writer.fast = fast_json
         self.last_checkpoint = time.monotonic()
@@ -715,11 +882,16 @@ class _Export:
         self._saver: threading.Thread | None = None
         self._save_error: OSError | None = None
 
-    def write_units(self, units: list[Unit]) -> None:
+    def write_units(self, units: list[Unit], listed: bool = True) -> None:
+        """Write a chunk; ``listed``: its rows come from the listing (else from a
+        verification pass)."""
         self.at_boundary = False
-        self.writer.write_many([row for _, row, _ in units if row is not None])
+        self.writer.write_many([row for _, row, status in units
+                                if row is not None and status in ("ok", "lacking")])
+        self.ids_fh.write("".join(json.dumps(cid) + "\n" for cid, _, _ in units))
         for cid, _, status in units:
-            self.state.consume(cid, status)
+            self.state.consume(cid, status, listed)
+            self.ids.add(cid)
         self.state.written = self.writer.rows
         self.at_boundary = True
 
@@ -731,17 +903,21 @@ class _Export:
             return
         self._join_saver()
         self.fh.flush()
+        self.ids_fh.flush()
         self.state.bytes = os.fstat(self.fh.fileno()).st_size
-        args = (self.fh.fileno(), self.state.to_json())
+        self.state.ids_bytes = os.fstat(self.ids_fh.fileno()).st_size
+        args = (self.fh.fileno(), self.ids_fh.fileno(), self.state.to_json())
         self.last_checkpoint = time.monotonic()
         self._saver = threading.Thread(target=self._save, args=args, daemon=True)
         self._saver.start()
         if force:
             self._join_saver()
 
-    def _save(self, fd: int, state_text: str) -> None:
+    def _save(self, fd: int, ids_fd: int, state_text: str) -> None:
         try:
-            os.fsync(fd)  # the partial holds at least the recorded bytes before the state says so
+            # the files hold at least the recorded bytes before the state says so
+            os.fsync(fd)
+            os.fsync(ids_fd)
             write_text_atomic(self.state_path, state_text)
         except OSError as exc:  # reported by the next checkpoint or the end
             self._save_error = exc
@@ -765,8 +941,9 @@ class _Export:
             pass
         finally:
             self.fh.close()
+            self.ids_fh.close()
         if not self.keep_partial:
-            _unlink(self.partial, self.state_path)
+            _unlink(self.partial, self.state_path, self.ids_path)
 
     def finish(self) -> int:
         """Publish the output atomically; return its size. Blocking: run it in a thread."""
@@ -775,11 +952,12 @@ class _Export:
         if self.fmt != "json":  # the partial becomes the output: make it durable first
             os.fsync(self.fh.fileno())
         self.fh.close()
+        self.ids_fh.close()
         if self.fmt == "json":
             self._assemble_json()
         else:
             os.replace(self.partial, self.out)
-        _unlink(self.partial, self.state_path)
+        _unlink(self.partial, self.state_path, self.ids_path)
         _fsync_dir(self.out.parent)
         return self.out.stat().st_size
 
@@ -858,6 +1036,7 @@ async def run_export(
     retry_delay: float = 0.5,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     worker: bool = False,
+    csv_raw: bool = False,
 ) -> ExportReport:
     """Export every conversation of ``query`` (or exactly ``ids``) to ``out_path``.
 
@@ -869,14 +1048,34 @@ async def run_export(
     ``worker``: decode, merge and encode the batch answers of a JSON export with messages in
     a second process (``encode_batch``; same bytes) when the client can hand over raw
     answers (``StudioClient``); for the command line, where start-up is paid once.
+
+    ``csv_raw``: CSV cells exactly as the brief's script writes them (no formula quoting, no
+    control characters removed): unsafe to open in a spreadsheet. The default makes them safe.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
     started = time.monotonic()
     out = Path(out_path)
     _check_target(out)
-    state, resumed = _initial_state(out, _options(fmt, messages, query, ids), resume,
-                                    clock())
+    lock = _OutputLock(out)
+    lock.acquire()
+    try:
+        return await _run_locked(client, query, out, fmt, messages, concurrency, progress, ids,
+                                 allow_partial, resume, page_size, keep_partial, retries,
+                                 retry_delay, clock(), worker, started, csv_raw=csv_raw)
+    finally:
+        lock.release()
+
+
+async def _run_locked(client: Any, query: Any, out: Path, fmt: str, messages: bool,
+                      concurrency: int, progress: Any, ids: list[str] | None,
+                      allow_partial: bool, resume: bool, page_size: int, keep_partial: bool,
+                      retries: int, retry_delay: float, now: datetime, worker: bool,
+                      started: float, *, csv_raw: bool = False) -> ExportReport:
+    options = _options(fmt, messages, query, ids)
+    if fmt == "csv":  # a resumed partial never mixes safe and raw cells
+        options["csv_raw"] = bool(csv_raw)
+    state, resumed = _initial_state(out, options, resume, now)
     report = ExportReport(path=out, fmt=fmt, resumed_from=state.consumed if resumed else 0,
                           paging=PagingReport(), details=DetailReport())
     plan = _Plan(client, query, ids, messages, max(1, min(page_size, 100)),
@@ -886,6 +1085,8 @@ async def run_export(
         export = _Export(out, fmt, state, resumed, keep_partial, fast_json=fast)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
+    if fmt == "csv":
+        export.writer.raw = bool(csv_raw)
     plan.worker = _start_worker(worker and fast and fmt == "json" and messages and ids is None)
     try:
         await _pump(plan, export, allow_partial, progress)
@@ -893,7 +1094,7 @@ async def run_export(
         report.bytes = await _finish(export)
     except BaseException as exc:
         export.abandon()
-        _fill(report, state, started)
+        _fill(report, state, started, plan)
         if isinstance(exc, OSError):
             raise ExportError(f"cannot write {out}: {exc.strerror or exc}", report) from None
         if isinstance(exc, ExportError):
@@ -902,7 +1103,7 @@ async def run_export(
     finally:
         _stop_worker(plan)
     report.complete = True
-    return _fill(report, state, started)
+    return _fill(report, state, started, plan)
 
 
 async def _finish(export: _Export) -> int:
@@ -916,38 +1117,104 @@ async def _finish(export: _Export) -> int:
         raise
 
 
-def _fill(report: ExportReport, state: _State, started: float) -> ExportReport:
+def _fill(report: ExportReport, state: _State, started: float, plan: _Plan) -> ExportReport:
     report.total_matched = state.total_matched
     report.total_exported = state.written
     report.failed_ids = list(state.failed_ids)
     report.missing_ids = list(state.missing_ids)
+    report.lacking_ids = list(state.lacking_ids)
+    report.recovered = state.recovered
+    report.verify_passes = plan.verify_passes
     report.seconds = time.monotonic() - started
     return report
+
+
+def _moved(paging: PagingReport) -> bool:
+    """Signs, while paging, that rows moved between pages (one may have been skipped)."""
+    return bool(paging.duplicates or paging.short_pages or len(paging.totals_seen) > 1)
 
 
 async def _pump(plan: _Plan, export: _Export, allow_partial: bool,
                 progress: Callable[[ExportProgress], Any] | None) -> None:
     state = export.state
-    units_iter = plan.units(state)
+    resumed_total = state.total_matched if state.consumed else None
+    units_iter = plan.units(state, export.ids)
     async with contextlib.aclosing(units_iter):
         async for units in units_iter:
-            if plan.ids is None and plan.paging.expected_total is not None:
-                state.total_matched = plan.paging.expected_total
-            failed = [cid for cid, _, status in units if status == "failed"]
-            if failed and not allow_partial:
-                raise ExportIncomplete(
-                    f"{len(failed)} conversations failed after retries "
-                    f"({plan.details.errors[-1] if plan.details.errors else 'batch failed'}); "
-                    "rerun with --resume to retry, or --allow-partial to skip them",
-                    failed,
-                )
-            export.write_units(units)
-            export.checkpoint()
-            if progress is not None:
-                progress(ExportProgress(state.total_matched, state.consumed, state.written,
-                                        len(state.failed_ids)))
+            if plan.ids is None:
+                if plan.paging.expected_total is not None:
+                    state.total_matched = plan.paging.expected_total
+                state.verify = state.verify or _moved(plan.paging)
+            _write(plan, export, units, allow_partial, progress, listed=True)
             # answers already at hand never suspend: yield so cancellation and the UI get in
             await asyncio.sleep(0)
-    if plan.ids is None:
-        state.total_matched = plan.paging.expected_total
+    if plan.ids is not None:
+        return
+    state.total_matched = plan.paging.expected_total
+    if plan.paging.drift or (resumed_total is not None and resumed_total != state.total_matched):
+        state.verify = True
+    if state.verify:
+        await _verify(plan, export, allow_partial, progress)
 
+
+def _write(plan: _Plan, export: _Export, units: list[Unit], allow_partial: bool,
+           progress: Callable[[ExportProgress], Any] | None, listed: bool) -> None:
+    """Write a chunk, or stop before it when some of it is incomplete (unless
+    ``allow_partial``): nothing is written looking complete when it is not."""
+    if not allow_partial:
+        _check_complete(plan, units)
+    export.write_units(units, listed)
+    export.checkpoint()
+    if progress is not None:
+        state = export.state
+        total = state.total_matched
+        if total is not None and state.recovered:
+            total = max(total, state.done)
+        progress(ExportProgress(total, state.done, state.written, len(state.failed_ids)))
+
+
+def _check_complete(plan: _Plan, units: list[Unit]) -> None:
+    failed = [cid for cid, _, status in units if status == "failed"]
+    if failed:
+        reason = plan.details.errors[-1] if plan.details.errors else "batch failed"
+        raise ExportIncomplete(
+            f"the details of {len(failed)} conversations failed after retries ({reason})",
+            failed)
+    lacking = [cid for cid, _, status in units if status == "lacking"]
+    if lacking:
+        raise ExportIncomplete(
+            f"the API did not return the messages of {len(lacking)} conversations after "
+            f"{MISSING_TRIES} asks", lacking)
+    missing = [cid for cid, _, status in units if status == "missing"]
+    if missing:
+        raise ExportIncomplete(
+            f"the API did not return {len(missing)} conversations after {MISSING_TRIES} asks "
+            "(unknown ids, or removed meanwhile)", missing)
+
+
+async def _verify(plan: _Plan, export: _Export, allow_partial: bool,
+                  progress: Callable[[ExportProgress], Any] | None) -> None:
+    """The data moved while it was paged: list the query again (ids only) and add, by id,
+    the conversations that were missed, until a listing sees no movement."""
+    state = export.state
+    for _ in range(VERIFY_PASSES):
+        listing = PagingReport()
+        listed: list[str] = []
+        rows = iter_conversations(plan.client, plan.query, plan.page_size, plan.concurrency,
+                                  report=listing)
+        async with contextlib.aclosing(rows):
+            async for row in rows:
+                listed.append(_row_id(row))
+        plan.verify_passes += 1
+        state.total_matched = listing.expected_total
+        missed = [cid for cid in listed if cid not in export.ids]
+        async with contextlib.aclosing(ordered_map(chunked(missed, BATCH_MAX), plan._by_ids,
+                                                   plan.concurrency)) as chunks:
+            async for units in chunks:
+                _write(plan, export, units, allow_partial, progress, listed=False)
+        if not listing.drift:
+            state.verify = False
+            return
+    raise ExportError(
+        f"the conversations kept changing while they were exported ({VERIFY_PASSES} "
+        f"listings: {listing.describe()}); the file was not published")

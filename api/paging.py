@@ -50,15 +50,25 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 BATCH_MAX = 50
+PAGE_TRIES = 4  # asks for a page whose rows lack their ids
 ARRAY_KEYS = ("conversations", "summaries", "items")
 
 
 # ------------------------------------------------------------------------ ordered_map
+def closing_async(items: AsyncIterable[T]) -> contextlib.AbstractAsyncContextManager[Any]:
+    """``aclosing`` for what can be closed (async generators), else a no-op."""
+    if hasattr(items, "aclose"):
+        return contextlib.aclosing(items)  # type: ignore[type-var]
+    return contextlib.nullcontext(items)
+
+
 async def aiter_of(items: AsyncIterable[T] | Iterable[T]) -> AsyncIterator[T]:
-    """Iterate a sync or async iterable asynchronously."""
+    """Iterate a sync or async iterable asynchronously (an async generator is closed when
+    this one is, so that a chain of them unwinds at once, never at interpreter exit)."""
     if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield item
+        async with closing_async(items) as source:
+            async for item in source:
+                yield item
     else:
         for item in items:
             yield item
@@ -77,10 +87,11 @@ async def ordered_map(
     window: deque[asyncio.Task[R]] = deque()
     limit = max(1, concurrency)
     try:
-        async for item in aiter_of(items):
-            window.append(asyncio.ensure_future(fn(item)))
-            if len(window) >= limit:
-                yield await window.popleft()
+        async with contextlib.aclosing(aiter_of(items)) as source:
+            async for item in source:
+                window.append(asyncio.ensure_future(fn(item)))
+                if len(window) >= limit:
+                    yield await window.popleft()
         while window:
             yield await window.popleft()
     finally:
@@ -99,17 +110,19 @@ class PagingReport:
     received: int = 0  # unique conversations yielded
     duplicates: int = 0
     pages: int = 0
-    malformed: int = 0  # array entries that were not objects (skipped)
+    malformed: int = 0  # array entries that were not objects with an id (skipped)
+    reasked_pages: int = 0  # pages asked for again because a row lacked its id
     short_pages: int = 0  # pages shorter than the page size before the last planned page
     totals_seen: set[int] = field(default_factory=set)
     extra_pages: int = 0  # pages read past the planned end because the total grew
+    start: int = 0  # rows before the first page read (a resumed export)
 
     @property
     def drift(self) -> bool:
         if self.expected_total is None:
             return bool(self.duplicates or self.malformed)
         return bool(
-            self.received != self.expected_total
+            self.start + self.received != self.expected_total
             or self.duplicates
             or self.malformed
             or self.short_pages
@@ -118,7 +131,8 @@ class PagingReport:
 
     def describe(self) -> str:
         """One line for a log or a status bar."""
-        text = f"{self.received} of {self.expected_total if self.expected_total is not None else '?'}"
+        total = self.expected_total if self.expected_total is not None else "?"
+        text = f"{self.start + self.received} of {total}"
         if not self.drift:
             return text
         notes = []
@@ -150,6 +164,10 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+def _has_id(item: Any) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("conversation_id"), str)
+
+
 class _Pager:
     def __init__(self, client: Any, path: str, params: dict, limit: int, cache: bool,
                  report: PagingReport) -> None:
@@ -166,8 +184,18 @@ class _Pager:
         (a speculative page past the end may be the one that saw the total grow); the page
         itself counts in the report once used (``record``)."""
         params = {**self.params, "limit": str(self.limit), "offset": str(offset)}
-        data = await self.client.get(self.path, params, cache=self.cache)
-        page = page_items(data, f"GET {self.path}")
+        for attempt in range(PAGE_TRIES):
+            data = await self.client.get(self.path, params, cache=self.cache)
+            page = page_items(data, f"GET {self.path}")
+            # a row without its id cannot be told apart from the others: the answer is
+            # damaged, and asking again is harmless
+            if all(_has_id(item) for item in page[0]):
+                break
+            if attempt == PAGE_TRIES - 1:
+                raise BadResponseError(
+                    f"GET {self.path} (offset {offset}): entries without a conversation_id "
+                    f"in {PAGE_TRIES} answers")
+            self.report.reasked_pages += 1
         if page[1] is not None:
             self.report.totals_seen.add(page[1])
         return page
@@ -181,15 +209,14 @@ class _Pager:
     def unique(self, items: list[Any]) -> list[dict]:
         out = []
         for item in items:
-            if not isinstance(item, dict):
+            if not _has_id(item):
                 self.report.malformed += 1
                 continue
-            cid = item.get("conversation_id")
-            if isinstance(cid, str):
-                if cid in self.seen:
-                    self.report.duplicates += 1
-                    continue
-                self.seen.add(cid)
+            cid = item["conversation_id"]
+            if cid in self.seen:
+                self.report.duplicates += 1
+                continue
+            self.seen.add(cid)
             out.append(item)
         self.report.received += len(out)
         return out
@@ -208,6 +235,8 @@ async def iter_conversations(
     report: PagingReport | None = None,
     cache: bool = False,
     speculate: int = 0,
+    start: int = 0,
+    seen: set[str] | None = None,
 ) -> AsyncIterator[dict]:
     """Every conversation of ``query`` (list objects as dicts), in the server's order.
 
@@ -215,16 +244,20 @@ async def iter_conversations(
     ``PagingReport`` to read ``expected_total`` as soon as the first page arrived and the
     drift check once iteration ends. ``cache=False`` (default) reads fresh pages.
     ``speculate``: pages asked for together with the first one (see the module doc; at
-    most ``concurrency - 1``).
+    most ``concurrency - 1``). ``start``: the offset of the first page (a resumed export);
+    ``seen``: ids already had, not yielded again (and counted as duplicates if listed).
     """
     report = report if report is not None else PagingReport()
     suffix = "/summaries" if endpoint == "summaries" else ""
     path = f"/projects/{client.project_id}/conversations{suffix}"
     params = query.to_params() if hasattr(query, "to_params") else dict(query or {})
     pager = _Pager(client, path, params, max(1, min(page_size, 100)), cache, report)
-    early = _EarlyPages(pager, min(max(0, speculate), max(0, concurrency - 1)))
+    if seen is not None:
+        pager.seen = seen
+    start = report.start = max(0, start)
+    early = _EarlyPages(pager, min(max(0, speculate), max(0, concurrency - 1)), start)
     try:
-        first_page = await pager.request(0)
+        first_page = await pager.request(start)
         first = pager.record(first_page)
         if pager.echoed_limit and pager.echoed_limit < pager.limit:
             pager.limit = pager.echoed_limit  # the server caps the page size lower than asked
@@ -240,10 +273,10 @@ async def iter_conversations(
         if len(first) < pager.limit:
             return
         if data_total is None:  # no total: the brief's way, one page after another
-            async for item in _serial_pages(pager, pager.limit, fetch=early.fetch):
+            async for item in _serial_pages(pager, start + pager.limit, fetch=early.fetch):
                 yield item
             return
-        planned = range(pager.limit, data_total, pager.limit)
+        planned = range(start + pager.limit, data_total, pager.limit)
         last_len = len(first)
         async with contextlib.aclosing(ordered_map(planned, early.fetch, concurrency)) as pages:
             async for index, items in _enumerate(pages):
@@ -252,7 +285,7 @@ async def iter_conversations(
                     report.short_pages += 1
                 for item in pager.unique(items):
                     yield item
-        next_offset = planned[-1] + pager.limit if planned else pager.limit
+        next_offset = planned[-1] + pager.limit if planned else start + pager.limit
         if last_len == pager.limit and pager.latest_total() > next_offset:
             async for item in _serial_pages(pager, next_offset, extra=True):
                 yield item
@@ -261,16 +294,17 @@ async def iter_conversations(
 
 
 class _EarlyPages:
-    """Pages asked for before ``total`` is known (offsets ``limit`` .. ``count * limit``);
+    """Pages asked for before ``total`` is known (``count`` pages after ``start``);
     ``fetch(offset)`` hands out such a page's answer, or asks for the page now. A page
     counts in the report's ``pages`` only once it is used (its total always does)."""
 
-    def __init__(self, pager: _Pager, count: int) -> None:
+    def __init__(self, pager: _Pager, count: int, start: int = 0) -> None:
         self.pager = pager
         self.expected: int | None = None  # the first page's total, once known
         self.tasks: dict[int, asyncio.Task[tuple[list[Any], int | None, int | None]]] = {
             offset: asyncio.ensure_future(pager.request(offset))
-            for offset in range(pager.limit, pager.limit * (count + 1), pager.limit)
+            for offset in range(start + pager.limit, start + pager.limit * (count + 1),
+                                pager.limit)
         }
 
     async def fetch(self, offset: int) -> list[Any]:
@@ -340,6 +374,7 @@ class DetailReport:
     failed_ids: list[str] = field(default_factory=list)
     missing_ids: list[str] = field(default_factory=list)
     retries: int = 0
+    reasked: int = 0  # ids asked for again because an answer left them out
     errors: list[str] = field(default_factory=list)  # one line per failed batch
 
     def add(self, batch: DetailBatch) -> None:
@@ -403,11 +438,12 @@ async def fetch_batch(
 async def chunked(items: AsyncIterable[T] | Iterable[T], size: int) -> AsyncIterator[list[T]]:
     """Lists of ``size`` consecutive items (the last one shorter)."""
     chunk: list[T] = []
-    async for item in aiter_of(items):
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
+    async with contextlib.aclosing(aiter_of(items)) as source:
+        async for item in source:
+            chunk.append(item)
+            if len(chunk) >= size:
+                yield chunk
+                chunk = []
     if chunk:
         yield chunk
 

@@ -206,8 +206,8 @@ class ExportDialog(ModalScreen[Path | None]):
             self._done(path, worker.result)
         elif event.state == WorkerState.ERROR:
             error = worker.error
-            self._finish(Text(f"✗ {sanitize(str(error)) or type(error).__name__}",
-                              style="bold red"))
+            reason = sanitize(str(error)) or type(error).__name__
+            self._finish(Text(f"✗ Export failed — no file written: {reason}", style="bold red"))
         elif _file_id(path) not in (None, before):  # the publish was under way: it completed
             self.result_path = path
             self._finish(Text(f"Export finished before the cancel: written to {path}",
@@ -218,10 +218,18 @@ class ExportDialog(ModalScreen[Path | None]):
 
     def _done(self, path: Path, report: Any) -> None:
         self.result_path = path
-        self._finish(Text(f"✓ {report.summary()}", style="green"))
+        if report.partial:  # published with rows missing or lacking their messages
+            self._finish(Text(f"⚠ Incomplete: {report.summary()}", style="bold yellow"))
+        else:
+            self._finish(Text(f"✓ {report.summary()}", style="green"))
         self.query_one("#start", Button).label = "Close"
-        self.notify(f"Exported {report.total_exported:,} conversations to {path}",
-                    title="Export done", timeout=8, markup=False)
+        if report.partial:
+            self.notify(f"Exported {report.total_exported:,} conversations to {path}, with "
+                        "some missing or without messages", title="Export incomplete",
+                        severity="warning", timeout=8, markup=False)
+        else:
+            self.notify(f"Exported {report.total_exported:,} conversations to {path}",
+                        title="Export done", timeout=8, markup=False)
 
     def _finish(self, status: Text) -> None:
         self.running = False

@@ -7,7 +7,7 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from api.client import StudioClient
+from api.client import Result, StudioClient
 from api.errors import ServerError
 from api.export import run_export
 from tui.cli import main
@@ -65,10 +65,10 @@ def test_fetch_to_file_is_owner_only_and_keeps_non_ascii(run, tmp_path):
 def test_fetch_lone_surrogate_written_as_its_escape(run, tmp_path, monkeypatch):
     """Valid JSON from the API may decode to a lone surrogate, which UTF-8 cannot hold: the
     output carries its escape (the same string once parsed) instead of a traceback."""
-    async def get(self, path, params=None, **kw):
-        return {"summary": "a\ud800b", "name": "é"}
+    async def get_result(self, path, params=None):
+        return Result({"summary": "a\ud800b", "name": "é"})
 
-    monkeypatch.setattr(StudioClient, "get", get)
+    monkeypatch.setattr(StudioClient, "get_result", get_result)
     result = run("fetch", "/projects/{pid}/conversations")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout_bytes.decode("utf-8")) == {"summary": "a\ud800b",
@@ -223,10 +223,15 @@ def test_export_ids_from(run, tmp_path, sent):
     ids_file.write_text("\n".join(ids + ["ghost"]) + "\n", encoding="utf-8")
     out = tmp_path / "o.json"
     result = run("export", "--ids-from", ids_file, "--messages", "-o", out)
+    assert result.exit_code == 1 and not out.exists()  # an id the API does not know
+    assert "did not return 1 conversations" in result.stderr
+    assert "missing conversation ids:\n  ghost" in result.stderr
+    result = run("export", "--ids-from", ids_file, "--messages", "--allow-partial", "-o", out)
     assert result.exit_code == 0, result.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
     assert [c["conversation_id"] for c in data["conversations"]] == ids
-    assert data["total_matched"] == 4 and "1 unknown ids skipped" in result.stderr
+    assert data["total_matched"] == 4 and "1 ids not found" in result.stderr
+    assert "not found by the API (--allow-partial):\n  ghost" in result.stderr
 
 
 class FlakyBatches:

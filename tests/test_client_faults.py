@@ -84,13 +84,23 @@ async def test_503_is_retried_then_succeeds(demo, faults):
     assert f.injected == 1 and len(sleep.delays) == 1
 
 
-async def test_500_is_an_error_at_once(demo, faults):
+async def test_a_500_on_a_read_is_asked_again(demo, faults):
+    f = faults(error_rate=1.0, max_faults=1, seed=seed_giving(500))
+    sleep = FakeSleep()
+    async with make_client(demo, sleep) as client:
+        page = await client.list_conversations(limit=3)
+    assert len(page.conversations) == 3
+    assert f.injected == 1 and len(sleep.delays) == 1
+
+
+async def test_a_500_is_final_for_a_write(demo, faults):
     f = faults(error_rate=1.0, max_faults=1, seed=seed_giving(500))
     sleep = FakeSleep()
     async with make_client(demo, sleep) as client:
         with pytest.raises(errors.ServerError) as info:
-            await client.list_conversations(limit=3)
-    assert str(info.value).startswith("HTTP 500: Internal server error (GET /projects/")
+            await client.post(f"/projects/{client.project_id}/conversations/batch",
+                              {"conversation_ids": ["x"]}, idempotent=False)
+    assert str(info.value).startswith("HTTP 500: Internal server error (POST /projects/")
     assert f.injected == 1 and sleep.delays == []
 
 
@@ -138,13 +148,30 @@ async def test_hang_forever_is_a_clear_timeout(demo, faults):
     assert "no answer within 0.1s" in str(info.value)
 
 
-async def test_malformed_json_is_bad_response(demo, faults):
+async def test_malformed_json_is_asked_again_then_bad_response(demo, faults):
     faults(malformed_rate=1.0)
     sleep = FakeSleep()
-    async with make_client(demo, sleep) as client:
+    async with make_client(demo, sleep, max_tries=3) as client:
         with pytest.raises(errors.BadResponseError) as info:
             await client.list_conversations(limit=20)
-    assert "malformed JSON" in str(info.value) and sleep.delays == []
+    assert "malformed JSON" in str(info.value) and len(sleep.delays) == 2
+
+
+async def test_a_body_cut_short_once_is_read_again(demo, faults):
+    faults(malformed_rate=1.0, max_faults=1)
+    async with make_client(demo, FakeSleep(), max_tries=3) as client:
+        page = await client.list_conversations(limit=20)
+    assert len(page.conversations) == 20
+
+
+async def test_a_malformed_answer_to_a_post_that_is_not_idempotent_is_not_repeated(demo, faults):
+    faults(malformed_rate=1.0, max_faults=1)
+    sleep = FakeSleep()
+    async with make_client(demo, sleep, max_tries=3) as client:
+        with pytest.raises(errors.BadResponseError):
+            await client.post(f"/projects/{client.project_id}/conversations/batch",
+                              {"conversation_ids": ["x"]}, idempotent=False)
+    assert sleep.delays == []
 
 
 @pytest.mark.parametrize("field", ["summary", "total", "conversations", "messages", "*"])

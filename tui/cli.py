@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXPORT_TRIES = 6  # per request of an export: a long read rides out a bad minute of the API
 
 # query field -> export flag, for error messages that name the flag the user typed
 FIELD_FLAGS = {
@@ -68,13 +70,17 @@ def _load_settings(opts: GlobalOptions) -> Any:
     return settings
 
 
+def _warn(message: str) -> None:
+    click.echo(f"studio-tui: warning: {message}", err=True)
+
+
 def _client(opts: GlobalOptions, **kw: Any) -> Any:
     from api.client import StudioClient
 
     settings = _load_settings(opts)
     if settings.demo:
         click.echo(f"studio-tui: no API token set: using the {settings.describe()}", err=True)
-    return StudioClient.from_settings(settings, **kw)
+    return StudioClient.from_settings(settings, cache_warn=_warn, **kw)
 
 
 def _run(coro: Any, hint: Any = "") -> Any:
@@ -90,7 +96,8 @@ def _run(coro: Any, hint: Any = "") -> Any:
     except StudioError as exc:
         # HTTP errors read ``HTTP <code>: <detail> (METHOD path)``, like the brief's fetch.py
         click.echo(str(exc) if exc.status is not None else f"studio-tui: error: {exc}", err=True)
-        sys.exit(EXIT_FAILURE)
+        # a request that cannot even be built (a URL httpx refuses) is bad input, not an outage
+        sys.exit(EXIT_USAGE if isinstance(exc, ValueError) else EXIT_FAILURE)
 
 
 class _OneLineErrors(click.Group):
@@ -187,22 +194,31 @@ def _project_path(path: str, project_id: str) -> str:
 @click.option("--body", help="JSON request body (POST).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE.")
 @click.option("--no-cache", is_flag=True, help="Bypass the response cache.")
+@click.option("--stale-ok", is_flag=True,
+              help="When the API fails, show an expired cached answer (with a warning).")
 @click.pass_obj
-def fetch(opts: GlobalOptions, path, params, method, body, output, no_cache) -> None:
+def fetch(opts: GlobalOptions, path, params, method, body, output, no_cache, stale_ok) -> None:
     """One API call: pretty JSON to stdout or FILE (like the brief's fetch.py).
 
     PATH may use {pid} for the project id, e.g. /projects/{pid}/conversations/analytics.
     """
+    _check_path(path)
     query = _parse_params(params)
+    method = method.upper()
     payload = None
     if body is not None:
+        if method != "POST":
+            _fail(f"error: --body is sent only with -X POST, not with {method}", EXIT_USAGE)
         try:
             payload = json.loads(body)
         except ValueError as exc:
             _fail(f"error: --body: not valid JSON ({exc})", EXIT_USAGE)
-    data = _run(_fetch(opts, path, query, method.upper(), payload, not no_cache))
-    text = json.dumps(data, indent=2, ensure_ascii=False)
+    result = _run(_fetch(opts, path, query, method, payload, not no_cache))
+    _check_stale(result, stale_ok or opts.offline)
+    text = json.dumps(result.data, indent=2, ensure_ascii=False)
     if output is None:  # bytes: a lone surrogate from the API goes out as its JSON escape
+        if _stdout_is_tty():
+            text = json_for_terminal(text)
         click.echo(text.encode("utf-8", "backslashreplace"))
         return
     from api.export import write_text_atomic
@@ -215,11 +231,96 @@ def fetch(opts: GlobalOptions, path, params, method, body, output, no_cache) -> 
 
 
 async def _fetch(opts, path, params, method, payload, cache) -> Any:
+    from api.client import Result
+    from api.errors import InvalidRequestError
+
     async with _client(opts, cache=cache) as client:
         path = _project_path(path, client.project_id)
-        if method == "POST":
-            return await client.post(path, payload)
-        return await client.get(path, params, cache=cache)
+        try:
+            if method == "POST":
+                return Result(await client.post(path, payload))
+            return await client.get_result(path, params)  # no cache: always asks the API
+        except InvalidRequestError as exc:  # PATH is checked already: the query string
+            if "'query'" in str(exc):
+                raise InvalidRequestError(f"--params: {exc}") from None
+            raise
+
+
+MAX_PATH_CHARS = 8192  # far beyond any API path; servers refuse longer request lines anyway
+_CONTROL_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _check_path(path: str) -> None:
+    """PATH as typed: no control character (httpx refuses them), not absurdly long."""
+    if len(path) > MAX_PATH_CHARS:
+        _fail(f"error: PATH: too long ({len(path):,} characters, at most {MAX_PATH_CHARS:,}): "
+              f"{_shown(path)}", EXIT_USAGE)
+    bad = _CONTROL_CHAR.search(path)
+    if bad:
+        _fail(f"error: PATH: control character U+{ord(bad.group()):04X} at character "
+              f"{bad.start() + 1} of {_shown(path)}", EXIT_USAGE)
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """``text`` as typed, quoted, controls escaped (``repr``), shortened."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[:limit - 4] + "...'"
+
+
+def _check_stale(result: Any, stale_ok: bool) -> None:
+    """An expired cached answer served because the API failed (or ``--offline``): shown with
+    a warning only when asked for, else the API's failure is the command's."""
+    if not result.offline:
+        return
+    age = _age(result.age_s)
+    if not stale_ok:
+        _fail(f"error: {result.error}; a cached answer from {age} ago exists "
+              "(--stale-ok shows it)")
+    reason = result.error or "offline mode"
+    if reason != "offline mode":
+        reason = f"API {'failing' if reason.startswith('HTTP ') else 'unreachable'} ({reason})"
+    _warn(f"{reason}; showing the cached answer from {age} ago")
+
+
+def _age(seconds: float) -> str:
+    """``45 s``, ``3 min``, ``2 h``, ``3 days``."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min"
+    if whole < 86400:
+        return f"{whole // 3600} h"
+    days = whole // 86400
+    return f"{days} day{'' if days == 1 else 's'}"
+
+
+def _stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+# What json.dumps leaves raw that a terminal acts on or hides: DEL and C1 controls, format
+# characters (bidi overrides and isolates, invisible marks, tag characters) and the line and
+# paragraph separators. The zero-width (non-)joiners stay: scripts and emoji need them.
+_TERMINAL_UNSAFE = re.compile(
+    r"[\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    r"\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb"
+    r"\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3"
+    r"\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+
+
+def json_for_terminal(text: str) -> str:
+    """JSON text with those characters as ``\\uXXXX`` escapes: the same JSON value, safe to
+    show. Outside its strings JSON text is ASCII, so every match is inside a string."""
+    return _TERMINAL_UNSAFE.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # a surrogate pair, as JSON writes characters beyond the BMP
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 # ------------------------------------------------------------------------ export
@@ -262,6 +363,10 @@ def _label_option(name: str, help_text: str):
 @click.option("--allow-partial", is_flag=True,
               help="Skip conversations whose details still fail after retries (exit 0).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted export of the same file.")
+@click.option("--csv-raw", is_flag=True,
+              help="CSV: write cells exactly as the brief's export_conversations.py does "
+                   "(formulas and control characters kept): unsafe to open in a spreadsheet. "
+                   "By default text cells are made safe.")
 @click.pass_obj
 def export(opts: GlobalOptions, **kw: Any) -> None:
     """Export conversations (like the brief's export_conversations.py), streaming."""
@@ -305,8 +410,8 @@ def _build_query(kw: dict) -> Any:
         return ConversationQuery.build(**raw)
     except QueryError as exc:
         message = exc.message
-        for field, other in FIELD_FLAGS.items():
-            message = message.replace(field, other)
+        if exc.other:  # a range check names a second field: by its flag too
+            message = message.replace(exc.other, _flag(exc.other))
         _fail(f"error: {_flag(exc.field)}: {message}", EXIT_USAGE)
 
 
@@ -356,17 +461,19 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
     concurrency = kw["concurrency"]
     hint = _ResumeHint(kw["output"])
     try:
-        async with _client(opts, cache=False, concurrency=concurrency) as client:
+        async with _client(opts, cache=False, concurrency=concurrency,
+                           max_tries=EXPORT_TRIES) as client:
             return await run_export(
                 client, query, kw["output"], kw["fmt"], kw["messages"], concurrency,
                 progress=progress, ids=ids, allow_partial=kw["allow_partial"],
                 resume=kw["resume"], page_size=kw["batch_size"], keep_partial=True,
-                worker=(os.cpu_count() or 1) > 1,
+                worker=(os.cpu_count() or 1) > 1, csv_raw=kw["csv_raw"],
             )
     except ExportIncomplete as exc:
         progress.end()
-        click.echo(f"studio-tui: export incomplete: {exc}", err=True)
-        click.echo("failed conversation ids:", err=True)
+        click.echo(f"studio-tui: export incomplete, not published: {exc}; --allow-partial "
+                   f"publishes the file without them{hint}", err=True)
+        click.echo("missing conversation ids:", err=True)
         _echo_ids(exc.failed_ids)
         sys.exit(EXIT_FAILURE)
     except (ExportError, StudioError) as exc:
@@ -377,15 +484,38 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
 
 
 class _ResumeHint:
-    """Renders as a note on the kept partial file, when there is one."""
+    """Renders as a note on the kept partial file when it holds something to resume. One
+    with nothing done (the first request failed: a bad token, offline) is removed then,
+    with its state, instead of being offered to ``--resume``."""
 
     def __init__(self, output: str) -> None:
+        self.output = output
         self.partial = output + ".partial"
 
     def __str__(self) -> str:
-        if os.path.exists(self.partial):
-            return f" (partial export kept: continue with --resume, or delete {self.partial})"
-        return ""
+        if not os.path.exists(self.partial):
+            return ""
+        if self._nothing_done():
+            for suffix in (".partial", ".state.json", ".ids"):
+                try:
+                    os.unlink(self.output + suffix)
+                except FileNotFoundError:
+                    pass
+            return ""
+        return f" (partial export kept: continue with --resume, or delete {self.partial})"
+
+    def _nothing_done(self) -> bool:
+        """No state (``--resume`` would start afresh) or one that counts nothing handled;
+        an unreadable one is left alone."""
+        try:
+            with open(self.output + ".state.json", encoding="utf-8") as fh:
+                state = json.load(fh)
+        except FileNotFoundError:
+            return True
+        except (OSError, ValueError):
+            return False
+        return isinstance(state, dict) and not any(
+            state.get(key) for key in ("consumed", "recovered", "written"))
 
     def __format__(self, spec: str) -> str:
         return str(self)
@@ -393,9 +523,12 @@ class _ResumeHint:
 
 def _print_outcome(report: Any) -> None:
     click.echo(f"studio-tui: {report.summary()}", err=True)
-    if report.failed_ids:
-        click.echo("skipped (--allow-partial), details failed for:", err=True)
-        _echo_ids(report.failed_ids)
+    for ids, what in ((report.failed_ids, "left out (--allow-partial), details failed for:"),
+                      (report.lacking_ids, "written without messages (--allow-partial):"),
+                      (report.missing_ids, "not found by the API (--allow-partial):")):
+        if ids:
+            click.echo(what, err=True)
+            _echo_ids(ids)
 
 
 def _echo_ids(ids: list[str]) -> None:
@@ -412,10 +545,11 @@ def cache() -> None:
     """The response cache: `stats` or `clear`."""
 
 
-def _open_cache(opts: GlobalOptions) -> Any:
+def _open_cache(opts: GlobalOptions, warn: Any = _warn) -> Any:
+    """The response cache; a damaged one is moved aside (or left unused) with one warning."""
     from api.cache import ResponseCache
 
-    return ResponseCache(_load_settings(opts).response_cache_dir)
+    return ResponseCache(_load_settings(opts).response_cache_dir, warn=warn)
 
 
 @cache.command("stats")
@@ -432,10 +566,28 @@ def cache_stats(opts: GlobalOptions) -> None:
 @cache.command("clear")
 @click.pass_obj
 def cache_clear(opts: GlobalOptions) -> None:
-    """Remove every cached answer."""
-    with _open_cache(opts) as store:
+    """Remove every cached answer, and damaged caches moved aside."""
+    import shutil
+
+    problems: list[str] = []
+    with _open_cache(opts, problems.append) as store:
+        if store.disabled:  # nothing was cleared: one line that says why
+            _fail(f"error: not cleared: {store.problem}")
+        for problem in problems:  # damaged, moved aside: removed just below
+            _warn(problem)
         removed = store.clear()
-    click.echo(f"removed {removed} cached answers")
+        copies = store.broken_copies()
+    left = []
+    for copy in copies:
+        try:
+            shutil.rmtree(copy) if copy.is_dir() and not copy.is_symlink() else copy.unlink()
+        except OSError as exc:
+            left.append(f"{copy} ({exc.strerror or exc})")
+    gone = len(copies) - len(left)
+    also = f" and {gone} damaged cop{'y' if gone == 1 else 'ies'}" if gone else ""
+    click.echo(f"removed {removed} cached answers{also}")
+    if left:
+        _fail(f"error: cannot remove {', '.join(left)}")
 
 
 @main.command()

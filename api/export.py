@@ -46,26 +46,39 @@ endpoint (50 ids per call, ``concurrency`` calls in flight), merged as the brief
 conversations come from the batch endpoint only (``--ids-from``); without ``messages`` their
 ``messages``/``citations`` keys are dropped so rows look like list rows.
 
-Failures: a batch that still fails after its retries stops the export (its ids are listed in
-``ExportIncomplete``) unless ``allow_partial``: then those conversations are left out, listed
-in ``ExportReport.failed_ids``, and the export goes on. Ids the server silently skipped
-(unknown ids) are listed in ``missing_ids``.
+Nothing is written looking complete when it is not:
+
+- A batch that still fails after its retries, details an answer left out (or returned
+  without ``messages``) after ``MISSING_TRIES`` asks, and ids the batch endpoint does not
+  know stop the export before their chunk is written (``ExportIncomplete`` names them).
+  With ``allow_partial`` the export goes on and the report lists them: failed ones are left
+  out, ones without details are written without ``messages``/``citations`` keys (never
+  empty lists), unknown ids are left out.
+- Paging by offset hides rows that move while it runs (a new message moves a conversation to
+  the front; one arrives or leaves). What can show it — a duplicate, a short page, a total
+  that changed, a resumed listing whose first row is not the last one handled — marks the
+  export for verification: the query is listed again (ids only) and what was missed is
+  fetched by id and appended, until a listing sees no movement (``VERIFY_PASSES`` at most,
+  else ``ExportError``: the data kept changing).
+- List rows without a ``conversation_id`` make the page be asked again, then an error.
+
+One export per output: ``<output>.lock`` is held (``flock``) for the whole run; a second
+export to the same file fails at once naming the first, and touches none of its files.
 
 Atomicity and permissions: rows go to ``<output>.partial`` (created 0600 next to the output);
 the output appears only when complete, by ``fsync`` + ``os.replace``; the directory is fsynced.
 CSV and JSONL partials become the output directly; JSON is assembled into a temp file first.
 
-Resume design: ``<output>.state.json`` (0600, replaced atomically) records, at checkpoints (at
-most every ``CHECKPOINT_S`` seconds and at the end), the options (format, messages, query text,
-digest of the id list), ``exported_at``, how many input conversations were consumed, how many
-rows were written, the partial file's size after the last fsync, the failed ids so far, and a
-chained SHA-256 over the consumed conversation ids in order. ``resume=True`` checks the options
-match, truncates the partial to the recorded size (dropping anything written after the last
-checkpoint), re-lists the query (cheap: no details), checks that the first ``consumed`` ids
-hash to the recorded value — if the data changed meanwhile, it refuses rather than write a file
-with holes or duplicates — and continues after them. With no state file, ``resume`` simply
-starts afresh. On failure or cancellation the partial and state are kept when ``keep_partial``
-(the CLI, so ``--resume`` can continue), else removed; the output file never appears.
+Resume: ``<output>.state.json`` (0600, replaced atomically) records at checkpoints (at most
+every ``CHECKPOINT_S`` seconds and at the end) the options, ``exported_at``, how many listed
+rows were handled (``consumed``) and the last one's id, rows recovered by verification, rows
+written, the sizes of the partial and of ``<output>.ids`` (the ids handled, one per line)
+after their last fsync, whether verification is due, and the ids failed so far. ``resume``
+checks the options match, cuts both files back to the recorded sizes, and lists again from
+offset ``consumed - 1``: that row must be the last one handled, else rows moved and the
+export is verified before it is published. Ids already handled are never written twice.
+With no state file ``resume`` starts afresh. On failure or cancellation the partial, ids and
+state are kept when ``keep_partial`` (the CLI) and something was done, else removed.
 """
 from __future__ import annotations
 
@@ -133,6 +146,8 @@ CHECKPOINT_S = 1.0
 FILE_MODE = 0o600
 ITEM_ERRORS = "backslashreplace"  # lone surrogates written as their JSON escape
 WORKER_NICENESS = 10  # the encoding worker process runs below the requests (_worker_init)
+WATCHDOG_S = 1.0  # how often the worker checks its parent is alive (_die_with_parent)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ExportError(Exception):
@@ -460,6 +475,22 @@ def _unlink(*paths: Path) -> None:
             path.unlink()
 
 
+def _clean_stale_temps(out: Path) -> None:
+    """Remove the temp files a killed export of ``out`` left behind: the JSON being
+    assembled (``.<name>.XXXXXXXX.tmp``) and the state (``.<name>.state.json.XXXXXXXX.tmp``),
+    as ``tempfile.mkstemp`` names them, nothing else. Call it holding the output's lock: a
+    live export of ``out`` may be writing them."""
+    pattern = re.compile(re.escape(f".{out.name}.") + r"(?:state\.json\.)?[a-z0-9_]{8}\.tmp")
+    try:
+        entries = list(os.scandir(out.parent))
+    except OSError:
+        return
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+
+
 def _open_partial(path: Path, size: int | None) -> io.TextIOWrapper:
     """The partial file for appending: new (0600, exclusive) or cut back to ``size``."""
     if size is None:
@@ -759,13 +790,41 @@ def encode_batch(raw: bytes, rows: list[dict]) -> tuple[bool, Any]:
     return True, texts
 
 
-def _worker_init() -> None:
-    """The worker encodes at a lower CPU priority: the requests (and anything else running,
-    such as a local server) go first, the encoding fills the gaps (bench_export: ~3-5% faster
-    against the demo server on the same two cores, the same against a remote one)."""
+def _worker_init(parent: int) -> None:
+    """The worker dies with the export (``parent``), however that ends, and encodes at a
+    lower CPU priority: the requests (and anything else running, such as a local server) go
+    first, the encoding fills the gaps (bench/README.md)."""
+    _die_with_parent(parent)
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(WORKER_NICENESS)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Killed or not, an export leaves no worker behind: on Linux the kernel kills this
+    process when its parent ends (``PR_SET_PDEATHSIG``); elsewhere, and should that fail, a
+    watchdog thread notices the parent is gone. (The pool's pipes give no end-of-file: this
+    process holds their write ends too. The resource tracker exits once both are gone.)"""
+    import sys
+
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+            import signal
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0),
+                       ctypes.c_ulong(0), ctypes.c_ulong(0))
+    if os.getppid() != parent:  # it ended before the death signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent",
+                     daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:  # an orphan is adopted by another process
+        time.sleep(WATCHDOG_S)
+    os._exit(1)
 
 
 def _start_worker(wanted: bool) -> Any:
@@ -784,8 +843,10 @@ def _start_worker(wanted: bool) -> Any:
         from concurrent.futures import ProcessPoolExecutor
 
         pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_worker_init)
-        pool.submit(int)  # spawn the process now rather than at the first batch
+                                   initializer=_worker_init, initargs=(os.getpid(),))
+        # spawn the process now rather than at the first batch, and from this (the main)
+        # thread: Linux sends the death signal when the thread that started it ends
+        pool.submit(int)
         return pool
     except (OSError, ImportError, ValueError):  # no processes here (sandbox, no sem_open)
         return None
@@ -942,7 +1003,7 @@ class _Export:
         finally:
             self.fh.close()
             self.ids_fh.close()
-        if not self.keep_partial:
+        if not self.keep_partial or not self.state.done:  # nothing there to resume
             _unlink(self.partial, self.state_path, self.ids_path)
 
     def finish(self) -> int:
@@ -965,6 +1026,7 @@ class _Export:
         state = self.state
         header = json_header(state.exported_at, state.total_matched, state.written)
         footer = "\n  ]\n}" if state.written else "]\n}"
+        # the name _clean_stale_temps looks for: a killed assembly leaves this file behind
         fd, tmp = tempfile.mkstemp(dir=self.out.parent, prefix=f".{self.out.name}.",
                                    suffix=".tmp")
         try:
@@ -1060,6 +1122,7 @@ async def run_export(
     lock = _OutputLock(out)
     lock.acquire()
     try:
+        _clean_stale_temps(out)  # after the lock: no live export of out is writing them
         return await _run_locked(client, query, out, fmt, messages, concurrency, progress, ids,
                                  allow_partial, resume, page_size, keep_partial, retries,
                                  retry_delay, clock(), worker, started, csv_raw=csv_raw)

@@ -118,7 +118,42 @@ async def test_details_that_never_come_back_fail_naming_them(server, demo_db, tm
     finally:
         server.app.state.faults = None
     assert len(info.value.failed_ids) == 50 and not out.exists()
-    state = json.loads((tmp_path / "out.json.state.json").read_text())
-    assert state["written"] == 0  # nothing of that chunk was written
+    # the first chunk failed: nothing to resume, so nothing is kept
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
     report = await export(server, demo_db, out, "json", resume=True)
     assert report.complete and not report.partial
+
+
+def test_two_processes_exporting_to_the_same_file(server, demo_db, tmp_path):
+    """The second export to the same -o fails at once naming the first, touches none of
+    its files, and the first publishes a complete file that agrees with its header."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    info = demo_info(demo_db, server.url)
+    env = {**os.environ, "STUDIO_API_URL": server.url, "STUDIO_API_TOKEN": info.api_key,
+           "STUDIO_PROJECT_ID": info.project_id}
+    out = tmp_path / "same.json"
+    cmd = [sys.executable, "-c", "from tui.cli import main; main()", "export", "--start",
+           QUERY["start_date"], "--end", QUERY["end_date"], "--messages", "--concurrency", "2",
+           "-o", str(out)]
+    server.app.state.faults = Faults(latency_ms=150)
+    try:
+        first = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "same.json.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+        _, first_err = first.communicate(timeout=120)
+    finally:
+        server.app.state.faults = None
+    assert second.returncode == 1
+    lines = [line for line in second.stderr.splitlines() if "demo" not in line]
+    assert len(lines) == 1 and "another export is writing" in lines[0]
+    assert f"pid {first.pid}" in lines[0] and "--resume" not in lines[0]
+    assert first.returncode == 0, first_err
+    data = json.loads(out.read_text())
+    assert data["total_exported"] == len(data["conversations"]) == data["total_matched"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["same.json"]

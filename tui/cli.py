@@ -9,7 +9,8 @@ No command runs the TUI. Commands: ``fetch`` (the brief's fetch.py, plus cache a
 partial and resumable exports), ``cache stats|clear``, ``demo-server``, ``locate``.
 
 Exit codes: 0 success, 1 API/network/export failure, 2 bad input (one line naming the flag),
-130 interrupted.
+130 interrupted (Ctrl-C); an export stopped by SIGTERM or SIGHUP exits 128 + the signal's
+number (143, 129), as a shell reports it, after stopping as Ctrl-C does (partial kept).
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_SIGNALLED = 128  # plus the signal's number: an export stopped by SIGTERM or SIGHUP
 EXPORT_TRIES = 6  # per request of an export: a long read rides out a bad minute of the API
 
 # query field -> export flag, for error messages that name the flag the user typed
@@ -454,12 +456,16 @@ class _Progress:
 
 
 async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: dict) -> Any:
+    import asyncio
+    import contextlib
+
     from api.errors import StudioError
     from api.export import ExportError, ExportIncomplete, run_export
 
     progress = _Progress(sys.stderr)
     concurrency = kw["concurrency"]
     hint = _ResumeHint(kw["output"])
+    stop = _StopOnSignals()
     try:
         async with _client(opts, cache=False, concurrency=concurrency,
                            max_tries=EXPORT_TRIES) as client:
@@ -469,6 +475,13 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
                 resume=kw["resume"], page_size=kw["batch_size"], keep_partial=True,
                 worker=(os.cpu_count() or 1) > 1, csv_raw=kw["csv_raw"],
             )
+    except asyncio.CancelledError:
+        if stop.signum is None:  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt
+            raise
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            progress.end()
+            click.echo(f"studio-tui: interrupted by {stop.signum.name}{hint}", err=True)
+        sys.exit(EXIT_SIGNALLED + stop.signum)
     except ExportIncomplete as exc:
         progress.end()
         click.echo(f"studio-tui: export incomplete, not published: {exc}; --allow-partial "
@@ -478,44 +491,61 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
         sys.exit(EXIT_FAILURE)
     except (ExportError, StudioError) as exc:
         progress.end()
-        _fail(f"error: {exc}{hint}")
+        # an export refused before it began (output locked, options differ) kept nothing
+        began = not isinstance(exc, ExportError) or exc.report is not None
+        _fail(f"error: {exc}{hint if began else ''}")
     finally:
+        stop.remove()
         progress.end()
 
 
+class _StopOnSignals:
+    """SIGTERM and SIGHUP stop the running task as Ctrl-C does: it is cancelled, so an
+    export keeps a consistent partial and state for --resume (``signum``: the one received).
+    A second signal ends the process at once: the first removes the handlers. A signal
+    ignored from the start (``nohup``) stays ignored."""
+
+    def __init__(self) -> None:
+        import asyncio
+        import signal
+
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        self.signum: Any = None
+        self.handled: list[int] = []
+        for signum in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+            if signum is None or signal.getsignal(signum) == signal.SIG_IGN:
+                continue
+            try:
+                self.loop.add_signal_handler(signum, self._stop, signum)
+            except (NotImplementedError, RuntimeError, ValueError):  # Windows, not main thread
+                continue
+            self.handled.append(signum)
+
+    def _stop(self, signum: Any) -> None:
+        self.signum = signum
+        self.remove()
+        if self.task is not None:
+            self.task.cancel()
+
+    def remove(self) -> None:
+        for signum in self.handled:
+            self.loop.remove_signal_handler(signum)
+        self.handled = []
+
+
 class _ResumeHint:
-    """Renders as a note on the kept partial file when it holds something to resume. One
-    with nothing done (the first request failed: a bad token, offline) is removed then,
-    with its state, instead of being offered to ``--resume``."""
+    """Renders as a note on the kept partial file, when there is one (the export removes
+    its files itself when nothing was done, e.g. a bad token on the first request)."""
 
     def __init__(self, output: str) -> None:
-        self.output = output
         self.partial = output + ".partial"
+        self.active = True
 
     def __str__(self) -> str:
-        if not os.path.exists(self.partial):
-            return ""
-        if self._nothing_done():
-            for suffix in (".partial", ".state.json", ".ids"):
-                try:
-                    os.unlink(self.output + suffix)
-                except FileNotFoundError:
-                    pass
-            return ""
-        return f" (partial export kept: continue with --resume, or delete {self.partial})"
-
-    def _nothing_done(self) -> bool:
-        """No state (``--resume`` would start afresh) or one that counts nothing handled;
-        an unreadable one is left alone."""
-        try:
-            with open(self.output + ".state.json", encoding="utf-8") as fh:
-                state = json.load(fh)
-        except FileNotFoundError:
-            return True
-        except (OSError, ValueError):
-            return False
-        return isinstance(state, dict) and not any(
-            state.get(key) for key in ("consumed", "recovered", "written"))
+        if self.active and os.path.exists(self.partial):
+            return f" (partial export kept: continue with --resume, or delete {self.partial})"
+        return ""
 
     def __format__(self, spec: str) -> str:
         return str(self)

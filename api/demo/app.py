@@ -17,7 +17,7 @@ import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -90,6 +90,8 @@ def _endpoint(handler: Handler) -> Callable[[Request], Any]:
             content = await anyio.to_thread.run_sync(_answer, handler, ctx, limiter=limiter(state))
         except ApiError as exc:
             return json_response({"detail": exc.detail}, exc.status)
+        except ClientDisconnect:  # the client gave up (a timeout, a cancelled export)
+            return Response(status_code=499)
         except Exception:  # a demo bug must still answer like the real API: a 500
             log.exception("demo handler %s failed", handler.__name__)
             return json_response({"detail": "Internal server error"}, 500)

@@ -11,10 +11,12 @@ import asyncio
 import json
 import random
 import threading
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 Scope = dict[str, Any]
+HANG_POLL_S = 0.1  # how soon a hanging request notices the server shutting down
 
 
 @dataclass
@@ -123,7 +125,7 @@ class FaultMiddleware:
         if "delay_s" in plan:
             await asyncio.sleep(plan["delay_s"])
         if plan.get("hang"):
-            await asyncio.sleep(faults.hang_s)
+            await _hang(scope, faults.hang_s)
         if "status" in plan:
             await self._answer(send, plan["status"], ERROR_BODIES[plan["status"]], faults)
             return
@@ -145,6 +147,24 @@ class FaultMiddleware:
             headers.append((b"retry-after", str(faults.retry_after_s).encode()))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _hang(scope: Scope, seconds: float) -> None:
+    """Sleep ``seconds``, or less when the server shuts down (``release_hangs``): uvicorn
+    waits for requests in flight, and a hang far past any timeout must not hold it. (A flag
+    polled, not an asyncio.Event: one app may serve on several event loops, as in tests.)"""
+    state = scope["app"].state
+    deadline = time.monotonic() + seconds
+    while not getattr(state, "hangs_released", False):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(left, HANG_POLL_S))
+
+
+def release_hangs(app: Any) -> None:
+    """End the hanging requests of ``app`` now, and any that start later (shutting down)."""
+    app.state.hangs_released = True
 
 
 class _Rewriter:

@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 from api.demo import DemoInfo, demo_info
 
+# Requests still in flight this long after a shutdown began are cancelled (faults add latency).
+GRACEFUL_SHUTDOWN_S = 3
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -43,7 +45,9 @@ def is_loopback(host: str) -> bool:
 def bind(host: str, port: int, force: bool = False) -> socket.socket:
     """A listening socket on (host, port); non-loopback hosts need `force`."""
     if not force and not is_loopback(host):
-        raise ValueError(f"refusing to serve the demo on non-loopback host {host!r} (use force)")
+        # (``force`` is for callers in code; the command line has no such option)
+        raise ValueError(f"refusing to serve the demo on non-loopback host {host!r}: only "
+                         "loopback hosts (127.0.0.1, ::1, localhost) are allowed")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -73,6 +77,22 @@ class Running:
             self.thread.join(timeout=10)
 
 
+def _server_class() -> Any:
+    import uvicorn
+
+    from api.demo.faults import release_hangs
+
+    class DemoServer(uvicorn.Server):
+        """Shutting down (SIGTERM, Ctrl-C, ``Running.stop``) ends the requests that hang on
+        purpose (faults ``hang_rate``) at once: uvicorn waits for requests in flight."""
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            release_hangs(self.config.app)
+            await super().shutdown(sockets=sockets)
+
+    return DemoServer
+
+
 def _prepare(host: str, port: int, size: int | None, seed: int | None, anchor: Any,
              latency_ms: float, faults: Any, force: bool, db_path: str | Path | None) -> Running:
     import uvicorn
@@ -91,8 +111,8 @@ def _prepare(host: str, port: int, size: int | None, seed: int | None, anchor: A
     url = f"http://{shown}:{bound_port}"
     app = create_app(db_path, faults)
     config = uvicorn.Config(app, log_config=LOG_CONFIG, log_level="warning", access_log=False,
-                            lifespan="off")
-    server = uvicorn.Server(config)
+                            lifespan="off", timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
+    server = _server_class()(config)
     running = Running(url=url, info=demo_info(db_path, url), app=app, server=server, sock=sock)
     return running
 

@@ -418,11 +418,11 @@ class StudioClient:
             return await self.request("GET", path, params)
         return (await self.get_result(path, params)).data
 
-    async def post(self, path: str, body: Any = None, *, idempotent: bool = True,
+    async def post(self, path: str, body: Any = None, *, idempotent: bool = False,
                    raw: bool = False) -> Any:
-        """POST ``body`` as JSON. Never cached. ``idempotent=False`` limits retries to
-        failures where the server cannot have acted (connect errors, 429, 503). ``raw``:
-        return the answer's bytes undecoded."""
+        """POST ``body`` as JSON. Never cached. Unless ``idempotent`` (a read such as the
+        batch endpoint), retries are limited to failures where the server cannot have acted
+        (connect errors, 429, 503). ``raw``: return the answer's bytes undecoded."""
         return await self.request("POST", path, None, body, idempotent=idempotent, raw=raw)
 
     # -- cached GETs -------------------------------------------------------------------------
@@ -583,7 +583,8 @@ class StudioClient:
             raise ValueError(f"at most {BATCH_MAX} ids per batch call")
         if not ids:
             return []
-        data = await self.post(f"{self._p}/conversations/batch", {"conversation_ids": ids})
+        data = await self.post(f"{self._p}/conversations/batch", {"conversation_ids": ids},
+                               idempotent=True)
         convs = data.get("conversations") if isinstance(data, dict) else data
         if not isinstance(convs, list):
             raise BadResponseError("batch answer has no 'conversations' list")

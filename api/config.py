@@ -58,12 +58,10 @@ def public_url(url: str) -> str:
     on. Everything else is kept as is, so a URL without credentials comes back unchanged."""
     scheme_end = url.find("://")
     start = scheme_end + 3 if scheme_end >= 0 else 0
-    end = len(url)
-    for sep in "/?#":  # the authority ends where the path, query or fragment starts
-        i = url.find(sep, start)
-        if i >= 0:
-            end = min(end, i)
-    at = url.rfind("@", start, end)
+    # the authority ends at the path; an unencoded "?" or "#" in a password must not end it
+    # here, or the rest of the password would be shown
+    end = url.find("/", start)
+    at = url.rfind("@", start, len(url) if end < 0 else end)
     return url if at < 0 else url[:start] + url[at + 1:]
 
 

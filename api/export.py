@@ -21,6 +21,11 @@ Formats (byte-compatible with the brief's ``export_conversations.py``):
   ``{'id': 'pb-1', 'name': 'Helper', 'version': 2}`` — which ``ast.literal_eval`` reads back.
   We keep that on purpose, for byte compatibility with files people already have; use the
   JSON or JSONL format when you need the structure.
+  ``columns="full"`` (the TUI's default, ``--columns full``) writes every documented field of
+  the list endpoint instead (``FULL_CSV_COLUMNS``: the triage signals and their reasons,
+  ``winback_sent_at``, ``context``), objects and lists of objects as JSON text
+  (``playbooks_info``, ``context``), lists of plain values joined with ``", "`` as above.
+  Both column sets go through the same cell safety (below).
 - ``jsonl``: one conversation per line, ``json.dumps(conv, ensure_ascii=False)``.
 
 JSON and JSONL text is the API's data as-is (the file is data, not a terminal): escape
@@ -44,7 +49,9 @@ With ``messages=True`` each conversation gets ``messages`` and ``citations`` fro
 endpoint (50 ids per call, ``concurrency`` calls in flight), merged as the brief does
 (``conv["messages"] = detail.get("messages", [])``, same for citations). With ``ids`` the
 conversations come from the batch endpoint only (``--ids-from``); without ``messages`` their
-``messages``/``citations`` keys are dropped so rows look like list rows.
+``messages``/``citations`` keys are dropped so rows look like list rows. ``exclude_ids``
+leaves those conversations out ("all matching except these"): listed rows with those ids are
+skipped without fetching their details, and ``total_matched`` counts the listing without them.
 
 Nothing is written looking complete when it is not:
 
@@ -94,7 +101,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -119,6 +126,7 @@ from .text import one_line, sanitize
 __all__ = [
     "FORMATS",
     "CSV_COLUMNS",
+    "FULL_CSV_COLUMNS",
     "ExportError",
     "ExportIncomplete",
     "ExportProgress",
@@ -139,6 +147,14 @@ CSV_COLUMNS = [
     "avg_response_latency_ms", "sentiment_label", "sentiment_reason", "resources_label",
     "resources_reason", "summary", "model",
 ]
+# every documented field of a list row (api-reference: List Conversations), in its order
+FULL_CSV_COLUMNS = [
+    *CSV_COLUMNS[:-1], "user_intent", "sentiment_shift", "sentiment_shift_reason",
+    "deflection_quality", "deflection_quality_reason", "handoff_reason",
+    "handoff_reason_detail", "recontact_risk", "recontact_risk_reason", "model",
+    "winback_sent_at", "context",
+]
+CSV_COLUMN_SETS = {"brief": CSV_COLUMNS, "full": FULL_CSV_COLUMNS}
 STATE_VERSION = 2
 MISSING_TRIES = 4  # asks for details a batch answer left out (the first ask included)
 VERIFY_PASSES = 3  # re-listings after the data moved while paging, before giving up
@@ -184,6 +200,7 @@ class ExportReport:
     missing_ids: list[str] = field(default_factory=list)
     lacking_ids: list[str] = field(default_factory=list)  # written without their messages
     recovered: int = 0  # added by id after the data moved while paging
+    excluded: int = 0  # listed but left out as asked (``exclude_ids``)
     verify_passes: int = 0
     resumed_from: int = 0
     bytes: int = 0
@@ -200,8 +217,13 @@ class ExportReport:
         matched = "?" if self.total_matched is None else self.total_matched
         text = (f"exported {self.total_exported} of {matched} conversations "
                 f"to {self.path} ({self.bytes:,} bytes, {self.seconds:.1f}s)")
+        if self.total_matched is not None and self.total_exported > self.total_matched:
+            text += (f", {self.total_exported - self.total_matched} more than match now "
+                     "(conversations left the query while it was exported)")
         if self.resumed_from:
             text += f", resumed after {self.resumed_from}"
+        if self.excluded:
+            text += f", {self.excluded} excluded as asked"
         if self.failed_ids:
             text += f", {len(self.failed_ids)} left out (details failed)"
         if self.lacking_ids:
@@ -356,9 +378,21 @@ def _csv_value(value: Any, raw: bool = False) -> Any:
     return csv_safe(value)
 
 
-def csv_row(conv: dict, raw: bool = False) -> dict[str, Any]:
-    """One CSV row of ``conv``; ``raw``: cells exactly as the brief's script writes them."""
-    return {column: _csv_value(conv.get(column), raw) for column in CSV_COLUMNS}
+def _json_cell(value: Any) -> Any:
+    """Objects, and lists holding objects or lists, as JSON text (the full column set)."""
+    if isinstance(value, dict) or (
+            isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def csv_row(conv: dict, raw: bool = False, columns: str = "brief") -> dict[str, Any]:
+    """One CSV row of ``conv``; ``raw``: cells exactly as the brief's script writes them;
+    ``columns``: ``"brief"`` (the brief's columns and bytes) or ``"full"``."""
+    if columns == "brief":
+        return {column: _csv_value(conv.get(column), raw) for column in CSV_COLUMNS}
+    return {column: _csv_value(_json_cell(conv.get(column)), raw)
+            for column in CSV_COLUMN_SETS[columns]}
 
 
 class _Writer:
@@ -419,15 +453,19 @@ class _JsonlWriter(_Writer):
 
 class _CsvWriter(_Writer):
     raw = False  # ``csv_raw``: cells as the brief writes them, not made safe
+    columns = "brief"  # or "full" (``CSV_COLUMN_SETS``)
 
     def __init__(self, fh: io.TextIOBase, rows: int) -> None:
         super().__init__(fh, rows)
-        self.dict_writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        self.dict_writer: csv.DictWriter | None = None
 
     def write(self, conv: dict) -> None:
+        if self.dict_writer is None:
+            self.dict_writer = csv.DictWriter(self.fh, fieldnames=CSV_COLUMN_SETS[self.columns],
+                                              extrasaction="ignore")
         if not self.rows:
             self.dict_writer.writeheader()
-        self.dict_writer.writerow(csv_row(conv, self.raw))
+        self.dict_writer.writerow(csv_row(conv, self.raw, self.columns))
         self.rows += 1
 
 
@@ -560,6 +598,7 @@ class _State:
     total_matched: int | None = None
     consumed: int = 0
     recovered: int = 0
+    excluded: int = 0  # rows handled (in consumed or recovered) but left out as asked
     written: int = 0
     bytes: int = 0
     ids_bytes: int = 0
@@ -575,7 +614,9 @@ class _State:
             self.last_id = cid
         else:
             self.recovered += 1
-        if status != "ok":
+        if status == "excluded":
+            self.excluded += 1
+        elif status != "ok":
             {"failed": self.failed_ids, "missing": self.missing_ids,
              "lacking": self.lacking_ids}[status].append(cid)
 
@@ -607,7 +648,8 @@ class _State:
 # A unit is (conversation_id, row or None, status). Status: "ok" (complete), "failed" (its
 # batch failed: not written), "lacking" (the details never came back: written without
 # them, only with allow_partial), "missing" (an id the batch endpoint does not know: not
-# written). Sources yield lists of units in the final order.
+# written), "excluded" (in ``exclude_ids``: not written, details not fetched). Sources yield
+# lists of units in the final order.
 Unit = tuple[str, Any, str]
 
 
@@ -616,9 +658,11 @@ def _row_id(row: dict) -> str:
     return cid if isinstance(cid, str) else json.dumps(cid)
 
 
-async def _after_overlap(rows: AsyncIterator[dict], state: _State) -> AsyncIterator[dict]:
+async def _after_overlap(rows: AsyncIterator[dict], state: _State,
+                         seen: set[str]) -> AsyncIterator[dict]:
     """A resumed listing starts one row early: that row must be the last one handled; if
-    it is not, rows moved meanwhile and the result is verified before it is published."""
+    it is not, rows moved meanwhile and the result is verified before it is published (and
+    the last one handled, met later, is not written again)."""
     first = True
     async with closing_async(rows) as source:
         async for row in source:
@@ -627,6 +671,7 @@ async def _after_overlap(rows: AsyncIterator[dict], state: _State) -> AsyncItera
                 if _row_id(row) == state.last_id:
                     continue
                 state.verify = True
+                seen.add(state.last_id or "")
             yield row
 
 
@@ -644,6 +689,8 @@ class _Plan:
     details: DetailReport
     worker: Any = None  # a process pool for encode_batch (JSON with messages), or None
     verify_passes: int = 0
+    exclude: frozenset[str] = frozenset()  # listed ids left out (``exclude_ids``)
+    excluded: int | None = None  # exclusions taken off the total, once known
 
     async def units(self, state: _State, had: set[str]) -> AsyncIterator[list[Unit]]:
         """The export's rows in order, after the ``state.consumed`` already handled (whose
@@ -666,11 +713,11 @@ class _Plan:
                                   report=self.paging, speculate=self.concurrency - 1,
                                   start=start, seen=seen)
         if state.consumed:
-            rows = _after_overlap(rows, state)
+            rows = _after_overlap(rows, state, seen)
         if not self.messages:
             async with contextlib.aclosing(chunked(rows, self.page_size)) as chunks:
                 async for chunk in chunks:
-                    yield [(_row_id(r), r, "ok") for r in chunk]
+                    yield await self.complete(chunk)
             return
         async with contextlib.aclosing(ordered_map(chunked(rows, BATCH_MAX), self._with_details,
                                                    self.concurrency)) as results:
@@ -710,13 +757,24 @@ class _Plan:
                 break
         return got, False
 
+    async def complete(self, rows: list[dict]) -> list[Unit]:
+        """List rows as units of the export (with their details when messages are wanted)."""
+        if self.messages:
+            return await self._with_details(rows)
+        return [(cid, None, "excluded") if (cid := _row_id(r)) in self.exclude
+                else (cid, r, "ok") for r in rows]
+
     async def _with_details(self, rows: list[dict]) -> list[Unit]:
-        got, failed = await self._details([_row_id(r) for r in rows], rows)
+        wanted = [r for r in rows if _row_id(r) not in self.exclude]
+        got, failed = await self._details([_row_id(r) for r in wanted], wanted) if wanted \
+            else ({}, False)
         units: list[Unit] = []
         for row in rows:
             cid = _row_id(row)
             detail = got.get(cid)
-            if detail is None:
+            if cid in self.exclude:
+                units.append((cid, None, "excluded"))
+            elif detail is None:
                 units.append((cid, None, "failed") if failed else (cid, row, "lacking"))
             elif isinstance(detail, bytes):  # merged and encoded by the worker
                 units.append((cid, detail, "ok"))
@@ -890,15 +948,23 @@ class _OutputLock:
         except ImportError:  # no flock on this platform: exports are not guarded
             return
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+            except OSError as exc:
+                raise ExportError(f"cannot write {self.out}: cannot create {self.path.name}: "
+                                  f"{exc.strerror or exc}") from None
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
+            except BlockingIOError:
                 holder = one_line(os.read(fd, 200).decode("utf-8", "replace"), 120)
                 os.close(fd)
                 raise ExportError(
                     f"another export is writing {self.out} ({holder or 'holder unknown'}); "
                     "wait for it to end or choose another output file") from None
+            except OSError as exc:  # no locks on this file system (some network mounts)
+                os.close(fd)
+                raise ExportError(f"cannot write {self.out}: cannot lock {self.path.name}: "
+                                  f"{exc.strerror or exc}") from None
             try:  # the previous holder may have removed the file between our open and lock
                 same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
             except FileNotFoundError:
@@ -930,6 +996,9 @@ class _Export:
         self.ids_path = out.with_name(out.name + ".ids")
         self.keep_partial = keep_partial
         self.ids = _read_ids_file(self.ids_path, state.ids_bytes) if resumed else set()
+        if not resumed:  # a state left by an earlier run must never describe these files
+            _unlink(self.state_path)
+            _fsync_dir(out.parent)
         self.fh = _open_partial(self.partial, state.bytes if resumed else None)
         try:
             self.ids_fh = _open_partial(self.ids_path, state.ids_bytes if resumed else None)
@@ -946,6 +1015,7 @@ class _Export:
     def write_units(self, units: list[Unit], listed: bool = True) -> None:
         """Write a chunk; ``listed``: its rows come from the listing (else from a
         verification pass)."""
+        units = [unit for unit in units if unit[0] not in self.ids]  # never a row twice
         self.at_boundary = False
         self.writer.write_many([row for _, row, status in units
                                 if row is not None and status in ("ok", "lacking")])
@@ -1052,15 +1122,34 @@ def _options(fmt: str, messages: bool, query: Any, ids: list[str] | None) -> dic
 
 
 def _initial_state(out: Path, options: dict, resume: bool, now: datetime) -> tuple:
+    state_path = out.with_name(out.name + ".state.json")
     if resume:
-        state = _State.load(out.with_name(out.name + ".state.json"))
+        state = _State.load(state_path)
         if state is not None:
             _check_resumable(out, state, options)
             return state, True
+    else:
+        _refuse_to_discard(out, state_path)
     return _State(options=options, exported_at=iso_z(now)), False
 
 
+def _refuse_to_discard(out: Path, state_path: Path) -> None:
+    """An interrupted export of ``out`` is not thrown away by a run without ``resume``
+    (hours of fetching lost to a forgotten flag); one that cannot be resumed may go."""
+    try:
+        state = _State.load(state_path)
+    except ExportError:
+        return
+    if state is not None and state.done:
+        partial = out.with_name(out.name + ".partial")
+        raise ExportError(
+            f"an interrupted export of {out} is kept ({state.done} conversations done): "
+            f"continue it with --resume, or delete {partial} and {state_path} to start over")
+
+
 def _check_resumable(out: Path, state: _State, options: dict) -> None:
+    if state.options.get("format") == "csv":  # written before there were two column sets
+        state.options.setdefault("columns", "brief")
     if state.options != options:
         raise ExportError(
             "cannot resume: the interrupted export used other options "
@@ -1077,7 +1166,7 @@ def _check_resumable(out: Path, state: _State, options: dict) -> None:
 
 def _diff(old: dict, new: dict) -> str:
     return ", ".join(f"{k}: {old.get(k)!r} then, {new.get(k)!r} now"
-                     for k in new if old.get(k) != new.get(k))
+                     for k in {**old, **new} if old.get(k) != new.get(k))
 
 
 async def run_export(
@@ -1099,6 +1188,8 @@ async def run_export(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     worker: bool = False,
     csv_raw: bool = False,
+    columns: str = "brief",
+    exclude_ids: Iterable[str] | None = None,
 ) -> ExportReport:
     """Export every conversation of ``query`` (or exactly ``ids``) to ``out_path``.
 
@@ -1113,9 +1204,13 @@ async def run_export(
 
     ``csv_raw``: CSV cells exactly as the brief's script writes them (no formula quoting, no
     control characters removed): unsafe to open in a spreadsheet. The default makes them safe.
+    ``columns``: the CSV column set, ``"brief"`` (the brief's) or ``"full"`` (every documented
+    list field). ``exclude_ids``: conversations left out of the query's (or the ids') export.
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    if columns not in CSV_COLUMN_SETS:
+        raise ExportError(f"unknown column set {columns!r} (one of {', '.join(CSV_COLUMN_SETS)})")
     started = time.monotonic()
     out = Path(out_path)
     _check_target(out)
@@ -1125,7 +1220,8 @@ async def run_export(
         _clean_stale_temps(out)  # after the lock: no live export of out is writing them
         return await _run_locked(client, query, out, fmt, messages, concurrency, progress, ids,
                                  allow_partial, resume, page_size, keep_partial, retries,
-                                 retry_delay, clock(), worker, started, csv_raw=csv_raw)
+                                 retry_delay, clock(), worker, started, csv_raw=csv_raw,
+                                 columns=columns, exclude=frozenset(exclude_ids or ()))
     finally:
         lock.release()
 
@@ -1134,15 +1230,24 @@ async def _run_locked(client: Any, query: Any, out: Path, fmt: str, messages: bo
                       concurrency: int, progress: Any, ids: list[str] | None,
                       allow_partial: bool, resume: bool, page_size: int, keep_partial: bool,
                       retries: int, retry_delay: float, now: datetime, worker: bool,
-                      started: float, *, csv_raw: bool = False) -> ExportReport:
+                      started: float, *, csv_raw: bool = False, columns: str = "brief",
+                      exclude: frozenset[str] = frozenset()) -> ExportReport:
+    id_excluded = None
+    if ids is not None and exclude:  # an id list: simply without them
+        kept = [cid for cid in ids if cid not in exclude]
+        ids, id_excluded, exclude = kept, len(ids) - len(kept), frozenset()
     options = _options(fmt, messages, query, ids)
-    if fmt == "csv":  # a resumed partial never mixes safe and raw cells
+    if exclude:
+        options["exclude"] = hashlib.sha256("\n".join(sorted(exclude)).encode()).hexdigest()
+    if fmt == "csv":  # a resumed partial never mixes safe and raw cells, nor column sets
         options["csv_raw"] = bool(csv_raw)
+        options["columns"] = columns
     state, resumed = _initial_state(out, options, resume, now)
     report = ExportReport(path=out, fmt=fmt, resumed_from=state.consumed if resumed else 0,
                           paging=PagingReport(), details=DetailReport())
     plan = _Plan(client, query, ids, messages, max(1, min(page_size, 100)),
-                 max(1, concurrency), retries, retry_delay, report.paging, report.details)
+                 max(1, concurrency), retries, retry_delay, report.paging, report.details,
+                 exclude=exclude, excluded=id_excluded)
     fast = bool(getattr(client, "decodes_with_fastjson", False))
     try:
         export = _Export(out, fmt, state, resumed, keep_partial, fast_json=fast)
@@ -1150,6 +1255,7 @@ async def _run_locked(client: Any, query: Any, out: Path, fmt: str, messages: bo
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     if fmt == "csv":
         export.writer.raw = bool(csv_raw)
+        export.writer.columns = columns
     plan.worker = _start_worker(worker and fast and fmt == "json" and messages and ids is None)
     try:
         await _pump(plan, export, allow_partial, progress)
@@ -1171,13 +1277,18 @@ async def _run_locked(client: Any, query: Any, out: Path, fmt: str, messages: bo
 
 async def _finish(export: _Export) -> int:
     """``export.finish()`` in a thread, so a UI on this loop stays responsive. A cancellation
-    meanwhile waits for it (the output is being published, complete), then propagates."""
+    meanwhile waits for it: once the complete file is published the export has succeeded,
+    and says so (the cancellation is withdrawn); if publishing failed, that error stands."""
     task = asyncio.ensure_future(asyncio.to_thread(export.finish))
     try:
         return await asyncio.shield(task)
     except asyncio.CancelledError:
         await asyncio.wait([task])
-        raise
+        current = asyncio.current_task()
+        if task.cancelled() or task.exception() is not None or current is None:
+            raise
+        current.uncancel()
+        return task.result()
 
 
 def _fill(report: ExportReport, state: _State, started: float, plan: _Plan) -> ExportReport:
@@ -1187,6 +1298,7 @@ def _fill(report: ExportReport, state: _State, started: float, plan: _Plan) -> E
     report.missing_ids = list(state.missing_ids)
     report.lacking_ids = list(state.lacking_ids)
     report.recovered = state.recovered
+    report.excluded = state.excluded if plan.excluded is None else plan.excluded
     report.verify_passes = plan.verify_passes
     report.seconds = time.monotonic() - started
     return report
@@ -1200,6 +1312,11 @@ def _moved(paging: PagingReport) -> bool:
 async def _pump(plan: _Plan, export: _Export, allow_partial: bool,
                 progress: Callable[[ExportProgress], Any] | None) -> None:
     state = export.state
+    earlier = state.failed_ids + state.lacking_ids + state.missing_ids
+    if earlier and not allow_partial:  # what the interrupted run let through stays visible
+        raise ExportIncomplete(
+            f"the interrupted export left {len(earlier)} conversations incomplete "
+            "(--allow-partial); resume it with --allow-partial", earlier)
     resumed_total = state.total_matched if state.consumed else None
     units_iter = plan.units(state, export.ids)
     async with contextlib.aclosing(units_iter):
@@ -1216,8 +1333,13 @@ async def _pump(plan: _Plan, export: _Export, allow_partial: bool,
     state.total_matched = plan.paging.expected_total
     if plan.paging.drift or (resumed_total is not None and resumed_total != state.total_matched):
         state.verify = True
+    excluded = state.excluded
     if state.verify:
-        await _verify(plan, export, allow_partial, progress)
+        excluded = await _verify(plan, export, allow_partial, progress)
+    if plan.exclude:  # what the export meant to include: the listing without the exclusions
+        plan.excluded = excluded
+        if state.total_matched is not None:
+            state.total_matched = max(0, state.total_matched - excluded)
 
 
 def _write(plan: _Plan, export: _Export, units: list[Unit], allow_partial: bool,
@@ -1230,10 +1352,12 @@ def _write(plan: _Plan, export: _Export, units: list[Unit], allow_partial: bool,
     export.checkpoint()
     if progress is not None:
         state = export.state
-        total = state.total_matched
-        if total is not None and state.recovered:
-            total = max(total, state.done)
-        progress(ExportProgress(total, state.done, state.written, len(state.failed_ids)))
+        total, done = state.total_matched, state.done - state.excluded
+        if total is not None and plan.exclude:  # until the listing ends: all of them expected
+            total -= len(plan.exclude)
+        if total is not None:  # rows that left the query meanwhile were still exported
+            total = max(total, done)
+        progress(ExportProgress(total, done, state.written, len(state.failed_ids)))
 
 
 def _check_complete(plan: _Plan, units: list[Unit]) -> None:
@@ -1256,28 +1380,32 @@ def _check_complete(plan: _Plan, units: list[Unit]) -> None:
 
 
 async def _verify(plan: _Plan, export: _Export, allow_partial: bool,
-                  progress: Callable[[ExportProgress], Any] | None) -> None:
-    """The data moved while it was paged: list the query again (ids only) and add, by id,
-    the conversations that were missed, until a listing sees no movement."""
+                  progress: Callable[[ExportProgress], Any] | None) -> int:
+    """The data moved while it was paged: list the query again and add the conversations
+    that were missed (their list rows, with their details as the main pass merges them),
+    until a listing sees no movement. Returns how many excluded ids the last listing held."""
     state = export.state
     for _ in range(VERIFY_PASSES):
         listing = PagingReport()
         listed: list[str] = []
+        missed: list[dict] = []
         rows = iter_conversations(plan.client, plan.query, plan.page_size, plan.concurrency,
                                   report=listing)
         async with contextlib.aclosing(rows):
             async for row in rows:
-                listed.append(_row_id(row))
+                cid = _row_id(row)
+                listed.append(cid)
+                if cid not in export.ids and cid not in plan.exclude:
+                    missed.append(row)
         plan.verify_passes += 1
         state.total_matched = listing.expected_total
-        missed = [cid for cid in listed if cid not in export.ids]
-        async with contextlib.aclosing(ordered_map(chunked(missed, BATCH_MAX), plan._by_ids,
+        async with contextlib.aclosing(ordered_map(chunked(missed, BATCH_MAX), plan.complete,
                                                    plan.concurrency)) as chunks:
             async for units in chunks:
                 _write(plan, export, units, allow_partial, progress, listed=False)
         if not listing.drift:
             state.verify = False
-            return
+            return sum(cid in plan.exclude for cid in listed)
     raise ExportError(
         f"the conversations kept changing while they were exported ({VERIFY_PASSES} "
         f"listings: {listing.describe()}); the file was not published")

@@ -423,9 +423,11 @@ async def fetch_batch(
             await asyncio.sleep(retry_delay * (2 ** (attempt - 1)))
         try:
             if decode is None:
-                details = batch_details(await client.post(path, body), f"POST {path}")
+                details = batch_details(await client.post(path, body, idempotent=True),
+                                        f"POST {path}")
             else:
-                details = await decode(await client.post(path, body, raw=True))
+                details = await decode(await client.post(path, body, idempotent=True,
+                                                         raw=True))
         except _FATAL:
             raise
         except StudioError as exc:

@@ -353,3 +353,11 @@ def test_invalid_url_names_the_flag_or_profile(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings("stage", base_url="ftp://x:secretpw@h", env=env)
     assert "secretpw" not in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["http://user:se#cret@example.com",
+                                 "http://user:se?cret@example.com/v1"])
+def test_public_url_hides_passwords_with_reserved_characters(url):
+    from api.config import public_url
+
+    assert "cret" not in public_url(url) and "user" not in public_url(url)

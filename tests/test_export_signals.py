@@ -170,6 +170,10 @@ def test_signalled_export_leaves_no_process_and_resumes(server, reference, tmp_p
 
     if signum == signal.SIGKILL:
         assert proc.returncode == -signal.SIGKILL
+    elif point == "assembly":  # publishing had begun: it completes, and says so
+        assert proc.returncode == 0, stderr
+        assert "Traceback" not in stderr and "leaked" not in stderr, stderr
+        assert stderr.strip().splitlines()[-1].startswith("studio-tui: exported "), stderr
     else:  # stopped like Ctrl-C: one line, the shell's 128 + signal number
         assert proc.returncode == 128 + signum, stderr
         assert "Traceback" not in stderr and "leaked" not in stderr, stderr
@@ -178,7 +182,7 @@ def test_signalled_export_leaves_no_process_and_resumes(server, reference, tmp_p
 
     names = set(os.listdir(tmp_path))
     if signum == signal.SIGTERM and point == "assembly":
-        # publishing had begun: it completes (as with Ctrl-C), and only the output is left
+        # only the output is left
         assert names == {"out.json"}
         assert _lines_but_exported_at(out) == _lines_but_exported_at(reference)
         return

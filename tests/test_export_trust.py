@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fake_api import FakeApi, conversation
 
-from api.errors import BadResponseError
+from api.errors import BadResponseError, ServerError
 from api.export import ExportError, ExportIncomplete, run_export
 from api.query import ConversationQuery
 
@@ -306,3 +306,110 @@ async def test_a_page_damaged_every_time_stops_the_export_then_resume_finishes(t
     report = await export(api, tmp_path, out, resume=True, keep_partial=True)
     assert report.complete and report.resumed_from == 200
     assert out.read_bytes() == await reference(tmp_path, 350, "ref.json")
+
+
+# ---------------------------------------------------------------- review findings
+async def test_resume_never_writes_the_last_row_twice_when_it_moved(tmp_path):
+    """Sorted oldest first, the last row handled gets a new message while the export is
+    stopped and moves to the end: it is not written a second time."""
+    api = FakeApi(500)
+    out = tmp_path / "out.jsonl"
+    await interrupted(api, tmp_path, out, 200, fmt="jsonl", concurrency=1)
+    consumed = json.loads((tmp_path / "out.jsonl.state.json").read_text())["consumed"]
+    api.rows.append(api.rows.pop(consumed - 1))
+    report = await export(api, tmp_path, out, fmt="jsonl", resume=True, keep_partial=True)
+    exported = [json.loads(line)["conversation_id"] for line in out.read_text().splitlines()]
+    assert len(exported) == len(set(exported)) == 500 == report.total_exported
+
+
+def test_a_fresh_run_removes_an_old_state_before_writing(tmp_path):
+    """Killed before its first checkpoint, a fresh run must not leave an older state file
+    that a --resume would apply to the new partial (cutting it mid-row)."""
+    from api.export import _Export, _State
+
+    out = tmp_path / "out.json"
+    (tmp_path / "out.json.state.json").write_text('{"version": 2, "done": "stale"}')
+    export = _Export(out, "json", _State(options={}, exported_at="x"), resumed=False,
+                     keep_partial=True)
+    try:
+        assert not (tmp_path / "out.json.state.json").exists()
+    finally:
+        export.fh.close()
+        export.ids_fh.close()
+
+
+async def test_a_fresh_run_does_not_throw_away_an_interrupted_export(tmp_path):
+    api = FakeApi(300)
+    out = tmp_path / "out.json"
+    await interrupted(api, tmp_path, out, 150, concurrency=1)
+    with pytest.raises(ExportError, match="interrupted export of .* is kept .*--resume"):
+        await export(api, tmp_path, out)
+    assert (tmp_path / "out.json.partial").exists()
+    assert (await export(api, tmp_path, out, resume=True)).complete
+
+
+async def test_lock_file_problems_are_one_line(tmp_path):
+    (tmp_path / "out.json.lock").mkdir()
+    with pytest.raises(ExportError, match=r"cannot write .*out\.json: cannot create out\.json\.lock"):
+        await export(FakeApi(3), tmp_path, tmp_path / "out.json")
+
+
+async def test_resuming_without_allow_partial_keeps_earlier_gaps_visible(tmp_path):
+    api = DroppingApi(300, never=["c00010"])
+    out = tmp_path / "out.json"
+    async with api.client(tmp_path) as client:
+        task = asyncio.create_task(run_export(
+            client, ConversationQuery(), out, keep_partial=True, messages=True, concurrency=1,
+            allow_partial=True, retry_delay=0,
+            progress=lambda p: task.cancel() if p.done >= 100 else None))
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    with pytest.raises(ExportIncomplete, match="left 1 conversations incomplete") as info:
+        await export(api, tmp_path, out, messages=True, resume=True, keep_partial=True)
+    assert info.value.failed_ids == ["c00010"]
+    report = await export(api, tmp_path, out, messages=True, resume=True, allow_partial=True)
+    assert report.lacking_ids == ["c00010"]
+
+
+async def test_a_cancel_during_publishing_reports_the_published_file(tmp_path, monkeypatch):
+    import api.export as export_mod
+
+    api = FakeApi(120)
+    out = tmp_path / "out.json"
+    started = asyncio.Event()
+    real = export_mod._Export.finish
+
+    def slow_finish(self):
+        loop.call_soon_threadsafe(started.set)
+        import time
+        time.sleep(0.3)
+        return real(self)
+    monkeypatch.setattr(export_mod._Export, "finish", slow_finish)
+    loop = asyncio.get_running_loop()
+    async with api.client(tmp_path) as client:
+        task = asyncio.create_task(run_export(client, ConversationQuery(), out))
+        await started.wait()
+        task.cancel()
+        report = await task
+    assert report.complete and out.exists() and len(ids_in(out)) == 120
+
+
+def test_a_post_is_not_repeated_unless_it_is_a_read():
+    from api.client import StudioClient
+    from api.config import Settings
+
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        return httpx.Response(500, json={"detail": "boom"})
+    settings = Settings(base_url="http://fake.test", project_id="p", token=None, profile=None,
+                        demo=False, cache_dir=None, config_dir=None)
+
+    async def go():
+        async with StudioClient(settings, transport=httpx.MockTransport(handler), max_tries=4,
+                                backoff_base=0) as client:
+            with pytest.raises(ServerError):
+                await client.post("/projects/p/conversations/x/metrics/analyze")
+    asyncio.run(go())
+    assert len(sent) == 1

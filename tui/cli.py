@@ -369,6 +369,11 @@ def _label_option(name: str, help_text: str):
               help="CSV: write cells exactly as the brief's export_conversations.py does "
                    "(formulas and control characters kept): unsafe to open in a spreadsheet. "
                    "By default text cells are made safe.")
+@click.option("--columns", type=click.Choice(["brief", "full"]), default="brief",
+              show_default=True,
+              help="CSV: the brief's columns, or every documented list field (the triage "
+                   "signals and their reasons, winback_sent_at, context; nested values as "
+                   "JSON).")
 @click.pass_obj
 def export(opts: GlobalOptions, **kw: Any) -> None:
     """Export conversations (like the brief's export_conversations.py), streaming."""
@@ -474,6 +479,7 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
                 progress=progress, ids=ids, allow_partial=kw["allow_partial"],
                 resume=kw["resume"], page_size=kw["batch_size"], keep_partial=True,
                 worker=(os.cpu_count() or 1) > 1, csv_raw=kw["csv_raw"],
+                columns=kw["columns"],
             )
     except asyncio.CancelledError:
         if stop.signum is None:  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt
@@ -485,7 +491,7 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
     except ExportIncomplete as exc:
         progress.end()
         click.echo(f"studio-tui: export incomplete, not published: {exc}; --allow-partial "
-                   f"publishes the file without them{hint}", err=True)
+                   f"publishes it anyway and lists them{hint}", err=True)
         click.echo("missing conversation ids:", err=True)
         _echo_ids(exc.failed_ids)
         sys.exit(EXIT_FAILURE)
@@ -540,10 +546,9 @@ class _ResumeHint:
 
     def __init__(self, output: str) -> None:
         self.partial = output + ".partial"
-        self.active = True
 
     def __str__(self) -> str:
-        if self.active and os.path.exists(self.partial):
+        if os.path.exists(self.partial):
             return f" (partial export kept: continue with --resume, or delete {self.partial})"
         return ""
 

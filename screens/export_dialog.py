@@ -2,6 +2,10 @@
 
 Runs `api.export.run_export` (the same code as `studio-tui export`) in a worker; progress
 messages coalesce; the export can be cancelled; an existing file needs a second confirmation.
+The selection is ("ids", [...]), ("query", query) or ("except", (query, [excluded ids])):
+all matching but the rows the user unpicked, exported as the query minus those ids.
+CSV has two column sets: "full" (every documented list field, the default here) and
+"brief" (the brief's columns and bytes).
 """
 from __future__ import annotations
 
@@ -68,31 +72,46 @@ class ExportDialog(ModalScreen[Path | None]):
         self.confirm_overwrite: Path | None = None
         self.result_path: Path | None = None
         self._path_edited = False
+        self._auto_path = ""  # the name last written by the dialog (not by the user)
         self._target: tuple[Path, Any] | None = None  # the running export's file + its id
 
     # ----------------------------------------------------------------- layout
-    def compose(self) -> ComposeResult:
+    def _selected_label(self) -> tuple[str, bool]:
+        """The "selected" choice's label, and whether there is a selection."""
+        if self.kind == "except":
+            excluded = len(self.target[1])
+            count = "?" if self.total is None else f"{max(0, self.total - excluded):,}"
+            return f"Selected conversations ({count}) — all matching except {excluded:,}", True
         ids = self.target if self.kind == "ids" else []
+        return f"Selected conversations ({len(ids):,})", bool(ids)
+
+    def compose(self) -> ComposeResult:
+        label, selected = self._selected_label()
+        self._auto_path = self._default_path("json")
         with Vertical(id="export-box"):
             yield Label("Export conversations", id="export-title")
-            with RadioSet(id="scope"):
-                yield RadioButton(f"Selected conversations ({len(ids)})", value=bool(ids),
-                                  disabled=not ids, id="scope-ids")
+            with RadioSet(id="scope", compact=True):
+                yield RadioButton(label, value=selected, disabled=not selected, id="scope-ids")
                 total = "?" if self.total is None else f"{self.total:,}"
-                yield RadioButton(f"All matching the filters ({total})", value=not ids,
+                yield RadioButton(f"All matching the filters ({total})", value=not selected,
                                   id="scope-query")
-            with RadioSet(id="format"):
+            with RadioSet(id="format", compact=True):
                 for index, fmt in enumerate(FORMATS):
                     yield RadioButton(fmt.upper(), value=index == 0, id=f"fmt-{fmt}")
-            yield Checkbox("Include messages and citations (slower)", id="messages")
-            yield Label("File")
-            yield Input(value=self._default_path("json"), id="path")
+            with RadioSet(id="columns", compact=True, disabled=True):
+                yield RadioButton("CSV: all fields", value=True, id="cols-full")
+                yield RadioButton("CSV: the brief's columns", id="cols-brief")
+            yield Checkbox("Include messages and citations (slower)", compact=True,
+                           id="messages")
+            with Horizontal(id="path-row"):
+                yield Label("File ", id="path-label")
+                yield Input(value=self._auto_path, compact=True, id="path")
             yield Static("", id="export-error", markup=False)
             yield ProgressBar(total=None, show_eta=False, id="progress")
             yield Static("", id="export-status", markup=False)
             with Horizontal(id="export-buttons"):
-                yield Button("Export", variant="primary", id="start")
-                yield Button("Cancel", id="cancel")
+                yield Button("Export", variant="primary", compact=True, id="start")
+                yield Button("Cancel", compact=True, id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#path", Input).focus()
@@ -107,16 +126,25 @@ class ExportDialog(ModalScreen[Path | None]):
         pressed = self.query_one("#format", RadioSet).pressed_button
         return (pressed.id or "fmt-json").removeprefix("fmt-") if pressed else "json"
 
+    @property
+    def columns(self) -> str:
+        pressed = self.query_one("#columns", RadioSet).pressed_button
+        return "brief" if pressed is not None and pressed.id == "cols-brief" else "full"
+
     @on(RadioSet.Changed, "#format")
     def _format_changed(self) -> None:
+        csv_chosen = self.fmt == "csv"
+        self.query_one("#columns", RadioSet).disabled = not csv_chosen
+        # a CSV file never holds the messages: not offered rather than silently dropped
+        self.query_one("#messages", Checkbox).disabled = csv_chosen
         if not self._path_edited:
-            path = self.query_one("#path", Input)
-            with path.prevent(Input.Changed):
-                path.value = self._default_path(self.fmt)
+            self._auto_path = self._default_path(self.fmt)
+            self.query_one("#path", Input).value = self._auto_path
 
     @on(Input.Changed, "#path")
     def _path_changed(self, event: Input.Changed) -> None:
-        self._path_edited = True
+        # the Input reports every change, the dialog's own (its first value) included
+        self._path_edited = event.value != self._auto_path
         if self.confirm_overwrite is not None and self._absolute(event.value) != self.confirm_overwrite:
             self.confirm_overwrite = None  # a different file: ask again if it exists
             self.query_one("#start", Button).label = "Export"
@@ -165,15 +193,20 @@ class ExportDialog(ModalScreen[Path | None]):
             return
         self._error("")
         scope = self.query_one("#scope", RadioSet).pressed_button
-        ids = list(self.target) if scope is not None and scope.id == "scope-ids" else None
-        query = self.query_obj if self.kind != "query" else self.target
-        messages = self.query_one("#messages", Checkbox).value
+        selected = scope is not None and scope.id == "scope-ids"
+        ids = exclude = None
+        query = self.target if self.kind == "query" else self.query_obj
+        if selected and self.kind == "ids":
+            ids = list(self.target)
+        elif selected and self.kind == "except":
+            query, exclude = self.target
+        messages = self.query_one("#messages", Checkbox).value and self.fmt != "csv"
         self.running = True
         self._target = (path, _file_id(path))
         self.add_class("-running")
         self.query_one("#start", Button).disabled = True
         self.query_one("#export-status", Static).update("starting…")
-        self._export(path, query, ids, messages)
+        self._export(path, query, ids, messages, exclude, self.columns)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
@@ -185,7 +218,7 @@ class ExportDialog(ModalScreen[Path | None]):
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def _export(self, path: Path, query: Any, ids: list[str] | None,
-                      messages: bool) -> Any:
+                      messages: bool, exclude: list[str] | None, columns: str) -> Any:
         from api.export import run_export
 
         def progress(p: Any) -> None:
@@ -193,7 +226,7 @@ class ExportDialog(ModalScreen[Path | None]):
 
         client = await self.app.get_client()
         return await run_export(client, query, path, self.fmt, messages, progress=progress,
-                                ids=ids)
+                                ids=ids, exclude_ids=exclude, columns=columns)
 
     @on(Worker.StateChanged)
     def _export_stopped(self, event: Worker.StateChanged) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -45,7 +45,7 @@ COLUMNS = (
     Column("id", "id", 12),
     Column("assistant", "assistant", 14, wide_only=True),
     Column("inbox", "inbox", 11, wide_only=True),
-    Column("msgs", "msgs", 4),
+    Column("msgs", "msgs", 5),  # room for the sort arrow
     Column("sentiment", "sent.", 7),
     Column("outcome", "outcome", 11),
     Column("risk", "risk", 7),
@@ -132,7 +132,7 @@ class ConversationTable(Vertical, can_focus=False):
         Binding("asterisk", "select_all", "Select all matching", show=False,
                 id="table.select_all"),
         Binding("comma", "cycle_sort", "Sort field", show=False, id="table.sort_field"),
-        Binding("period", "toggle_order", "Sort order", show=False, id="table.sort_order"),
+        Binding("full_stop", "toggle_order", "Sort order", show=False, id="table.sort_order"),
     ]
 
     class Highlighted(Message):
@@ -173,13 +173,16 @@ class ConversationTable(Vertical, can_focus=False):
         self.rows: list[dict] = []
         self.selected: set[str] = set()
         self.select_all_matching = False
+        self.excluded: set[str] = set()  # unpicked while all matching are selected
         self._pages: OrderedDict[tuple, dict] = OrderedDict()
         self._shown_key: tuple | None = None
         self._shown_start = 0  # offset of the rows on screen (`start` is the page asked for)
         self._shown_data: Any = None
         self._wide: bool | None = None
         self._built_intent = 0
+        self._built_sort: tuple[str, str] | None = None  # the sort the header's arrow shows
         self._pending_cursor = 0
+        self._keep_id: Any = None  # kept highlighted across a change of the page size
         self.loading_page = False
         self._page_worker: Any = None
 
@@ -192,20 +195,49 @@ class ConversationTable(Vertical, can_focus=False):
     def table(self) -> PageGrid:
         return self.query_one("#conversations", PageGrid)
 
+    def on_mount(self) -> None:
+        # after every layout, not only on Resize: a resize can reach the widget without a
+        # Resize event (the detail pane shown while the compositor map was rebuilt lazily)
+        self.screen.screen_layout_refresh_signal.subscribe(self, self._screen_laid_out)
+
+    def on_unmount(self) -> None:
+        self.screen.screen_layout_refresh_signal.unsubscribe(self)
+
+    def _screen_laid_out(self, screen: Any) -> None:
+        if self.is_attached and screen is self.screen:
+            self._layout_changed()
+
     def on_resize(self) -> None:
         self._layout_changed()
 
     def _layout_changed(self) -> None:
+        if not self.size.height:
+            return  # hidden (another screen): keep the page as it is
         wide = self.size.width >= WIDE_WIDTH
         rows = max(3, self.size.height - 2)  # header row + status line
         if wide != self._wide or self._intent_width() != self._built_intent:
             self._wide = wide
             self._build_columns()
         if rows != self.page_size:
-            first = self.start
+            # the page that holds the highlighted conversation, cursor on it
+            first = self._cursor_offset()
+            if self._shown_key == self._current_key():  # else: the one kept before
+                conv = self.current()
+                self._keep_id = conv.get("conversation_id") if conv else None
             self.page_size = min(rows, 100)
             self.start = (first // self.page_size) * self.page_size
+            self._pending_cursor = first - self.start
             self._request()
+
+    def _cursor_offset(self) -> int:
+        """Offset in the whole result of the highlighted (or about to be) conversation."""
+        if not self.page_size:
+            return self.start
+        if self._shown_key == self._current_key() and self.rows:
+            return self._shown_start + max(0, self.table.cursor_row)
+        # a page on its way: where its cursor will land (-1: its last row)
+        pending = self._pending_cursor
+        return self.start + (self.page_size - 1 if pending < 0 else pending)
 
     def _columns(self) -> list[Column]:
         return [c for c in COLUMNS if self._wide or not c.wide_only]
@@ -220,21 +252,47 @@ class ConversationTable(Vertical, can_focus=False):
         table = self.table
         table.clear(columns=True)
         self._built_intent = self._intent_width()
+        self._built_sort = self._sort()
         for column in self._columns():
-            table.add_column(column.label, width=column.width or self._built_intent,
+            table.add_column(self._header_label(column), width=column.width or self._built_intent,
                              key=column.key)
         self._paint_rows(table.cursor_row)
 
+    def _sort(self) -> tuple[str, str]:
+        return (getattr(self.query_obj, "sort_by", None) or "last_message_at",
+                getattr(self.query_obj, "sort_order", None) or "desc")
+
+    def _header_label(self, column: Column) -> str:
+        """The column's label, with ▲/▼ when the rows are sorted by it."""
+        sort_by, order = self._sort()
+        if SORT_COLUMNS.get(column.key) != sort_by:
+            return column.label
+        arrow = "▲" if order == "asc" else "▼"
+        width = column.width or len(column.label) + 2
+        for label in (f"{column.label} {arrow}", f"{column.label}{arrow}"):
+            if len(label) <= width:
+                return label
+        return column.label[: width - 1] + arrow
+
     # ----------------------------------------------------------------- loading
-    def load(self, query: Any, *, offset: int = 0, keep_selection: bool = False) -> None:
-        """Show `query` from `offset` (the screen calls this whenever filters change)."""
-        if not keep_selection or query != self.query_obj:
-            self.selected.clear()
-            self.select_all_matching = False
+    def load(self, query: Any, *, offset: int = 0) -> str | None:
+        """Show `query` from `offset` (the screen calls this whenever filters change).
+
+        The selection is kept when `query` lists the same conversations (only the sort
+        differs), else cleared: returns what was dropped ("2 selected conversations"), for
+        the screen to say so, or None."""
+        dropped = None
+        if not _same_conversations(query, self.query_obj):
+            dropped = self.describe_selection()
+            self.clear_selection()
         self.query_obj = query
+        if self._wide is not None and self._sort() != self._built_sort:
+            self._build_columns()  # the arrow moves to the sorted column
         self.start = offset
         self._pending_cursor = 0
+        self._keep_id = None
         self._request()
+        return dropped
 
     def repaint(self) -> None:
         """Paint the current page again (e.g. the display time zone changed)."""
@@ -346,6 +404,9 @@ class ConversationTable(Vertical, can_focus=False):
         self.total = total if isinstance(total, int) else None
         same_page = key == self._shown_key
         cursor = self.table.cursor_row if same_page else self._pending_cursor
+        if not same_page and self._keep_id is not None:  # the page size changed under it
+            cursor = next((i for i, r in enumerate(self.rows)
+                           if r.get("conversation_id") == self._keep_id), cursor)
         self._shown_key = key
         self._shown_start = int(dict(key).get("offset", self.start))
         self._paint_rows(cursor)
@@ -378,7 +439,11 @@ class ConversationTable(Vertical, can_focus=False):
             status.append(f" · {shown + 1:,}–{shown + len(self.rows):,} of {self.total:,}")
             if not self.loading_page and self._shown_key != self._current_key():
                 status.append(" · not updated: the last load failed", style="bold")
-        if self.select_all_matching:
+        if self.select_all_matching and self.excluded:
+            n = len(self.excluded)
+            count = "all matching" if self.total is None else f"{max(0, self.total - n):,}"
+            status.append(f" · {count} selected (all but {n:,})", style="bold")
+        elif self.select_all_matching:
             status.append(" · all matching selected", style="bold")
         elif self.selected:
             status.append(f" · {len(self.selected)} selected", style="bold")
@@ -402,15 +467,39 @@ class ConversationTable(Vertical, can_focus=False):
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
     def is_selected(self, conv: dict) -> bool:
-        return self.select_all_matching or conv.get("conversation_id") in self.selected
+        cid = conv.get("conversation_id")
+        if self.select_all_matching:
+            return cid not in self.excluded
+        return cid in self.selected
 
     def selection(self) -> tuple[str, Any] | None:
-        """("query", query) for all matching, ("ids", [...]) for picked rows, else None."""
+        """("query", query) for all matching, ("except", (query, [ids])) for all matching
+        but the rows unpicked since, ("ids", [...]) for picked rows, else None."""
+        if self.select_all_matching and self.excluded:
+            return ("except", (self.query_obj, sorted(self.excluded)))
         if self.select_all_matching:
             return ("query", self.query_obj)
         if self.selected:
             return ("ids", sorted(self.selected))
         return None
+
+    def describe_selection(self) -> str | None:
+        """The selection in words ("all 91 matching conversations"), or None."""
+        total = self.total
+        if self.select_all_matching and self.excluded:
+            n = len(self.excluded)
+            if total is None:
+                return f"all matching conversations but {n:,}"
+            return f"{_conversations(max(0, total - n), 'selected')} (all matching but {n:,})"
+        if self.select_all_matching:
+            return "all matching conversations" if total is None else \
+                f"all {_conversations(total, 'matching')}"
+        return _conversations(len(self.selected), "selected") if self.selected else None
+
+    def clear_selection(self) -> None:
+        self.selected.clear()
+        self.excluded.clear()
+        self.select_all_matching = False
 
     # ----------------------------------------------------------------- events
     @on(PageGrid.RowHighlighted, "#conversations")
@@ -459,6 +548,7 @@ class ConversationTable(Vertical, can_focus=False):
             return False
         self.start = (page - 1) * self.page_size
         self._pending_cursor = cursor
+        self._keep_id = None
         self._request()
         return True
 
@@ -478,20 +568,23 @@ class ConversationTable(Vertical, can_focus=False):
         conv = self.current()
         if conv is None or not conv.get("conversation_id"):
             return
-        if self.select_all_matching:  # leaving "all matching": keep the visible rows
-            self.select_all_matching = False
-            self.selected = {str(r.get("conversation_id")) for r in self.rows}
         cid = str(conv["conversation_id"])
-        self.selected.symmetric_difference_update({cid})
+        if self.select_all_matching:  # all matching but the rows unpicked
+            self.excluded.symmetric_difference_update({cid})
+            if self.total is not None and len(self.excluded) >= self.total:
+                self.clear_selection()  # every one unpicked: nothing left selected
+        else:
+            self.selected.symmetric_difference_update({cid})
         row = self.table.cursor_row
         self.table.update_cell_at(Coordinate(row, 0), cell("sel", conv, self.app, self.is_selected(conv)))
         self._update_status()
         self.action_cursor_down()
 
     def action_select_all(self) -> None:
-        self.select_all_matching = not self.select_all_matching
-        if not self.select_all_matching:
-            self.selected.clear()
+        """All matching, or (when they are selected, with exceptions or not) nothing."""
+        all_matching = not self.select_all_matching
+        self.clear_selection()
+        self.select_all_matching = all_matching
         self._paint_rows(self.table.cursor_row)
 
     def action_cycle_sort(self) -> None:
@@ -524,3 +617,15 @@ class ConversationTable(Vertical, can_focus=False):
 
 def _flip(order: str) -> str:
     return "asc" if order == "desc" else "desc"
+
+
+def _conversations(count: int, adjective: str) -> str:
+    return f"{count:,} {adjective} conversation{'' if count == 1 else 's'}"
+
+
+def _same_conversations(query: Any, other: Any) -> bool:
+    """Whether two queries list the same conversations (they may differ in sort only)."""
+    if not is_dataclass(query) or type(query) is not type(other):
+        return query == other
+    return all(getattr(query, f.name) == getattr(other, f.name) for f in fields(query)
+               if f.name not in ("sort_by", "sort_order"))

@@ -57,6 +57,9 @@ class ExplorerScreen(Screen[None]):
 
     BINDINGS = [
         Binding("f", "toggle_sidebar", "Filters", id="explorer.sidebar"),
+        # from anywhere on the screen (a sidebar box, list, the detail pane) back to the
+        # table; in the table itself the key is the app's `back` (see check_action)
+        Binding("escape", "leave", "Back to the table", id="explorer.leave"),
         Binding("C", "clear_filters", "Clear filters", show=False, id="explorer.clear"),
         Binding("x", "export", "Export", id="explorer.export"),
         Binding("d", "toggle_detail", "Detail pane", show=False, id="explorer.detail"),
@@ -81,7 +84,7 @@ class ExplorerScreen(Screen[None]):
         yield StatusHeader("Explorer")
         with Horizontal(id="explorer-body"):  # the sidebar is mounted when first shown
             with Vertical(id="main"):
-                yield FilterBar(shared_only=False, id="filter-summary")
+                yield FilterBar(shared_only=False, wrap=True, id="filter-summary")
                 with Horizontal(id="table-and-detail"):
                     yield ConversationTable(id="table")
                     yield DetailPane(id="detail")
@@ -155,7 +158,10 @@ class ExplorerScreen(Screen[None]):
 
     def _show_query(self) -> None:
         self.query_one(FilterBar).show(self.query_obj)
-        self.table.load(self.query_obj)
+        dropped = self.table.load(self.query_obj)
+        if dropped:  # a selection is of the conversations the filters list: never lost unsaid
+            self.notify(f"Selection cleared, the filters changed: {dropped}",
+                        severity="warning", timeout=5, markup=False)
 
     # ----------------------------------------------------------------- filters
     def apply_query(self, query: ConversationQuery, *, preset: str | None = None,
@@ -189,6 +195,9 @@ class ExplorerScreen(Screen[None]):
             self.notify(f"Filter choices not loaded: {type(exc).__name__}", severity="warning",
                         markup=False)
 
+    def on_filter_sidebar_search_submitted(self, event: FilterSidebar.SearchSubmitted) -> None:
+        self.action_focus_table()  # the user looks for one conversation: show the results
+
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         if event.tz != self.app.display_tz:  # times in the table and detail follow the tz
             self.app.display_tz = event.tz
@@ -205,15 +214,23 @@ class ExplorerScreen(Screen[None]):
             sort_order=None if default else event.sort_order,
         ))
 
+    def preset_active(self, preset: TriagePreset) -> bool:
+        return all(getattr(self.query_obj, f) == v for f, v in preset.changes.items())
+
     def preset_query(self, preset: TriagePreset) -> ConversationQuery:
-        """The preset combined with the chosen date range, assistant and tags."""
-        shared = {f: getattr(self.query_obj, f) for f in SHARED_FIELDS}
-        return ConversationQuery.build(**shared, **preset.changes)
+        """The query with the preset toggled: its own filters set (or, when they already are,
+        cleared), every other filter kept — `S` then `H` lists negative handoffs."""
+        if self.preset_active(preset):
+            cleared = {f: () if isinstance(v, tuple) else None for f, v in preset.changes.items()}
+            return self.query_obj.replace(**cleared)
+        return self.query_obj.replace(**preset.changes)
 
     def action_preset(self, key: str) -> None:
         preset = next(p for p in TRIAGE_PRESETS if p.key == key)
+        turned_off = self.preset_active(preset)
         self.apply_query(self.preset_query(preset))
-        self.notify(f"Triage: {preset.name}", timeout=2, markup=False)
+        self.notify(f"Triage: {preset.name} {'off' if turned_off else 'on'}", timeout=2,
+                    markup=False)
 
     def action_clear_filters(self) -> None:
         """Clear every filter except the date range."""
@@ -246,13 +263,22 @@ class ExplorerScreen(Screen[None]):
         folded = not self.has_class("-folded")
         self._user_folded = folded
         self.set_class(folded, "-folded")
-        if not folded:
-            (await self.ensure_sidebar()).focus()
+        if not folded:  # its first field, not the scrolling container
+            (await self.ensure_sidebar()).query_one("#preset").focus()
         else:
             self.action_focus_table()
 
     def action_focus_table(self) -> None:
         self.query_one("#conversations").focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave":  # (also asked before the table is composed)
+            grid = self.query("#conversations")
+            return bool(grid) and self.focused is not grid.first()
+        return True
+
+    def action_leave(self) -> None:
+        self.action_focus_table()
 
     def action_toggle_detail(self) -> None:
         """Show/hide the detail pane (hidden by default on short terminals)."""

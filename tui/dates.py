@@ -7,7 +7,8 @@ repeats across restarts. Preset ranges end at a whole hour (24h) or at the end o
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, tzinfo
 
 PRESETS: dict[str, timedelta | None] = {
     "24h": timedelta(hours=24),
@@ -18,6 +19,7 @@ PRESETS: dict[str, timedelta | None] = {
     "all": None,
 }
 ISO = "%Y-%m-%dT%H:%M:%SZ"
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def stable_end(now: datetime, step: timedelta = timedelta(hours=1)) -> datetime:
@@ -37,3 +39,40 @@ def preset_range(preset: str, now: datetime) -> tuple[str | None, str | None]:
         return None, None
     end = stable_end(now, timedelta(hours=1) if delta < timedelta(days=2) else timedelta(days=1))
     return (end - delta).strftime(ISO), end.strftime(ISO)
+
+
+def parse_typed(text: str, tz: tzinfo, *, end: bool = False) -> str | None:
+    """A date the user typed — `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]` or ISO 8601 with an
+    offset — as ISO 8601 (in `tz` unless it has an offset). An end typed as a day alone
+    includes that day: the bound sent is the next midnight (the API's end is exclusive).
+    Raises ValueError quoting `text` as typed."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.replace(" ", "T", 1))
+    except ValueError:
+        raise ValueError(f"“{text}” is not a date: type YYYY-MM-DD or YYYY-MM-DD HH:MM") \
+            from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=tz)
+    if end and _DAY.match(text):
+        parsed += timedelta(days=1)  # wall-clock day: the next local midnight, DST or not
+    return parsed.isoformat()
+
+
+def show_typed(value: str | None, tz: tzinfo, *, end: bool = False) -> str:
+    """`value` (ISO 8601) as the user types it in `tz`: a midnight as the day alone, and an
+    end at midnight as the day before (that day included), so `parse_typed` gives it back."""
+    if not value:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    local = parsed.astimezone(tz)
+    if (local.hour, local.minute, local.second, local.microsecond) == (0, 0, 0, 0):
+        return ((local - timedelta(days=1)) if end else local).strftime("%Y-%m-%d")
+    return local.strftime("%Y-%m-%d %H:%M" if local.second == 0 else "%Y-%m-%d %H:%M:%S")

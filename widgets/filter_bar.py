@@ -13,6 +13,9 @@ from textual.widgets import Static
 from api.text import sanitize
 
 SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
+SORT_NAMES = {"last_message_at": "last msg", "first_message_at": "first msg",
+              "message_count": "msgs"}
+SORT_ARROWS = {"asc": "▲", "desc": "▼"}  # as in the sorted column's header
 LIST_FIELDS = (
     "sentiment", "resources", "sentiment_shift", "deflection_quality", "handoff_reason",
     "recontact_risk",
@@ -55,15 +58,18 @@ def _parts(query: Any, lookups: Any, shared_only: bool) -> list[tuple[str, str]]
         parts.append(("skill", get("skill_name")))
     if get("search"):
         parts.append(("id contains", get("search")))
-    if get("sort_by"):
-        arrow = "↑" if get("sort_order") == "asc" else "↓"
-        parts.append(("sort", f"{get('sort_by')} {arrow}"))
+    # always: the order of the rows is part of what the screen shows (the server default too)
+    sort_by = get("sort_by") or "last_message_at"
+    arrow = SORT_ARROWS.get(get("sort_order") or "desc", "")
+    parts.append(("sort", f"{SORT_NAMES.get(sort_by, sort_by)} {arrow}"))
     return parts
 
 
-def describe_query(query: Any, lookups: Any = None, *, shared_only: bool = False) -> Text:
-    """Text summary: `window 2026-05-16 → 2026-06-15 · assistant Billing · sentiment negative`."""
-    text = Text(no_wrap=True, overflow="ellipsis")
+def describe_query(query: Any, lookups: Any = None, *, shared_only: bool = False,
+                   wrap: bool = False) -> Text:
+    """Text summary: `window 2026-05-16 → 2026-06-15 · assistant Billing · sentiment negative`
+    (`wrap`: on as many lines as it needs, else one line cut with an ellipsis)."""
+    text = Text(no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
     for index, (label, value) in enumerate(_parts(query, lookups, shared_only)):
         if index:
             text.append(" · ", style="dim")
@@ -79,13 +85,16 @@ class FilterBar(Static):
     FilterBar { height: 1; width: 1fr; padding: 0 1; background: $boost; }
     """
 
-    def __init__(self, *, shared_only: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, shared_only: bool = True, follow_app: bool = True, wrap: bool = False,
+                 **kwargs: Any) -> None:
         super().__init__("", markup=False, **kwargs)
         self.shared_only = shared_only
+        self.wrap = wrap  # wrapped (a taller bar, see the screen's CSS), not cut
+        self.follow_app = follow_app  # False: the screen says what its figures cover (update)
         self._query: Any = None
 
     def on_mount(self) -> None:
-        if hasattr(self.app, "filters"):
+        if self.follow_app and hasattr(self.app, "filters"):
             self.watch(self.app, "filters", self._app_filters_changed)
 
     def _app_filters_changed(self, filters: Any) -> None:
@@ -99,4 +108,5 @@ class FilterBar(Static):
 
     def _render_query(self, query: Any) -> None:
         lookups = getattr(self.app, "lookups", None)
-        self.update(describe_query(query, lookups, shared_only=self.shared_only))
+        self.update(describe_query(query, lookups, shared_only=self.shared_only,
+                                   wrap=self.wrap))

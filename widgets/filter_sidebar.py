@@ -21,7 +21,8 @@ from textual.widgets import Input, Label, Select, SelectionList, Static
 from api.labels import LABEL_FIELDS, SORT_BY, SORT_ORDER
 from api.query import ConversationQuery, QueryError
 from api.text import sanitize
-from tui.dates import PRESETS, preset_range
+from tui.dates import PRESETS, parse_typed, preset_range, show_typed
+from widgets.check_list import CheckList
 from widgets.labels import plain
 
 TRI_STATE = [("any", "any"), ("yes", "yes"), ("no", "no")]
@@ -54,31 +55,6 @@ def parse_tz(value: str) -> tzinfo:
         raise ValueError(f"unknown time zone {value!r}") from None
 
 
-def local_to_iso(value: str, tz: tzinfo) -> str | None:
-    """`2026-06-01` or `2026-06-01 08:30` in `tz` (ISO with offset kept as typed)."""
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace(" ", "T").replace("Z", "+00:00"))
-    except ValueError:
-        return value  # let ConversationQuery.build name the problem
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz)
-    return parsed.isoformat()
-
-
-def iso_to_local(value: str | None, tz: tzinfo) -> str:
-    if not value:
-        return ""
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    local = parsed.astimezone(tz)
-    return local.strftime("%Y-%m-%d %H:%M" if local.second == 0 else "%Y-%m-%d %H:%M:%S")
-
-
 class FilterSidebar(VerticalScroll):
     """Every filter; emits `Changed(query, preset)` with a validated query."""
 
@@ -88,6 +64,7 @@ class FilterSidebar(VerticalScroll):
     FilterSidebar Select, FilterSidebar Input { width: 1fr; margin-bottom: 0; }
     FilterSidebar Input { background: $boost; }
     FilterSidebar SelectionList { height: auto; max-height: 10; border: none; padding: 0; }
+    FilterSidebar .hint { color: $text-muted; }
     FilterSidebar .error { color: $text-error; display: none; }
     FilterSidebar .error.-shown { display: block; }
     FilterSidebar Horizontal { height: auto; }
@@ -101,6 +78,9 @@ class FilterSidebar(VerticalScroll):
             super().__init__()
             self.query, self.preset, self.tz = query, preset, tz
 
+    class SearchSubmitted(Message):
+        """Enter in the id search box (after the query it typed, if valid, was applied)."""
+
     def __init__(self, now: datetime, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.now = now
@@ -110,13 +90,16 @@ class FilterSidebar(VerticalScroll):
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
+        # text boxes keep their text on focus (select_on_focus=False): tabbing through the
+        # sidebar must not leave the next key to wipe a date or the time zone
         yield Label("Date range (last activity)", classes="heading")
+        yield Label("from .. to, both days included", classes="hint")
         yield Select(compact=True, options=[(p, p) for p in PRESETS], value="30d", allow_blank=False, id="preset")
-        yield Input(compact=True, placeholder="start  YYYY-MM-DD [HH:MM]", id="start_date")
+        yield Input(compact=True, select_on_focus=False, placeholder="start  YYYY-MM-DD [HH:MM]", id="start_date")
         yield self._error("start_date")
-        yield Input(compact=True, placeholder="end  YYYY-MM-DD [HH:MM]", id="end_date")
+        yield Input(compact=True, select_on_focus=False, placeholder="end  YYYY-MM-DD [HH:MM]", id="end_date")
         yield self._error("end_date")
-        yield Input(compact=True, value="UTC", placeholder="time zone: UTC, +02:00, Europe/Paris", id="tz")
+        yield Input(compact=True, select_on_focus=False, value="UTC", placeholder="time zone: UTC, +02:00, Europe/Paris", id="tz")
         yield self._error("tz")
         yield Label("Assistant", classes="heading")
         yield Select(compact=True, options=[], prompt="any assistant", id="playbook_base_id")
@@ -130,20 +113,20 @@ class FilterSidebar(VerticalScroll):
             yield Select(compact=True, options=TRI_STATE, value="any", allow_blank=False, id="has_handoff")
             yield Select(compact=True, options=TRI_STATE, value="any", allow_blank=False, id="has_winback")
         yield Label("Tags (all of)", classes="heading")
-        yield SelectionList[str](id="tags")
+        yield CheckList[str](id="tags")
         for field, values in LABEL_FIELDS.items():
             yield Label(TITLES[field], classes="heading")
-            yield SelectionList[str](*((Text(plain(field, v)), v) for v in values), id=field)
+            yield CheckList[str](*((Text(plain(field, v)), v) for v in values), id=field)
         yield Label("Messages (min .. max)", classes="heading")
         with Horizontal():
-            yield Input(compact=True, placeholder="min", id="min_messages", type="integer")
-            yield Input(compact=True, placeholder="max", id="max_messages", type="integer")
+            yield Input(compact=True, select_on_focus=False, placeholder="min", id="min_messages", type="integer")
+            yield Input(compact=True, select_on_focus=False, placeholder="max", id="max_messages", type="integer")
         yield self._error("min_messages")
         yield self._error("max_messages")
         yield Label("Skill loaded", classes="heading")
         yield Select(compact=True, options=[], prompt="any skill", id="skill_name")
         yield Label("Conversation id contains", classes="heading")
-        yield Input(compact=True, placeholder="search id", id="search")
+        yield Input(compact=True, select_on_focus=False, placeholder="search id", id="search")
         yield self._error("search")
         yield Label("Sort", classes="heading")
         with Horizontal():
@@ -205,8 +188,7 @@ class FilterSidebar(VerticalScroll):
         except ValueError as exc:
             raise QueryError("tz", str(exc)) from None
         if self.preset == "custom":
-            dates = (local_to_iso(self._text("start_date"), tz),
-                     local_to_iso(self._text("end_date"), tz))
+            dates = tuple(self._typed_date(wid, tz) for wid in ("start_date", "end_date"))
         else:  # the exact bounds of the preset (stable cache keys)
             dates = self._preset_dates
         raw: dict[str, Any] = {"start_date": dates[0], "end_date": dates[1]}
@@ -223,6 +205,12 @@ class FilterSidebar(VerticalScroll):
         if raw["sort_by"] == SORT_BY[0] and raw["sort_order"] == SORT_ORDER[0]:
             raw["sort_by"] = raw["sort_order"] = None  # the server default
         return raw
+
+    def _typed_date(self, wid: str, tz: tzinfo) -> str | None:
+        try:
+            return parse_typed(self._text(wid), tz, end=wid == "end_date")
+        except ValueError as exc:
+            raise QueryError(wid, str(exc)) from None
 
     def current_query(self) -> ConversationQuery:
         return ConversationQuery.build(**self.raw())
@@ -241,8 +229,7 @@ class FilterSidebar(VerticalScroll):
             tz = self.tz()
         except ValueError:
             pass
-        self.query_one("#start_date", Input).value = iso_to_local(query.start_date, tz)
-        self.query_one("#end_date", Input).value = iso_to_local(query.end_date, tz)
+        self._show_dates(query.start_date, query.end_date, tz)
         for wid in ("playbook_base_id", "playbook_id", "inbox_id", "skill_name"):
             self._select(wid, getattr(query, wid))
         for wid in ("has_handoff", "has_winback"):
@@ -257,6 +244,10 @@ class FilterSidebar(VerticalScroll):
             self.query_one(f"#{wid}", Input).value = "" if value is None else str(value)
         self.query_one("#search", Input).value = query.search or ""
         self._show_error(None)
+
+    def _show_dates(self, start: str | None, end: str | None, tz: tzinfo) -> None:
+        self.query_one("#start_date", Input).value = show_typed(start, tz)
+        self.query_one("#end_date", Input).value = show_typed(end, tz, end=True)
 
     def _select(self, wid: str, value: Any) -> None:
         select = self.query_one(f"#{wid}", Select)
@@ -294,8 +285,7 @@ class FilterSidebar(VerticalScroll):
             tz = self.tz()
         except ValueError:
             pass
-        self.query_one("#start_date", Input).value = iso_to_local(start, tz)
-        self.query_one("#end_date", Input).value = iso_to_local(end, tz)
+        self._show_dates(start, end, tz)
         self._apply()
 
     @on(Select.Changed, "#playbook_base_id")
@@ -319,18 +309,31 @@ class FilterSidebar(VerticalScroll):
             self.preset = "custom"
             self.query_one("#preset", Select).value = "custom"
         self._apply()
+        if event.input.id == "search":
+            self.post_message(self.SearchSubmitted())
 
     def _apply(self) -> None:
+        if self._last is None:  # mounting: its widgets' first Changed are not the user's
+            return
         try:
             query = ConversationQuery.build(**self.raw())
         except QueryError as exc:
-            self._show_error(exc)
+            self._show_error(self._as_typed(exc))
             return
         self._show_error(None)
         tz = self.tz()
         if query != self._last or tz != getattr(self.app, "display_tz", tz):
             self._last = query
             self.post_message(self.Changed(query, self.preset, tz))
+
+    def _as_typed(self, error: QueryError) -> QueryError:
+        """The range error in the user's words (what the boxes hold, not the timestamps
+        sent)."""
+        if error.field == "end_date" and error.other == "start_date":
+            start, end = self._text("start_date"), self._text("end_date")
+            return QueryError("end_date", f"until “{end}” must be after start “{start}” "
+                              "(the end day is included)", "start_date")
+        return error
 
     def _show_error(self, error: QueryError | None) -> None:
         for widget in self.query(".error"):

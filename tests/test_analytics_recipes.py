@@ -232,13 +232,38 @@ async def test_deflection_rate_recipe(demo_db, tmp_path, monkeypatch):
 
 
 # -------------------------------------------------------------------- quality signals
+# The recipe prints deflection quality and handoff reasons as % of every scored conversation;
+# the screen puts each over the conversations it applies to, as its title says (issue 11):
+# their counts must be on screen, their percentages are checked against that base.
+OWN_BASE = {"Deflection Quality:": "deflection_quality", "Handoff Reasons:": "handoff_reason"}
+
+
+def own_base_lines(out: str) -> tuple[str, dict[str, dict[str, int]]]:
+    """The output without the percentages of the OWN_BASE sections, and their counts."""
+    kept, counts, section = [], {}, None
+    for line in out.splitlines():
+        if not line.startswith(" "):
+            section = OWN_BASE.get(line.strip())
+        elif section is not None:
+            label, count = re.match(r" (\w+): (\d+)", line).groups()
+            counts.setdefault(section, {})[label] = int(count)
+            line = re.sub(r" \([\d.]+%\)", "", line)
+        kept.append(line)
+    return "\n".join(kept), counts
+
+
 @pytest.mark.parametrize("recipe", ["sentiment_deep_dive", "signal_analysis"])
 async def test_signal_recipes(demo_db, tmp_path, monkeypatch, recipe):
     text, rec, app = await run_screen(demo_db, SignalsScreen)
     agg = rec.answer("/conversations/metrics/aggregate")
     out = run_recipe(recipe, {"metrics_agg.json": agg}, tmp_path, monkeypatch)
+    out, own = own_base_lines(out)
     assert assert_on_screen(out, app.records) >= 8
-    assert_names(out, text, r"^ (\w+): \d+ \(")
+    assert_names(out, text, r"^ (\w+): \d+")
+    for field, counts in own.items():
+        base = sum(agg[f"{field}_distribution"].values())
+        for label, count in counts.items():
+            assert f"{label} | {count:,} | {count / base * 100:.1f}%" in text
 
 
 async def test_conversation_metadata_recipe(demo_db, tmp_path, monkeypatch):

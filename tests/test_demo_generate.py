@@ -166,8 +166,8 @@ def test_parameters_from_environment_and_validation():
     env = {"STUDIO_DEMO_SIZE": "1234", "STUDIO_DEMO_SEED": "9", "STUDIO_DEMO_ANCHOR": "2026-01-31"}
     assert resolve_params(env=env) == (1234, 9, "2026-01-31")
     assert resolve_params(10, 1, "2025-02-03", env=env) == (10, 1, "2025-02-03")
-    today = dt.datetime.now(dt.UTC).date().isoformat()
-    assert resolve_params(env={}) == (5000, 7, today)
+    now = dt.datetime(2026, 12, 6, 2, 9, tzinfo=dt.UTC)
+    assert resolve_params(env={}, now=now) == (5000, 7, "2026-12-06T02")  # today: up to now
     with pytest.raises(ValueError, match="STUDIO_DEMO_SIZE must be an integer"):
         resolve_params(env={"STUDIO_DEMO_SIZE": "lots"})
     with pytest.raises(ValueError, match="anchor"):

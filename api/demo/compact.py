@@ -176,7 +176,7 @@ def conversation_row(plan: Plan) -> tuple:
         plan.avg_latency, plan.intent.key,
         plan.participants[0].id if len(plan.participants) > 1 else None,
         plan.first_user_message, plan.last_assistant_message,
-        plan.intent.subject.format(**plan.vars), ", ".join(used) or None,
+        plan.subject, ", ".join(used) or None,
         plan.user_intent if plan.scored else None, W.dumps(plan.tags),
         W.dumps(plan.skills) if plan.skills else None,
         plan.times[plan.winback_index] if plan.winback_index is not None else None,

@@ -36,7 +36,7 @@ def conversation_body(plan: Plan) -> dict:
     """The list-endpoint object of one conversation (every field of api-reference.md)."""
     last = plan.participants[-1]
     s = plan.signals
-    subject = plan.intent.subject.format(**plan.vars)
+    subject = plan.subject
     scored = plan.scored
     body = {
         "conversation_id": plan.conversation_id,
@@ -136,22 +136,31 @@ def _citations(plan: Plan, world: W.World) -> list[dict]:
     return out
 
 
-def _message_text(rng: random.Random, plan: Plan, i: int, last_ai: int, calls: list[ToolCall]
-                  ) -> str:
-    """Middle messages follow the intent's story in order (followups/answers cycle)."""
+def _message_text(rng: random.Random, plan: Plan, i: int, last_ai: int, last_ask: int,
+                  calls: list[ToolCall]) -> str:
+    """Middle messages follow the conversation's story in order (followups/answers cycle);
+    the customer's last message before a handoff says why when the reason is theirs (asked
+    for a person, frustrated), and a negative conversation's last one sounds it."""
     if i == 0:
         return plan.first_user_message
     if i == last_ai:
         return plan.last_assistant_message
     turn = i // 2 - 1 if plan.roles[i] == "user" else i // 2
+    spanish = plan.vars["locale"].startswith("es")
     if plan.roles[i] == "user":
         if plan.winback_index is not None and i == plan.winback_index + 1:
-            return rng.choice(W.WINBACK_REPLIES)
+            rng.choice((0, 1, 2))  # the draw that once picked the reply: later ones stay
+            return W.WINBACK_REPLIES[plan.deflection or "no_response"]
         if plan.hostile and rng.random() < 0.3:
             return W.hostile_text(plan.hostile, plan.seq) or ""
-        followups = plan.intent.followups
+        if i == last_ask:
+            if plan.handoff_reason in W.HANDOFF_ASKS:
+                return W.HANDOFF_ASKS[plan.handoff_reason][spanish]
+            if plan.signals["sentiment"] == "negative":
+                return W.ANNOYED[spanish]
+        followups = plan.story.followups
         return followups[turn % len(followups)].format(**plan.vars)
-    answers = plan.intent.answers
+    answers = plan.story.answers
     text = answers[turn % len(answers)].format(**plan.vars)
     marks = " ".join(f"[[{kb_citation_id(c, k)}]]" for c in calls for k in range(len(c.citations)))
     return f"{text} {marks}" if marks else text
@@ -172,7 +181,7 @@ def _metadata(rng: random.Random, plan: Plan, i: int, last_core: int, text: str)
                   if handoff else []),
         "handoff": handoff,
         "explanation": ("Escalating to a human." if handoff
-                        else f"Answering about {plan.intent.subject.format(**plan.vars)}."),
+                        else f"Answering about {plan.subject}."),
     }
     if rng.random() < 0.92:  # token usage is optional in the public API
         price = W.MODELS.get(version.model, (0, 0.5, 1.5))
@@ -191,13 +200,16 @@ def build_messages(world: W.World, plan: Plan) -> dict:
     last_ai = ai[-1]
     core = [i for i in ai if i != plan.winback_index]
     last_core = core[-1] if core else last_ai
+    # the customer's last message before the last core answer (not the opener)
+    asks = [i for i in range(1, last_core) if plan.roles[i] == "user"]
+    last_ask = asks[-1] if asks else -1
     by_msg: dict[int, list[ToolCall]] = {}
     for c in plan.tool_calls:
         by_msg.setdefault(c.msg, []).append(c)
     messages = []
     for i, role in enumerate(plan.roles):
         calls = by_msg.get(i, [])
-        text = _message_text(rng, plan, i, last_ai, calls)
+        text = _message_text(rng, plan, i, last_ai, last_ask, calls)
         msg = {"role": role, "content": text, "created_at": W.iso(plan.times[i])}
         if role == "assistant":
             msg["metadata"] = _metadata(rng, plan, i, last_core, text)

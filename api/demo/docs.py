@@ -169,7 +169,7 @@ TOPIC_TEXT = {
 
 def trending_docs(world: World, conn: sqlite3.Connection) -> list[Doc]:
     """One completed analysis dated the day before the anchor, over the 7 days before it."""
-    end = world.end_ts - DAY
+    end = world.start_ts + (W.DAYS - 1) * DAY - 1  # the end of the day before the anchor
     start = end + 1 - 7 * DAY
     rows = conn.execute(
         "SELECT intent, conversation_id, sentiment, has_handoff, seq FROM conversations "

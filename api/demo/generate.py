@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from api.demo import resolve_anchor
 from api.demo import world as W
 from api.demo.compact import CONV_INSERT, EVENT_INSERT, conversation_row, replace_tables
 from api.demo.content import build_messages, encode_extra, kb_citation_id
@@ -45,8 +46,13 @@ Progress = Callable[[int, int], None]
 
 
 def resolve_params(size: int | None = None, seed: int | None = None, anchor: str | None = None,
-                   env: os._Environ | dict | None = None) -> tuple[int, int, str]:
-    """Explicit values, else STUDIO_DEMO_SIZE / _SEED / _ANCHOR, else defaults; validated."""
+                   env: os._Environ | dict | None = None,
+                   now: dt.datetime | None = None) -> tuple[int, int, str]:
+    """Explicit values, else STUDIO_DEMO_SIZE / _SEED / _ANCHOR, else defaults; validated.
+
+    The anchor comes back canonical (``api.demo.resolve_anchor``): today's date, or a later
+    one, gets the current hour of ``now`` (default: the wall clock), so that no data is
+    dated after the moment it was generated."""
     env = os.environ if env is None else env
     size = _int_param("STUDIO_DEMO_SIZE", size, env, DEFAULT_SIZE)
     seed = _int_param("STUDIO_DEMO_SEED", seed, env, DEFAULT_SEED)
@@ -55,11 +61,8 @@ def resolve_params(size: int | None = None, seed: int | None = None, anchor: str
     if seed < 0 or seed >= 2**31:
         raise ValueError(f"demo seed must be between 0 and 2147483647, got {seed}")
     if anchor is None:
-        anchor = env.get("STUDIO_DEMO_ANCHOR") or dt.datetime.now(dt.UTC).date().isoformat()
-    try:
-        anchor = dt.date.fromisoformat(str(anchor).strip()).isoformat()
-    except ValueError:
-        raise ValueError(f"demo anchor must be a date YYYY-MM-DD, got {anchor!r}") from None
+        anchor = env.get("STUDIO_DEMO_ANCHOR") or None
+    anchor = resolve_anchor(anchor, now or dt.datetime.now(dt.UTC))
     return size, seed, anchor
 
 
@@ -126,6 +129,7 @@ def ensure_demo_db(size: int | None = None, seed: int | None = None, anchor: str
                 tmp.unlink()
             raise
     remove_old_versions(directory)
+    remove_earlier_hours(directory, path)
     return path
 
 
@@ -140,6 +144,51 @@ def remove_old_versions(directory: Path) -> list[Path]:
                 old.unlink()
                 removed.append(old)
     return removed
+
+
+def in_use_path(path: Path) -> Path:
+    """The file every process reading database ``path`` holds a shared lock on (store.Store);
+    apart from the build lock, so that readers never hold up a rebuild."""
+    return path.with_name(path.name + ".inuse")
+
+
+def remove_earlier_hours(directory: Path, current: Path) -> list[Path]:
+    """Delete the databases of earlier hours (anchors ``YYYY-MM-DDTHH``, data up to the hour
+    they were built at) of the same generator, seed and size as ``current``: a newer hour
+    replaces them. One a process still reads (its in-use lock is held) stays. Returns what
+    was removed."""
+    prefix, sep, _ = current.name.partition("-a")
+    removed: list[Path] = []
+    if not sep:
+        return removed
+    for old in directory.glob(f"{prefix}-a*T*.sqlite3"):
+        if old == current or not _unused(in_use_path(old)):
+            continue
+        for path in (old, old.with_name(old.name + ".lock"), in_use_path(old)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def _unused(marker: Path) -> bool:
+    """Whether no process holds the in-use lock ``marker`` (a missing one: nobody)."""
+    try:
+        fd = os.open(marker, os.O_RDWR)
+    except OSError:
+        return True
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: never remove what may be in use
+        os.close(fd)
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # closing releases the lock taken to test it
+    return True
 
 
 def is_ready(path: Path, size: int, seed: int, anchor: str) -> bool:

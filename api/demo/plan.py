@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 
 from api.demo import world as W
-from api.demo.world import DAY, Intent, KbItem, Version, World, weighted
+from api.demo.world import DAY, Intent, KbItem, Story, Version, World, weighted
 
 SCORED_SIGNALS = ("sentiment", "resources", "sentiment_shift", "deflection_quality",
                   "handoff_reason", "recontact_risk")
@@ -66,6 +66,13 @@ class Plan:
     user_intent: str
     rating: tuple[int, str | None, int] | None  # (rating, remark, rated_ts)
     conversions: list[tuple[str, float, int, int, dict]]  # (slug, value, occurred, created, meta)
+    story: Story  # the intent's story every text follows
+    handoff_reason: str | None  # how it ended, scored or not: the reason of a handoff,
+    deflection: str | None  # else the deflection quality
+
+    @property
+    def subject(self) -> str:
+        return self.story.subject.format(**self.vars)
 
     @property
     def first_ts(self) -> int:
@@ -100,6 +107,11 @@ def conversation_rng(seed: int, seq: int) -> random.Random:
     return FastRandom((seed << 32) | seq)
 
 
+def story_rng(seed: int, seq: int) -> random.Random:
+    """A stream of its own for the story, so that choosing it changes no other draw."""
+    return FastRandom(((seed << 32) | seq) + (1 << 64))
+
+
 def conversation_id_for(seed: int, seq: int) -> str:
     """External platform id: numeric, unique, increasing with seq (like Intercom/Chatwoot)."""
     return str(21_000_000 + seq * 3 + (seq * 7 + seed) % 3)
@@ -116,33 +128,42 @@ def plan_conversation(world: World, seq: int) -> Plan:
     project = world.main if main else world.other
     inbox_id, inbox_name = _pick_inbox(rng, project)
     intent = _pick_intent(rng, world, day)
-    first_ts = world.start_ts + day * DAY + W.pick_second_of_day(rng)
+    first_ts = world.start_ts + day * DAY + W.pick_second_of_day(rng, world.hours_of(day))
     participants = _pick_participants(rng, world, intent, main, day, first_ts)
     v = _story_vars(rng, intent)
+    story = _pick_story(story_rng(world.seed, seq), intent, v["locale"].startswith("es"))
     has_error = rng.random() < 0.025
     outcome = _outcome(rng, intent, inbox_name, has_error)
     roles, winback_index, answered = _roles(rng, outcome, has_error)
     times, latencies = _timeline(rng, world, roles, winback_index, first_ts, inbox_name,
                                  participants[-1].model)
     owners = _owners(roles, len(participants))
-    calls = _tool_calls(rng, world, intent, outcome, roles, winback_index, v, main)
+    calls = _tool_calls(rng, world, intent, story, outcome, roles, winback_index, v, main)
     _apply_tool_latency(latencies, calls)
     scored = rng.random() >= (0.06 + (0.45 if times[-1] > world.end_ts - DAY else 0.0))
     signals = _signals(rng, outcome, calls, has_error) if scored else dict.fromkeys(SCORED_SIGNALS)
-    tags = _tags(rng, intent, signals, v)
+    tags = _tags(rng, intent, story, signals, v)
     skills = sorted({c.ref for c in calls if c.kind == "skill" and c.success})
-    first_user, last_ai = _edge_texts(rng, intent, outcome, roles, winback_index, answered,
+    first_user, last_ai = _edge_texts(rng, story, outcome, roles, winback_index, answered,
                                       has_error, v, hostile, seq)
     plan = Plan(
         seq, project.id, conversation_id_for(world.seed, seq), inbox_id, inbox_name, intent,
         participants, roles, times, latencies, owners, calls, outcome["handoff"], has_error,
         winback_index, answered, scored, signals, tags, skills, v, _context(rng, v, hostile),
-        hostile, first_user, last_ai, "", rng.choice(intent.phrases), None, [])
+        hostile, first_user, last_ai, "",
+        rng.choice((story.phrase,)),  # one draw, as when the phrase was drawn from the intent's
+        None, [], story, outcome["reason"], outcome["deflection"])
     plan.summary = _summary(plan, outcome)
     if main:
         plan.rating = _rating(rng, world, plan)
         plan.conversions = _conversions(rng, world, plan)
     return plan
+
+
+def _pick_story(rng, intent: Intent, spanish: bool) -> Story:
+    """One of the intent's stories, among those opening in the customer's language."""
+    fits = [s for s in intent.stories if any(_is_spanish(o) == spanish for o in s.openers)]
+    return rng.choice(fits or intent.stories)
 
 
 def _pick_inbox(rng, project) -> tuple[str, str]:
@@ -218,6 +239,8 @@ def _roles(rng, outcome: dict, has_error: bool) -> tuple[list[str], int | None, 
     if outcome["reason"] == "frustration":
         mean = 4.0
     pairs = 1 + min(int(rng.expovariate(1 / mean)), 13)
+    if outcome["reason"] in W.HANDOFF_ASKS:  # room for the customer's ask before the handoff
+        pairs = max(pairs, 2)
     roles = ["user", "assistant"] * pairs
     winback, answered = None, False
     wb_p = {"no_response": 0.55, "partial": 0.25, "resolved": 0.04}.get(outcome["deflection"], 0)
@@ -264,8 +287,8 @@ def _assistant_slots(roles: list[str]) -> list[int]:
     return [i for i, r in enumerate(roles) if r == "assistant"]
 
 
-def _tool_calls(rng, world: World, intent: Intent, outcome: dict, roles: list[str],
-                winback: int | None, v: dict, main: bool) -> list[ToolCall]:
+def _tool_calls(rng, world: World, intent: Intent, story: Story, outcome: dict,
+                roles: list[str], winback: int | None, v: dict, main: bool) -> list[ToolCall]:
     slots = [i for i in _assistant_slots(roles) if i != winback]
     calls: list[ToolCall] = []
     first, mid, last = slots[0], slots[len(slots) // 2], slots[-1]
@@ -275,15 +298,15 @@ def _tool_calls(rng, world: World, intent: Intent, outcome: dict, roles: list[st
                 calls.append(_skill_call(rng, world, first, skill))
     items = world.kb_items_by_intent.get(intent.key if main else "other", [])
     if items and rng.random() < 0.68:
-        calls.append(_kb_call(rng, first, items, intent, v))
+        calls.append(_kb_call(rng, first, items, story))
         if len(slots) > 2 and rng.random() < 0.15:
-            calls.append(_kb_call(rng, mid, items, intent, v))
+            calls.append(_kb_call(rng, mid, items, story))
     tool_keys = intent.api_tools if main else ("booking_lookup",)
     for k, key in enumerate(tool_keys):
         if rng.random() < (0.75 if k == 0 else 0.55):
             calls.append(_api_call(rng, world, mid, key, v, outcome))
     if main:
-        calls.extend(_toolkit_calls(rng, intent, outcome, last, v))
+        calls.extend(_toolkit_calls(rng, intent, story, outcome, last, v))
     if outcome["handoff"] and rng.random() < 0.5:  # built-in: who can take it over?
         calls.append(ToolCall(last, "list_agents", "list_agents", "", {}, True, None,
                               rng.randrange(30, 200),
@@ -299,8 +322,8 @@ def _skill_call(rng, world: World, msg: int, skill: str) -> ToolCall:
                     {"loaded": skill} if ok else None, W.new_id(rng))
 
 
-def _kb_call(rng, msg: int, items: list[KbItem], intent: Intent, v: dict) -> ToolCall:
-    query = rng.choice(intent.phrases) if intent.phrases else "help"
+def _kb_call(rng, msg: int, items: list[KbItem], story: Story) -> ToolCall:
+    query = rng.choice((story.phrase,))  # one draw, as when drawn from the intent's phrases
     ok = rng.random() >= 0.02
     cited = rng.sample(items, min(len(items), rng.choice((1, 1, 1, 1, 2, 3)))) if ok else []
     result = [{"title": i.title, "kb_id": i.kb_id, "item_id": i.id or None} for i in cited]
@@ -337,7 +360,8 @@ def _api_result(key: str, v: dict) -> dict:
     }[key]
 
 
-def _toolkit_calls(rng, intent: Intent, outcome: dict, msg: int, v: dict) -> list[ToolCall]:
+def _toolkit_calls(rng, intent: Intent, story: Story, outcome: dict, msg: int,
+                   v: dict) -> list[ToolCall]:
     calls = []
     ticket_type = intent.ticket_type or "68"
     wants_ticket = outcome["deflection"] == "actioned" or (
@@ -345,7 +369,7 @@ def _toolkit_calls(rng, intent: Intent, outcome: dict, msg: int, v: dict) -> lis
     if wants_ticket:
         ok = rng.random() >= 0.05
         args = {"ticket_type_id": ticket_type, "contact_email": v["email"],
-                "title": f"{intent.subject.format(**v)}"[:80],
+                "title": f"{story.subject.format(**v)}"[:80],
                 "description": f"Opened by the assistant for {v['name']}."}
         calls.append(ToolCall(
             msg, "toolkit", "INTERCOM_TICKETS_CREATE_TICKET", "INTERCOM_TICKETS", args, ok,
@@ -357,7 +381,7 @@ def _toolkit_calls(rng, intent: Intent, outcome: dict, msg: int, v: dict) -> lis
         ok = rng.random() >= 0.03
         args = {"channel": rng.choice(W.SLACK_CHANNELS),
                 "message": f"Escalation: {v['name']} needs help with "
-                           f"{intent.subject.format(**v)}"}
+                           f"{story.subject.format(**v)}"}
         calls.append(ToolCall(
             msg, "toolkit", "SLACK_SEND_MESSAGE", "SLACK", args, ok,
             None if ok else "channel_not_found", rng.randrange(150, 900),
@@ -403,9 +427,14 @@ def _signals(rng, outcome: dict, calls: list[ToolCall], has_error: bool) -> dict
     sentiment = weighted(rng, BY_CASE[case][0])
     if has_error and sentiment == "positive":
         sentiment = "neutral"
+    if case == "frustration":  # escalated for frustration: the customer was not content
+        sentiment = "negative"
     shift = weighted(rng, SHIFT_BY_SENTIMENT[sentiment])
     if case == "frustration" and shift == "improved":
         shift = "degraded"
+    # a negative conversation did not end calmer, a positive one did not turn sour
+    if (sentiment, shift) in (("negative", "improved"), ("positive", "degraded")):
+        shift = "stable"
     resources = None
     if any(c.kind != "list_agents" for c in calls):  # KB/tools/skills, not built-ins
         failures = sum(not c.success for c in calls)
@@ -418,8 +447,8 @@ def _signals(rng, outcome: dict, calls: list[ToolCall], has_error: bool) -> dict
             "recontact_risk": weighted(rng, BY_CASE[case][1])}
 
 
-def _tags(rng, intent: Intent, signals: dict, v: dict) -> list[str]:
-    tags = set(intent.tags)
+def _tags(rng, intent: Intent, story: Story, signals: dict, v: dict) -> list[str]:
+    tags = set(intent.tags if story.tags is None else story.tags)
     if rng.random() < 0.05:
         tags.add("vip")
     if rng.random() < (0.15 if signals["sentiment"] == "negative" else 0.03):
@@ -435,10 +464,10 @@ def _tags(rng, intent: Intent, signals: dict, v: dict) -> list[str]:
     return sorted(tags)
 
 
-def _edge_texts(rng, intent: Intent, outcome: dict, roles: list[str], winback: int | None,
+def _edge_texts(rng, story: Story, outcome: dict, roles: list[str], winback: int | None,
                 answered: bool, has_error: bool, v: dict, hostile: str | None,
                 seq: int) -> tuple[str, str]:
-    first = rng.choice(_openers(intent, v["locale"].startswith("es"))).format(**v)
+    first = rng.choice(_openers(story, v["locale"].startswith("es"))).format(**v)
     if hostile:
         first = W.HUGE_TEXT if hostile == "huge" else (W.hostile_text(hostile, seq) or first)
         if hostile == "empty":
@@ -450,26 +479,24 @@ def _edge_texts(rng, intent: Intent, outcome: dict, roles: list[str], winback: i
     elif outcome["handoff"]:
         last = rng.choice(W.HANDOFF_LINES)
     elif outcome["deflection"] in ("resolved", "actioned"):
-        last = rng.choice(intent.resolved).format(**v)
+        last = rng.choice(story.resolved).format(**v)
     else:
-        last = rng.choice(intent.answers).format(**v)
+        last = rng.choice(story.answers).format(**v)
     if hostile == "markup":
         last = f"You wrote: {first} — let me check that for you."
     return first, last
 
 
 SPANISH_WORDS = ("hola", "quiero", "cobraron", "se cierra", "¿")
-_OPENERS: dict[tuple[str, bool], tuple[str, ...]] = {}
 
 
-def _openers(intent: Intent, spanish: bool) -> tuple[str, ...]:
+def _is_spanish(text: str) -> bool:
+    return any(w in text.lower() for w in SPANISH_WORDS)
+
+
+def _openers(story: Story, spanish: bool) -> tuple[str, ...]:
     """Openers in the customer's language (Spanish ones only for es-* locales)."""
-    key = (intent.key, spanish)
-    if key not in _OPENERS:
-        pool = tuple(o for o in intent.openers
-                     if any(w in o.lower() for w in SPANISH_WORDS) == spanish)
-        _OPENERS[key] = pool or intent.openers
-    return _OPENERS[key]
+    return tuple(o for o in story.openers if _is_spanish(o) == spanish) or story.openers
 
 
 def _context(rng, v: dict, hostile: str | None) -> dict:
@@ -483,7 +510,7 @@ def _context(rng, v: dict, hostile: str | None) -> dict:
 
 
 def _summary(plan: Plan, outcome: dict) -> str:
-    subject = plan.intent.subject.format(**plan.vars)
+    subject = plan.subject
     used = sorted({c.name for c in plan.tool_calls})
     tools = f" Used {', '.join(used)}." if used else ""
     if outcome["handoff"]:
@@ -495,20 +522,22 @@ def _summary(plan: Plan, outcome: dict) -> str:
     return f"Customer asked about {subject}.{tools} {end}"
 
 
-RATING_BY_SENTIMENT = {
-    "positive": {5: 60, 4: 30, 3: 7, 2: 2, 1: 1},
+RATING_BY_SENTIMENT = {  # a rating never contradicts how the conversation went
+    "positive": {5: 62, 4: 30, 3: 8},
     "neutral": {5: 25, 4: 35, 3: 25, 2: 10, 1: 5},
-    "negative": {5: 3, 4: 7, 3: 20, 2: 30, 1: 40},
+    "negative": {4: 5, 3: 20, 2: 35, 1: 40},
 }
 
 
 def _rating(rng, world: World, plan: Plan) -> tuple[int, str | None, int] | None:
-    if rng.random() >= (0.04 if plan.has_handoff else 0.3):
+    """The CSAT survey goes to AI-resolved (deflected) conversations only, the ones CSAT's
+    response rate counts as eligible; it is answered minutes after the last message."""
+    if rng.random() >= 0.3 or plan.has_handoff:
         return None
     dist = RATING_BY_SENTIMENT[plan.signals["sentiment"] or "neutral"]
     rating = int(weighted(rng, tuple(dist.items())))
     remark = rng.choice(W.REMARKS[rating]) if rng.random() < 0.4 else None
-    ts = plan.last_ts + rng.randrange(300, 20 * 3600)
+    ts = plan.last_ts + rng.randrange(30, 45 * 60)
     return (rating, remark, ts) if ts <= world.end_ts else None
 
 

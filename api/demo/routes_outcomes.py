@@ -116,9 +116,11 @@ def csat_analytics(ctx: Ctx) -> dict[str, Any]:
     if store.one("SELECT 1 FROM csat_ratings WHERE project_id=? LIMIT 1", (f.project_ids[0],)) is None:
         return _csat_empty(offset)
     gran, step = _step(start, end)
-    where, args = f.where()
-    base = f"FROM csat_ratings r JOIN conversations c ON c.seq = r.seq WHERE r.project_id = ? AND r.ts >= ? AND r.ts <= ? AND {where}"
-    base_args = [f.project_ids[0], start, end, *args]
+    # Rated conversations, windowed and bucketed like the eligible ones (by last_message_at):
+    # "% of eligible convos that were rated" never counts a rating outside its own bucket.
+    where, args = cf.ConvFilter(**{**f.__dict__, "start_ts": start, "end_ts": end}).where()
+    base = f"FROM csat_ratings r JOIN conversations c ON c.seq = r.seq WHERE r.project_id = ? AND {where}"
+    base_args = [f.project_ids[0], *args]
     dist = dict(store.rows(f"SELECT r.rating, count(*) {base} GROUP BY r.rating", base_args))
     rated = sum(dist.values())
     pos, neu, neg = dist.get(4, 0) + dist.get(5, 0), dist.get(3, 0), dist.get(1, 0) + dist.get(2, 0)
@@ -140,7 +142,7 @@ def csat_analytics(ctx: Ctx) -> dict[str, Any]:
 def _csat_series(store: Store, base: str, args: list, step: int, gran: str,
                  eligible: dict[int, int]) -> list[dict]:
     rows = store.rows(
-        f"SELECT (r.ts / {step}) * {step} b, count(*), sum(r.rating >= 4), sum(r.rating = 3), "
+        f"SELECT (c.last_ts / {step}) * {step} b, count(*), sum(r.rating >= 4), sum(r.rating = 3), "
         f"sum(r.rating <= 2) {base} GROUP BY b", args)
     counts = {b: (n, p, u, g) for b, n, p, u, g in rows}
     out = []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.demo.params import ApiError, check_order, days_between, epoch
@@ -222,7 +222,8 @@ def sparklines(kind: str):
         store = ctx.store
         first = store.anchor - timedelta(days=days - 1)
         dates = days_between(first, store.anchor)
-        start = epoch(store.now - timedelta(days=days))
+        # from the first day's midnight: the anchor day may end before midnight (store.now)
+        start = epoch(datetime.combine(first, datetime.min.time(), UTC))
         rows = store.rows(
             "SELECT ref, date(ts, 'unixepoch') d, count(*) FROM resource_events WHERE project_id = ? "
             "AND kind = ? AND ts >= ? AND ts < ? GROUP BY ref, d",

@@ -1,6 +1,6 @@
 """SQLite schema of the demo backend: the contract between generate.py and app.py."""
 
-GENERATOR_VERSION = 10
+GENERATOR_VERSION = 11
 
 # Up to this many conversations the generator also stores every conversation's messages and
 # citations (``conv_messages``), as the real API serves stored data; above it (the 1M demo)

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+from api.demo import anchor_end
 from api.demo import world as W
 
 
@@ -68,6 +71,25 @@ class Checkpoints:
                 positions.pop(next(iter(positions)))
 
 
+def _hold_in_use(store: Store, path: Path) -> None:
+    """A shared lock on the database's in-use file for the store's lifetime: a newer hour's
+    database never deletes this one while it is read (generate.remove_earlier_hours)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: nothing is removed there
+        return
+    try:
+        fd = os.open(path.with_name(path.name + ".inuse"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:  # a read-only directory: nothing can remove the database either
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except OSError:
+        os.close(fd)
+        return
+    weakref.finalize(store, os.close, fd)
+
+
 class Store:
     """The demo database, opened read-only, one connection per thread."""
 
@@ -76,14 +98,17 @@ class Store:
         if not self.path.exists():
             raise FileNotFoundError(f"demo database not found: {self.path}")
         self._local = threading.local()
+        _hold_in_use(self, self.path)
         self.counts = LRU()
         self.checkpoints = Checkpoints()
         meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         self.meta = meta
         self.api_keys: dict[str, str] = json.loads(meta.get("api_keys") or "{}")
-        self.anchor: date = date.fromisoformat(meta.get("anchor") or "2026-06-15")
-        # The demo's "now": the end of the anchor day, so that windows include the anchor day.
-        self.now = datetime.combine(self.anchor, datetime.min.time(), UTC) + timedelta(days=1)
+        anchor = meta.get("anchor") or "2026-06-15"
+        self.anchor: date = date.fromisoformat(anchor[:10])
+        # The demo's "now": where its data ends (the end of the anchor day, or the hour it was
+        # generated at on that day), so that default windows end with the data.
+        self.now = anchor_end(anchor)
         self.projects = [json.loads(b) for b in self.col("SELECT body FROM docs WHERE kind='project' ORDER BY sort_key, id")]
 
     @functools.cached_property

@@ -62,10 +62,15 @@ def day_str(ts: int | float) -> str:
 
 
 def anchor_bounds(anchor: str) -> tuple[int, int]:
-    """(start of the 120-day window, end of the anchor day) in epoch seconds."""
-    d = dt.date.fromisoformat(anchor)
-    end = int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp()) + DAY - 1
-    return end + 1 - DAYS * DAY, end
+    """(start of the 120-day window, last second of the data) in epoch seconds, for a
+    canonical anchor (``api.demo.resolve_anchor``): the data ends at the end of the anchor
+    day, or at the hour an anchor ``YYYY-MM-DDTHH`` names (the demo's "now")."""
+    from api.demo import anchor_end
+
+    end = int(anchor_end(anchor).timestamp()) - 1
+    d = dt.date.fromisoformat(anchor[:10])
+    midnight = int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp())
+    return midnight + DAY - DAYS * DAY, end
 
 
 def weighted(rng: random.Random, table: dict[str, float] | tuple) -> str:
@@ -198,173 +203,396 @@ SLACK_CHANNELS = ("C04SUPPORT", "C05ESCALATIONS", "C06VIP")
 
 
 @dataclass(frozen=True)
+class Story:
+    """One way an intent comes up: every text of the conversation follows it."""
+
+    phrase: str  # user_intent, and what the assistant searches the knowledge base for
+    subject: str  # for summaries and reasons: "a refund for the damaged item in ORD-1"
+    openers: tuple[str, ...]  # the customer's first message (Spanish ones for es-* locales)
+    followups: tuple[str, ...]  # later customer messages, in order
+    answers: tuple[str, ...]  # assistant answers, in order
+    resolved: tuple[str, ...]  # the last answer when the assistant resolved it
+    tags: tuple[str, ...] | None = None  # instead of the intent's tags
+
+
+@dataclass(frozen=True)
 class Intent:
     key: str
     weight: float
     bases: tuple[tuple[str, float], ...]  # playbook base keys that handle it
-    phrases: tuple[str, ...]  # user_intent
     tags: tuple[str, ...]
     skills: tuple[str, ...]
     api_tools: tuple[str, ...]
     ticket_type: str | None  # INTERCOM ticket type when the bot files a ticket
     handoff_p: float
     handoff_reasons: tuple[tuple[str, float], ...]
-    openers: tuple[str, ...]
-    followups: tuple[str, ...]
-    answers: tuple[str, ...]
-    resolved: tuple[str, ...]
-    subject: str  # for summaries: "a refund for order ORD-1"
+    stories: tuple[Story, ...]
+
+    @property
+    def phrases(self) -> tuple[str, ...]:
+        return tuple(s.phrase for s in self.stories)
 
 
 INTENTS = (
     Intent(
         "refund", 14, (("support", 0.6), ("billing", 0.4)),
-        ("refund for a damaged item", "refund request", "get money back for an order"),
         ("refund",), ("refund-process",), ("lookup_order", "process_refund"), "67", 0.34,
         (("policy", 4), ("user_request", 2), ("frustration", 3), ("bot_limitation", 1)),
-        ("Hi, I want a refund for order {order}, the item arrived broken.",
-         "I was charged for {order} but I returned it two weeks ago. Where is my money?",
-         "Can I get my money back? The jacket from {order} doesn't fit.",
-         "Hola, quiero el reembolso del pedido {order}, llegó dañado."),
-        ("It's order {order}, placed on the {day}th.", "I already sent photos of the damage.",
-         "How long does the refund take?", "Can you refund it to my card instead of store credit?"),
-        ("I found order {order}. It was delivered 5 days ago, so it is inside the 30-day window.",
-         "Refunds go back to the original payment method within 5-7 business days.",
-         "I can refund {amount} for the damaged item once you confirm the return label."),
-        ("Your refund of {amount} for {order} is on its way; you will see it in 5-7 business days.",
-         "Done! I started the refund for {order}. You'll get a confirmation email shortly."),
-        "a refund for order {order}",
+        (
+            Story(
+                "refund for a damaged item", "a refund for the damaged item in order {order}",
+                ("Hi, I want a refund for order {order}, the item arrived broken.",
+                 "Hola, quiero el reembolso del pedido {order}, llegó dañado."),
+                ("It's order {order}, placed on the {day}th.",
+                 "I already sent photos of the damage.", "How long does the refund take?"),
+                ("I found order {order}. It was delivered 5 days ago, so it is inside the "
+                 "30-day window.",
+                 "Damaged items are refunded without a return; the money goes back to your "
+                 "card within 5-7 business days."),
+                ("Your refund of {amount} for {order} is on its way; you will see it in 5-7 "
+                 "business days.",
+                 "Done! I started the refund for the damaged item in {order}. You'll get a "
+                 "confirmation email shortly."),
+            ),
+            Story(
+                "refund not received after a return", "the missing refund for returned order {order}",
+                ("I was charged for {order} but I returned it two weeks ago. Where is my money?",),
+                ("I dropped it off at the post office on the {day}th.",
+                 "Can you refund it to my card instead of store credit?",
+                 "How long does the refund take?"),
+                ("I can see the return of {order} arrived at our warehouse on the {day}th.",
+                 "Refunds go back to the original payment method within 5-7 business days."),
+                ("Your refund of {amount} for {order} was issued; it will show on your card "
+                 "within 5-7 business days.",),
+            ),
+            Story(
+                "return an item that doesn't fit", "returning order {order} for a refund",
+                ("Can I get my money back? The jacket from {order} doesn't fit.",),
+                ("It's order {order}, placed on the {day}th.",
+                 "Do I have to pay for the return shipping?",
+                 "Can you refund it to my card instead of store credit?"),
+                ("I found order {order}; it is inside the 30-day return window.",
+                 "Returns are free: I can email you a prepaid return label.",
+                 "The refund of {amount} goes back to your card once the return arrives."),
+                ("I emailed you a prepaid return label for {order}; the refund of {amount} "
+                 "follows once it arrives.",),
+            ),
+        ),
     ),
     Intent(
         "billing", 11, (("billing", 0.85), ("support", 0.15)),
-        ("question about a charge", "double charge on card", "update billing details"),
         ("billing",), ("billing-dispute",), ("get_subscription",), "71", 0.28,
         (("policy", 3), ("user_request", 3), ("frustration", 2), ("bot_limitation", 2)),
-        ("Why was I charged {amount} twice this month?",
-         "My invoice shows a charge I don't recognise.",
-         "I need an invoice with my company VAT number.",
-         "Me cobraron dos veces la suscripción, ¿me ayudan?"),
-        ("The email on the account is {email}.", "It was on my Visa ending 4242.",
-         "Can you just cancel the second charge?"),
-        ("I can see your {plan} subscription renewed on the 3rd for {amount}.",
-         "The second charge is a pre-authorisation; it drops off within 3 business days.",
-         "I added the VAT number to your billing profile; future invoices will show it."),
-        ("The duplicate authorisation will disappear within 3 business days. Anything else?",
-         "Your updated invoice is in the billing portal now."),
-        "a charge of {amount} on the {plan} plan",
+        (
+            Story(
+                "double charge on card", "a double charge of {amount} on the {plan} plan",
+                ("Why was I charged {amount} twice this month?",
+                 "Me cobraron dos veces la suscripción, ¿me ayudan?"),
+                ("The email on the account is {email}.", "It was on my Visa ending 4242.",
+                 "Can you just cancel the second charge?"),
+                ("I can see your {plan} subscription renewed on the 3rd for {amount}.",
+                 "The second charge is a pre-authorisation; it drops off within 3 business "
+                 "days."),
+                ("The duplicate authorisation will disappear within 3 business days. "
+                 "Anything else?",),
+            ),
+            Story(
+                "question about a charge", "an unrecognised charge of {amount}",
+                ("My invoice shows a charge I don't recognise.",),
+                ("The email on the account is {email}.", "It says {amount}, on the {day}th.",
+                 "I never asked for that."),
+                ("That {amount} is the prorated charge for the seats added to your {plan} plan "
+                 "on the {day}th.",
+                 "You can see each line of the charge in the billing portal under Invoices."),
+                ("I emailed you the breakdown of the {amount} charge; it is also in the "
+                 "billing portal.",),
+            ),
+            Story(
+                "invoice with a VAT number", "adding a VAT number to the invoices",
+                ("I need an invoice with my company VAT number.",),
+                ("The email on the account is {email}.", "Our VAT number is ES-B12345678.",
+                 "Can you also fix last month's invoice?"),
+                ("I can add the VAT number to your billing profile; which number should "
+                 "appear?",
+                 "I added the VAT number to your billing profile; future invoices will show "
+                 "it."),
+                ("Your updated invoice with the VAT number is in the billing portal now.",),
+            ),
+        ),
     ),
     Intent(
         "shipping", 13, (("support", 1.0),),
-        ("where is my order", "delayed delivery", "change shipping address"),
         ("shipping", "order-status"), ("order-tracking", "shipping-delay"),
         ("lookup_order", "track_shipment"), None, 0.18,
         (("policy", 1), ("user_request", 3), ("frustration", 4), ("bot_limitation", 2)),
-        ("Where is my order {order}? It was supposed to arrive Monday.",
-         "Tracking hasn't updated in 4 days for {order}.",
-         "Can I change the delivery address for {order}?"),
-        ("The tracking number is {tracking}.", "I'm not home on Friday, can they leave it?",
-         "This is the second time it's late."),
-        ("Your parcel {tracking} is at the regional hub and is scheduled for delivery tomorrow.",
-         "The carrier reported a weather delay; the new estimate is 2 business days.",
-         "I updated the delivery instructions on {order}."),
-        ("Your order {order} is out for delivery today. I added a $5 shipping credit.",
-         "You can follow the parcel here: https://track.demo.example/{tracking}"),
-        "the delivery status of {order}",
+        (
+            Story(
+                "where is my order", "the late delivery of {order}",
+                ("Where is my order {order}? It was supposed to arrive Monday.",),
+                ("The tracking number is {tracking}.", "This is the second time it's late.",
+                 "Will it arrive before the weekend?"),
+                ("Your parcel {tracking} is at the regional hub and is scheduled for delivery "
+                 "tomorrow.",
+                 "The carrier reported a weather delay; the new estimate is 2 business days."),
+                ("Your order {order} is out for delivery today. I added a $5 shipping credit.",
+                 "You can follow the parcel here: https://track.demo.example/{tracking}"),
+            ),
+            Story(
+                "delayed delivery", "the tracking of {order}, not updated for days",
+                ("Tracking hasn't updated in 4 days for {order}.",),
+                ("The tracking number is {tracking}.", "Is it lost?"),
+                ("The carrier reported a weather delay for {tracking}; the new estimate is 2 "
+                 "business days.",
+                 "It is not lost: the last scan was at the regional hub."),
+                ("Your order {order} is out for delivery today. I added a $5 shipping credit.",
+                 "You can follow the parcel here: https://track.demo.example/{tracking}"),
+            ),
+            Story(
+                "change shipping address", "changing the delivery address of {order}",
+                ("Can I change the delivery address for {order}?",),
+                ("The new address is 12 Rue Cler, Paris.",
+                 "I'm not home on Friday, can they leave it with a neighbour?"),
+                ("I can update the address while {order} has not left the warehouse.",
+                 "I updated the delivery instructions on {order}."),
+                ("Done: {order} goes to the new address; you'll get an updated tracking "
+                 "email.",),
+            ),
+        ),
     ),
     Intent(
         "password_reset", 10, (("support", 1.0),),
-        ("reset password", "locked out of account", "two-factor code not arriving"),
         ("account", "password"), ("password-reset",), ("send_password_reset",), None, 0.08,
         (("policy", 2), ("user_request", 3), ("frustration", 2), ("bot_limitation", 3)),
-        ("I can't log in, I forgot my password.", "The reset email never arrives.",
-         "My account is locked after too many attempts.", "2FA code not arriving to my phone"),
-        ("My email is {email}.", "I checked spam already.", "Still nothing..."),
-        ("I sent a reset link to {email}. It is valid for 30 minutes.",
-         "Accounts unlock automatically 15 minutes after the last failed attempt."),
-        ("Great, you're back in! Remember the link expires in 30 minutes if you need it again.",
-         "The reset link is on its way to {email}."),
-        "a password reset for {email}",
+        (
+            Story(
+                "reset password", "a password reset for {email}",
+                ("I can't log in, I forgot my password.", "The reset email never arrives."),
+                ("My email is {email}.", "I checked spam already.", "Still nothing..."),
+                ("I sent a reset link to {email}. It is valid for 30 minutes.",
+                 "Reset emails can take a few minutes; please check the spam folder too."),
+                ("Great, you're back in! The link expires in 30 minutes if you need it again.",
+                 "The reset link is on its way to {email}."),
+            ),
+            Story(
+                "locked out of account", "unlocking the account of {email}",
+                ("My account is locked after too many attempts.",),
+                ("My email is {email}.", "How long do I have to wait?"),
+                ("Accounts unlock automatically 15 minutes after the last failed attempt.",
+                 "I can also send a reset link to {email} if you don't remember the password."),
+                ("Your account is unlocked; you can log in again now.",),
+            ),
+            Story(
+                "two-factor code not arriving", "two-factor codes not arriving for {email}",
+                ("2FA code not arriving to my phone",),
+                ("My email is {email}.", "I changed my phone number last month."),
+                ("I sent a one-time backup code to {email}.",
+                 "You can switch two-factor to an authenticator app under Settings → "
+                 "Security."),
+                ("The backup code is in your inbox at {email}; use it once, then update your "
+                 "phone number in Settings.",),
+            ),
+        ),
     ),
     Intent(
         "cancellation", 8, (("billing", 0.7), ("support", 0.3)),
-        ("cancel subscription", "pause subscription", "downgrade plan"),
         ("cancellation",), ("cancellation-flow",), ("get_subscription",), None, 0.3,
         (("policy", 2), ("user_request", 5), ("frustration", 2), ("bot_limitation", 1)),
-        ("I want to cancel my subscription.", "How do I stop the auto-renewal?",
-         "Please cancel my {plan} plan, it's too expensive."),
-        ("Just cancel it please.", "What happens to my data?", "Can I pause instead?"),
-        ("Before you go: I can offer 2 months at 50% off the {plan} plan.",
-         "You keep access until the end of the billing period; your data stays for 90 days."),
-        ("Your {plan} subscription is cancelled and won't renew. You keep access until the 28th.",
-         "I paused your subscription for 2 months. Nothing will be charged meanwhile."),
-        "cancelling the {plan} subscription",
+        (
+            Story(
+                "cancel subscription", "cancelling the {plan} subscription",
+                ("I want to cancel my subscription.",
+                 "Please cancel my {plan} plan, it's too expensive."),
+                ("Just cancel it please.", "What happens to my data?"),
+                ("Before you go: I can offer 2 months at 50% off the {plan} plan.",
+                 "You keep access until the end of the billing period; your data stays for 90 "
+                 "days."),
+                ("Your {plan} subscription is cancelled and won't renew. You keep access until "
+                 "the 28th.",),
+            ),
+            Story(
+                "stop auto-renewal", "turning off the auto-renewal of the {plan} plan",
+                ("How do I stop the auto-renewal?",),
+                ("I just don't want it to renew next month.", "What happens to my data?"),
+                ("I can turn off auto-renewal; the {plan} plan stays active until the end of "
+                 "the period.",
+                 "Your data stays for 90 days after the plan ends."),
+                ("Auto-renewal is off: your {plan} plan ends with this period and won't be "
+                 "charged again.",),
+            ),
+            Story(
+                "pause subscription", "pausing the {plan} subscription",
+                ("Can I pause my subscription for a couple of months?",),
+                ("Two months would be perfect.", "Will I be charged meanwhile?"),
+                ("Yes, you can pause the {plan} plan for up to 3 months.",
+                 "Nothing is charged while the subscription is paused."),
+                ("I paused your subscription for 2 months. Nothing will be charged "
+                 "meanwhile.",),
+            ),
+        ),
     ),
     Intent(
         "pricing", 9, (("sales", 0.9), ("support", 0.1)),
-        ("pricing for enterprise plan", "compare plans", "discount for nonprofits"),
         ("pricing",), ("plan-upgrade",), (), None, 0.16,
         (("policy", 1), ("user_request", 6), ("frustration", 1), ("bot_limitation", 2)),
-        ("How much is the Business plan for 40 seats?",
-         "What's the difference between Pro and Business?",
-         "Do you have a discount for nonprofits?", "Is there an annual plan?"),
-        ("We'd need SSO too.", "And if we pay yearly?", "Can I talk to sales?"),
-        ("Business is $24 per seat per month billed yearly; SSO is included.",
-         "Annual billing saves 20% compared with monthly."),
-        ("Here is the comparison page: https://demo.example/pricing. Anything else?",
-         "I booked a call with our sales team for Thursday 15:00."),
-        "pricing for the {plan} plan",
+        (
+            Story(
+                "pricing for enterprise plan", "Business plan pricing for 40 seats",
+                ("How much is the Business plan for 40 seats?",),
+                ("We'd need SSO too.", "And if we pay yearly?"),
+                ("Business is $24 per seat per month billed yearly; SSO is included.",
+                 "Annual billing saves 20% compared with monthly."),
+                ("I booked a call with our sales team for Thursday 15:00.",
+                 "Here is the comparison page: https://demo.example/pricing. Anything else?"),
+            ),
+            Story(
+                "compare plans", "the difference between the Pro and Business plans",
+                ("What's the difference between Pro and Business?",),
+                ("Is SSO in Pro?", "And if we pay yearly?"),
+                ("Pro covers up to 10 seats; Business adds SSO, audit logs and priority "
+                 "support.",
+                 "Annual billing saves 20% compared with monthly."),
+                ("Here is the comparison page: https://demo.example/pricing. Anything else?",),
+            ),
+            Story(
+                "discount for nonprofits", "a nonprofit discount",
+                ("Do you have a discount for nonprofits?",),
+                ("We're a registered charity.", "Does it apply to the Business plan?"),
+                ("Registered nonprofits get 30% off any plan.",
+                 "Send us your registration certificate and the discount applies to your next "
+                 "invoice."),
+                ("I started your nonprofit application; the 30% discount applies once the "
+                 "certificate is checked.",),
+            ),
+            Story(
+                "annual billing", "paying for the {plan} plan yearly",
+                ("Is there an annual plan?",),
+                ("How much would we save?", "Can I switch mid-cycle?"),
+                ("Annual billing saves 20% compared with monthly.",
+                 "You can switch at any time; the rest of this month is credited."),
+                ("You can switch to annual billing under Settings → Billing; it saves 20%.",),
+            ),
+        ),
     ),
     Intent(
         "plan_upgrade", 6, (("sales", 0.8), ("billing", 0.2)),
-        ("upgrade to a higher plan", "add seats"),
         ("pricing",), ("plan-upgrade",), ("get_subscription",), None, 0.1,
         (("policy", 2), ("user_request", 5), ("frustration", 1), ("bot_limitation", 2)),
-        ("I want to upgrade to {plan}.", "How do I add 5 more seats?"),
-        ("Will I be charged the full month?", "Ok do it."),
-        ("Upgrades are prorated: you pay only for the rest of this cycle.",),
-        ("You're on {plan} now. The prorated charge is {amount}.",),
-        "upgrading to the {plan} plan",
+        (
+            Story(
+                "upgrade to a higher plan", "upgrading to the {plan} plan",
+                ("I want to upgrade to {plan}.",),
+                ("Will I be charged the full month?", "Ok do it."),
+                ("Upgrades are prorated: you pay only for the rest of this cycle.",),
+                ("You're on {plan} now. The prorated charge is {amount}.",),
+            ),
+            Story(
+                "add seats", "adding 5 seats to the {plan} plan",
+                ("How do I add 5 more seats?",),
+                ("Will I be charged the full month?", "Ok do it."),
+                ("New seats are prorated: you pay only for the rest of this cycle.",),
+                ("I added 5 seats to your {plan} plan. The prorated charge is {amount}.",),
+            ),
+        ),
     ),
     Intent(
         "account_update", 7, (("support", 1.0),),
-        ("change account email", "update shipping address", "delete account"),
         ("account",), ("account-update",), (), None, 0.2,
         (("policy", 5), ("user_request", 2), ("frustration", 1), ("bot_limitation", 2)),
-        ("I need to change the email on my account to {email}.",
-         "How do I delete my account?", "Please update my address."),
-        ("Yes I can confirm the code.", "Why do you need that?"),
-        ("I sent a verification code to your current email.",
-         "For security, account deletion must be confirmed by a teammate."),
-        ("Your account email is now {email}.", "Your address is updated for future orders."),
-        "updating account details",
+        (
+            Story(
+                "change account email", "changing the account email to {email}",
+                ("I need to change the email on my account to {email}.",),
+                ("Yes I can confirm the code.", "Why do you need that?"),
+                ("I sent a verification code to your current email.",
+                 "The code proves the request comes from the account owner."),
+                ("Your account email is now {email}.",),
+            ),
+            Story(
+                "delete account", "deleting the account",
+                ("How do I delete my account?",),
+                ("Yes, I'm sure.", "What happens to my orders?"),
+                ("I sent a confirmation link to your account email; deletion starts once you "
+                 "click it.",
+                 "Your order history is removed 30 days after the deletion."),
+                ("Your account deletion is confirmed; everything is removed within 30 days.",),
+            ),
+            Story(
+                "update shipping address", "updating the address on the account",
+                ("Please update my address.",),
+                ("It's 12 Rue Cler, Paris.", "Yes I can confirm the code."),
+                ("I sent a verification code to your current email.",),
+                ("Your address is updated for future orders.",),
+            ),
+        ),
     ),
     Intent(
         "bug_report", 8, (("support", 1.0),),
-        ("app crashes on login", "checkout button not working", "report a bug"),
         ("bug", "mobile-app"), ("bug-triage",), (), "68", 0.38,
         (("policy", 1), ("user_request", 2), ("frustration", 3), ("bot_limitation", 4)),
-        ("The app crashes every time I open it.", "Checkout button does nothing on Safari.",
-         "I get 'Error 500' when saving my profile.", "la app se cierra sola 😡"),
-        ("iPhone 13, iOS 17.5, app version 4.2.1.", "I already reinstalled it.",
-         "It worked yesterday."),
-        ("Thanks, I logged the details: device, version and steps.",
-         "Our team is aware of a checkout issue on Safari 17; a fix ships this week."),
-        ("I filed ticket #{ticket} with our engineers; we'll email you when it's fixed.",
-         "Clearing the app cache fixed it for most users; I'm glad it works now."),
-        "a bug in the app",
+        (
+            Story(
+                "app crashes on login", "the app crashing at start",
+                ("The app crashes every time I open it.", "la app se cierra sola 😡"),
+                ("iPhone 13, iOS 17.5, app version 4.2.1.", "I already reinstalled it.",
+                 "It worked yesterday."),
+                ("Thanks, I logged the details: device, version and steps.",
+                 "Clearing the app cache usually fixes this; could you try it?"),
+                ("I filed ticket #{ticket} with our engineers; we'll email you when it's "
+                 "fixed.",
+                 "Clearing the app cache fixed it for most users; I'm glad it works now."),
+            ),
+            Story(
+                "checkout button not working", "the checkout button on Safari",
+                ("Checkout button does nothing on Safari.",),
+                ("Safari 17 on a Mac.", "It worked yesterday."),
+                ("Our team is aware of a checkout issue on Safari 17; a fix ships this week.",
+                 "Meanwhile, checkout works in Chrome or Firefox."),
+                ("I filed ticket #{ticket} with our engineers; we'll email you when the Safari "
+                 "fix ships.",),
+                ("bug",),
+            ),
+            Story(
+                "error when saving the profile", "an 'Error 500' when saving the profile",
+                ("I get 'Error 500' when saving my profile.",),
+                ("It happens on the website.", "I tried twice."),
+                ("Thanks, I logged the details: page, time and the error.",
+                 "It was a temporary server error; please try again now."),
+                ("I filed ticket #{ticket} with our engineers; we'll email you when it's "
+                 "fixed.",),
+                ("bug",),
+            ),
+        ),
     ),
     Intent(
         "product_question", 9, (("support", 0.5), ("sales", 0.5)),
-        ("how a feature works", "product availability", "integration question"),
         (), (), (), None, 0.07,
         (("policy", 1), ("user_request", 4), ("frustration", 1), ("bot_limitation", 4)),
-        ("Does it integrate with Shopify?", "Is the blue model back in stock?",
-         "Can I export my data to CSV?", "hello"),
-        ("Thanks!", "And with WooCommerce?"),
-        ("Yes, the Shopify app syncs orders every 5 minutes.",
-         "You can export any report to CSV from Settings → Data."),
-        ("Happy to help! Anything else?", "Glad that helped."),
-        "a product question",
+        (
+            Story(
+                "integration question", "the Shopify integration",
+                ("Does it integrate with Shopify?", "hello"),
+                ("Does it sync orders?", "And with WooCommerce?"),
+                ("Yes, the Shopify app syncs orders every 5 minutes.",
+                 "WooCommerce works through our Zapier app."),
+                ("Happy to help! Anything else?",),
+            ),
+            Story(
+                "product availability", "when the blue model is back in stock",
+                ("Is the blue model back in stock?",),
+                ("Can I get an email when it is?", "Thanks!"),
+                ("The blue model is back on the 20th.",
+                 "I turned on a stock notification for your email."),
+                ("Glad that helped.",),
+            ),
+            Story(
+                "how a feature works", "exporting data to CSV",
+                ("Can I export my data to CSV?",),
+                ("Does it include past orders?", "Thanks!"),
+                ("You can export any report to CSV from Settings → Data.",
+                 "Yes, the export covers every order since the account was opened."),
+                ("Happy to help! Anything else?",),
+            ),
+        ),
     ),
 )
 INTENT_BY_KEY = {i.key: i for i in INTENTS}
@@ -374,13 +602,15 @@ OTHER_INTENTS = ("booking_change", "baggage", "refund")  # the small second proj
 # --------------------------------------------------------------------------------------------
 # reasons per signal label (short on purpose: 1M rows must stay small)
 
+# Each text holds for every conversation its label can go with (plan._signals keeps the
+# combinations apart that no text could: a negative sentiment never "improved", ...).
 SENTIMENT_REASONS = {
-    "positive": ("Customer thanked the assistant and ended satisfied.",
-                 "Friendly tone throughout; the customer confirmed the fix."),
-    "neutral": ("Matter-of-fact exchange with no strong emotion.",
-                "Customer asked short questions and left without feedback."),
+    "positive": ("Friendly, patient tone throughout.",
+                 "Polite and appreciative with the assistant."),
+    "neutral": ("Matter-of-fact exchange overall.",
+                "Short, factual questions and no complaint."),
     "negative": ("Customer expressed frustration about {subject}.",
-                 "Repeated complaints and an annoyed tone about {subject}."),
+                 "Annoyed tone about {subject}."),
 }
 RESOURCES_REASONS = {
     "relevant": "Retrieved content answered the question directly.",
@@ -388,7 +618,7 @@ RESOURCES_REASONS = {
     "irrelevant": "Search results did not match what the customer asked.",
 }
 SHIFT_REASONS = {
-    "improved": "Started annoyed, ended reassured after the answer.",
+    "improved": "Started tense, calmer by the end.",
     "stable": "Tone stayed the same from start to end.",
     "degraded": "Customer grew more frustrated as the conversation went on.",
 }
@@ -405,9 +635,9 @@ HANDOFF_DETAILS = {
     "bot_limitation": "The assistant could not handle {subject} with its tools.",
 }
 RISK_REASONS = {
-    "low": "Issue closed; no follow-up expected.",
-    "medium": "Resolution depends on a pending step; may write back.",
-    "high": "Problem unresolved; the customer will likely return.",
+    "low": "Unlikely to write back about this.",
+    "medium": "Depends on a pending step; may write back.",
+    "high": "Likely to contact support again about this.",
 }
 HANDOFF_LINES = (
     "I'm connecting you with a teammate who can help with this.",
@@ -417,14 +647,24 @@ WINBACK_LINES = (
     "Hi again! Just checking in: did that solve your issue?",
     "Are you still there? I'm happy to help if you have more questions.",
 )
-WINBACK_REPLIES = ("Yes all good now, thanks!", "Not yet, still waiting.", "ok")
+# the customer's reply to a winback, by how the assistant had left it (plan._deflection)
+WINBACK_REPLIES = {"resolved": "Yes all good now, thanks!", "partial": "Not yet, still waiting.",
+                   "no_response": "ok"}
+# the last message of a customer whose conversation was scored negative (English, Spanish)
+ANNOYED = ("This is taking way too long.", "Esto está tardando demasiado.")
+# the customer's last message before a handoff for these reasons (English, Spanish)
+HANDOFF_ASKS = {
+    "user_request": ("Can I talk to a person, please?", "¿Puedo hablar con una persona?"),
+    "frustration": ("I've already explained this. I'm really annoyed now.",
+                    "Ya lo expliqué, estoy harto."),
+}
 ERROR_LINES = ("Sorry, something went wrong on my side. Please try again in a moment.",)
-REMARKS = {
-    5: ("Super fast, thank you!", "Solved in two minutes.", "Great bot, very clear."),
+REMARKS = {  # true of any conversation rated so (ratings follow the sentiment, plan._rating)
+    5: ("Super fast, thank you!", "Quick and clear.", "Great bot, very clear."),
     4: ("Helpful, but took a few tries.", "Good answer."),
     3: ("It was ok.", "Answer was generic."),
     2: ("Didn't really answer my question.", "Had to explain twice."),
-    1: ("Useless, I want a human.", "Still no refund, terrible.", "Bot kept repeating itself."),
+    1: ("Useless, I want a human.", "Terrible, nothing got solved.", "Bot kept repeating itself."),
 }
 
 FIRST_NAMES = ("Ana", "Ben", "Chloé", "Diego", "Emma", "Farid", "Grace", "Hiro", "Ines", "Jonas",
@@ -590,6 +830,10 @@ class World:
     day_weights: list[float]
     incident_day: int
     kb_by_id: dict[str, Kb] = field(default_factory=dict)
+    last_day_hours: int = 24  # hours of the anchor day with data (it ends at the demo's "now")
+
+    def hours_of(self, day: int) -> int:
+        return self.last_day_hours if day == DAYS - 1 else 24
 
     def day_of(self, seq: int) -> int:
         return bisect.bisect_right(self.day_cum, seq)
@@ -791,7 +1035,8 @@ def _kb_body(kb: Kb, rng: random.Random) -> dict:
     return body
 
 
-def _day_weights(rng: random.Random, start: int) -> tuple[list[float], int]:
+def _day_weights(rng: random.Random, start: int, last_day_hours: int = 24
+                 ) -> tuple[list[float], int]:
     weekday = (1.15, 1.12, 1.06, 1.0, 0.9, 0.58, 0.52)
     incident = DAYS - 35 - rng.randrange(20)
     weights = []
@@ -801,6 +1046,7 @@ def _day_weights(rng: random.Random, start: int) -> tuple[list[float], int]:
         if d == incident:
             w *= 1.9
         weights.append(w)
+    weights[-1] *= day_share(last_day_hours)  # the anchor day so far
     return weights, incident
 
 
@@ -829,9 +1075,17 @@ for _w in HOUR_WEIGHTS:
     _HOUR_CUM.append(_acc)
 
 
-def pick_second_of_day(rng: random.Random) -> int:
-    hour = bisect.bisect_right(_HOUR_CUM, rng.random() * _HOUR_CUM[-1])
-    return min(hour, 23) * 3600 + rng.randrange(3600)
+def pick_second_of_day(rng: random.Random, hours: int = 24) -> int:
+    """A second of the day, by the hourly traffic, within its first ``hours`` hours (the
+    anchor day ends at the demo's "now")."""
+    hours = max(1, min(hours, 24))
+    hour = bisect.bisect_right(_HOUR_CUM, rng.random() * _HOUR_CUM[hours - 1])
+    return min(hour, hours - 1) * 3600 + rng.randrange(3600)
+
+
+def day_share(hours: int) -> float:
+    """The share of a day's traffic in its first ``hours`` hours."""
+    return _HOUR_CUM[hours - 1] / _HOUR_CUM[-1] if hours > 0 else 0.0
 
 
 @lru_cache(maxsize=8)
@@ -858,12 +1112,13 @@ def build_world(seed: int, anchor: str, size: int) -> World:
     for proj, defs in ((main, API_TOOLS), (other, OTHER_API_TOOLS)):
         for t in defs:
             tools[t.key] = _api_tool_body(rng, proj.id, t)
-    weights, incident = _day_weights(rng, start)
+    last_day_hours = (end + 1 - (start + (DAYS - 1) * DAY)) // 3600
+    weights, incident = _day_weights(rng, start, last_day_hours)
     world = World(
         seed, anchor, size, start, end, account_id, main, other, bases, kbs, by_intent, tools,
         {name: new_id(rng) for name in SKILLS},
         {slug: new_id(rng) for slug in TOOLKITS},
-        _allocate(weights, size), weights, incident)
+        _allocate(weights, size), weights, incident, last_day_hours=last_day_hours)
     world.kb_by_id = {kb.id: kb for kb in kbs}
     return world
 

@@ -21,28 +21,38 @@ from api.text import sanitize
 from tui.lookups import api_path, resolve_kb_items
 from widgets.conversation_meta import meta_text
 from widgets.footer import KeyBar
-from widgets.message_view import MessageView
+from widgets.message_view import CitationRefs, MessageView
 from widgets.status_header import StatusHeader
 
 CHUNK = 25
 Navigator = Callable[[int], Awaitable[dict | None]]
 
 
-def citations_text(citations: Any, lookups: Any) -> Text:
+def citation_label(citation: dict, lookups: Any) -> Text:
+    """``KB › item`` of one citation (titles from the lookups when known, else ids)."""
+    kb_id, item_id = str(citation.get("kb_id") or ""), str(citation.get("item_id") or "")
+    kb = lookups.kb_title(kb_id) if lookups else kb_id
+    item = lookups.kb_items.get((kb_id, item_id)) if lookups else None
+    text = Text()
+    text.append(sanitize(kb or "unknown KB"), style="bold")
+    text.append(" › ")
+    text.append(sanitize(item or citation.get("file_name") or item_id or "item"))
+    return text
+
+
+def citations_text(citations: Any, lookups: Any, refs: CitationRefs | None = None) -> Text:
+    """The conversation's citation list, each under the number ``[n]`` its messages use."""
     text = Text()
     if not isinstance(citations, list) or not citations:
         return text
+    refs = refs or CitationRefs.build([], citations)
     text.append(f"Citations ({len(citations)})\n", style="bold underline")
-    for citation in citations:
-        if not isinstance(citation, dict):
-            continue
-        kb_id, item_id = str(citation.get("kb_id") or ""), str(citation.get("item_id") or "")
-        kb = lookups.kb_title(kb_id) if lookups else kb_id
-        item = lookups.kb_items.get((kb_id, item_id)) if lookups else None
-        text.append("• ", style="bold")
-        text.append(sanitize(kb or "unknown KB"), style="bold")
-        text.append(" › ")
-        text.append(sanitize(item or citation.get("file_name") or item_id or "item"))
+    unnumbered = [c for c in citations if isinstance(c, dict)
+                  and str(c.get("citation_id")) not in refs.numbers]
+    entries = [*refs.ordered(), *((None, c) for c in unnumbered)]
+    for number, citation in entries:
+        text.append(f"[{number}] " if number is not None else "• ", style="bold cyan")
+        text.append_text(citation_label(citation, lookups))
         excerpt = sanitize(str(citation.get("content") or "")).replace("\n", " ")
         if excerpt:
             text.append("\n   " + (excerpt[:300] + "…" if len(excerpt) > 300 else excerpt),
@@ -74,6 +84,7 @@ class ConversationScreen(Screen[None]):
         self.conversation_id = conversation_id
         self.navigator = navigator
         self.detail: dict | None = None
+        self.citation_refs = CitationRefs()
         self._matches: list[MessageView] = []
         self._match_index = -1
         self._term: str | None = None
@@ -142,10 +153,13 @@ class ConversationScreen(Screen[None]):
         messages = [m for m in detail.get("messages") or [] if isinstance(m, dict)] \
             if isinstance(detail.get("messages"), list) else []
         self._matches, self._match_index = [], -1
+        refs = self.citation_refs = CitationRefs.build(
+            [sanitize(str(m.get("content") or "")) for m in messages], detail.get("citations"),
+            lambda citation: citation_label(citation, getattr(self.app, "lookups", None)))
         for start in range(0, len(messages), CHUNK):  # chunked: the first screen paints first
             chunk = messages[start:start + CHUNK]
             await container.mount_all(
-                MessageView(m, start + i, tz) for i, m in enumerate(chunk)
+                MessageView(m, start + i, tz, refs) for i, m in enumerate(chunk)
             )
         self.query_one("#conv-body", VerticalScroll).scroll_home(animate=False)
         await self._render_citations(detail.get("citations"))
@@ -155,7 +169,7 @@ class ConversationScreen(Screen[None]):
     async def _render_citations(self, citations: Any) -> None:
         lookups = getattr(self.app, "lookups", None)
         widget = self.query_one("#citations", Static)
-        widget.update(citations_text(citations, lookups))
+        widget.update(citations_text(citations, lookups, self.citation_refs))
         if lookups is None or not isinstance(citations, list):
             return
         pairs = {(str(c.get("kb_id") or ""), str(c.get("item_id") or ""))
@@ -164,7 +178,9 @@ class ConversationScreen(Screen[None]):
             await resolve_kb_items(await self.app.get_client(), lookups, pairs)
         except Exception:  # noqa: BLE001 - titles are a nicety; ids stay shown
             return
-        widget.update(citations_text(citations, lookups))
+        widget.update(citations_text(citations, lookups, self.citation_refs))
+        for view in self.query(MessageView):
+            view.refresh_citations()
 
     # ----------------------------------------------------------------- navigation
     def action_step(self, delta: int) -> None:

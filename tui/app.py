@@ -4,7 +4,7 @@ The protocol other screens rely on:
 - `app.client` — the one StudioClient (`await app.get_client()` creates it off the UI thread).
 - `app.filters` — reactive ConversationQuery of the SHARED filters (dates, assistant, tags).
 - `app.date_preset` — which date preset produced `filters` ("30d", ..., "custom").
-- `app.drill_down(query)` — open the explorer with `query` applied.
+- `app.drill_down(query)` — open the explorer with `query` applied; `esc` there comes back.
 - `app.lookups` — reactive `tui.lookups.Lookups` (choices and names), loaded once in a worker.
 - `app.now()` — the clock (the demo anchor on the demo backend, so data and tests agree).
 - `app.note_result(result)` / `app.report_error(exc, retry)` — connection state + notifications.
@@ -15,14 +15,16 @@ import asyncio
 import gc
 import importlib
 import logging
+import os
 import time
-from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -41,11 +43,71 @@ DEFAULT_PRESET = "30d"
 # frame when those are slow (the 1M demo: the year of analytics behind the tag list)
 ANALYTICS_AFTER_S = 1.5
 FREEZE_AFTER_S = 2.0  # start-up garbage collected then (see _after_first_frame)
+MAX_BACK = 20  # drill-downs remembered for `esc`
+#: the analytics screens' keys and names: bound up front (enabled once the screens are
+#: registered) so that they have ids for the keymap; screens.analytics.ANALYTICS_SCREENS
+#: holds the screens themselves (a test checks that both agree)
+ANALYTICS_KEYS = (("o", "Overview"), ("s", "Quality signals"), ("c", "CSAT"),
+                  ("v", "Conversions"), ("r", "Resources"), ("t", "Trending topics"),
+                  ("i", "Configuration"), ("l", "Evals"))
+
+
+def analytics_mode(name: str) -> str:
+    """The mode of the analytics screen called `name` ("Quality signals" -> ...)."""
+    return f"analytics-{name}".lower().replace(" ", "-")
+
+
+@dataclass(frozen=True)
+class BackStep:
+    """Where a drill-down came from: `esc` on the explorer returns to that screen and the
+    shared filters it showed."""
+
+    mode: str
+    filters: ConversationQuery
+    preset: str
 
 
 def shared_part(query: ConversationQuery) -> ConversationQuery:
     """Only the fields shared between the explorer and the analytics screens."""
     return ConversationQuery(**{name: getattr(query, name) for name in SHARED_FIELDS})
+
+
+def screenshot_directories(settings: Any) -> list[Path]:
+    """Where a screenshot may go, in order: the Downloads folder when there is one, the
+    working directory, the app's cache directory."""
+    import platformdirs
+
+    found: list[Path] = []
+    try:
+        downloads = platformdirs.user_downloads_path()
+        if downloads.is_dir():
+            found.append(downloads)
+    except (OSError, RuntimeError):  # no home directory
+        pass
+    try:
+        found.append(Path.cwd())
+    except OSError:  # the working directory was removed
+        pass
+    cache = getattr(settings, "cache_dir", None)
+    if cache:
+        found.append(Path(cache) / "screenshots")
+    return found
+
+
+def write_new_file(directory: Path, name: str, text: str) -> Path:
+    """`text` in a new owner-only file `name` of `directory` (`name-2`, ... when taken)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    stem, dot, suffix = name.rpartition(".")
+    for attempt in range(1, 100):
+        path = directory / (name if attempt == 1 else f"{stem}-{attempt}{dot}{suffix}")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+        return path
+    raise FileExistsError(f"{directory / name} and 98 numbered names exist")
 
 
 def _explorer_screen() -> Screen:
@@ -73,6 +135,8 @@ class StudioApp(App[None]):
         Binding("e", "open_mode('explorer')", "Explorer", show=False, id="app.explorer"),
         Binding("ctrl+r", "refresh_data", "Refresh", show=False, id="app.refresh"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
+        *(Binding(key, f"open_mode('{analytics_mode(name)}')", name, show=False,
+                  id=f"app.screen.{analytics_mode(name)}") for key, name in ANALYTICS_KEYS),
     ]
 
     filters: reactive[ConversationQuery] = reactive(ConversationQuery, init=False)
@@ -105,6 +169,8 @@ class StudioApp(App[None]):
         self.display_tz: tzinfo = UTC
         self.date_preset = DEFAULT_PRESET
         self.screen_keys: list[tuple[str, str, str, str]] = []  # (key, mode, name, help)
+        self.back_stack: list[BackStep] = []  # drill-downs `esc` returns from
+        self.user_keymap: dict[str, str] = {}  # `[keymap]` of the config file (help shows it)
         self._retry: Callable[[], Any] | None = None
         start, end = preset_range(DEFAULT_PRESET, self.now())
         self.set_reactive(StudioApp.filters, ConversationQuery.build(start_date=start, end_date=end))
@@ -169,13 +235,20 @@ class StudioApp(App[None]):
                                        params)
 
     def now(self) -> datetime:
-        """Now — on the demo backend, the end of the demo's anchor day."""
+        """Now — on the demo backend, the demo's "now": where its data ends (the end of the
+        anchor day, or the hour the data was generated at when the anchor is today), fixed
+        for the session like the data."""
         if self._now is not None:
             return self._now
-        anchor = getattr(self.settings, "demo_anchor", None)
-        if getattr(self.settings, "demo", False) and anchor:
-            day = date.fromisoformat(str(anchor))
-            return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1)
+        if getattr(self.settings, "demo", False):
+            if getattr(self, "_demo_now", None) is None:
+                from api.demo import demo_now
+
+                try:
+                    self._demo_now = demo_now(getattr(self.settings, "demo_anchor", None))
+                except ValueError:  # a bad anchor: the client says so when it starts
+                    return datetime.now(UTC).replace(microsecond=0)
+            return self._demo_now
         return datetime.now(UTC).replace(microsecond=0)
 
     # ------------------------------------------------------------------ lifecycle
@@ -199,7 +272,8 @@ class StudioApp(App[None]):
             return
         keymap = config.get("keymap")
         if isinstance(keymap, dict):
-            self.set_keymap({str(k): v for k, v in keymap.items() if isinstance(v, str)})
+            self.user_keymap = {str(k): v for k, v in keymap.items() if isinstance(v, str)}
+            self.set_keymap(self.user_keymap)
 
     def _after_first_frame(self) -> None:
         if not gc.isenabled():  # run_app paused it for the start-up
@@ -256,16 +330,24 @@ class StudioApp(App[None]):
         except Exception as exc:  # noqa: BLE001 - the explorer works without them
             log.info("analytics screens unavailable: %s", exc)
             return
+        bound = {analytics_mode(name): key for key, name in ANALYTICS_KEYS}
+        registered = {mode for _key, mode, _name, _help in self.screen_keys}
         for key, name, screen_class, description in screens:
-            mode = f"analytics-{name}".lower().replace(" ", "-")
-            if mode in self._modes:
+            mode = analytics_mode(name)
+            if mode in registered:
                 continue
+            if bound.get(mode) != key:  # still in the command palette
+                log.warning("analytics screen %r has no key binding for %r", name, key)
             self.add_mode(mode, screen_class)
+            registered.add(mode)
             self.screen_keys.append((key, mode, name, description))
-            binding = Binding(key, f"open_mode('{mode}')", name, show=False,
-                              id=f"app.screen.{mode}")
-            self._bindings.key_to_bindings.setdefault(key, []).append(binding)
         self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_mode" and parameters and parameters[0] != "explorer":
+            # an analytics key does nothing (and is not listed) until its screen is registered
+            return any(mode == parameters[0] for _key, mode, _name, _help in self.screen_keys)
+        return True
 
     # ------------------------------------------------------------------ shared state
     def set_filters(self, query: ConversationQuery, preset: str | None = None) -> None:
@@ -275,10 +357,16 @@ class StudioApp(App[None]):
         self.filters = shared_part(query)
 
     def drill_down(self, query: ConversationQuery) -> None:
-        """Open the explorer showing `query` (shared filters updated, extras applied)."""
+        """Open the explorer showing `query` (shared filters updated, extras applied); `esc`
+        there returns to the screen the drill-down came from."""
+        if self.current_mode != "explorer":
+            self.back_stack.append(BackStep(self.current_mode, self.filters, self.date_preset))
+            del self.back_stack[:-MAX_BACK]
         self.date_preset = "custom" if query.start_date or query.end_date else "all"
+        self.switch_mode("explorer")  # first: the screen left behind keeps its figures
         self.filters = shared_part(query)
-        self.switch_mode("explorer")
+        while len(self.screen_stack) > 1:  # a conversation left open there: show the list
+            self.pop_screen()
         self.call_after_refresh(self._apply_drill_down, query)
 
     def _apply_drill_down(self, query: ConversationQuery) -> None:
@@ -287,7 +375,10 @@ class StudioApp(App[None]):
             explorer.apply_query(query, preset=self.date_preset)
 
     def get_screen_for_mode(self, mode: str) -> Any:
-        stack = self._screen_stacks.get(mode)
+        try:
+            stack = self.get_screen_stack(mode)
+        except KeyError:  # not opened yet
+            return None
         return stack[0] if stack else None
 
     # ------------------------------------------------------------------ status
@@ -326,6 +417,7 @@ class StudioApp(App[None]):
     # ------------------------------------------------------------------ actions
     def action_open_mode(self, mode: str) -> None:
         if self.current_mode != mode:
+            self.back_stack.clear()  # the user went elsewhere: esc no longer jumps back
             self.switch_mode(mode)
         elif len(self.screen_stack) > 1:
             while len(self.screen_stack) > 1:
@@ -336,6 +428,16 @@ class StudioApp(App[None]):
             self.pop_screen()
         elif self.current_mode != "explorer":
             self.switch_mode("explorer")
+        elif self.back_stack:
+            self._go_back(self.back_stack.pop())
+
+    def _go_back(self, step: BackStep) -> None:
+        """The screen a drill-down came from, with the shared filters it showed (so it is
+        not reloaded, and a drill-down that narrowed the tags does not stay narrowed)."""
+        self.date_preset = step.preset
+        if self.filters != step.filters:
+            self.filters = step.filters
+        self.switch_mode(step.mode)
 
     def action_help(self) -> None:
         from screens.help import HelpScreen
@@ -346,12 +448,42 @@ class StudioApp(App[None]):
 
     def action_refresh_data(self) -> None:
         retry, self._retry = self._retry, None
-        if retry is not None:
+        # the retry of a screen's failure, unless that screen is not the one shown (the
+        # explorer fails in the background while an analytics screen is up): ctrl+r always
+        # reloads what the user is looking at
+        if retry is not None and getattr(retry, "__self__", self.screen) is self.screen:
             retry()
             return
         refresh = getattr(self.screen, "refresh_data", None)
         if refresh is not None:
             refresh()
+
+    # ------------------------------------------------------------------ screenshot
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":  # Textual's saves to ~/Downloads or fails
+                # after a moment: the palette is closed by then, not in the picture
+                command = command._replace(
+                    callback=lambda: self.set_timer(0.1, self.action_screenshot))
+            yield command
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG of the screen to `path`, else to the first of `screenshot_directories`
+        that takes it; the notification says where, or why nothing could be written."""
+        name = filename or f"studio-tui_{datetime.now().strftime('%Y-%m-%dT%H_%M_%S')}.svg"
+        directories = [Path(path).expanduser()] if path else screenshot_directories(self.settings)
+        svg = self.export_screenshot()
+        reasons: list[str] = []
+        for directory in directories:
+            try:
+                saved = write_new_file(directory, name, svg)
+            except OSError as exc:
+                reasons.append(f"{directory}: {exc.strerror or type(exc).__name__}")
+                continue
+            self.notify(f"Saved to {saved}", title="Screenshot", timeout=8, markup=False)
+            return
+        self.notify("Not saved — " + ("; ".join(reasons) or "no directory to save to"),
+                    title="Screenshot", severity="error", timeout=10, markup=False)
 
     # ------------------------------------------------------------------ palette
     def palette_commands(self) -> list[PaletteCommand]:

@@ -7,12 +7,12 @@ of one Text: a bindings signal recomputes the list and repaints only when it cha
 
 Same look as Footer (its component colours, the command palette key on the right behind a thin
 rule), disabled keys dimmed, a key under the mouse highlighted, a click presses the key.
-Keys that do not fit lose their descriptions, then are dropped from the end; the help key (it
-lists them all) and the palette key always stay.
+Keys that do not fit are left out, never shown without their label; the help key (it lists them
+all) and the palette key always stay.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -122,30 +122,21 @@ class KeyBar(Widget, can_focus=False):
         return text
 
     def _fitting(self, room: int) -> list[ShownKey]:
-        """The keys to draw in ``room`` cells, in order: the kept ones (help) reserve their
-        room first, then the others with their descriptions while they fit, then the rest as
-        bare keys (``q``) while those fit (the help screen describes them)."""
+        """The keys to draw in ``room`` cells, in order, each with its description: the kept
+        ones (help) reserve their room first, then the others while they fit; a key whose
+        label does not fit is left out (a bare ``x`` says nothing; the help screen lists
+        them all)."""
         used = 0
-        shown: dict[ShownKey, ShownKey] = {}
+        shown: set[ShownKey] = set()
         for key in self.keys:
             if key.keep and used + len(self._label(key)) <= room:
-                shown[key] = key
+                shown.add(key)
                 used += len(self._label(key))
-        rest = [key for key in self.keys if not key.keep]
-        full = 0
-        for key in rest:
-            if used + len(self._label(key)) > room:
-                break
-            shown[key] = key
-            used += len(self._label(key))
-            full += 1
-        for key in rest[full:]:
-            bare = replace(key, description="")
-            if used + len(self._label(bare)) > room:
-                break
-            shown[key] = bare
-            used += len(self._label(bare))
-        return [shown[key] for key in self.keys if key in shown]
+        for key in self.keys:
+            if not key.keep and used + len(self._label(key)) <= room:
+                shown.add(key)
+                used += len(self._label(key))
+        return [key for key in self.keys if key in shown]
 
     @staticmethod
     def _label(key: ShownKey) -> str:

@@ -1,7 +1,11 @@
-"""One message of a conversation: header facts, folded content, collapsible tool calls."""
+"""One message of a conversation: header facts, folded content with numbered citation
+references, the sources it cites, collapsible tool calls."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
@@ -14,6 +18,87 @@ from api.text import sanitize
 from widgets.conversation_table import short_time
 
 FOLD_CHARS = 3_000
+#: a citation marker in message text, ``[[citation_id]]`` (ids: letters, digits, - and _)
+CITATION_MARK = re.compile(r"\[\[([A-Za-z0-9][A-Za-z0-9_-]{0,127})\]\]")
+REFERENCE_STYLE = "bold cyan"
+
+
+def _looks_like_id(text: str) -> bool:
+    """A marker the citation list does not hold still hides a machine id (not ``[[bold]]``)."""
+    return len(text) >= 8 and any(c.isdigit() for c in text)
+
+
+def cited_ids(text: str) -> list[str]:
+    """The citation ids `text` marks, in order of first mention."""
+    return list(dict.fromkeys(m.group(1) for m in CITATION_MARK.finditer(text)))
+
+
+def render_citations(text: str, numbers: Mapping[str, int]) -> Text:
+    """`text` with each ``[[id]]`` marker shown as its number ``[1]`` (``[?]`` for an id the
+    citation list lacks); anything else that looks like a marker stays as written."""
+    out = Text()
+    last = 0
+    for match in CITATION_MARK.finditer(text):
+        cid = match.group(1)
+        number = numbers.get(cid)
+        if number is None and not _looks_like_id(cid):
+            continue
+        out.append(text[last:match.start()])
+        out.append(f"[{number}]" if number is not None else "[?]",
+                   style=REFERENCE_STYLE if number is not None else "dim")
+        last = match.end()
+    out.append(text[last:])
+    return out
+
+
+@dataclass
+class CitationRefs:
+    """A conversation's citations, numbered in the order its messages first cite them (then
+    the ones no message marks); ``label`` names one (``KB › item``) for the lists."""
+
+    numbers: dict[str, int] = field(default_factory=dict)
+    by_id: dict[str, dict] = field(default_factory=dict)
+    label: Callable[[dict], Text] = field(default=lambda c: Text(sanitize(str(c.get("citation_id")))))
+
+    @classmethod
+    def build(cls, texts: Sequence[str], citations: Any,
+              label: Callable[[dict], Text] | None = None) -> CitationRefs:
+        listed = [c for c in citations if isinstance(c, dict)] \
+            if isinstance(citations, list) else []
+        by_id = {str(c.get("citation_id")): c for c in listed if c.get("citation_id")}
+        order = [cid for text in texts for cid in cited_ids(text) if cid in by_id]
+        order += [str(c.get("citation_id")) for c in listed]
+        numbers: dict[str, int] = {}
+        for cid in order:
+            if cid in by_id and cid not in numbers:
+                numbers[cid] = len(numbers) + 1
+        refs = cls(numbers, by_id)
+        if label is not None:
+            refs.label = label
+        return refs
+
+    def ordered(self) -> list[tuple[int, dict]]:
+        """(number, citation) of every listed citation, by number."""
+        return sorted(((n, self.by_id[cid]) for cid, n in self.numbers.items()),
+                      key=lambda pair: pair[0])
+
+    def sources(self, text: str) -> Text:
+        """What `text` cites, one ``[n] KB › item`` line each (empty when nothing)."""
+        out = Text()
+        for cid in cited_ids(text):
+            number = self.numbers.get(cid)
+            if number is None and not _looks_like_id(cid):
+                continue
+            if out:
+                out.append("\n")
+            if number is None:
+                out.append("[?] ", style="dim")
+                out.append(f"not in this conversation's citations ({sanitize(cid)})",
+                           style="dim")
+                continue
+            out.append(f"[{number}] ", style=REFERENCE_STYLE)
+            out.append_text(self.label(self.by_id[cid]))
+        return out
 
 
 def _num(value: Any) -> str | None:
@@ -84,23 +169,30 @@ class MessageView(Vertical, can_focus=True):
     MessageView:focus { background: $boost; }
     MessageView.-match { border-left: thick $warning; }
     MessageView .content { padding: 0 0 0 2; }
+    MessageView .message-citations { padding: 0 0 0 2; color: $text-muted; }
     MessageView Collapsible { margin: 0 0 0 2; padding-bottom: 0; border-top: none; }
     """
 
     BINDINGS = [("enter", "toggle_fold", "Expand/fold message")]
 
-    def __init__(self, message: dict, index: int, tz: Any = None) -> None:
+    def __init__(self, message: dict, index: int, tz: Any = None,
+                 citations: CitationRefs | None = None) -> None:
         super().__init__()
         self.message = message
         self.index = index
         self.tz = tz
+        self.citations = citations or CitationRefs()
         self.expanded = False
         self.highlight: str | None = None
         self.content_text = sanitize(str(message.get("content") or ""))
+        self.shown_text = render_citations(self.content_text, self.citations.numbers)
 
     def compose(self) -> ComposeResult:
         yield Static(message_header(self.message, self.tz), markup=False)
         yield Static(self._content(), classes="content", markup=False, id="content")
+        sources = self.citations.sources(self.content_text)
+        if sources:
+            yield Static(sources, classes="message-citations", markup=False)
         calls = self.message.get("tool_calls")
         for call in calls if isinstance(calls, list) else []:
             if not isinstance(call, dict):
@@ -111,10 +203,14 @@ class MessageView(Vertical, can_focus=True):
                 yield Static(tool_call_body(call), markup=False)
 
     def _content(self) -> Text:
-        body = self.content_text or "(empty message)"
-        if not self.expanded:
-            body = _fold(body, FOLD_CHARS)
-        text = Text(body, style="" if self.content_text else "dim italic")
+        if not self.content_text:
+            text = Text("(empty message)", style="dim italic")
+        elif self.expanded or len(self.shown_text) <= FOLD_CHARS:
+            text = self.shown_text.copy()
+        else:
+            text = self.shown_text[:FOLD_CHARS]
+            more = len(self.shown_text) - FOLD_CHARS
+            text.append(f"\n… {more:,} more characters (enter on the message: expand)")
         if self.highlight:
             text.highlight_words([self.highlight], style="reverse", case_sensitive=False)
         return text
@@ -123,12 +219,17 @@ class MessageView(Vertical, can_focus=True):
         calls = self.message.get("tool_calls")
         names = " ".join(str(c.get("name")) for c in calls if isinstance(c, dict)) \
             if isinstance(calls, list) else ""
-        return f"{self.content_text} {names}".lower()
+        return f"{self.shown_text.plain} {names}".lower()
 
     def set_highlight(self, term: str | None) -> None:
         self.highlight = term
         self.set_class(bool(term), "-match")
         self.query_one("#content", Static).update(self._content())
+
+    def refresh_citations(self) -> None:
+        """Say the sources again (their titles arrive after the first paint)."""
+        for sources in self.query(".message-citations").results(Static):
+            sources.update(self.citations.sources(self.content_text))
 
     def action_toggle_fold(self) -> None:
         self.expanded = not self.expanded

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -52,6 +53,9 @@ class StatusHeader(Widget):
     state: reactive[str] = reactive("connecting")
     detail: reactive[str] = reactive("")
     project: reactive[str] = reactive("")
+    #: (label, style) the screen sets about its own figures (loading, some not loaded):
+    #: shown instead of the app's connection state, which another screen's success may set
+    screen_state: reactive[tuple[str, str] | None] = reactive(None)
 
     def __init__(self, title: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -74,24 +78,71 @@ class StatusHeader(Widget):
         self.project = value
 
     def render(self) -> Text:
+        """Everything that fits: on a narrow terminal the less useful parts go first (the
+        backend's description, the detail, the app's name), then the project name and the
+        title are shortened; the DEMO badge and the connection state always stay."""
         settings = getattr(self.app, "settings", None)
         demo = bool(getattr(settings, "demo", False))
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" studio-tui ", style="bold reverse")
-        if self.screen_title:
-            text.append(f" {self.screen_title}", style="bold")
-        text.append(" │ ", style="dim")
-        project = self.project or getattr(settings, "project_id", None) or ""
-        text.append(sanitize(project) or "…", style="bold")
+        project = sanitize(self.project or getattr(settings, "project_id", None) or "") or "…"
+        label, state_style = _STATES.get(self.state, (self.state, ""))
+        detail = f" {sanitize(self.detail)}" if self.detail else ""
+        if self.screen_state is not None:
+            (label, state_style), detail = self.screen_state, ""
+        base = "" if demo else sanitize(public_url(getattr(settings, "base_url", "")))
+        width = self.size.width or 80
+        for level in range(4):
+            # 0: all; 1: no backend description; 2: no detail either; 3: no app name either
+            parts = self._parts(
+                brand=level < 3, title=self.screen_title, project=project, demo=demo,
+                backend=(" embedded backend" if demo else base) if level < 1 else "",
+                state=(label, state_style), detail=detail if level < 2 else "")
+            if parts.cell_len <= width:
+                return parts
+        # still too wide: shorten the project name (to a few letters), then the title, then
+        # the project name again, keeping the rest whole
+        title, short = self.screen_title, project
+
+        def build() -> Text:
+            return self._parts(brand=False, title=title, project=short, demo=demo, backend="",
+                               state=(label, state_style), detail="")
+
+        steps = [("project", 4), ("title", 3), ("project", 1), ("title", 0)]
+        for part, least in steps:
+            while build().cell_len > width:
+                current = short if part == "project" else title
+                if cell_len(current) <= least:
+                    break
+                shorter = _shorten(current, cell_len(current) - 1) if least else ""
+                if part == "project":
+                    short = shorter
+                else:
+                    title = shorter if cell_len(shorter) > 1 else ""
+        return build()
+
+    @staticmethod
+    def _parts(*, brand: bool, title: str, project: str, demo: bool, backend: str,
+               state: tuple[str, str], detail: str) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        if brand:
+            text.append(" studio-tui ", style="bold reverse")
+        if title:
+            text.append(f" {title}", style="bold")
+        text.append(" │ " if brand or title else " ", style="dim")
+        text.append(project, style="bold")
         text.append(" │ ", style="dim")
         if demo:
             text.append(" DEMO ", style="bold reverse")
-            text.append(" embedded backend", style="dim")
-        else:
-            text.append(sanitize(public_url(getattr(settings, "base_url", ""))), style="dim")
-        label, style = _STATES.get(self.state, (self.state, ""))
+        if backend:
+            text.append(backend, style="dim")
         text.append(" │ ", style="dim")
-        text.append(label, style=style)
-        if self.detail:
-            text.append(f" {sanitize(self.detail)}", style="dim")
+        text.append(state[0], style=state[1])
+        if detail:
+            text.append(detail, style="dim")
         return text
+
+
+def _shorten(text: str, room: int) -> str:
+    """`text` in `room` cells, ending with … when cut."""
+    shortened = Text(text)
+    shortened.truncate(room, overflow="ellipsis")
+    return shortened.plain

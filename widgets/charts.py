@@ -13,9 +13,10 @@ is decoded as ANSI) and shown as ``rich.text.Text`` (never markup) in the tables
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -26,6 +27,7 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from api.text import sanitize
+from widgets.figures import FigureState
 
 NO_DATA = "no data in this window"
 LOADING = "loading…"
@@ -45,15 +47,16 @@ def number_cell(text: str) -> Text:
 
 
 def spark(values: Sequence[float | int | None]) -> str:
-    """Text sparkline of ``values`` (None counts as 0); empty input -> empty string."""
-    nums = [float(v or 0) for v in values]
+    """Text sparkline of ``values``; a missing value (None) is a blank, not a 0; empty input
+    -> empty string."""
+    nums = [None if v is None else float(v) for v in values]
     if not nums:
         return ""
-    top = max(nums)
-    if top <= 0:
-        return _SPARK_BLOCKS[0] * len(nums)
+    top = max((v for v in nums if v is not None), default=0.0)
     last = len(_SPARK_BLOCKS) - 1
-    return "".join(_SPARK_BLOCKS[round(v / top * last)] for v in nums)
+    return "".join(
+        " " if v is None else _SPARK_BLOCKS[round(v / top * last) if top > 0 else 0] for v in nums
+    )
 
 
 def _cut(text: str, width: int) -> str:
@@ -70,13 +73,17 @@ def _new_plot() -> Widget:
     return PlotextPlot(classes="chart-plot")
 
 
-class ChartBase(Vertical):
-    """Title, a plot, its numbers and an empty-state line; ``table_view`` hides the plot."""
+class ChartBase(FigureState, Vertical):
+    """Title, a plot, its numbers and an empty-state line; ``table_view`` hides the plot.
+
+    A failed load clears the numbers and shows the error on the empty-state line; a stale one
+    keeps them with a mark after the title (widgets/figures.py)."""
 
     DEFAULT_CSS = """
     ChartBase { height: auto; margin: 0 0 1 0; }
     ChartBase > .chart-title { text-style: bold; height: 1; }
-    ChartBase > .chart-empty { color: $text-muted; height: 1; display: none; }
+    ChartBase > .chart-empty { color: $text-muted; height: auto; display: none; }
+    ChartBase.-failed > .chart-empty { color: $error; }
     ChartBase.-empty > .chart-empty { display: block; }
     ChartBase.-empty > .chart-body { display: none; }
     ChartBase .chart-plot { height: 9; min-width: 20; }
@@ -88,6 +95,7 @@ class ChartBase(Vertical):
     def __init__(self, title: str, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
+        self.initial_title = title  # shown when a load fails: a title may carry figures
         self._empty_text = LOADING
         self.add_class("-empty")
 
@@ -104,10 +112,22 @@ class ChartBase(Vertical):
         self.query_one(".chart-empty", Static).update(Text(text))
         self.add_class("-empty")
 
-    def mark_failed(self, text: str = "not loaded (API error) · ctrl+r retries") -> None:
-        """A chart still waiting for its first data says its load failed."""
-        if self.has_class("-empty") and self._empty_text == LOADING:
-            self.show_empty(text)
+    def show_failed(self, text: str) -> None:
+        for table in self.query(DataTable):  # no number of another window stays, even hidden
+            table.clear()
+        for caption in self.query(".chart-caption").results(Static):
+            caption.update("")
+        self.query_one(".chart-title", Static).update(Text(self.initial_title))
+        self.show_empty(text)
+
+    def show_stale(self, text: str) -> None:
+        title = Text(self.title)
+        title.append(f"  {text}", style="yellow")
+        self.query_one(".chart-title", Static).update(title)
+
+    def clear_mark(self) -> None:
+        self.query_one(".chart-title", Static).update(Text(self.title))
+        self.query_one(".chart-empty", Static).update(Text(""))
 
     def watch_table_view(self, table_view: bool) -> None:
         self.set_class(table_view, "-table")
@@ -174,6 +194,7 @@ class BarChart(ChartBase):
 
     def set_bars(self, bars: list[Bar] | None, *, empty_text: str = NO_DATA) -> None:
         """Show ``bars``; None or all-zero bars read as ``empty_text`` (never a fake zero)."""
+        self.painted()
         self.bars = list(bars or [])
         table = self.query_one(DataTable)
         table.clear()
@@ -183,6 +204,8 @@ class BarChart(ChartBase):
         self.remove_class("-empty")
         for bar in self.bars:
             pct = MISSING if bar.pct is None else f"{bar.pct:.1f}%"
+            if bar.pct is not None and not 0 <= bar.pct <= 100:
+                pct = f"{pct} {FLAG}"  # a share an API got wrong: as received, flagged
             table.add_row(
                 plain(bar.label), number_cell(_fmt_value(bar.value)), number_cell(pct), key=bar.key
             )
@@ -200,6 +223,10 @@ class BarChart(ChartBase):
         plt.bar(rows, [b.value for b in self.bars], orientation="horizontal", width=width)
         plt.yticks(rows, [_short(b.label) for b in self.bars])
         plt.ylim(0.5, n + 0.5)
+        if all(float(b.value).is_integer() for b in self.bars):  # counts: whole-number ticks
+            ticks = whole_ticks(max(b.value for b in self.bars))
+            plt.xticks(ticks, [f"{t:,}" for t in ticks])
+            plt.xlim(0, ticks[-1])
         plot.styles.height = rows_per_bar * n + 3
         plot.refresh()
 
@@ -217,9 +244,29 @@ class Series:
     name: str
     values: Sequence[float | None]  # one per date; None = no value for that bucket
     unit: str = ""
-    total: bool = True  # whether a total over the window makes sense (counts, not rates)
+    # per-bucket amounts (counts, sums): totalled and drawn as steps; False: rates and
+    # averages, averaged and drawn as lines that stop at a missing bucket
+    total: bool = True
     right: bool = False  # on a right-hand axis (a different scale from the others)
     digits: int | None = None  # decimals to print (None: whole numbers, or 1 decimal)
+    # the highest valid value (100 for a percentage): a value outside 0..limit is shown as
+    # received with a ⚠ and left out of the plot and of the summary
+    limit: float | None = None
+
+    def valid(self, value: float | None) -> bool:
+        return value is not None and (self.limit is None or 0 <= value <= self.limit)
+
+    @property
+    def whole(self) -> bool:
+        """A count: whole numbers only, so its axis ticks are whole numbers too."""
+        return (
+            self.total
+            and self.digits in (None, 0)
+            and all(float(v).is_integer() for v in self.values if v is not None)
+        )
+
+
+FLAG = "⚠"
 
 
 def _fmt_value(value: float | None, unit: str = "", digits: int | None = None) -> str:
@@ -230,26 +277,91 @@ def _fmt_value(value: float | None, unit: str = "", digits: int | None = None) -
     return f"{value:,.{digits}f}{unit}"
 
 
-def _series_caption(series: Series) -> str:
-    present = [v for v in series.values if v is not None]
-    if not present:
+def _fmt_cell(series: Series, value: float | None) -> str:
+    shown = _fmt_value(value, series.unit, series.digits)
+    return shown if value is None or series.valid(value) else f"{shown} {FLAG}"
+
+
+def _series_caption(series: Series, dates: Sequence[str] = ()) -> str:
+    """total (or avg), max and last over the valid values; the last bucket empty reads "last
+    —" (with the latest value and its bucket), never as a 0 it is not."""
+    values = list(series.values)
+    valid = [(i, v) for i, v in enumerate(values) if series.valid(v)]
+    flagged = [v for v in values if v is not None and not series.valid(v)]
+    if not valid and not flagged:
         return f"{series.name}: {MISSING}"
 
     def fmt(value: float) -> str:
         return _fmt_value(value, series.unit, series.digits)
 
     parts = [f"{series.name}:"]
-    if series.total:
-        parts.append(f"total {fmt(sum(present))}")
-    else:
-        parts.append(f"avg {fmt(sum(present) / len(present))}")
-    parts.append(f"max {fmt(max(present))}")
-    parts.append(f"last {fmt(present[-1])}")
+    if valid:
+        present = [v for _, v in valid]
+        if series.total:
+            parts.append(f"total {fmt(sum(present))}")
+        else:
+            parts.append(f"avg {fmt(sum(present) / len(present))}")
+        parts.append(f"max {fmt(max(present))}")
+        if series.valid(values[-1]):
+            parts.append(f"last {fmt(present[-1])}")
+        else:
+            i, latest = valid[-1]
+            when = f" on {_tick(dates[i])}" if i < len(dates) else ""
+            parts.append(f"last {MISSING} (latest {fmt(latest)}{when})")
+    if flagged:
+        limit = _fmt_value(series.limit, series.unit)
+        over = all(v > (series.limit or 0) for v in flagged)
+        where = f"over {limit}" if over else f"outside 0-{limit}"
+        parts.append(
+            f"· {FLAG} {len(flagged)} {'value' if len(flagged) == 1 else 'values'} {where}"
+            " (shown as received, left out of these figures)"
+        )
     return " ".join(parts)
 
 
+# one colour per series, shared by its segments (a line stops at a missing bucket)
+PALETTE = ((0, 130, 200), (60, 180, 75), (230, 25, 75), (245, 130, 48), (145, 30, 180))
+
+
+def _runs(series: Series) -> list[list[tuple[int, float]]]:
+    """The series' valid values in runs of consecutive buckets."""
+    runs: list[list[tuple[int, float]]] = []
+    for i, v in enumerate(series.values):
+        if not series.valid(v):
+            continue
+        if runs and runs[-1][-1][0] == i - 1:
+            runs[-1].append((i, v))
+        else:
+            runs.append([(i, v)])
+    return runs
+
+
+def _nice_step(top: float, parts: int = 4) -> int:
+    """A whole step of 1, 2 or 5 times a power of ten that cuts 0..top into ~parts."""
+    raw = max(top, 1) / parts
+    magnitude = 10 ** max(0, math.floor(math.log10(raw))) if raw >= 1 else 1
+    for m in (1, 2, 5, 10):
+        if m * magnitude >= raw:
+            return int(m * magnitude)
+    return int(10 * magnitude)  # pragma: no cover - the loop always returns
+
+
+def whole_ticks(top: float) -> list[int]:
+    """Whole-number ticks from 0 to at least ``top`` (counts never read 0.33)."""
+    step = _nice_step(top)
+    ticks = [0]
+    while ticks[-1] < top:
+        ticks.append(ticks[-1] + step)
+    return ticks if len(ticks) > 1 else [0, step]
+
+
 class TimeChart(ChartBase):
-    """Line chart of one or more series over date buckets, with a caption of their numbers."""
+    """One or more series over date buckets, with a caption of their numbers.
+
+    Per-bucket amounts (``Series.total``) are steps: a count holds its value over its bucket
+    and never passes through a fraction between two buckets. Rates and averages are lines
+    that stop at a bucket without a value. Whole-number series get whole-number ticks.
+    """
 
     DEFAULT_CSS = """
     TimeChart > .chart-body { height: auto; }
@@ -267,16 +379,23 @@ class TimeChart(ChartBase):
             yield DataTable(cursor_type="row", zebra_stripes=True, classes="chart-table")
 
     def set_series(
-        self, dates: Sequence[str], series: list[Series], *, empty_text: str = NO_DATA
+        self,
+        dates: Sequence[str],
+        series: list[Series],
+        *,
+        empty_text: str = NO_DATA,
+        window: tuple[datetime, datetime] | None = None,
     ) -> None:
+        """Show ``series`` over ``dates``; ``window`` (start, end): the x axis covers it all."""
+        self.painted()
         dates = [sanitize(str(d)) for d in dates]
         if not dates or all(v in (None, 0) for s in series for v in s.values):
             self.show_empty(empty_text)
             return
-        dates, series = fill_gaps(dates, series)
+        dates, series = fill_gaps(dates, series, window)
         self.remove_class("-empty")
         self.query_one(".chart-caption", Static).update(
-            Text("\n".join(_series_caption(s) for s in series))
+            Text("\n".join(_series_caption(s, dates) for s in series))
         )
         self._fill_table(dates, series)
         self._draw(dates, series)
@@ -288,24 +407,37 @@ class TimeChart(ChartBase):
         for s in series:
             table.add_column(Text(s.name), key=s.name)  # labels are never markup
         for i, date in enumerate(dates):
-            cells = [number_cell(_fmt_value(_at(s.values, i), s.unit, s.digits)) for s in series]
+            cells = [number_cell(_fmt_cell(s, _at(s.values, i))) for s in series]
             table.add_row(Text(date), *cells)
 
     def _draw(self, dates: Sequence[str], series: list[Series]) -> None:
         plt = self.plot.plt
         plt.clear_data()
         plt.clear_figure()
-        for s in series:
-            points = [(i, v) for i, v in enumerate(s.values) if v is not None]
-            if points:
-                xs, ys = zip(*points, strict=True)
-                side = "right" if s.right else "left"
-                label = f"{s.name} (right axis)" if s.right else s.name
-                plt.plot(list(xs), list(ys), label=label, marker="hd", yside=side)
+        for k, s in enumerate(series):
+            side = "right" if s.right else "left"
+            label = f"{s.name} (right axis)" if s.right else s.name
+            color = PALETTE[k % len(PALETTE)]
+            for j, run in enumerate(_runs(s)):
+                if s.total:  # a step: the bucket's value from its start to its end
+                    xs = [x for i, _ in run for x in (i - 0.5, i + 0.5)]
+                    ys = [v for _, v in run for _ in (0, 1)]
+                else:
+                    xs, ys = [i for i, _ in run], [v for _, v in run]
+                plt.plot(
+                    xs, ys, label=label if j == 0 else None, marker="hd", yside=side, color=color
+                )
+        for side in ("left", "right"):
+            on_side = [s for s in series if s.right == (side == "right")]
+            if on_side and all(s.whole for s in on_side):
+                top = max((v for s in on_side for v in s.values if s.valid(v)), default=0)
+                ticks = whole_ticks(top)
+                plt.yticks(ticks, [f"{t:,}" for t in ticks], yside=side)
+                plt.ylim(0, ticks[-1], yside=side)
         step = max(1, len(dates) // 6)
         ticks = list(range(0, len(dates), step))
-        plt.xticks(ticks, [_tick(dates[i]) for i in ticks])
-        plt.xlim(0, max(1, len(dates) - 1))
+        plt.xticks(ticks, tick_labels([dates[i] for i in ticks]))
+        plt.xlim(-0.5, max(0.5, len(dates) - 0.5))
         self.plot.refresh()
 
 
@@ -313,10 +445,30 @@ _BUCKET_FORMATS = (("%Y-%m-%d", timedelta(days=1)), ("%Y-%m-%d %H:%M", timedelta
 MAX_BUCKETS = 2000
 
 
-def fill_gaps(dates: list[str], series: list[Series]) -> tuple[list[str], list[Series]]:
-    """Add the buckets an API leaves out (days or hours with nothing), so the x axis is time:
-    counts read 0 there, rates (``total=False``) stay empty. Labels it cannot read as daily or
-    hourly buckets are left as they are."""
+def _window_buckets(
+    window: tuple[datetime, datetime] | None, step: timedelta
+) -> tuple[datetime, datetime] | None:
+    """The first and last UTC buckets of [start, end) (naive, like the parsed labels)."""
+    if window is None:
+        return None
+    start, end = (w.astimezone(UTC).replace(tzinfo=None) for w in window)
+    last = end - timedelta(microseconds=1)
+    if last < start:
+        return None
+    if step >= timedelta(days=1):
+        floor = lambda t: t.replace(hour=0, minute=0, second=0, microsecond=0)  # noqa: E731
+    else:
+        floor = lambda t: t.replace(minute=0, second=0, microsecond=0)  # noqa: E731
+    return floor(start), floor(last)
+
+
+def fill_gaps(
+    dates: list[str], series: list[Series], window: tuple[datetime, datetime] | None = None
+) -> tuple[list[str], list[Series]]:
+    """Add the buckets an API leaves out (days or hours with nothing), and those of
+    ``window`` (start, end) before or after the data, so the x axis is time: counts read 0
+    there, rates (``total=False``) stay empty. Labels it cannot read as daily or hourly
+    buckets are left as they are."""
     for fmt, step in _BUCKET_FORMATS:
         try:
             stamps = [datetime.strptime(d, fmt) for d in dates]
@@ -324,11 +476,15 @@ def fill_gaps(dates: list[str], series: list[Series]) -> tuple[list[str], list[S
             continue
         if sorted(stamps) != stamps or len(set(stamps)) != len(stamps):
             return dates, series
-        span = int((stamps[-1] - stamps[0]) / step) + 1
-        if span > MAX_BUCKETS or any((t - stamps[0]) % step for t in stamps):
+        first, last = stamps[0], stamps[-1]
+        bounds = _window_buckets(window, step)
+        if bounds is not None:
+            first, last = min(first, bounds[0]), max(last, bounds[1])
+        span = int((last - first) / step) + 1
+        if span > MAX_BUCKETS or any((t - first) % step for t in stamps):
             return dates, series
         index = {t: i for i, t in enumerate(stamps)}
-        full = [stamps[0] + k * step for k in range(span)]
+        full = [first + k * step for k in range(span)]
         filled = [
             replace(
                 s,
@@ -348,15 +504,32 @@ def _at(values: Sequence[float | None], i: int) -> float | None:
 
 
 def _tick(date: str) -> str:
-    """'2026-06-01' -> '06-01'; '2026-06-01T13:00:00Z' -> '01 13h'."""
-    if "T" in date:
-        day, _, time = date.partition("T")
-        return f"{day[8:10]} {time[:2]}h"
+    """'2026-06-01' -> '06-01'; an hourly bucket ('2026-06-01 13:00', '2026-06-01T13:00:00Z')
+    -> '06-01 13:00'."""
+    day, sep, time = date.replace("T", " ").partition(" ")
+    if sep:
+        return f"{day[5:10]} {time[:5]}"
     return date[5:10] if len(date) >= 10 else date
 
 
-class Kpis(Widget):
-    """Labelled figures laid out in as many columns as fit. Missing values show as a dash."""
+def tick_labels(dates: Sequence[str]) -> list[str]:
+    """Labels of the x ticks: days as 'MM-DD'; hours as 'HH:MM', with the day on the first
+    tick and wherever the day changes (a 24h window is not six ticks of the same day)."""
+    labels, previous = [], None
+    for date in dates:
+        label = _tick(date)
+        day, sep, hour = label.partition(" ")
+        if sep and day == previous:
+            label = hour
+        previous = day if sep else None
+        labels.append(label)
+    return labels
+
+
+class Kpis(FigureState, Widget):
+    """Labelled figures laid out in as many columns as fit. Missing values show as a dash.
+
+    A failed load replaces the figures with its error; a stale one puts a mark above them."""
 
     DEFAULT_CSS = """
     Kpis { height: auto; margin: 0 0 1 0; }
@@ -366,23 +539,46 @@ class Kpis(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.items: list[tuple[str, str | None]] = []
+        self.mark = ""  # a failed/stale mark (widgets/figures.py)
 
     def set_items(self, items: list[tuple[str, str | None]]) -> None:
+        self.painted()
         self.items = [(sanitize(label), None if v is None else sanitize(v)) for label, v in items]
         self.refresh(layout=True)
 
     def _columns(self, width: int) -> int:
         return max(1, (width or 80) // self.CELL)
 
+    def show_failed(self, text: str) -> None:
+        self.items = []
+        self.mark = text
+        self.refresh(layout=True)
+
+    def show_stale(self, text: str) -> None:
+        self.mark = text
+        self.refresh(layout=True)
+
+    def clear_mark(self) -> None:
+        self.mark = ""
+        self.refresh(layout=True)
+
     def get_content_height(self, container, viewport, width: int) -> int:  # noqa: ANN001
+        marks = -(-len(self.mark) // max(1, width or 80)) if self.mark else 0
+        if self.mark and not self.items:
+            return marks
         rows = -(-len(self.items) // self._columns(width)) if self.items else 1
-        return rows * 2
+        return rows * 2 + marks
 
     def render(self) -> Text:
-        if not self.items:
+        out = Text()
+        if self.mark:
+            out.append(self.mark, style="bold" if self.figure_state == "failed" else "yellow")
+            if not self.items:
+                return out
+            out.append("\n")
+        elif not self.items:
             return Text(MISSING, style="dim")
         cols = self._columns(self.size.width)
-        out = Text()
         for start in range(0, len(self.items), cols):
             row = self.items[start : start + cols]
             for label, _ in row:
@@ -397,4 +593,5 @@ class Kpis(Widget):
 
     @property
     def text(self) -> str:
-        return " ".join(f"{label}: {MISSING if v is None else v}" for label, v in self.items)
+        figures = " ".join(f"{label}: {MISSING if v is None else v}" for label, v in self.items)
+        return f"{self.mark} {figures}".strip() if self.mark else figures

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from widgets.charts import LOADING, NO_DATA, plain
+from widgets.figures import FigureState
 
 Row = tuple[str, Sequence[object]]  # (row key, cells)
 
@@ -29,14 +30,21 @@ def _cell(value: object) -> object:
     return value if isinstance(value, Text) else plain(value)
 
 
-class TitledTable(Vertical):
+class TitledTable(FigureState, Vertical):
+    """A title, rows and an empty-state line. A failed load clears the rows and shows the
+    error instead; a stale one keeps them with a mark after the title (widgets/figures.py)."""
+
     DEFAULT_CSS = """
     TitledTable { height: auto; margin: 0 0 1 0; }
     TitledTable > .table-title { text-style: bold; height: 1; }
     TitledTable > .table-empty { color: $text-muted; height: auto; display: none; }
+    TitledTable.-failed > .table-empty { color: $error; }
     TitledTable.-empty > .table-empty { display: block; }
     TitledTable.-empty > DataTable { display: none; }
     TitledTable > DataTable { height: auto; max-height: 16; }
+    TitledTable > .table-note { color: $text-muted; height: auto; display: none; }
+    TitledTable.-noted > .table-note { display: block; }
+    TitledTable.-empty > .table-note { display: none; }
     """
 
     class Selected(Message):
@@ -59,6 +67,7 @@ class TitledTable(Vertical):
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
+        self.initial_title = title  # shown when a load fails: a title may carry figures
         self.columns = list(columns)
         self.keys: list[str] = []
         self.add_class("-empty")
@@ -69,12 +78,25 @@ class TitledTable(Vertical):
         table = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*(Text(c) for c in self.columns))  # never markup
         yield table
+        yield Static("", classes="table-note")
 
-    def mark_failed(self, text: str = "not loaded (API error) · ctrl+r retries") -> None:
-        """A table still waiting for its first rows says its load failed."""
-        empty = self.query_one(".table-empty", Static)
-        if self.has_class("-empty") and str(empty.content) == LOADING:
-            empty.update(Text(text))
+    def show_failed(self, text: str) -> None:
+        self.table.clear()
+        self.keys = []
+        self.query_one(".table-title", Static).update(Text(self.initial_title))
+        for note in self.query(".table-note").results(Static):  # it reads the rows' figures
+            note.update("")
+        self.remove_class("-noted")
+        self.query_one(".table-empty", Static).update(Text(text))
+        self.add_class("-empty")
+
+    def show_stale(self, text: str) -> None:
+        title = Text(self.title)
+        title.append(f"  {text}", style="yellow")
+        self.query_one(".table-title", Static).update(title)
+
+    def clear_mark(self) -> None:
+        self.query_one(".table-title", Static).update(Text(self.title))
 
     @property
     def table(self) -> DataTable:
@@ -84,7 +106,14 @@ class TitledTable(Vertical):
         self.title = title
         self.query_one(".table-title", Static).update(Text(title))
 
+    def set_note(self, note: str | None) -> None:
+        """A footnote under the rows (how to read them, e.g. why they do not add up to a
+        total); None removes it."""
+        self.query_one(".table-note", Static).update(Text(note or ""))
+        self.set_class(bool(note), "-noted")
+
     def set_rows(self, rows: Sequence[Row], *, empty_text: str = NO_DATA) -> None:
+        self.painted()
         table = self.table
         table.clear()
         self.keys = []
@@ -152,6 +181,11 @@ class PagedTable(TitledTable):
         else:
             position = "" if total is None else f"{total:,} rows"
         self.query_one(".table-position", Static).update(Text(position))
+
+    def show_failed(self, text: str) -> None:
+        super().show_failed(text)
+        self.total = None
+        self.query_one(".table-position", Static).update(Text(""))
 
     def action_page(self, step: int) -> None:
         offset = self.page_offset + step * self.page_size

@@ -6,6 +6,7 @@ settings and API tools. Configuration is not filtered by the shared window.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Hashable
 from typing import Any
 
 from rich.text import Text
@@ -18,6 +19,7 @@ from api.text import fold
 from screens.analytics.base import AnalyticsScreen
 from screens.analytics.fmt import items, num, obj, seg, text, when
 from widgets.charts import number_cell, plain
+from widgets.figures import FigureText
 from widgets.tables import TitledTable
 
 RETRAIN_STATUSES = ("EDITED", "ADDED")
@@ -110,6 +112,7 @@ def describe(value: Any) -> str:
 class ConfigurationScreen(AnalyticsScreen):
     TITLE = "Configuration"
     SUBTITLE = "Configuration is project-wide: the shared date range and filters do not apply"
+    WINDOWED = False
     CSS_PATH = ["analytics.tcss", "configuration.tcss"]
     BINDINGS = [
         Binding("m", "mark", "Mark version for diff", id="analytics.config_mark"),
@@ -123,6 +126,12 @@ class ConfigurationScreen(AnalyticsScreen):
         self.marked: dict | None = None
         self.highlighted: dict | None = None
 
+    def scope_of(self, filters: ConversationQuery) -> Hashable:
+        return "project"  # no filter applies: only ctrl+r reloads
+
+    def scope_text(self, filters: ConversationQuery) -> Text:
+        return Text("window: not applied — the project's configuration as it is now")
+
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="tabs"):
             with TabPane("Assistants", id="tab-assistants"):
@@ -131,7 +140,7 @@ class ConfigurationScreen(AnalyticsScreen):
                     ("assistant", "versions", "latest", "model"),
                     id="assistants",
                 )
-                yield Static("", id="assistant-info", markup=False)
+                yield FigureText("", id="assistant-info")
                 yield TitledTable(
                     "Deployment history", ("activated at", "version", "by"), id="deployments"
                 )
@@ -140,17 +149,17 @@ class ConfigurationScreen(AnalyticsScreen):
                     ("version", "name", "updated", "model"),
                     id="versions",
                 )
-                yield Static("", id="instructions", markup=False)
+                yield FigureText("", id="instructions")
             with TabPane("Knowledge bases", id="tab-kbs"):
                 yield TitledTable(
                     "Knowledge bases by type", ("type", "title", "status", "training"), id="kbs"
                 )
             with TabPane("Office hours", id="tab-schedule"):
-                yield Static("", id="schedule-info", markup=False)
+                yield FigureText("", id="schedule-info")
                 yield TitledTable("Weekly schedule", ("day", "open", "hours"), id="weekly")
                 yield TitledTable("Overrides", ("date", "available", "label"), id="overrides")
             with TabPane("Project", id="tab-project"):
-                yield Static("", id="project-info", markup=False)
+                yield FigureText("", id="project-info")
             with TabPane("API tools", id="tab-tools"):
                 yield TitledTable("API tools", ("name", "method", "url", "description"), id="tools")
 
@@ -308,7 +317,11 @@ class ConfigurationScreen(AnalyticsScreen):
         if event.table.id == "assistants":
             self.base_id = event.key
             self.marked = None
-            self.run_task(self.load_assistant(event.key), "assistant")
+            self.run_task(
+                self.load_assistant(event.key),
+                "assistant",
+                sections=("#assistant-info", "#deployments", "#versions", "#instructions"),
+            )
         elif event.table.id == "versions":
             version = self._version(event.key)
             if version:

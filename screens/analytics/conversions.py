@@ -9,6 +9,7 @@ The funnel asks the analytics once per assistant (``playbook_base_id``), concurr
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from screens.analytics.fmt import (
     buckets,
     fmt_float,
     fmt_int,
-    fmt_pct,
+    fmt_rate,
     items,
     latest_playbooks,
     num,
@@ -31,8 +32,10 @@ from screens.analytics.fmt import (
     seg,
     text,
     when,
+    window_of,
 )
 from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain
+from widgets.figures import FigureText
 from widgets.tables import PagedTable, TitledTable
 
 STALE_AFTER = timedelta(hours=24)
@@ -71,7 +74,7 @@ def metric_kpis(data: dict, unit: str) -> list[tuple[str, str | None]]:
         ("Eligible deflected", fmt_int(num(data, "eligible_conversations"))),
         (
             "Conversion rate",
-            fmt_pct(rate(data, "conversion_rate_pct", "eligible_conversations"), 2),
+            fmt_rate(rate(data, "conversion_rate_pct", "eligible_conversations"), 2),
         ),
         (
             "Value / converting",
@@ -128,6 +131,11 @@ class ConversionsScreen(AnalyticsScreen):
         super().__init__()
         self.definitions: list[dict] = []
         self.slug: str | None = None
+        self.topline: dict[str, float | None] = {}  # of the metric shown, for the funnel note
+        self.funnel: list[dict] = []
+
+    def scope_of(self, filters: ConversationQuery) -> Hashable:
+        return (filters, self.slug)
 
     def compose_body(self) -> ComposeResult:
         yield TitledTable(
@@ -135,8 +143,8 @@ class ConversionsScreen(AnalyticsScreen):
             ("metric", "slug", "unit", "enabled", "last event"),
             id="metrics",
         )
-        yield Static("", id="heartbeat", classes="analytics-warning", markup=False)
-        yield Static("", id="metric-title", classes="analytics-note", markup=False)
+        yield FigureText("", id="heartbeat", classes="analytics-warning")
+        yield FigureText("", id="metric-title", classes="analytics-note")
         yield Kpis(id="kpis")
         yield TimeChart("Events and value", id="trend")
         yield PagedTable(
@@ -149,7 +157,7 @@ class ConversionsScreen(AnalyticsScreen):
             "Conversion rate by assistant", value_label="rate %", pct_label="", id="funnel-chart"
         )
         yield TitledTable(
-            "Funnel by assistant — enter: its conversations",
+            "Funnel by assistant — enter: its eligible (AI-resolved) conversations",
             ("assistant", "eligible", "converting", "rate", "value"),
             id="funnel",
         )
@@ -226,6 +234,11 @@ class ConversionsScreen(AnalyticsScreen):
         heartbeat.update(warning or "")
         heartbeat.display = warning is not None
         self.query_one("#kpis", Kpis).set_items(metric_kpis(data, unit))
+        self.topline = {
+            "eligible": num(data, "eligible_conversations"),
+            "converting": num(data, "converting_conversations"),
+        }
+        self._note_funnel()
         series = items(data, "time_series")
         trend = self.query_one("#trend", TimeChart)
         trend.set_title(f"Events, converting conversations and value per {per(data)}")
@@ -243,6 +256,7 @@ class ConversionsScreen(AnalyticsScreen):
                 ),
             ],
             empty_text="no conversion events in this window",
+            window=window_of(self.filters),
         )
         total = num(data, "total_events_filtered")
         self.query_one("#events", PagedTable).set_page(
@@ -267,9 +281,10 @@ class ConversionsScreen(AnalyticsScreen):
         self.paint_funnel(funnel_rows(results))
 
     def paint_funnel(self, rows: list[dict]) -> None:
+        self.funnel = rows
         unit = self.unit
         self.query_one("#funnel-chart", BarChart).set_bars(
-            [Bar(r["base_id"], r["assistant"], r["rate"] or 0) for r in rows],
+            [Bar(r["base_id"], r["assistant"], r["rate"]) for r in rows if r["rate"] is not None],
             empty_text="no conversions by any assistant in this window",
         )
         self.query_one("#funnel", TitledTable).set_rows(
@@ -280,7 +295,7 @@ class ConversionsScreen(AnalyticsScreen):
                         plain(r["assistant"]),
                         number_cell(fmt_int(r["eligible"]) or "—"),
                         number_cell(fmt_int(r["converting"]) or "—"),
-                        number_cell(fmt_pct(r["rate"], 2) or "—"),
+                        number_cell(fmt_rate(r["rate"], 2) or "—"),
                         number_cell(fmt_float(r["value"], 2, unit) or "—"),
                     ],
                 )
@@ -288,6 +303,24 @@ class ConversionsScreen(AnalyticsScreen):
             ],
             empty_text="no assistant in this project",
         )
+        self._note_funnel()
+
+    def _note_funnel(self) -> None:
+        """Say why the rows do not add up to the topline (eligible, converting)."""
+        sums = []
+        for key, name in (("eligible", "eligible"), ("converting", "converting")):
+            parts = [r[key] for r in self.funnel if r[key] is not None]
+            topline = self.topline.get(key)
+            if parts and topline is not None and sum(parts) != topline:
+                sums.append(f"{name} {fmt_int(sum(parts))} vs {fmt_int(topline)}")
+        note = None
+        if sums:
+            note = (
+                f"The rows do not add up to the topline ({', '.join(sums)}): a conversation "
+                "handled by several assistants counts under each (the assistant filter "
+                "matches any participant)."
+            )
+        self.query_one("#funnel", TitledTable).set_note(note)
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         if event.table.id == "metrics":
@@ -296,10 +329,15 @@ class ConversionsScreen(AnalyticsScreen):
         elif event.table.id == "events":
             self.open_conversations([event.key], "conversion event")
         elif event.table.id == "funnel":
-            self.drill(playbook_base_id=event.key)
+            self.drill_assistant(event.key)
 
     def on_bar_chart_selected(self, event: BarChart.Selected) -> None:
-        self.drill(playbook_base_id=event.bar.key)
+        self.drill_assistant(event.bar.key)
+
+    def drill_assistant(self, base_id: str) -> None:
+        """The conversations a funnel row counts: AI-resolved (eligible) ones of that
+        assistant."""
+        self.drill(playbook_base_id=base_id, has_handoff=False)
 
     def on_paged_table_page_requested(self, event: PagedTable.PageRequested) -> None:
         self.run_task(self.load_metric(self.filters, event.offset), "page")

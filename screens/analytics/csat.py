@@ -19,7 +19,7 @@ from screens.analytics.base import AnalyticsScreen
 from screens.analytics.fmt import (
     buckets,
     fmt_int,
-    fmt_pct,
+    fmt_rate,
     items,
     num,
     obj,
@@ -28,6 +28,7 @@ from screens.analytics.fmt import (
     share,
     text,
     when,
+    window_of,
 )
 from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain
 from widgets.tables import PagedTable, TitledTable
@@ -40,13 +41,13 @@ VERBATIMS = 15  # of which the newest with a remark are shown (the recipe's rati
 
 def csat_kpis(data: dict) -> list[tuple[str, str | None]]:
     rated, eligible = num(data, "total_rated"), num(data, "eligible_deflected")
-    response = fmt_pct(rate(data, "response_rate_pct", "eligible_deflected"))
+    response = fmt_rate(rate(data, "response_rate_pct", "eligible_deflected"))
     if response is not None:
         response = f"{response} ({fmt_int(rated) or '?'}/{fmt_int(eligible) or '?'})"
     return [
         ("Ratings", fmt_int(rated)),
-        ("CSAT (4-5★)", fmt_pct(rate(data, "csat_score_pct", "total_rated"))),
-        ("DSAT (1-2★)", fmt_pct(rate(data, "dsat_score_pct", "total_rated"))),
+        ("CSAT (4-5★)", fmt_rate(rate(data, "csat_score_pct", "total_rated"))),
+        ("DSAT (1-2★)", fmt_rate(rate(data, "dsat_score_pct", "total_rated"))),
         ("Response rate", response),
         ("Positive", fmt_int(num(data, "positive_count"))),
         ("Neutral", fmt_int(num(data, "neutral_count"))),
@@ -164,20 +165,30 @@ class CsatScreen(AnalyticsScreen):
             return
         self.query_one("#kpis", Kpis).set_items(csat_kpis(data))
         rated = num(data, "total_rated")
-        self.query_one("#distribution", BarChart).set_bars(
-            rating_bars(data), empty_text="no ratings in this window"
+        distribution = self.query_one("#distribution", BarChart)
+        distribution.set_title(
+            f"Rating distribution, % of the {fmt_int(rated) or '—'} ratings"
+            " — enter: ratings up to that score"
         )
+        distribution.set_bars(rating_bars(data), empty_text="no ratings in this window")
         series = items(data, "time_series")
         trend = self.query_one("#trend", TimeChart)
         trend.set_title(f"CSAT % and response rate % per {per(data)}")
         trend.set_series(
             buckets(data),
             [
-                Series("CSAT", [num(b, "csat_pct") for b in series], "%", False),
-                Series("response rate", [num(b, "response_rate_pct") for b in series], "%", False),
+                Series("CSAT", [num(b, "csat_pct") for b in series], "%", False, limit=100),
+                Series(
+                    "response rate",
+                    [num(b, "response_rate_pct") for b in series],
+                    "%",
+                    False,
+                    limit=100,
+                ),
                 Series("ratings", [num(b, "total") for b in series], right=True),
             ],
             empty_text="no ratings in this window",
+            window=window_of(self.filters),
         )
         self._paint_table(data, rated)
 
@@ -221,14 +232,14 @@ class CsatScreen(AnalyticsScreen):
 
     def action_toggle_dsat(self) -> None:
         self.max_rating = None if self.max_rating is not None else 2
-        self.run_task(self.load_page(0), "page")
+        self.run_task(self.load_page(0), "page", sections=("#ratings",))
 
     def on_paged_table_page_requested(self, event: PagedTable.PageRequested) -> None:
         self.run_task(self.load_page(event.offset), "page")
 
     def on_bar_chart_selected(self, event: BarChart.Selected) -> None:
         self.max_rating = int(event.bar.key)
-        self.run_task(self.load_page(0), "page")
+        self.run_task(self.load_page(0), "page", sections=("#ratings",))
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
         if event.table.id in ("ratings", "dsat-remarks"):

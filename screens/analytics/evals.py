@@ -7,6 +7,7 @@ The shared window does not apply (runs are listed newest first).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from rich.text import Text
@@ -17,9 +18,11 @@ from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
 from screens.analytics.fmt import fmt_int, items, latest_playbooks, num, obj, seg, text, when
 from widgets.charts import number_cell, plain
+from widgets.figures import FigureText
 from widgets.tables import PagedTable, TitledTable
 
 RUNS_PAGE = 10
+RESULTS = ("#results", "#result-detail")  # what a run's results repaint
 VERDICT_MARK = {"passed": "✓", "failed": "✗", "ambiguous": "~"}
 
 
@@ -106,12 +109,20 @@ class EvalsScreen(AnalyticsScreen):
     TITLE = "Evals"
     SUBTITLE = "Eval cases and runs per assistant (not filtered by the shared window)"
     CSS_PATH = ["analytics.tcss"]
+    WINDOWED = False
 
     def __init__(self) -> None:
         super().__init__()
         self.base_id: str | None = None
         self._results_shown = False
+        self.run_id: str | None = None  # the run whose results are shown (or asked for)
         self.results: dict[str, dict] = {}
+
+    def scope_of(self, filters: ConversationQuery) -> Hashable:
+        return "project"  # no filter applies: only ctrl+r reloads
+
+    def scope_text(self, filters: ConversationQuery) -> Text:
+        return Text("window: not applied — every eval case and run, newest runs first")
 
     def compose_body(self) -> ComposeResult:
         yield TitledTable("Assistants — enter: its cases and runs", ("assistant",), id="assistants")
@@ -125,7 +136,7 @@ class EvalsScreen(AnalyticsScreen):
             id="runs",
         )
         yield TitledTable("Results", ("case", "status", "passed", "failed", "error"), id="results")
-        yield Static("", id="result-detail", markup=False)
+        yield FigureText("", id="result-detail")
 
     async def load(self, filters: ConversationQuery) -> None:
         await self.swr(f"/projects/{self.pid}/playbooks", None, self.paint_assistants)
@@ -165,7 +176,9 @@ class EvalsScreen(AnalyticsScreen):
         runs = items(data, "items")
         if runs and text(runs[0], "id") and not self._results_shown:
             self._results_shown = True  # the newest run's results until another is chosen
-            self.run_task(self.load_results(text(runs[0], "id")), "results")
+            self.run_task(self.load_results(text(runs[0], "id")), "results", RESULTS)
+        elif self.run_id and self.query_one("#results", TitledTable).figure_state != "fresh":
+            self.run_task(self.load_results(self.run_id), "results", RESULTS)  # ctrl+r retries
         page = int(num(data, "page") or 1)
         total = num(data, "total")
         self.query_one("#runs", PagedTable).set_page(
@@ -176,6 +189,7 @@ class EvalsScreen(AnalyticsScreen):
         )
 
     async def load_results(self, run_id: str) -> None:
+        self.run_id = run_id
         table = self.query_one("#results", TitledTable)
         table.set_title(f"Results of run {run_id} — enter on another run to see its results")
         await self.swr(f"/eval-runs/{seg(run_id)}/results", None, self.paint_results)
@@ -198,9 +212,11 @@ class EvalsScreen(AnalyticsScreen):
         if event.table.id == "assistants":
             self.base_id = event.key
             self._results_shown = False
-            self.run_task(self.load_assistant(event.key), "assistant")
+            self.run_task(
+                self.load_assistant(event.key), "assistant", ("#cases", "#runs", *RESULTS)
+            )
         elif event.table.id == "runs":
-            self.run_task(self.load_results(event.key), "results")
+            self.run_task(self.load_results(event.key), "results", RESULTS)
 
     def on_paged_table_page_requested(self, event: PagedTable.PageRequested) -> None:
         if self.base_id:

@@ -8,11 +8,13 @@ never a fake zero.
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 from api.client import quote_segment
 from api.text import sanitize
-from widgets.charts import MISSING
+from widgets.charts import FLAG, MISSING
+from widgets.conversation_table import parse_ts
 
 
 def obj(data: Any) -> dict:
@@ -65,6 +67,18 @@ def fmt_pct(value: float | None, digits: int = 1) -> str | None:
     return None if value is None else f"{value:.{digits}f}%"
 
 
+def valid_rate(value: float | None) -> bool:
+    """A percentage an API can mean: 0 to 100."""
+    return value is not None and 0 <= value <= 100
+
+
+def fmt_rate(value: float | None, digits: int = 1) -> str | None:
+    """A percentage as received; outside 0-100 (rated > eligible, an API bug) it is flagged
+    with ⚠ rather than hidden or clamped."""
+    shown = fmt_pct(value, digits)
+    return shown if shown is None or valid_rate(value) else f"{shown} {FLAG}"
+
+
 def fmt_float(value: float | None, digits: int = 1, unit: str = "") -> str | None:
     if value is None:
         return None
@@ -113,6 +127,13 @@ def when(value: Any) -> str:
     """A timestamp for a table cell: 'YYYY-MM-DD HH:MM' (UTC as sent)."""
     label = sanitize(value or "")
     return label[:16].replace("T", " ") if label else MISSING
+
+
+def window_of(filters: Any) -> tuple[datetime, datetime] | None:
+    """The (start, end) a chart's x axis covers: the shared date range, when it has both."""
+    start = parse_ts(getattr(filters, "start_date", None))
+    end = parse_ts(getattr(filters, "end_date", None))
+    return (start, end) if start is not None and end is not None and start < end else None
 
 
 def latest_playbooks(playbooks: Any) -> list[tuple[str, str]]:

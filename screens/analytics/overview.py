@@ -7,8 +7,10 @@ which takes the date range only).
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
@@ -20,13 +22,14 @@ from screens.analytics.fmt import (
     fmt_float,
     fmt_int,
     fmt_ms,
-    fmt_pct,
+    fmt_rate,
     items,
     num,
     obj,
     per,
     rate,
     text,
+    window_of,
 )
 from widgets.charts import Kpis, Series, TimeChart, number_cell, plain
 from widgets.tables import TitledTable
@@ -44,7 +47,7 @@ def volume_kpis(data: Any, total_label: str) -> list[tuple[str, str | None]]:
     """The figures project and account analytics share."""
     return [
         (total_label, fmt_int(num(data, TOTAL))),
-        ("Deflection rate", fmt_pct(rate(data, "deflection_rate", TOTAL))),
+        ("Deflection rate", fmt_rate(rate(data, "deflection_rate", TOTAL))),
         ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
         ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
         ("Messages / conv.", fmt_float(rate(data, "avg_messages_per_conversation", TOTAL))),
@@ -61,7 +64,7 @@ def project_kpis(data: Any) -> list[tuple[str, str | None]]:
         ("Winbacks answered", fmt_int(num(data, "winback_answered_count"))),
         (
             "Winback conversion",
-            fmt_pct(rate(data, "winback_conversion_rate", "winback_sent_count")),
+            fmt_rate(rate(data, "winback_conversion_rate", "winback_sent_count")),
         ),
     ]
 
@@ -83,20 +86,31 @@ def _name(row: dict, *keys: str) -> str | None:
     return None
 
 
+ASSISTANT_NOTE = (
+    "Each conversation counts once, under its last active assistant. Enter opens every "
+    "conversation the assistant took part in (the API filter matches any participant), "
+    "which can be more."
+)
+TAG_NOTE = "A conversation with several tags counts under each: the rows can add up to more."
+NAME_KEY = "name:"  # a by_playbook row without an id: resolved by name when opened
+
+
 def breakdown_rows(rows: list[dict], key_fields: tuple[str, ...], name_fields: tuple[str, ...]):
+    """Table rows keyed by the row's id, else ``name:<name>``, else its position."""
     out = []
     for i, row in enumerate(rows):
-        key = _name(row, *key_fields) or f"row{i}"
+        name = _name(row, *name_fields)
+        key = _name(row, *key_fields) or (f"{NAME_KEY}{name}" if name else f"row{i}")
         total = num(row, "total_conversations")
         handoffs = num(row, "conversations_with_handoff")
         out.append(
             (
                 key,
                 [
-                    plain(_name(row, *name_fields)),
+                    plain(name),
                     number_cell(fmt_int(total) or "—"),
                     number_cell(fmt_int(handoffs) or "—"),
-                    number_cell(fmt_pct(rate(row, "deflection_rate", TOTAL)) or "—"),
+                    number_cell(fmt_rate(rate(row, "deflection_rate", TOTAL)) or "—"),
                 ],
             )
         )
@@ -123,6 +137,16 @@ class OverviewScreen(AnalyticsScreen):
             "By assistant — enter: its conversations", self.COLUMNS, id="by-assistant"
         )
         yield TitledTable("By tag — enter: conversations with that tag", self.COLUMNS, id="by-tag")
+
+    def scope_of(self, filters: ConversationQuery) -> Hashable:
+        return (filters, self.account)
+
+    def scope_text(self, filters: ConversationQuery) -> Text:
+        if not self.account:
+            return super().scope_text(filters)
+        line = super().scope_text(filters.replace(playbook_base_id=None, tags=()))
+        line.append(" · account-wide: every project; assistant and tags do not apply", "dim")
+        return line
 
     def action_toggle_account(self) -> None:
         self.account = not self.account
@@ -158,29 +182,34 @@ class OverviewScreen(AnalyticsScreen):
                 Series("avg", [num(b, "avg_response_latency_ms") for b in series], " ms", False),
                 Series("p99", [num(b, "p99_response_latency_ms") for b in series], " ms", False),
             ],
+            window=window_of(self.filters),
         )
-        self.query_one("#by-assistant", TitledTable).set_rows(
+        by_assistant = self.query_one("#by-assistant", TitledTable)
+        by_assistant.set_rows(  # the base id when the row has one (undocumented), else the name
             breakdown_rows(
                 items(data, "by_playbook"),
-                ("playbook_base_id", "base_id", "playbook_id", "id"),
+                ("playbook_base_id", "base_id"),
                 ("playbook_name", "name"),
             )
         )
-        self.query_one("#by-tag", TitledTable).set_rows(
-            breakdown_rows(items(data, "by_tag"), ("tag", "name"), ("tag", "name"))
-        )
+        by_assistant.set_note(ASSISTANT_NOTE)
+        by_tag = self.query_one("#by-tag", TitledTable)
+        by_tag.set_rows(breakdown_rows(items(data, "by_tag"), ("tag", "name"), ("tag", "name")))
+        by_tag.set_note(TAG_NOTE)
 
     def paint_account(self, data: Any) -> None:
         data = obj(data)
         self.query_one("#kpis", Kpis).set_items(account_kpis(data))
         self._paint_volume(data)
-        self.query_one("#by-assistant", TitledTable).set_rows(
+        by_assistant = self.query_one("#by-assistant", TitledTable)
+        by_assistant.set_rows(
             breakdown_rows(
                 items(data, "by_assistant"),
                 ("playbook_base_id", "base_id", "id", "name"),
                 ("name", "assistant_name", "playbook_name"),
             )
         )
+        by_assistant.set_note(None)
 
     def _paint_volume(self, data: dict) -> None:
         series = items(data, "time_series")
@@ -193,6 +222,7 @@ class OverviewScreen(AnalyticsScreen):
                 Series("conversations", [num(b, "total_conversations") for b in series]),
                 Series("handoffs", [num(b, "conversations_with_handoff") for b in series]),
             ],
+            window=window_of(self.filters),
         )
 
     def on_titled_table_selected(self, event: TitledTable.Selected) -> None:
@@ -201,6 +231,35 @@ class OverviewScreen(AnalyticsScreen):
                 "Account-wide rows span projects: switch back (a) to drill down.", markup=False
             )
         elif event.table.id == "by-assistant":
-            self.drill(playbook_base_id=event.key)
+            if event.key.startswith(NAME_KEY):
+                self.run_task(self.drill_by_name(event.key[len(NAME_KEY) :]), "drill")
+            elif event.key.startswith("row"):
+                self.notify(
+                    "This row names no assistant: cannot open its conversations.",
+                    severity="warning",
+                    markup=False,
+                )
+            else:
+                self.drill(playbook_base_id=event.key)
         elif event.table.id == "by-tag":
             self.drill(tags=(*self.filters.tags, event.key))
+
+    async def drill_by_name(self, name: str) -> None:
+        """Open the conversations of the assistant called ``name`` (a by_playbook row without
+        an id), found through the playbooks list (every version, deleted ones included)."""
+        playbooks = await self.fetch(
+            f"/projects/{self.pid}/playbooks",
+            {"include_versions": "true", "include_deleted": "true"},
+        )
+        if self.is_stale():
+            return
+        bases = {text(p, "base_id") for p in items(playbooks) if text(p, "name") == name} - {None}
+        if len(bases) == 1:
+            self.drill(playbook_base_id=bases.pop())
+        else:
+            why = "no assistant" if not bases else f"{len(bases)} assistants"
+            self.notify(
+                f"The playbooks list has {why} called {name!r}: cannot open its conversations.",
+                severity="warning",
+                markup=False,
+            )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static, TabbedContent, TabPane
@@ -15,8 +16,30 @@ from textual.widgets import Input, Static, TabbedContent, TabPane
 from api.errors import StudioError
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen, resource_dates
-from screens.analytics.fmt import fmt_int, fmt_ms, fmt_pct, items, num, obj, seg, share, text, when
-from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain, spark
+from screens.analytics.fmt import (
+    fmt_int,
+    fmt_ms,
+    fmt_rate,
+    items,
+    num,
+    obj,
+    seg,
+    share,
+    text,
+    when,
+    window_of,
+)
+from widgets.charts import (
+    MISSING,
+    Bar,
+    BarChart,
+    Kpis,
+    Series,
+    TimeChart,
+    number_cell,
+    plain,
+    spark,
+)
 from widgets.tables import TitledTable
 
 RECENT_LIMIT = 50
@@ -41,7 +64,7 @@ def usage_kpis(data: dict, *, duration: bool = True) -> list[tuple[str, str | No
         ("Total calls", fmt_int(total)),
         ("Successful", fmt_int(ok)),
         ("Failed", fmt_int(num(data, "failed_calls"))),
-        ("Success rate", fmt_pct(share(ok, total))),
+        ("Success rate", fmt_rate(share(ok, total))),
     ]
     if duration:
         kpis.append(("Avg duration", fmt_ms(num(data, "avg_duration_ms"))))
@@ -87,7 +110,9 @@ def recent_rows(recent: list[dict], name_key: str) -> list[tuple[str, list]]:
 def action_bars(data: dict) -> list[Bar]:
     bars = []
     for a in items(data, "by_action"):
-        count = num(a, "count") or 0
+        count = num(a, "count")
+        if count is None:  # no count: no bar (never a 0 one)
+            continue
         name = text(a, "action_name") or "?"
         bars.append(Bar(name, name, count, share(num(a, "success_count"), count)))
     return bars
@@ -113,7 +138,7 @@ def sparkline_rows(
     entries.sort(key=lambda kv: num(kv[1], "total") or 0, reverse=True)
     for key, entry in entries:
         counts = [num(p, "count") for p in items(entry, "series")]
-        last7 = " ".join(fmt_int(c) or "0" for c in counts[-7:])
+        last7 = " ".join(fmt_int(c) or MISSING for c in counts[-7:])  # a gap is not a 0
         rows.append(
             (
                 f"{kind}:{key}",
@@ -177,7 +202,7 @@ class ResourcesScreen(AnalyticsScreen):
             with TabPane("Knowledge bases", id="tab-kbs"):
                 yield Kpis(id="kb-kpis")
                 yield TimeChart("Citations per day", id="kb-trend")
-                yield BarChart("Citations by source", id="kb-sources")
+                yield BarChart("Citations by source", pct_label="% citations", id="kb-sources")
                 yield TitledTable(
                     "Citations by KB — enter: its top cited items",
                     ("knowledge base", "citations"),
@@ -193,6 +218,20 @@ class ResourcesScreen(AnalyticsScreen):
                     ("kind", "name", "total", "trend", "last 7 days"),
                     id="sparklines",
                 )
+
+    def scope_text(self, filters: ConversationQuery) -> Text:
+        """The days asked for: a window ending mid-day covers that whole UTC day."""
+        dates = resource_dates(filters)
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self.window_note:
+            line.append(self.window_note, style="italic")
+            line.append(" · ", style="dim")
+        line.append("days ", style="bold")
+        line.append(f"{dates.get('start_date', '…')} → {dates.get('end_date', '…')}")
+        line.append(" (UTC, both included)", style="dim")
+        if filters.playbook_base_id or filters.tags:
+            line.append(" · assistant and tags do not apply here", style="dim")
+        return line
 
     async def load(self, filters: ConversationQuery) -> None:
         dates = resource_dates(filters)
@@ -211,7 +250,9 @@ class ResourcesScreen(AnalyticsScreen):
     def paint_api(self, data: Any) -> None:
         data = obj(data)
         self.query_one("#api-kpis", Kpis).set_items(usage_kpis(data))
-        self.query_one("#api-trend", TimeChart).set_series(*daily_series(data))
+        self.query_one("#api-trend", TimeChart).set_series(
+            *daily_series(data), window=window_of(self.filters)
+        )
         self.query_one("#api-recent", TitledTable).set_rows(
             recent_rows(items(data, "recent"), "tool_name")
         )
@@ -256,13 +297,19 @@ class ResourcesScreen(AnalyticsScreen):
                 )
                 return
             self.param_filter = value
-            self.run_task(self.load_toolkits(self.filters), "toolkits")
+            self.run_task(
+                self.load_toolkits(self.filters),
+                "toolkits",
+                sections=("#tk-kpis", "#tk-actions", "#tk-params", "#tk-failures"),
+            )
 
     # -------------------------------------------------------------- skills
     def paint_skills(self, data: Any) -> None:
         data = obj(data)
         self.query_one("#skill-kpis", Kpis).set_items(usage_kpis(data, duration=False))
-        self.query_one("#skill-trend", TimeChart).set_series(*daily_series(data))
+        self.query_one("#skill-trend", TimeChart).set_series(
+            *daily_series(data), window=window_of(self.filters)
+        )
         self.query_one("#skill-recent", TitledTable).set_rows(
             recent_rows(items(data, "recent"), "skill_name")
         )
@@ -295,6 +342,7 @@ class ResourcesScreen(AnalyticsScreen):
         self.query_one("#kb-trend", TimeChart).set_series(
             [str(b.get("date") or "") for b in series],
             [Series("citations", [num(b, "count") for b in series])],
+            window=window_of(self.filters),
         )
         total = num(data, "total_citations")
         self.query_one("#kb-sources", BarChart).set_bars(
@@ -302,10 +350,11 @@ class ResourcesScreen(AnalyticsScreen):
                 Bar(
                     text(s, "source") or "?",
                     text(s, "source") or "?",
-                    num(s, "count") or 0,
+                    num(s, "count"),
                     share(num(s, "count"), total),
                 )
                 for s in items(data, "by_source")
+                if num(s, "count") is not None
             ]
         )
         self.query_one("#kb-by-kb", TitledTable).set_rows(

@@ -1,7 +1,10 @@
 """Quality signals: coverage and the six signal distributions, each bar drillable.
 
 ``/projects/{pid}/conversations/metrics/aggregate`` (singular ``playbook_base_id``).
-Percentages are of *scored* conversations, as the brief's recipes compute them.
+Each percentage is of the scored conversations its chart names: every scored one for sentiment,
+shift and recontact risk (as the brief's recipes compute them), and only those the signal
+applies to for the others (handoff reasons of scored handoffs, deflection quality of scored
+AI-resolved conversations, resources of scored conversations that used tools).
 """
 
 from __future__ import annotations
@@ -15,34 +18,53 @@ from api import labels
 from api.query import ConversationQuery
 from api.text import sanitize
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import fmt_int, fmt_pct, num, obj, rate, share
+from screens.analytics.fmt import fmt_int, fmt_rate, num, obj, rate, share
 from widgets.charts import Bar, BarChart, Kpis
 
-# (distribution key, query field, title, extra filter that the signal implies)
-SIGNALS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
-    ("sentiment_distribution", "sentiment", "Sentiment", {}),
-    ("resources_distribution", "resources", "Resources", {}),
-    ("sentiment_shift_distribution", "sentiment_shift", "Sentiment shift", {}),
+# (distribution key, query field, title, extra filter that the signal implies, base): the base
+# of the percentages is every scored conversation, or only those the signal applies to (the
+# sum of its distribution: a deflection quality only without handoff, a handoff reason only
+# with one, a resources label only when tools were used)
+SIGNALS: tuple[tuple[str, str, str, dict[str, Any], str | None], ...] = (
+    ("sentiment_distribution", "sentiment", "Sentiment", {}, None),
+    ("resources_distribution", "resources", "Resources", {}, "scored with tool use"),
+    ("sentiment_shift_distribution", "sentiment_shift", "Sentiment shift", {}, None),
     (
         "deflection_quality_distribution",
         "deflection_quality",
-        "Deflection quality (AI-resolved)",
+        "Deflection quality",
         {"has_handoff": False},
+        "scored AI-resolved",
     ),
     (
         "handoff_reason_distribution",
         "handoff_reason",
-        "Handoff reason (handoffs)",
+        "Handoff reason",
         {"has_handoff": True},
+        "scored handoffs",
     ),
-    ("recontact_risk_distribution", "recontact_risk", "Recontact risk", {}),
+    ("recontact_risk_distribution", "recontact_risk", "Recontact risk", {}, None),
 )
+PCT_LABELS = {
+    None: "% scored",
+    "scored with tool use": "% w/ tools",
+    "scored AI-resolved": "% AI-res.",
+    "scored handoffs": "% handoffs",
+}
 # the order the recipes print (sentiment: positive first)
 ORDER = {**labels.LABEL_FIELDS, "sentiment": ("positive", "neutral", "negative")}
 
 
+def distribution_total(dist: Any) -> float | None:
+    """The sum of a distribution's counts (the conversations it covers); None if absent."""
+    if not isinstance(dist, dict):
+        return None
+    return sum(v for v in dist.values() if isinstance(v, (int, float)) and not isinstance(v, bool))
+
+
 def distribution_bars(dist: Any, field: str, scored: float | None) -> list[Bar] | None:
-    """Bars in the documented order, then any unknown label as sent; None if absent."""
+    """Bars in the documented order, then any unknown label as sent, each as a percentage of
+    ``scored`` (the base the caller chose); None if absent."""
     if not isinstance(dist, dict):
         return None
     known = ORDER[field]
@@ -58,14 +80,17 @@ def distribution_bars(dist: Any, field: str, scored: float | None) -> list[Bar] 
 
 class SignalsScreen(AnalyticsScreen):
     TITLE = "Quality signals"
-    SUBTITLE = "Percentages are of scored conversations · enter on a bar's row: its conversations"
+    SUBTITLE = (
+        "Each percentage is of the scored conversations its chart names"
+        " · enter on a bar's row: its conversations"
+    )
     CSS_PATH = ["analytics.tcss", "signals.tcss"]
 
     def compose_body(self) -> ComposeResult:
         yield Kpis(id="coverage")
         with Grid(id="signals"):
-            for key, field, title, _ in SIGNALS:
-                yield BarChart(title, pct_label="% scored", id=field, classes=key)
+            for key, field, title, _, base in SIGNALS:
+                yield BarChart(title, pct_label=PCT_LABELS[base], id=field, classes=key)
 
     async def load(self, filters: ConversationQuery) -> None:
         await self.swr(
@@ -83,21 +108,23 @@ class SignalsScreen(AnalyticsScreen):
             [
                 ("Scored", fmt_int(scored)),
                 ("Conversations", fmt_int(total)),
-                ("Coverage", fmt_pct(rate(data, "coverage_percentage", "total_conversations"))),
+                ("Coverage", fmt_rate(rate(data, "coverage_percentage", "total_conversations"))),
                 ("Unscored", fmt_int(unscored)),
             ]
         )
-        for key, field, _, _ in SIGNALS:
+        for key, field, title, _, base in SIGNALS:
+            dist = data.get(key)
+            count = scored if base is None else distribution_total(dist)
+            chart = self.query_one(f"#{field}", BarChart)
+            chart.set_title(f"{title}, % of {fmt_int(count) or '—'} {base or 'scored'}")
             empty = (
                 "no scored conversations in this window" if not scored else "no data in this window"
             )
-            self.query_one(f"#{field}", BarChart).set_bars(
-                distribution_bars(data.get(key), field, scored), empty_text=empty
-            )
+            chart.set_bars(distribution_bars(dist, field, count), empty_text=empty)
 
     def on_bar_chart_selected(self, event: BarChart.Selected) -> None:
         field = event.chart.id or ""
-        extra = next((x for _, f, _, x in SIGNALS if f == field), {})
+        extra = next((x for _, f, _, x, _ in SIGNALS if f == field), {})
         if event.bar.key not in labels.LABEL_FIELDS.get(field, ()):
             self.notify(
                 f"{sanitize(event.bar.key)!r} is not a known {field} value: cannot filter on it",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Hashable
 from typing import Any
 
 from rich.text import Text
@@ -21,8 +22,9 @@ from api.errors import ConflictError
 from api.query import ConversationQuery
 from api.text import sanitize
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import day, fmt_int, fmt_pct, items, num, obj, seg, text
+from screens.analytics.fmt import day, fmt_int, fmt_rate, items, num, obj, seg, text
 from widgets.charts import Bar, BarChart, number_cell, plain
+from widgets.figures import FigureText
 from widgets.tables import TitledTable
 
 ALREADY_TODAY = (
@@ -47,10 +49,10 @@ def topic_rows(topics: list[dict]) -> list[tuple[str, list]]:
                 [
                     plain(text(t, "name")),
                     number_cell(fmt_int(num(t, "conversation_count")) or "—"),
-                    number_cell(fmt_pct(num(t, "percentage")) or "—"),
+                    number_cell(fmt_rate(num(t, "percentage")) or "—"),
                     plain(text(t, "sentiment")),
                     plain(mood),
-                    number_cell(fmt_pct(num(t, "handoff_rate")) or "—"),
+                    number_cell(fmt_rate(num(t, "handoff_rate")) or "—"),
                 ],
             )
         )
@@ -78,14 +80,27 @@ class TopicsScreen(AnalyticsScreen):
     POLL_INTERVAL = 1.0  # seconds between job polls (tests set 0)
     FOLLOW_LIMIT = 600.0  # seconds: stop polling a job that never ends
     KEEP_ON_RELOAD = frozenset({"generate"})  # a started analysis outlives a filter change
+    WINDOWED = False  # an analysis covers its own window (the filter line shows it)
 
     def __init__(self) -> None:
         super().__init__()
         self.topics: list[dict] = []
         self.job_status: str | None = None
+        self.analysis_window: str | None = None  # "start → end" of the analysis shown
+
+    def scope_of(self, filters: ConversationQuery) -> Hashable:
+        return (filters.playbook_base_id, filters.tags)  # the status takes no dates
+
+    def scope_text(self, filters: ConversationQuery) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("analysis window ", style="bold")
+        line.append(self.analysis_window or "— (latest analysis)")
+        line.append_text(self.filters_text(filters))
+        line.append(" · not the shared window", style="dim")
+        return line
 
     def compose_body(self) -> ComposeResult:
-        yield Static("", id="status", classes="analytics-note", markup=False)
+        yield FigureText("", id="status", classes="analytics-note")
         yield ProgressBar(total=100, id="progress", show_eta=False)
         yield Static("", id="job", classes="analytics-note", markup=False)
         yield BarChart(
@@ -98,7 +113,7 @@ class TopicsScreen(AnalyticsScreen):
             ("topic", "convs", "share", "sentiment", "+ ~ -", "handoff"),
             id="topics",
         )
-        yield Static("", id="detail", markup=False)
+        yield FigureText("", id="detail")
 
     def status_params(self, filters: ConversationQuery) -> dict[str, str]:
         params = {}
@@ -125,6 +140,8 @@ class TopicsScreen(AnalyticsScreen):
                 if status == "pending"
                 else "No trending-topics analysis for these filters yet."
             )
+            self.analysis_window = None
+            self.show_scope(self.scope_text(self.filters))
             self.query_one("#status", Static).update(
                 f"{note}{message} Press a to generate one with the current assistant/tag filters."
             )
@@ -134,6 +151,8 @@ class TopicsScreen(AnalyticsScreen):
 
     def paint_analysis(self, analysis: dict, note: str = "") -> None:
         window = f"{day(analysis.get('start_date'))} → {day(analysis.get('end_date'))}"
+        self.analysis_window = window  # what the figures cover, from the answer itself
+        self.show_scope(self.scope_text(self.filters))
         self.query_one("#status", Static).update(
             f"{note}Analysis of {day(analysis.get('analysis_date'))} · window {window} · "
             f"{fmt_int(num(analysis, 'conversations_analyzed')) or '—'} conversations analysed of "
@@ -148,10 +167,11 @@ class TopicsScreen(AnalyticsScreen):
                 Bar(
                     str(i),
                     text(t, "name") or "?",
-                    num(t, "conversation_count") or 0,
+                    num(t, "conversation_count"),
                     num(t, "percentage"),
                 )
                 for i, t in enumerate(topics)
+                if num(t, "conversation_count") is not None  # no count: no bar, not a 0 one
             ],
             empty_text="no topics",
         )

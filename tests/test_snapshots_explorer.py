@@ -49,3 +49,9 @@ def test_help_screen(snap_compare, studio_app):
 def test_export_dialog(snap_compare, studio_app):
     assert snap_compare(studio_app(), terminal_size=(100, 30),
                         run_before=_keys("space", "space", "x"))
+
+
+def test_export_dialog_80x24(snap_compare, studio_app):
+    """All matching except one, at the smallest supported size: buttons and result line in."""
+    assert snap_compare(studio_app(), terminal_size=(80, 24),
+                        run_before=_keys("F", "asterisk", "space", "x"))

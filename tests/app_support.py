@@ -58,3 +58,19 @@ def make_app(cache_dir: Path, *, size: int, seed: int, anchor: str, cache: bool 
     app.test_faults = faults
     app.test_info = info
     return app
+
+
+async def settle(pilot) -> None:
+    """Let the app's workers finish and the screen catch up."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def explorer(app) -> Any:
+    """The explorer screen (whatever screen is shown)."""
+    from screens.explorer import ExplorerScreen
+
+    screen = app.get_screen_for_mode("explorer")
+    assert isinstance(screen, ExplorerScreen)
+    return screen

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from app_support import explorer, settle
 from textual.app import App
 from textual.binding import Binding
 from textual.keys import Keys
@@ -25,18 +26,6 @@ from widgets.filter_sidebar import FilterSidebar
 
 WIDE = (160, 48)
 SMALL = (80, 24)
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def explorer(app) -> ExplorerScreen:
-    screen = app.get_screen_for_mode("explorer")
-    assert isinstance(screen, ExplorerScreen)
-    return screen
 
 
 def sidebar(app) -> FilterSidebar:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from analytics_harness import HarnessApp, demo_client
 from analytics_harness import settle as settle_harness
+from app_support import explorer, settle
 from textual.widgets import DataTable, Input, Static, Tabs
 
 from api.text import sanitize
@@ -18,7 +19,6 @@ from screens.analytics.csat import CsatScreen
 from screens.analytics.overview import OverviewScreen
 from screens.analytics.signals import SignalsScreen
 from screens.conversation import ConversationScreen
-from screens.explorer import ExplorerScreen
 from screens.help import HelpScreen
 from widgets.charts import BarChart, ChartBase
 from widgets.footer import KeyBar
@@ -28,18 +28,6 @@ from widgets.tables import TitledTable
 WIDE = (160, 48)
 SMALL = (80, 24)
 CITED = "21014450"  # a demo conversation citing six knowledge-base items
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def explorer(app) -> ExplorerScreen:
-    screen = app.get_screen_for_mode("explorer")
-    assert isinstance(screen, ExplorerScreen)
-    return screen
 
 
 def shown_lines(app) -> list[str]:

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from app_support import explorer, settle
 from click.testing import CliRunner
 from fake_api import FakeApi
 from textual.widgets import Input, RadioButton, Static
@@ -17,7 +18,6 @@ from textual.widgets import Input, RadioButton, Static
 from api import export as api_export
 from api.export import CSV_COLUMNS, ExportError, run_export
 from api.query import ConversationQuery
-from screens.explorer import ExplorerScreen
 from screens.export_dialog import ExportDialog
 from tui.cli import main
 
@@ -38,18 +38,6 @@ DOCUMENTED_LIST_FIELDS = [
 
 def clock():
     return FROZEN
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def explorer(app) -> ExplorerScreen:
-    screen = app.get_screen_for_mode("explorer")
-    assert isinstance(screen, ExplorerScreen)
-    return screen
 
 
 def page_status(app) -> str:

@@ -55,6 +55,10 @@ def parse_tz(value: str) -> tzinfo:
         raise ValueError(f"unknown time zone {value!r}") from None
 
 
+# the selects filled from lookups, with an "any" blank; the others hold fixed choices
+BLANKABLE = ("playbook_base_id", "playbook_id", "inbox_id", "skill_name")
+
+
 class FilterSidebar(VerticalScroll):
     """Every filter; emits `Changed(query, preset)` with a validated query."""
 
@@ -85,6 +89,8 @@ class FilterSidebar(VerticalScroll):
         super().__init__(**kwargs)
         self.now = now
         self._last: ConversationQuery | None = None
+        # the options each lookup-filled select holds now (label, value), as we set them
+        self._choices: dict[str, list[tuple[Any, str]]] = {}
         self.preset = "30d"
         self._preset_dates: tuple[str | None, str | None] = preset_range("30d", now)
 
@@ -157,7 +163,8 @@ class FilterSidebar(VerticalScroll):
         select = self.query_one(f"#{wid}", Select)
         value = select.value
         options = list(options)
-        select.set_options([(Text(sanitize(label)), value) for label, value in options])
+        self._choices[wid] = [(Text(sanitize(label)), value) for label, value in options]
+        select.set_options(self._choices[wid])
         if value != Select.NULL and any(v == value for _, v in options):
             select.value = value
 
@@ -251,12 +258,16 @@ class FilterSidebar(VerticalScroll):
 
     def _select(self, wid: str, value: Any) -> None:
         select = self.query_one(f"#{wid}", Select)
+        blankable = wid in BLANKABLE
         if value is None:
-            select.clear() if select._allow_blank else None
+            if blankable:
+                select.clear()
             return
-        known = any(v == value for _, v in select._options)
-        if not known:  # e.g. a drill-down to an assistant the lookups do not know (yet)
-            select.set_options([*select._options[1 if select._allow_blank else 0:], (Text(sanitize(value)), value)])
+        choices = self._choices.setdefault(wid, [])
+        if blankable and not any(v == value for _, v in choices):
+            # e.g. a drill-down to an assistant the lookups do not know (yet)
+            choices.append((Text(sanitize(value)), value))
+            select.set_options(choices)
         select.value = value
 
     def _select_many(self, wid: str, values: tuple[str, ...]) -> None:

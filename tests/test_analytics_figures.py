@@ -163,16 +163,42 @@ async def test_the_x_axis_covers_the_whole_window():
     assert lo <= 0 and hi >= 6
 
 
-async def test_count_bars_have_whole_number_ticks():
+async def test_bars_are_one_row_each_beside_their_table_row():
+    """Each bar is one row, drawn once, beside its table row (plotext drew some twice)."""
+    from textual.widgets import DataTable
+
     from widgets.charts import Bar
+    from widgets.hbars import HBars
 
     chart = BarChart("ratings")
     async with ChartApp(chart).run_test(size=(120, 30)) as pilot:
-        spy = PlotSpy(chart)
-        chart.set_bars([Bar("5", "5★", 3), Bar("4", "4★", 1), Bar("1", "1★", 2)])
+        chart.set_bars([Bar("5", "5★", 582), Bar("4", "4★", 0), Bar("1", "1★", 291),
+                        Bar("2", "2★", 1)])
         await pilot.pause()
-    ticks = [t for (args, _) in spy.calls["xticks"] for t in args[0]]
-    assert ticks and all(float(t).is_integer() for t in ticks)
+        bars = chart.query_one(HBars)
+        lines = bars.render().plain.split("\n")
+        table = chart.query_one(DataTable)
+        assert bars.region.y + 1 == table.region.y + 1  # the scale sits beside the header
+        assert len(lines) == 1 + table.row_count == 5
+        assert lines[0].startswith("0") and lines[0].rstrip().endswith("582")
+        width = bars.content_size.width
+        assert lines[1] == "█" * width  # the largest fills the width
+        assert lines[2] == ""  # zero: no bar
+        assert abs(len(lines[3].rstrip()) - width / 2) <= 1
+        assert lines[4] in "▏▎▍▌▋▊▉" and lines[4]  # a small count is still visible
+        await pilot.press("tab", "down", "down")
+        assert bars.highlight == table.cursor_row == 2
+
+
+def test_bar_blocks_are_scaled_in_eighths():
+    from widgets.hbars import bar_text
+
+    assert bar_text(10, 10, 4) == "████"
+    assert bar_text(5, 10, 4) == "██"
+    assert bar_text(1, 8, 2) == "▎"  # two eighths of a cell
+    assert bar_text(1, 1000, 2) == "▏"  # a non-zero value never draws nothing
+    for odd in (float("nan"), float("inf"), -3):
+        assert bar_text(odd, 10, 4) == ""
 
 
 # -------------------------------------------------------------------- CSAT: rates over 100%
@@ -494,3 +520,16 @@ def test_a_newer_hour_replaces_the_database_of_an_earlier_one_unless_it_is_read(
     assert fourth.exists() and not second.exists() and not third.exists()
     full_day = ensure_demo_db(size=300, seed=3, anchor="2026-06-14", cache_dir=tmp_path)
     assert full_day.exists()
+
+
+def test_rate_and_amount_ticks_are_even_round_numbers():
+    from widgets.charts import nice_ticks, tick_texts
+
+    assert nice_ticks(100) == [0, 25, 50, 75, 100]
+    assert nice_ticks(1235.51) == [0, 500, 1000, 1500]
+    assert tick_texts(nice_ticks(0.9)) == ["0.00", "0.25", "0.50", "0.75", "1.00"]
+    assert tick_texts([0, 2.5, 5]) == ["0.0", "2.5", "5.0"]
+    for top in (0.013, 7, 38.1, 99.9, 1e6 + 1):
+        ticks = nice_ticks(top)
+        steps = {round(b - a, 9) for a, b in zip(ticks, ticks[1:], strict=False)}
+        assert ticks[0] == 0 and ticks[-1] >= top and len(steps) == 1 and 3 <= len(ticks) <= 6

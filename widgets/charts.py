@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -28,6 +29,7 @@ from textual.widgets import DataTable, Static
 
 from api.text import sanitize
 from widgets.figures import FigureState
+from widgets.hbars import HBars
 
 NO_DATA = "no data in this window"
 LOADING = "loading…"
@@ -61,10 +63,6 @@ def spark(values: Sequence[float | int | None]) -> str:
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _short(label: str, width: int = 14) -> str:
-    return _cut(sanitize(label).replace("\n", " "), width)
 
 
 def _new_plot() -> Widget:
@@ -117,6 +115,8 @@ class ChartBase(FigureState, Vertical):
             table.clear()
         for caption in self.query(".chart-caption").results(Static):
             caption.update("")
+        for bars in self.query(HBars):
+            bars.set_values(())
         self.query_one(".chart-title", Static).update(Text(self.initial_title))
         self.show_empty(text)
 
@@ -150,8 +150,9 @@ class BarChart(ChartBase):
 
     DEFAULT_CSS = """
     BarChart > .chart-body { height: auto; }
-    BarChart .chart-plot { width: 1fr; }
-    BarChart DataTable { width: auto; max-width: 60%; }
+    BarChart .chart-plot { width: 1fr; height: auto; margin-right: 1; }
+    /* every row shown, so that each bar stays beside its row */
+    BarChart DataTable { width: auto; max-width: 70%; max-height: 99; }
     BarChart.-table .chart-plot { display: none; }
     BarChart.-table DataTable { width: 1fr; }
     """
@@ -185,7 +186,7 @@ class BarChart(ChartBase):
     def compose(self) -> ComposeResult:
         yield from self.compose_title()
         with Horizontal(classes="chart-body"):
-            yield _new_plot()
+            yield HBars(classes="chart-plot")
             table = DataTable(cursor_type="row", zebra_stripes=True, classes="chart-table")
             table.add_column("", key="label")
             table.add_column(Text(self.value_label), key="value")
@@ -209,26 +210,22 @@ class BarChart(ChartBase):
             table.add_row(
                 plain(bar.label), number_cell(_fmt_value(bar.value)), number_cell(pct), key=bar.key
             )
-        plot = self.plot
-        plt = plot.plt
-        plt.clear_data()
-        plt.clear_figure()
-        n = len(self.bars)
-        rows = list(range(n, 0, -1))  # numeric positions: the first bar on top, as in the table
-        # plotext rounds bar edges and tick labels to whole rows. Measured over random data:
-        # three rows per bar with thin bars puts every label on its own bar, separated by
-        # blank rows; past a handful of bars two rows each keep the chart short (a label may
-        # then sit on the bar's second row). Plus the frame and the tick labels.
-        rows_per_bar, width = (3, 0.34) if n <= 6 else (2, 0.5)
-        plt.bar(rows, [b.value for b in self.bars], orientation="horizontal", width=width)
-        plt.yticks(rows, [_short(b.label) for b in self.bars])
-        plt.ylim(0.5, n + 0.5)
-        if all(float(b.value).is_integer() for b in self.bars):  # counts: whole-number ticks
-            ticks = whole_ticks(max(b.value for b in self.bars))
-            plt.xticks(ticks, [f"{t:,}" for t in ticks])
-            plt.xlim(0, ticks[-1])
-        plot.styles.height = rows_per_bar * n + 3
-        plot.refresh()
+        self.query_one(HBars).set_values([b.value for b in self.bars])
+
+    def _mark_cursor(self) -> None:
+        """The bar of the table's cursor row stands out while the table has the focus only
+        (an unfocused chart has no chosen bar)."""
+        table = self.query_one(DataTable)
+        self.query_one(HBars).highlight = table.cursor_row if table.has_focus else None
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._mark_cursor()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._mark_cursor()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._mark_cursor()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -346,13 +343,35 @@ def _nice_step(top: float, parts: int = 4) -> int:
     return int(10 * magnitude)  # pragma: no cover - the loop always returns
 
 
-def whole_ticks(top: float) -> list[int]:
+def whole_ticks(top: float, parts: int = 4) -> list[int]:
     """Whole-number ticks from 0 to at least ``top`` (counts never read 0.33)."""
-    step = _nice_step(top)
+    step = _nice_step(top, parts)
     ticks = [0]
     while ticks[-1] < top:
         ticks.append(ticks[-1] + step)
     return ticks if len(ticks) > 1 else [0, step]
+
+
+def nice_ticks(top: float, parts: int = 4) -> list[float]:
+    """About ``parts`` even ticks from 0 to at least ``top``, on steps of 1, 2, 2.5 or 5 times a
+    power of ten."""
+    if not top > 0 or not math.isfinite(top):
+        return [0.0, 1.0]
+    raw = top / parts
+    magnitude = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    ticks = [0.0]
+    while ticks[-1] < top:
+        ticks.append(round(ticks[-1] + step, 10))
+    return ticks
+
+
+def tick_texts(ticks: Sequence[float]) -> list[str]:
+    """The ticks printed with as many decimals as their step needs (2.5 -> 1, 0.25 -> 2)."""
+    digits = 0
+    while digits < 6 and any(round(t, digits) != round(t, 10) for t in ticks):
+        digits += 1
+    return [f"{t:,.{digits}f}" for t in ticks]
 
 
 class TimeChart(ChartBase):
@@ -429,11 +448,17 @@ class TimeChart(ChartBase):
                 )
         for side in ("left", "right"):
             on_side = [s for s in series if s.right == (side == "right")]
-            if on_side and all(s.whole for s in on_side):
-                top = max((v for s in on_side for v in s.values if s.valid(v)), default=0)
-                ticks = whole_ticks(top)
-                plt.yticks(ticks, [f"{t:,}" for t in ticks], yside=side)
-                plt.ylim(0, ticks[-1], yside=side)
+            values = [v for s in on_side for v in s.values if s.valid(v)]
+            if not on_side or min(values, default=0) < 0:
+                continue
+            top = max(values, default=0)
+            # few, round ticks: plotext's own land on values such as 41.7, and more than three
+            # cannot sit evenly on the handful of rows of a chart
+            parts = 2
+            whole = all(s.whole for s in on_side)
+            ticks = whole_ticks(top, parts) if whole else nice_ticks(top, parts)
+            plt.yticks(ticks, tick_texts(ticks), yside=side)
+            plt.ylim(0, ticks[-1], yside=side)
         step = max(1, len(dates) // 6)
         ticks = list(range(0, len(dates), step))
         plt.xticks(ticks, tick_labels([dates[i] for i in ticks]))

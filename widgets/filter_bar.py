@@ -5,12 +5,14 @@ through `show(query)`, a screen's fuller query. Everything is built as plain `Te
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from rich.text import Text
 from textual.widgets import Static
 
 from api.text import sanitize
+from tui.dates import show_typed
 
 SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
 SORT_NAMES = {"last_message_at": "last msg", "first_message_at": "first msg",
@@ -22,16 +24,36 @@ LIST_FIELDS = (
 )
 
 
-def _short_date(value: str | None) -> str:
-    if not value:
-        return "…"
-    return value.replace("T00:00:00", "").replace("+00:00", "Z").replace(":00Z", "Z")
+def _zone(value: str) -> tzinfo:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return UTC
+    return parsed.tzinfo or UTC
+
+
+def _zone_name(zone: tzinfo) -> str:
+    offset = datetime(2000, 1, 1, tzinfo=zone).utcoffset()
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds() // 60)
+    sign, minutes = ("+" if minutes >= 0 else "-"), abs(minutes)
+    return f"UTC{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def window_text(start: str | None, end: str | None) -> str:
+    """`2026-05-17 → 2026-06-15 UTC`: days as the user types them, the end day included (the
+    API's end is the next midnight, exclusive); a bound with a time of day is shown with it."""
+    zone = _zone(end or start or "")
+    first = show_typed(start, _zone(start)) if start else "…"
+    last = show_typed(end, _zone(end), end=True) if end else "…"
+    return f"{first} → {last} {_zone_name(zone)}" if start or end else "… → …"
 
 
 def _parts(query: Any, lookups: Any, shared_only: bool) -> list[tuple[str, str]]:
     get = lambda name: getattr(query, name, None)  # noqa: E731
     parts: list[tuple[str, str]] = [
-        ("window", f"{_short_date(get('start_date'))} → {_short_date(get('end_date'))}")
+        ("window", window_text(get("start_date"), get("end_date")))
     ]
     if get("playbook_base_id"):
         name = lookups.assistant_name(get("playbook_base_id")) if lookups else get("playbook_base_id")

@@ -25,13 +25,13 @@ from textual.widgets import (
     Input,
     Label,
     ProgressBar,
-    RadioButton,
     RadioSet,
     Static,
 )
 from textual.worker import Worker, WorkerState
 
 from api.text import sanitize
+from widgets.toggles import RadioChoice, TickBox
 
 FORMATS = ("json", "csv", "jsonl")
 
@@ -91,17 +91,17 @@ class ExportDialog(ModalScreen[Path | None]):
         with Vertical(id="export-box"):
             yield Label("Export conversations", id="export-title")
             with RadioSet(id="scope", compact=True):
-                yield RadioButton(label, value=selected, disabled=not selected, id="scope-ids")
+                yield RadioChoice(label, value=selected, disabled=not selected, id="scope-ids")
                 total = "?" if self.total is None else f"{self.total:,}"
-                yield RadioButton(f"All matching the filters ({total})", value=not selected,
+                yield RadioChoice(f"All matching the filters ({total})", value=not selected,
                                   id="scope-query")
             with RadioSet(id="format", compact=True):
                 for index, fmt in enumerate(FORMATS):
-                    yield RadioButton(fmt.upper(), value=index == 0, id=f"fmt-{fmt}")
+                    yield RadioChoice(fmt.upper(), value=index == 0, id=f"fmt-{fmt}")
             with RadioSet(id="columns", compact=True, disabled=True):
-                yield RadioButton("CSV: all fields", value=True, id="cols-full")
-                yield RadioButton("CSV: the brief's columns", id="cols-brief")
-            yield Checkbox("Include messages and citations (slower)", compact=True,
+                yield RadioChoice("CSV: all fields", value=True, id="cols-full")
+                yield RadioChoice("CSV: the brief's columns", id="cols-brief")
+            yield TickBox("Include messages and citations (slower)", compact=True,
                            id="messages")
             with Horizontal(id="path-row"):
                 yield Label("File ", id="path-label")

@@ -1,8 +1,8 @@
 """KeyBar: the footer, one widget drawing the focused widget's shown bindings on one line.
 
 Textual's Footer is a container of one FooterKey widget per binding, recomposed (every key
-removed and mounted again) on each bindings signal: styling and laying out a dozen widgets cost
-~15 ms of the explorer's first frame and ~10 ms on every focus move. Here the keys are spans
+removed and mounted again) on each bindings signal: styling and laying out a dozen widgets
+delays the explorer's first frame and every focus move. Here the keys are spans
 of one Text: a bindings signal recomputes the list and repaints only when it changed.
 
 Same look as Footer (its component colours, the command palette key on the right behind a thin
@@ -123,9 +123,9 @@ class KeyBar(Widget, can_focus=False):
 
     def _fitting(self, room: int) -> list[ShownKey]:
         """The keys to draw in ``room`` cells, in order, each with its description: the kept
-        ones (help) reserve their room first, then the others while they fit; a key whose
-        label does not fit is left out (a bare ``x`` says nothing; the help screen lists
-        them all)."""
+        ones (help) reserve their room first, then the others in order until one does not fit
+        (the order is their importance: a later, shorter key never takes an earlier one's
+        place); a key is never drawn without its label (the help screen lists them all)."""
         used = 0
         shown: set[ShownKey] = set()
         for key in self.keys:
@@ -133,9 +133,12 @@ class KeyBar(Widget, can_focus=False):
                 shown.add(key)
                 used += len(self._label(key))
         for key in self.keys:
-            if not key.keep and used + len(self._label(key)) <= room:
-                shown.add(key)
-                used += len(self._label(key))
+            if key.keep:
+                continue
+            if used + len(self._label(key)) > room:
+                break
+            shown.add(key)
+            used += len(self._label(key))
         return [key for key in self.keys if key in shown]
 
     @staticmethod

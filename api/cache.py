@@ -29,7 +29,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +123,7 @@ def _reason(exc: BaseException) -> str:
 
 
 @contextmanager
-def _owner_only():
+def _owner_only() -> Iterator[None]:
     """Create files 0600 / dirs 0700 inside the block (umask is process-wide: keep it short)."""
     with _UMASK_LOCK:
         old = os.umask(0o077)
@@ -136,7 +136,7 @@ def _owner_only():
 class ResponseCache:
     def __init__(
         self,
-        directory: str | os.PathLike,
+        directory: str | os.PathLike[str],
         *,
         size_limit: int = DEFAULT_SIZE_LIMIT,
         clock: Callable[[], float] = time.time,
@@ -305,7 +305,8 @@ class ResponseCache:
         """Remove every entry; returns how many there were."""
         def clear(cache: diskcache.Cache) -> int:
             with _owner_only():
-                return cache.clear()
+                removed: int = cache.clear()  # diskcache has no type hints
+                return removed
 
         return self._use(0, clear)
 

@@ -22,7 +22,7 @@ import logging
 import os
 import random
 import ssl
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -50,6 +50,8 @@ from .text import one_line
 if TYPE_CHECKING:
     import pydantic
 
+    from .cache import ResponseCache
+
 __all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers", "quote_segment"]
 
 log = logging.getLogger("studio_tui.api")
@@ -66,8 +68,8 @@ T = TypeVar("T")
 
 
 class _LazyModels:
-    """``api.models`` on first use: building its pydantic models costs ~0.3 s of start-up
-    that ``fetch`` and ``export`` (plain JSON) never need."""
+    """``api.models`` on first use: building its pydantic models is a start-up cost that
+    ``fetch`` and ``export`` (plain JSON) never need."""
 
     def __getattr__(self, name: str) -> Any:
         from . import models
@@ -75,7 +77,10 @@ class _LazyModels:
         return getattr(models, name)
 
 
-m = _LazyModels()
+if TYPE_CHECKING:
+    from . import models as m
+else:
+    m = _LazyModels()
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ _PROXY_VARS = ("https_proxy", "http_proxy", "all_proxy")
 
 
 def _tls_verify(base_url: str) -> Any:
-    """httpx's ``verify``: the default (system CA store, ~50 ms to load) unless the API is
+    """httpx's ``verify``: the default (it loads the system CA store) unless the API is
     plain HTTP with no proxy configured, where no TLS can happen (paths are relative,
     redirects not followed): then a bare context without CA certificates, so that TLS, were
     it ever attempted, fails closed instead of going unverified."""
@@ -166,7 +171,7 @@ class StudioClient:
         project_id: str | None = None,
         token: Secret | str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        cache: Any = None,
+        cache: ResponseCache | None = None,
         max_tries: int = 4,
         backoff_base: float = 0.5,
         backoff_cap: float = 20.0,
@@ -256,7 +261,7 @@ class StudioClient:
         return cls(settings, transport=transport, cache=cache, **kw)
 
     @staticmethod
-    def _demo_transport(settings: Settings, faults: Any, kw: dict) -> Any:
+    def _demo_transport(settings: Settings, faults: Any, kw: dict[str, Any]) -> Any:
         """Build the demo transport; fill base URL, project, key and the cache scope."""
         from .demo import demo_transport
         from .demo.generate import db_filename, resolve_params
@@ -315,7 +320,8 @@ class StudioClient:
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
-        return self._rand() * min(self.backoff_cap, self.backoff_base * (2**attempt))
+        doubling: int = 2**attempt
+        return self._rand() * min(self.backoff_cap, self.backoff_base * doubling)
 
     def _retry_delay(self, attempt: int, resp: httpx.Response | None) -> float:
         if resp is not None and resp.status_code in (429, 503):
@@ -336,14 +342,17 @@ class StudioClient:
         reason = one_line(self._redact(str(exc)), 120) or type(exc).__name__
         return UnreachableError(f"connection lost during {where}: {reason}", "network")
 
-    async def _send(self, method: str, path: str, params: list, body: Any) -> httpx.Response:
+    async def _send(self, method: str, path: str, params: list[tuple[str, str]],
+                    body: Any) -> httpx.Response:
         """One attempt under the concurrency limit; transport errors become UnreachableError."""
         async with self._limit:
             try:
                 async with asyncio.timeout(self.total_timeout):
-                    return await self._http.request(method, path, params=params, json=body)
+                    # httpx wants a list of its own value union (lists are invariant)
+                    return await self._http.request(
+                        method, path, params=params, json=body)  # type: ignore[arg-type]
             except httpx.TransportError as exc:
-                err = self._unreachable(exc, method, path)
+                err: StudioError = self._unreachable(exc, method, path)
             except httpx.InvalidURL as exc:  # raised while building the request: never sent
                 err = InvalidRequestError(
                     f"cannot send {method} {one_line(path, 80)}: {one_line(str(exc), 100)}")
@@ -433,12 +442,15 @@ class StudioClient:
         half-written entry."""
         return await asyncio.get_running_loop().run_in_executor(self._cache_pool, fn, *args)
 
-    def _cache_key(self, path: str, params: list) -> str:
+    def _cache_key(self, path: str, params: list[tuple[str, str]]) -> str:
+        assert self.cache is not None
         return self.cache.key(self.cache_scope, self.project_id, "GET", path, params)
 
-    async def _fetch_and_store(self, path: str, cleaned: list, key: str | None) -> Result:
+    async def _fetch_and_store(self, path: str, cleaned: list[tuple[str, str]],
+                               key: str | None) -> Result:
         data = await self.request("GET", path, cleaned)
         if key is not None:
+            assert self.cache is not None  # a key comes from the cache
             await self._in_cache_thread(self.cache.set, key, path, data)
         return Result(data)
 
@@ -471,7 +483,7 @@ class StudioClient:
 
     async def get_swr(
         self, path: str, params: Any = None, *, revalidate: bool = False
-    ) -> AsyncIterator[Result]:
+    ) -> AsyncGenerator[Result, None]:
         """Stale-while-revalidate: yield the cached answer at once (if any), then the fresh one.
 
         A fresh cache entry ends the iteration unless ``revalidate`` is set; a stale one is
@@ -577,7 +589,7 @@ class StudioClient:
         path = f"POST {self._p}/conversations/batch"
         return [self._parse(m.ConversationDetail, c, path) for a in answers for c in a]
 
-    async def batch_raw(self, ids: list[str]) -> list[dict]:
+    async def batch_raw(self, ids: list[str]) -> list[dict[str, Any]]:
         """One batch call (at most 50 ids): the raw conversation dicts of the answer."""
         if len(ids) > BATCH_MAX:
             raise ValueError(f"at most {BATCH_MAX} ids per batch call")
@@ -642,7 +654,7 @@ class StudioClient:
     async def trending_status(self, params: Any = None) -> m.TrendingStatus:
         return await self._get_model(m.TrendingStatus, f"{self._tt}/status", params)
 
-    async def trending_generate(self, body: dict | None = None) -> m.TrendingJob:
+    async def trending_generate(self, body: dict[str, Any] | None = None) -> m.TrendingJob:
         path = f"{self._tt}/generate"
         data = await self.post(path, body or {}, idempotent=False)
         return self._parse(m.TrendingJob, data, f"POST {path}")

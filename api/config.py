@@ -27,6 +27,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any, NoReturn, TypedDict
 
 import platformdirs
 
@@ -72,6 +73,7 @@ class Secret:
     """
 
     __slots__ = ("_value",)
+    _value: str
 
     def __init__(self, value: str) -> None:
         object.__setattr__(self, "_value", str(value))
@@ -94,7 +96,7 @@ class Secret:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Secret):
             return NotImplemented
-        import hmac  # off the start-up path (~2 ms)
+        import hmac  # off the start-up path
 
         return hmac.compare_digest(self._value.encode(), other._value.encode())
 
@@ -104,14 +106,26 @@ class Secret:
     def __bool__(self) -> bool:
         return bool(self._value)
 
-    def __reduce__(self):  # never pickle a credential by accident
+    def __reduce__(self) -> NoReturn:  # never pickle a credential by accident
         raise TypeError("Secret cannot be pickled")
 
     def __copy__(self) -> Secret:  # immutable: copies are the object itself
         return self
 
-    def __deepcopy__(self, memo: dict) -> Secret:
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
         return self
+
+
+class _CommonSettings(TypedDict):
+    """The fields of ``Settings`` that the demo and a real API set alike."""
+
+    profile: str | None
+    cache_dir: Path
+    config_dir: Path
+    offline: bool
+    demo_size: int
+    demo_seed: int
+    demo_anchor: str | None
 
 
 @dataclass(frozen=True)
@@ -152,7 +166,7 @@ class Settings:
         source = f"profile {self.profile}" if self.profile else "environment"
         return f"project {self.project_id} at {public_url(self.base_url)} ({source})"
 
-    def replace(self, **changes) -> Settings:
+    def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
 
@@ -164,7 +178,7 @@ def cache_dir(env: Mapping[str, str] = os.environ) -> Path:
     return Path(env.get("STUDIO_TUI_CACHE_DIR") or platformdirs.user_cache_dir(APP_NAME))
 
 
-def _read_config(path: Path) -> dict:
+def _read_config(path: Path) -> dict[str, Any]:
     """The parsed ``config.toml``, ``{}`` when absent. Malformed files raise ``ConfigError``."""
     try:
         fh = path.open("rb")
@@ -172,7 +186,7 @@ def _read_config(path: Path) -> dict:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
-    import tomllib  # only when there is a file (~7 ms on the start-up path otherwise)
+    import tomllib  # only when there is a file: off the start-up path otherwise
 
     try:
         with fh:
@@ -184,14 +198,14 @@ def _read_config(path: Path) -> dict:
     return data
 
 
-def _profiles(config: dict, path: Path) -> dict[str, dict]:
+def _profiles(config: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
     profiles = config.get("profiles", {})
     if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
         raise ConfigError(f"{path}: [profiles.NAME] tables expected")
     return profiles
 
 
-def _profile_values(config: dict, name: str, path: Path) -> dict[str, str]:
+def _profile_values(config: dict[str, Any], name: str, path: Path) -> dict[str, str]:
     profiles = _profiles(config, path)
     if name not in profiles:
         known = ", ".join(sorted(profiles)) or "none defined"
@@ -286,7 +300,7 @@ def load_settings(
     explicit = {"token": token, "project_id": project_id, "api_url": base_url}
     merged.update({k: v for k, v in explicit.items() if v})
 
-    common = dict(
+    common = _CommonSettings(
         profile=named or default or None,
         cache_dir=cache_dir(env),
         config_dir=cfg_dir,

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # annotations only: httpx costs ~200 ms of start-up, off the first frame
+if TYPE_CHECKING:  # annotations only: httpx is a heavy import, kept off the first frame
     import httpx
 
 from .text import one_line
@@ -235,7 +235,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return max(0.0, float(value))
     except ValueError:
         pass
-    from email.utils import parsedate_to_datetime  # rare (HTTP dates); ~7 ms to import
+    from email.utils import parsedate_to_datetime  # rare (HTTP dates): imported only then
 
     try:
         when = parsedate_to_datetime(value)

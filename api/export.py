@@ -101,7 +101,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -112,6 +112,7 @@ from . import fastjson
 from .errors import BadResponseError, StudioError
 from .paging import (
     BATCH_MAX,
+    DetailBatch,
     DetailReport,
     PagingReport,
     batch_details,
@@ -253,9 +254,9 @@ def json_item(conv: Any) -> str:
 # ``json.dumps(indent=...)`` runs the pure-Python encoder (CPython 3.11-3.13 use the C one only
 # without indent): a generator chain that dominated the CPU time of large exports. ``_encode``
 # writes the same bytes (``indent=2, ensure_ascii=False``; a test compares them on random data)
-# about 3x faster: one recursive function, scalars inline, strings through the C escaper.
-# Rows decoded by the client (``api.fastjson.loads``) go through orjson instead, ~10x faster
-# again, whenever ``fastjson.dumps_indent2`` can vouch for identical bytes (``_fast_item``).
+# faster: one recursive function, scalars inline, strings through the C escaper.
+# Rows decoded by the client (``api.fastjson.loads``) go through orjson instead, faster
+# still, whenever ``fastjson.dumps_indent2`` can vouch for identical bytes (``_fast_item``).
 _encode_str = json.encoder.encode_basestring  # the C implementation when available
 _float_repr = float.__repr__
 _int_repr = int.__repr__
@@ -298,7 +299,7 @@ def _encode(value: Any, indent: str, parts: list[str]) -> None:
         parts.append(_scalar(value))
 
 
-def _encode_dict(value: dict, indent: str, parts: list[str]) -> None:
+def _encode_dict(value: dict[str, Any], indent: str, parts: list[str]) -> None:
     if not value:
         parts.append("{}")
         return
@@ -319,7 +320,7 @@ def _encode_dict(value: dict, indent: str, parts: list[str]) -> None:
     parts.append("\n" + indent + "}")
 
 
-def _encode_list(value: list | tuple, indent: str, parts: list[str]) -> None:
+def _encode_list(value: list[Any] | tuple[Any, ...], indent: str, parts: list[str]) -> None:
     if not value:
         parts.append("[]")
         return
@@ -386,7 +387,7 @@ def _json_cell(value: Any) -> Any:
     return value
 
 
-def csv_row(conv: dict, raw: bool = False, columns: str = "brief") -> dict[str, Any]:
+def csv_row(conv: dict[str, Any], raw: bool = False, columns: str = "brief") -> dict[str, Any]:
     """One CSV row of ``conv``; ``raw``: cells exactly as the brief's script writes them;
     ``columns``: ``"brief"`` (the brief's columns and bytes) or ``"full"``."""
     if columns == "brief":
@@ -400,11 +401,11 @@ class _Writer:
 
     fast = False  # rows were decoded by ``fastjson.loads``: orjson may encode them (JSON)
 
-    def __init__(self, fh: io.TextIOBase, rows: int) -> None:
+    def __init__(self, fh: io.TextIOWrapper, rows: int) -> None:
         self.fh = fh
         self.rows = rows
 
-    def write(self, conv: dict) -> None:
+    def write(self, conv: dict[str, Any]) -> None:
         raise NotImplementedError
 
     def write_many(self, convs: list[Any]) -> None:
@@ -413,7 +414,7 @@ class _Writer:
 
 
 class _JsonWriter(_Writer):
-    def write(self, conv: dict | str | bytes) -> None:
+    def write(self, conv: dict[str, Any] | str | bytes) -> None:
         if isinstance(conv, bytes):
             self.write_many([conv])
             return
@@ -446,7 +447,7 @@ def _fast_item(conv: Any) -> str | None:
 
 
 class _JsonlWriter(_Writer):
-    def write(self, conv: dict) -> None:
+    def write(self, conv: dict[str, Any]) -> None:
         self.fh.write(json.dumps(conv, ensure_ascii=False) + "\n")
         self.rows += 1
 
@@ -455,11 +456,11 @@ class _CsvWriter(_Writer):
     raw = False  # ``csv_raw``: cells as the brief writes them, not made safe
     columns = "brief"  # or "full" (``CSV_COLUMN_SETS``)
 
-    def __init__(self, fh: io.TextIOBase, rows: int) -> None:
+    def __init__(self, fh: io.TextIOWrapper, rows: int) -> None:
         super().__init__(fh, rows)
-        self.dict_writer: csv.DictWriter | None = None
+        self.dict_writer: csv.DictWriter[str] | None = None
 
-    def write(self, conv: dict) -> None:
+    def write(self, conv: dict[str, Any]) -> None:
         if self.dict_writer is None:
             self.dict_writer = csv.DictWriter(self.fh, fieldnames=CSV_COLUMN_SETS[self.columns],
                                               extrasaction="ignore")
@@ -653,13 +654,13 @@ class _State:
 Unit = tuple[str, Any, str]
 
 
-def _row_id(row: dict) -> str:
+def _row_id(row: dict[str, Any]) -> str:
     cid = row.get("conversation_id")
     return cid if isinstance(cid, str) else json.dumps(cid)
 
 
-async def _after_overlap(rows: AsyncIterator[dict], state: _State,
-                         seen: set[str]) -> AsyncIterator[dict]:
+async def _after_overlap(rows: AsyncIterator[dict[str, Any]], state: _State,
+                         seen: set[str]) -> AsyncGenerator[dict[str, Any], None]:
     """A resumed listing starts one row early: that row must be the last one handled; if
     it is not, rows moved meanwhile and the result is verified before it is published (and
     the last one handled, met later, is not written again)."""
@@ -692,7 +693,7 @@ class _Plan:
     exclude: frozenset[str] = frozenset()  # listed ids left out (``exclude_ids``)
     excluded: int | None = None  # exclusions taken off the total, once known
 
-    async def units(self, state: _State, had: set[str]) -> AsyncIterator[list[Unit]]:
+    async def units(self, state: _State, had: set[str]) -> AsyncGenerator[list[Unit], None]:
         """The export's rows in order, after the ``state.consumed`` already handled (whose
         ids are ``had``)."""
         if self.ids is not None:
@@ -712,7 +713,7 @@ class _Plan:
         rows = iter_conversations(self.client, self.query, self.page_size, self.concurrency,
                                   report=self.paging, speculate=self.concurrency - 1,
                                   start=start, seen=seen)
-        if state.consumed:
+        if seen is not None:  # resumed
             rows = _after_overlap(rows, state, seen)
         if not self.messages:
             async with contextlib.aclosing(chunked(rows, self.page_size)) as chunks:
@@ -724,14 +725,14 @@ class _Plan:
             async for units in results:
                 yield units
 
-    async def _batch(self, ids: list[str], decode: Any = None):
+    async def _batch(self, ids: list[str], decode: Any = None) -> DetailBatch:
         batch = await fetch_batch(self.client, ids, retries=self.retries,
                                   retry_delay=self.retry_delay, report=self.details,
                                   decode=decode)
         self.details.add(batch)
         return batch
 
-    async def _details(self, ids: list[str], rows: list[dict] | None = None,
+    async def _details(self, ids: list[str], rows: list[dict[str, Any]] | None = None,
                        ) -> tuple[dict[str, Any], bool]:
         """The details of ``ids`` by id, and whether a batch failed after its retries. Ids an
         answer left out are asked for again (``MISSING_TRIES`` asks in all, the later ones
@@ -757,14 +758,14 @@ class _Plan:
                 break
         return got, False
 
-    async def complete(self, rows: list[dict]) -> list[Unit]:
+    async def complete(self, rows: list[dict[str, Any]]) -> list[Unit]:
         """List rows as units of the export (with their details when messages are wanted)."""
         if self.messages:
             return await self._with_details(rows)
         return [(cid, None, "excluded") if (cid := _row_id(r)) in self.exclude
                 else (cid, r, "ok") for r in rows]
 
-    async def _with_details(self, rows: list[dict]) -> list[Unit]:
+    async def _with_details(self, rows: list[dict[str, Any]]) -> list[Unit]:
         wanted = [r for r in rows if _row_id(r) not in self.exclude]
         got, failed = await self._details([_row_id(r) for r in wanted], wanted) if wanted \
             else ({}, False)
@@ -782,7 +783,7 @@ class _Plan:
                 units.append((cid, _merged(row, detail), "ok"))
         return units
 
-    def _in_worker(self, rows: list[dict]) -> Callable[[bytes], Any]:
+    def _in_worker(self, rows: list[dict[str, Any]]) -> Callable[[bytes], Any]:
         """A ``fetch_batch`` decoder: the answer is decoded, merged into ``rows`` and encoded
         (JSON items) in the worker process; details come back as text by id."""
         async def decode(raw: bytes) -> dict[str, bytes]:
@@ -793,7 +794,8 @@ class _Plan:
                 ok, value = encode_batch(raw, rows)
             if not ok:
                 raise BadResponseError(f"unusable answer to a batch request: {value}")
-            return value
+            texts: dict[str, bytes] = value
+            return texts
         return decode
 
     async def _by_ids(self, ids: list[str]) -> list[Unit]:
@@ -810,7 +812,7 @@ class _Plan:
         return units
 
 
-def _whole(detail: Any, messages: bool) -> bool:
+def _whole(detail: object, messages: bool) -> bool:
     """A detail the export can use: encoded by the worker, or an object that carries its
     messages when they are wanted (an entry without them is a damaged answer)."""
     if isinstance(detail, bytes):
@@ -818,7 +820,7 @@ def _whole(detail: Any, messages: bool) -> bool:
     return isinstance(detail, dict) and (not messages or isinstance(detail.get("messages"), list))
 
 
-def _merged(row: dict, detail: dict) -> dict:
+def _merged(row: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:
     """The brief's merge: the list row plus the detail's messages and citations."""
     merged = dict(row)
     merged["messages"] = detail.get("messages", [])
@@ -826,7 +828,7 @@ def _merged(row: dict, detail: dict) -> dict:
     return merged
 
 
-def encode_batch(raw: bytes, rows: list[dict]) -> tuple[bool, Any]:
+def encode_batch(raw: bytes, rows: list[dict[str, Any]]) -> tuple[bool, Any]:
     """Run in a worker process: ``(True, {conversation_id: JSON item, UTF-8})`` for the rows
     whose details the batch answer ``raw`` holds (merged as the brief does, encoded as the
     export writes them), or ``(False, reason)`` when the answer is unusable. Decoding and
@@ -842,7 +844,7 @@ def encode_batch(raw: bytes, rows: list[dict]) -> tuple[bool, Any]:
     for row in rows:
         cid = _row_id(row)
         detail = details.get(cid)
-        if _whole(detail, True):
+        if detail is not None and _whole(detail, True):
             merged = _merged(row, detail)
             texts[cid] = (_fast_item(merged) or json_item(merged)).encode("utf-8", ITEM_ERRORS)
     return True, texts
@@ -1121,7 +1123,8 @@ def _options(fmt: str, messages: bool, query: Any, ids: list[str] | None) -> dic
     return {"format": fmt, "messages": bool(messages), "query": text, "ids": ids_digest}
 
 
-def _initial_state(out: Path, options: dict, resume: bool, now: datetime) -> tuple:
+def _initial_state(out: Path, options: dict[str, Any], resume: bool,
+                   now: datetime) -> tuple[Any, ...]:
     state_path = out.with_name(out.name + ".state.json")
     if resume:
         state = _State.load(state_path)
@@ -1147,7 +1150,7 @@ def _refuse_to_discard(out: Path, state_path: Path) -> None:
             f"continue it with --resume, or delete {partial} and {state_path} to start over")
 
 
-def _check_resumable(out: Path, state: _State, options: dict) -> None:
+def _check_resumable(out: Path, state: _State, options: dict[str, Any]) -> None:
     if state.options.get("format") == "csv":  # written before there were two column sets
         state.options.setdefault("columns", "brief")
     if state.options != options:
@@ -1164,7 +1167,7 @@ def _check_resumable(out: Path, state: _State, options: dict) -> None:
         raise ExportError(f"cannot resume: {partial} is shorter than recorded (damaged)")
 
 
-def _diff(old: dict, new: dict) -> str:
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {old.get(k)!r} then, {new.get(k)!r} now"
                      for k in {**old, **new} if old.get(k) != new.get(k))
 
@@ -1243,17 +1246,18 @@ async def _run_locked(client: Any, query: Any, out: Path, fmt: str, messages: bo
         options["csv_raw"] = bool(csv_raw)
         options["columns"] = columns
     state, resumed = _initial_state(out, options, resume, now)
+    paging, details = PagingReport(), DetailReport()
     report = ExportReport(path=out, fmt=fmt, resumed_from=state.consumed if resumed else 0,
-                          paging=PagingReport(), details=DetailReport())
+                          paging=paging, details=details)
     plan = _Plan(client, query, ids, messages, max(1, min(page_size, 100)),
-                 max(1, concurrency), retries, retry_delay, report.paging, report.details,
+                 max(1, concurrency), retries, retry_delay, paging, details,
                  exclude=exclude, excluded=id_excluded)
     fast = bool(getattr(client, "decodes_with_fastjson", False))
     try:
         export = _Export(out, fmt, state, resumed, keep_partial, fast_json=fast)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
-    if fmt == "csv":
+    if isinstance(export.writer, _CsvWriter):  # fmt == "csv"
         export.writer.raw = bool(csv_raw)
         export.writer.columns = columns
     plan.worker = _start_worker(worker and fast and fmt == "json" and messages and ids is None)
@@ -1388,7 +1392,7 @@ async def _verify(plan: _Plan, export: _Export, allow_partial: bool,
     for _ in range(VERIFY_PASSES):
         listing = PagingReport()
         listed: list[str] = []
-        missed: list[dict] = []
+        missed: list[dict[str, Any]] = []
         rows = iter_conversations(plan.client, plan.query, plan.page_size, plan.concurrency,
                                   report=listing)
         async with contextlib.aclosing(rows):

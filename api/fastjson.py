@@ -1,7 +1,7 @@
 """JSON through orjson where its result is exactly the standard library's, else the stdlib.
 
-Exports decode and re-encode the whole answer (31 MB for 5,000 conversations with messages):
-with ``json`` that is most of the client's CPU time; orjson does it 3-20x faster. It is used
+Exports decode and re-encode every answer, messages included: with ``json`` that is most of
+the client's CPU time, and orjson does it much faster (figures: bench/README.md). It is used
 only where it provably gives the standard library's result, with the stdlib as the fallback:
 
 ``loads(data)`` = ``json.loads(data)``, except that NaN/Infinity/-Infinity come back as
@@ -69,7 +69,7 @@ _INDENT2 = (orjson.OPT_INDENT_2 | orjson.OPT_PASSTHROUGH_SUBCLASS
     if orjson is not None else 0
 # where orjson's number formatting may differ from float.__repr__: negative exponents
 # (``1e-7`` for ``1e-07``) and ``0.0000x`` (for ``1e-05``); positive exponents are written
-# alike (``1e+16``). bytes.find per pattern: a regex alternation over 30 MB is much slower.
+# alike (``1e+16``). bytes.find per pattern: a regex alternation over a whole export is much slower.
 _ODD_NUMBER = (b"e-", b"0.0000")
 _NUMBER_CHARS = frozenset(b"0123456789.")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapValidator
 
@@ -108,12 +108,10 @@ Dict = Annotated[dict[str, Any], WrapValidator(_dict_or_empty)]
 IntDict = Annotated[dict[str, Num], WrapValidator(_dict_or_empty)]
 
 
-def ListOf(model: type) -> Any:  # noqa: N802 - reads like a type
-    return Annotated[list[model], WrapValidator(_list_or_empty)]
-
-
-def Opt(model: type) -> Any:  # noqa: N802
-    return Annotated[model | None, WrapValidator(_lenient)]
+_M = TypeVar("_M")
+# generic aliases: ListOf[PlaybookRef], Opt[Signals]
+ListOf = Annotated[list[_M], WrapValidator(_list_or_empty)]
+Opt = Annotated[_M | None, WrapValidator(_lenient)]
 
 
 class Model(BaseModel):
@@ -168,7 +166,7 @@ class Conversation(Signals):
     inbox_name: Str = None
     playbook_name: Str = None
     playbook_version: Int = None
-    playbooks_info: ListOf(PlaybookRef) = Field(default_factory=list)
+    playbooks_info: ListOf[PlaybookRef] = Field(default_factory=list)
     message_count: Int = None
     first_message_at: Str = None
     last_message_at: Str = None
@@ -208,11 +206,11 @@ class Window(Model):
 
 
 class ConversationPage(Window):
-    conversations: ListOf(Conversation) = Field(default_factory=list)
+    conversations: ListOf[Conversation] = Field(default_factory=list)
 
 
 class SummaryPage(Window):
-    summaries: ListOf(Summary) = Field(default_factory=list)
+    summaries: ListOf[Summary] = Field(default_factory=list)
 
     def model_post_init(self, _: Any) -> None:
         # the array key is undocumented: accept "items" or "conversations" too (CONTRACT.md)
@@ -238,7 +236,7 @@ class Message(Model):
     content: Str = None
     created_at: Str = None
     metadata: Dict = Field(default_factory=dict)
-    tool_calls: ListOf(ToolCall) = Field(default_factory=list)
+    tool_calls: ListOf[ToolCall] = Field(default_factory=list)
     is_winback: Bool = None
     attachments: AnyList = Field(default_factory=list)
 
@@ -252,17 +250,17 @@ class Citation(Model):
 
 
 class ConversationDetail(Conversation):
-    messages: ListOf(Message) = Field(default_factory=list)
-    citations: ListOf(Citation) = Field(default_factory=list)
+    messages: ListOf[Message] = Field(default_factory=list)
+    citations: ListOf[Citation] = Field(default_factory=list)
 
 
 class MessagesResponse(Model):
-    messages: ListOf(Message) = Field(default_factory=list)
-    citations: ListOf(Citation) = Field(default_factory=list)
+    messages: ListOf[Message] = Field(default_factory=list)
+    citations: ListOf[Citation] = Field(default_factory=list)
 
 
 class BatchResponse(Model):
-    conversations: ListOf(ConversationDetail) = Field(default_factory=list)
+    conversations: ListOf[ConversationDetail] = Field(default_factory=list)
 
 
 class ConversationMetrics(Signals):
@@ -312,9 +310,9 @@ class ConversationAnalytics(Model):
     winback_sent_count: Int = None
     winback_answered_count: Int = None
     winback_conversion_rate: Num = None
-    by_playbook: ListOf(Breakdown) = Field(default_factory=list)
-    by_tag: ListOf(Breakdown) = Field(default_factory=list)
-    time_series: ListOf(TimeBucket) = Field(default_factory=list)
+    by_playbook: ListOf[Breakdown] = Field(default_factory=list)
+    by_tag: ListOf[Breakdown] = Field(default_factory=list)
+    time_series: ListOf[TimeBucket] = Field(default_factory=list)
     time_granularity: Str = None
 
 
@@ -326,8 +324,8 @@ class AccountAnalytics(Model):
     conversations_without_handoff: Int = None
     deflection_rate: Num = None
     avg_messages_per_conversation: Num = None
-    by_assistant: ListOf(Breakdown) = Field(default_factory=list)
-    time_series: ListOf(TimeBucket) = Field(default_factory=list)
+    by_assistant: ListOf[Breakdown] = Field(default_factory=list)
+    time_series: ListOf[TimeBucket] = Field(default_factory=list)
 
     @property
     def time_saved_minutes(self) -> int:
@@ -377,9 +375,9 @@ class CsatAnalytics(Model):
     positive_count: Int = None
     neutral_count: Int = None
     negative_count: Int = None
-    time_series: ListOf(CsatBucket) = Field(default_factory=list)
+    time_series: ListOf[CsatBucket] = Field(default_factory=list)
     time_granularity: Str = None
-    ratings: ListOf(CsatRating) = Field(default_factory=list)
+    ratings: ListOf[CsatRating] = Field(default_factory=list)
     ratings_offset: Int = None
 
 
@@ -414,13 +412,13 @@ class ConversionEvent(Model):
     idempotency_key: Str = None
     value: Num = None
     occurred_at: Str = None
-    metadata: Opt(dict[str, Any]) = None
+    metadata: Opt[dict[str, Any]] = None
     tags: StrList = Field(default_factory=list)
 
 
 class ConversionAnalytics(Model):
     is_configured: Bool = None
-    definition: Opt(ConversionMetric) = None
+    definition: Opt[ConversionMetric] = None
     total_events: Int = None
     total_value: Num = None
     avg_value: Num = None
@@ -429,8 +427,8 @@ class ConversionAnalytics(Model):
     conversion_rate_pct: Num = None
     avg_value_per_conversation: Num = None
     time_granularity: Str = None
-    time_series: ListOf(ConversionBucket) = Field(default_factory=list)
-    events: ListOf(ConversionEvent) = Field(default_factory=list)
+    time_series: ListOf[ConversionBucket] = Field(default_factory=list)
+    events: ListOf[ConversionEvent] = Field(default_factory=list)
     events_offset: Int = None
     total_events_filtered: Int = None
 
@@ -485,11 +483,11 @@ class ResourceAnalytics(Model):
     successful_calls: Int = None
     failed_calls: Int = None
     avg_duration_ms: Num = None
-    tool_config: Opt(dict[str, Any]) = None
-    by_action: ListOf(ActionCount) = Field(default_factory=list)
-    by_param: ListOf(ParamCount) = Field(default_factory=list)
-    time_series: ListOf(ResourceBucket) = Field(default_factory=list)
-    recent: ListOf(ResourceEvent) = Field(default_factory=list)
+    tool_config: Opt[dict[str, Any]] = None
+    by_action: ListOf[ActionCount] = Field(default_factory=list)
+    by_param: ListOf[ParamCount] = Field(default_factory=list)
+    time_series: ListOf[ResourceBucket] = Field(default_factory=list)
+    recent: ListOf[ResourceEvent] = Field(default_factory=list)
 
 
 class SourceCount(Model):
@@ -518,10 +516,10 @@ class KBCitationEvent(Model):
 
 class KBAnalytics(Model):
     total_citations: Int = None
-    by_source: ListOf(SourceCount) = Field(default_factory=list)
-    by_kb: ListOf(KBCount) = Field(default_factory=list)
-    time_series: ListOf(DateCount) = Field(default_factory=list)
-    recent: ListOf(KBCitationEvent) = Field(default_factory=list)
+    by_source: ListOf[SourceCount] = Field(default_factory=list)
+    by_kb: ListOf[KBCount] = Field(default_factory=list)
+    time_series: ListOf[DateCount] = Field(default_factory=list)
+    recent: ListOf[KBCitationEvent] = Field(default_factory=list)
 
 
 class ItemCount(Model):
@@ -532,12 +530,12 @@ class ItemCount(Model):
 
 class KBItemsAnalytics(Model):
     total_items_cited: Int = None
-    items: ListOf(ItemCount) = Field(default_factory=list)
+    items: ListOf[ItemCount] = Field(default_factory=list)
 
 
 class Sparkline(Model):
     total: Int = None
-    series: ListOf(DateCount) = Field(default_factory=list)
+    series: ListOf[DateCount] = Field(default_factory=list)
 
     @property
     def counts(self) -> list[int]:
@@ -574,7 +572,7 @@ class TrendingTopic(Model):
     handoff_count: Int = None
     handoff_rate: Num = None
     conversation_ids: StrList = Field(default_factory=list)
-    example_conversations: ListOf(TopicExample) = Field(default_factory=list)
+    example_conversations: ListOf[TopicExample] = Field(default_factory=list)
 
 
 class TrendingAnalysis(Model):
@@ -584,12 +582,12 @@ class TrendingAnalysis(Model):
     conversations_analyzed: Int = None
     start_date: Str = None
     end_date: Str = None
-    topics: ListOf(TrendingTopic) = Field(default_factory=list)
+    topics: ListOf[TrendingTopic] = Field(default_factory=list)
 
 
 class TrendingStatus(Model):
     status: Str = None
-    analysis: Opt(TrendingAnalysis) = None
+    analysis: Opt[TrendingAnalysis] = None
 
 
 class TrendingJob(Model):
@@ -625,7 +623,7 @@ class Playbook(Model):
     kb_ids: StrList = Field(default_factory=list)
     model: Str = None
     is_deleted: Bool = None
-    inboxes: ListOf(NamedRef) = Field(default_factory=list)
+    inboxes: ListOf[NamedRef] = Field(default_factory=list)
     created_at: Str = None
     updated_at: Str = None
 
@@ -641,7 +639,7 @@ class PlaybookVersion(Model):
 class ActiveVersion(Model):
     base_id: Str = None
     version_number: Int = None
-    playbook: Opt(Playbook) = None
+    playbook: Opt[Playbook] = None
 
 
 class Activation(Model):
@@ -651,13 +649,13 @@ class Activation(Model):
 
 
 class ActiveHistory(Model):
-    items: ListOf(Activation) = Field(default_factory=list)
+    items: ListOf[Activation] = Field(default_factory=list)
 
 
 class PlaybookSettings(Model):
     is_disabled: Bool = None
-    url_shortener: Opt(dict[str, Any]) = None
-    winback: Opt(dict[str, Any]) = None
+    url_shortener: Opt[dict[str, Any]] = None
+    winback: Opt[dict[str, Any]] = None
 
 
 class FaqItem(Model):
@@ -677,10 +675,10 @@ class KnowledgeBase(Model):
     kb_type: Str = None
     status: Str = None
     content: Str = None
-    faq_items: ListOf(FaqItem) = Field(default_factory=list)
+    faq_items: ListOf[FaqItem] = Field(default_factory=list)
     snippet_items: AnyList = Field(default_factory=list)
-    intercom_items: ListOf(IntercomItem) = Field(default_factory=list)
-    used_by_playbooks: ListOf(NamedRef) = Field(default_factory=list)
+    intercom_items: ListOf[IntercomItem] = Field(default_factory=list)
+    used_by_playbooks: ListOf[NamedRef] = Field(default_factory=list)
 
 
 KB = KnowledgeBase
@@ -707,7 +705,7 @@ class ProjectSettingsBody(Model):
 
 class ProjectSettings(Model):
     project_id: Str = None
-    settings: Opt(ProjectSettingsBody) = None
+    settings: Opt[ProjectSettingsBody] = None
 
 
 class Slot(Model):
@@ -717,7 +715,7 @@ class Slot(Model):
 
 class DaySchedule(Model):
     enabled: Bool = None
-    slots: ListOf(Slot) = Field(default_factory=list)
+    slots: ListOf[Slot] = Field(default_factory=list)
 
 
 class ScheduleOverride(Model):
@@ -733,7 +731,7 @@ class Schedule(Model):
     timezone: Str = None
     weekly_schedule: Annotated[dict[str, DaySchedule], WrapValidator(_dict_or_empty)] = Field(
         default_factory=dict)
-    overrides: ListOf(ScheduleOverride) = Field(default_factory=list)
+    overrides: ListOf[ScheduleOverride] = Field(default_factory=list)
 
 
 class ApiTool(Model):
@@ -744,7 +742,7 @@ class ApiTool(Model):
     method: Str = None
     headers: Any = None
     parameters: Any = None
-    used_by_playbooks: ListOf(NamedRef) = Field(default_factory=list)
+    used_by_playbooks: ListOf[NamedRef] = Field(default_factory=list)
 
 
 # -- evals ----------------------------------------------------------------------------------
@@ -779,7 +777,7 @@ class EvalRun(Model):
 
 
 class EvalRunPage(Model):
-    items: ListOf(EvalRun) = Field(default_factory=list)
+    items: ListOf[EvalRun] = Field(default_factory=list)
     total: Int = None
     page: Int = None
     page_size: Int = None
@@ -808,9 +806,9 @@ class EvalResult(Model):
     total_assertions: Int = None
     passed_assertions: Int = None
     failed_assertions: Int = None
-    assertion_results: ListOf(AssertionResult) = Field(default_factory=list)
+    assertion_results: ListOf[AssertionResult] = Field(default_factory=list)
     tag_results: Dict = Field(default_factory=dict)
-    conversation: ListOf(SimulatedTurn) = Field(default_factory=list)
+    conversation: ListOf[SimulatedTurn] = Field(default_factory=list)
     error_message: Str = None
 
 

@@ -25,7 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterable,
+)
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -58,11 +65,11 @@ ARRAY_KEYS = ("conversations", "summaries", "items")
 def closing_async(items: AsyncIterable[T]) -> contextlib.AbstractAsyncContextManager[Any]:
     """``aclosing`` for what can be closed (async generators), else a no-op."""
     if hasattr(items, "aclose"):
-        return contextlib.aclosing(items)  # type: ignore[type-var]
+        return contextlib.aclosing(items)
     return contextlib.nullcontext(items)
 
 
-async def aiter_of(items: AsyncIterable[T] | Iterable[T]) -> AsyncIterator[T]:
+async def aiter_of(items: AsyncIterable[T] | Iterable[T]) -> AsyncGenerator[T, None]:
     """Iterate a sync or async iterable asynchronously (an async generator is closed when
     this one is, so that a chain of them unwinds at once, never at interpreter exit)."""
     if isinstance(items, AsyncIterable):
@@ -78,7 +85,7 @@ async def ordered_map(
     items: AsyncIterable[T] | Iterable[T],
     fn: Callable[[T], Awaitable[R]],
     concurrency: int,
-) -> AsyncIterator[R]:
+) -> AsyncGenerator[R, None]:
     """``fn(item)`` for every item, ``concurrency`` at a time, results yielded in order.
 
     An exception of one call is raised when its turn comes; the calls still in flight are
@@ -169,7 +176,7 @@ def _has_id(item: Any) -> bool:
 
 
 class _Pager:
-    def __init__(self, client: Any, path: str, params: dict, limit: int, cache: bool,
+    def __init__(self, client: Any, path: str, params: dict[str, Any], limit: int, cache: bool,
                  report: PagingReport) -> None:
         self.client, self.path, self.params = client, path, params
         self.limit, self.cache, self.report = limit, cache, report
@@ -206,7 +213,7 @@ class _Pager:
         self.report.pages += 1
         return items
 
-    def unique(self, items: list[Any]) -> list[dict]:
+    def unique(self, items: list[Any]) -> list[dict[str, Any]]:
         out = []
         for item in items:
             if not _has_id(item):
@@ -237,7 +244,7 @@ async def iter_conversations(
     speculate: int = 0,
     start: int = 0,
     seen: set[str] | None = None,
-) -> AsyncIterator[dict]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Every conversation of ``query`` (list objects as dicts), in the server's order.
 
     ``endpoint``: ``"conversations"`` (full list objects) or ``"summaries"``. Pass a
@@ -327,7 +334,7 @@ class _EarlyPages:
             await asyncio.gather(*tasks, return_exceptions=True)
 
 
-async def _enumerate(items: AsyncIterator[T]) -> AsyncIterator[tuple[int, T]]:
+async def _enumerate(items: AsyncIterator[T]) -> AsyncGenerator[tuple[int, T], None]:
     index = 0
     async for item in items:
         yield index, item
@@ -336,7 +343,7 @@ async def _enumerate(items: AsyncIterator[T]) -> AsyncIterator[tuple[int, T]]:
 
 async def _serial_pages(pager: _Pager, offset: int, extra: bool = False,
                         fetch: Callable[[int], Awaitable[list[Any]]] | None = None,
-                        ) -> AsyncIterator[dict]:
+                        ) -> AsyncGenerator[dict[str, Any], None]:
     fetch = fetch or pager.fetch
     while True:
         items = await fetch(offset)
@@ -355,7 +362,7 @@ class DetailBatch:
     """One batch call: the ids asked for, the details by id, and failure if any."""
 
     ids: list[str]
-    details: dict[str, dict]
+    details: dict[str, dict[str, Any]]
     error: str | None = None
 
     @property
@@ -390,7 +397,7 @@ class DetailReport:
 _FATAL = (AuthError, NotFoundError)  # wrong key or project: every other batch would fail too
 
 
-def batch_details(data: Any, what: str) -> dict[str, dict]:
+def batch_details(data: Any, what: str) -> dict[str, dict[str, Any]]:
     """The details of a batch answer by ``conversation_id`` (entries without one skipped)."""
     items, _, _ = page_items(data, what)
     return {
@@ -437,7 +444,8 @@ async def fetch_batch(
     return DetailBatch(list(ids), {}, error or "batch failed")
 
 
-async def chunked(items: AsyncIterable[T] | Iterable[T], size: int) -> AsyncIterator[list[T]]:
+async def chunked(items: AsyncIterable[T] | Iterable[T],
+                  size: int) -> AsyncGenerator[list[T], None]:
     """Lists of ``size`` consecutive items (the last one shorter)."""
     chunk: list[T] = []
     async with contextlib.aclosing(aiter_of(items)) as source:
@@ -459,7 +467,7 @@ async def iter_details(
     retries: int = 2,
     retry_delay: float = 0.5,
     report: DetailReport | None = None,
-) -> AsyncIterator[DetailBatch]:
+) -> AsyncGenerator[DetailBatch, None]:
     """``DetailBatch`` per ``batch`` ids, in order; failures recorded in ``report``."""
     report = report if report is not None else DetailReport()
     size = max(1, min(batch, BATCH_MAX))

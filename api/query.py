@@ -153,7 +153,8 @@ class ConversationQuery:
                 params[f.name] = text
         return params
 
-    def _subset(self, names: Iterable[str], rename: Mapping[str, str] | None = None) -> dict:
+    def _subset(self, names: Iterable[str],
+                rename: Mapping[str, str] | None = None) -> dict[str, str]:
         params = self.to_params()
         rename = rename or {}
         return {rename.get(k, k): params[k] for k in names if k in params}
@@ -398,7 +399,8 @@ def last_days(n: int, now: datetime | None = None) -> tuple[str, str]:
     return format_datetime(end - timedelta(days=n)), format_datetime(end)
 
 
-def with_last_days(query: ConversationQuery, n: int, now: datetime | None = None):
+def with_last_days(query: ConversationQuery, n: int,
+                   now: datetime | None = None) -> ConversationQuery:
     """``query`` with its date range set to ``last_days(n, now)``."""
     start, end = last_days(n, now)
     return dataclasses.replace(query, start_date=start, end_date=end)

@@ -120,7 +120,7 @@ class StudioApp(App[None]):
     """The studio-tui application."""
 
     # absolute: subclasses live elsewhere. The explorer's own file is loaded with the app's,
-    # so showing the first screen does not re-parse every stylesheet (~20 ms).
+    # so showing the first screen does not re-parse every stylesheet.
     CSS_PATH = [Path(__file__).with_name("app.tcss"),
                 Path(__file__).resolve().parent.parent / "screens" / "explorer.tcss"]
     TITLE = "studio-tui"
@@ -262,7 +262,7 @@ class StudioApp(App[None]):
         path = getattr(self.settings, "config_file", None)
         if not (path and path.is_file()):
             return
-        import tomllib  # only with a config file: ~7 ms before the first frame otherwise
+        import tomllib  # only with a config file: off the first frame otherwise
 
         try:
             config = tomllib.loads(path.read_text())
@@ -278,7 +278,7 @@ class StudioApp(App[None]):
     def _after_first_frame(self) -> None:
         if not gc.isenabled():  # run_app paused it for the start-up
             # the start-up heap (modules, classes, styles: long-lived) is frozen out of the
-            # collections while the first page loads (a full one would walk it: ~50 ms);
+            # collections while the first page loads (a full one would walk all of it);
             # once that is done, its garbage is collected and the survivors frozen again
             gc.freeze()
             gc.enable()
@@ -292,8 +292,8 @@ class StudioApp(App[None]):
         self.run_worker(self._register_analytics(), group="analytics", exit_on_error=False)
 
     def _collect_startup_garbage(self) -> None:
-        """A full collection (~50 ms): only when no key or click came for a while, so that
-        it never holds up a page flip (else it tries again a little later)."""
+        """A full collection (it walks the whole heap): only when no key or click came for a
+        while, so that it never holds up a page flip (else it tries again a little later)."""
         if time.monotonic() - self._last_input < FREEZE_AFTER_S / 2:
             self.set_timer(FREEZE_AFTER_S / 2, self._collect_startup_garbage)
             return
@@ -324,7 +324,7 @@ class StudioApp(App[None]):
             await self._client.aclose()
 
     async def _register_analytics(self) -> None:
-        try:  # in a thread: ~140 ms of imports that would freeze the UI right after start-up
+        try:  # in a thread: imports heavy enough to freeze the UI right after start-up
             module = await asyncio.to_thread(importlib.import_module, "screens.analytics")
             screens = list(module.ANALYTICS_SCREENS)
         except Exception as exc:  # noqa: BLE001 - the explorer works without them
@@ -423,7 +423,8 @@ class StudioApp(App[None]):
             while len(self.screen_stack) > 1:
                 self.pop_screen()
 
-    def action_back(self) -> None:
+    # Textual's own action_back is async; its action dispatch runs either kind
+    def action_back(self) -> None:  # type: ignore[override]
         if len(self.screen_stack) > 1:
             self.pop_screen()
         elif self.current_mode != "explorer":
@@ -491,8 +492,10 @@ class StudioApp(App[None]):
         commands = [PaletteCommand("Screen: Explorer", "Conversation explorer (e)",
                                    lambda: self.action_open_mode("explorer"))]
         for key, mode, name, description in self.screen_keys:
-            commands.append(PaletteCommand(f"Screen: {name}", f"{description} ({key})",
-                                           lambda m=mode: self.action_open_mode(m)))
+            commands.append(PaletteCommand(
+                f"Screen: {name}", f"{description} ({key})",
+                # mypy cannot type a lambda with a default argument
+                lambda m=mode: self.action_open_mode(m)))  # type: ignore[misc]
         commands.append(PaletteCommand("Help: key bindings", "List every binding (?)",
                                        self.action_help))
         commands.append(PaletteCommand("Refresh", "Reload the current screen (ctrl+r)",

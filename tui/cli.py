@@ -20,11 +20,11 @@ import re
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
-# httpx imports its own command line (rich, pygments: ~60 ms of every start-up) when it can;
+# httpx imports its own command line (rich, pygments: heavy, on every start-up) when it can;
 # nothing here uses it, and httpx falls back cleanly on ImportError. (No-op once imported.)
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
@@ -53,7 +53,7 @@ class GlobalOptions:
     demo_size: int | None = None
 
 
-def _fail(message: str, code: int = EXIT_FAILURE) -> None:
+def _fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     click.echo(f"studio-tui: {message}", err=True)
     sys.exit(code)
 

@@ -1,7 +1,7 @@
 """The `studio-tui` console script: the command line with the cyclic GC paused for start-up.
 
-Start-up allocates ~10^5 objects that live as long as the process (modules, classes, styles,
-widgets); the collections they trigger cost ~15 ms of the first frame (bench/bench_tmux.py).
+Start-up allocates a great many objects that live as long as the process (modules, classes,
+styles, widgets); the collections they trigger delay the first frame (bench/README.md).
 The command line turns the GC back on before any command runs; the terminal UI does once its
 first frame is on screen, with the start-up heap frozen out of the collections while the first
 page loads, and two seconds later collects its garbage and freezes the survivors

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,8 @@ ALL_ROUTES = [
 ]
 
 
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(data: Any, status: int = 200,
+                  headers: Mapping[str, str] | None = None) -> Response:
     return Response(dumps(data), status_code=status, media_type="application/json", headers=headers)
 
 
@@ -60,7 +61,7 @@ def _answer(handler: Handler, ctx: Ctx) -> bytes:
 
 def _lane_limiter(state: Any, lane: str) -> anyio.CapacityLimiter:
     """One thread per serial lane (see routing.serial), made on first use."""
-    lanes = getattr(state, "serial_lanes", None)
+    lanes: dict[str, anyio.CapacityLimiter] | None = getattr(state, "serial_lanes", None)
     if lanes is None:
         lanes = state.serial_lanes = {}
     if lane not in lanes:
@@ -106,7 +107,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return json_response({"detail": exc.detail}, exc.status_code, exc.headers)
 
 
-def _ordered(routes: list) -> list:
+def _ordered(routes: list[Any]) -> list[Any]:
     """Literal path segments win over parameters (`/conversations/analytics` before `/{cid}`)."""
     return sorted(routes, key=lambda r: r.path.count("{"))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from typing import Any
 
 from api.demo import world as W
 from api.demo.content import OPTIONAL_KEYS_DROPPED
@@ -46,12 +47,12 @@ def q(text: str | int | None) -> str:
     return "'" + str(text).replace("'", "''") + "'"
 
 
-def case(column: str, mapping: dict) -> str:
+def case(column: str, mapping: dict[str, Any]) -> str:
     whens = " ".join(f"WHEN {q(k)} THEN {q(v)}" for k, v in mapping.items())
     return f"CASE {column} {whens} END"
 
 
-def reason_sql(column: str, table: dict) -> str:
+def reason_sql(column: str, table: dict[str, Any]) -> str:
     """The ``_reason`` of content.py: template (variant seq % n) with {subject} filled in."""
     whens = []
     for label, text in table.items():
@@ -162,7 +163,7 @@ def replace_tables(conn: sqlite3.Connection, world: W.World) -> None:
     conn.execute(events_ddl())
 
 
-def conversation_row(plan: Plan) -> tuple:
+def conversation_row(plan: Plan) -> tuple[Any, ...]:
     """Values for CONV_INSERT (logical columns without body, then the x_* columns)."""
     s = plan.signals
     last = plan.participants[-1]

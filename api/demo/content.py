@@ -5,7 +5,7 @@
 and its ``resource_events`` — so tool calls, skill loads and citations always match what the
 analytics endpoints report. Databases of up to ``schema.STORE_MESSAGES_UP_TO`` conversations
 also store that answer (``conv_messages``, ``encode_extra``), which the app serves as the real
-API serves stored data (``stored_extra_json``: ~10x less CPU than the rebuild); larger ones
+API serves stored data (``stored_extra_json``: far cheaper than the rebuild); larger ones
 (the 1M demo) rebuild on read, which keeps the file small.
 """
 from __future__ import annotations
@@ -14,6 +14,8 @@ import json
 import random
 import sqlite3
 import zlib
+from collections.abc import Mapping
+from typing import Any
 
 from api.demo import world as W
 from api.demo.plan import Plan, ToolCall, plan_conversation
@@ -23,7 +25,8 @@ OPTIONAL_KEYS_DROPPED = ("context", "model", "winback_sent_at", "skills", "inbox
                          "avg_response_latency_ms")
 
 
-def _reason(table: dict, label: str | None, subject: str, seq: int) -> str | None:
+def _reason(table: Mapping[str, str | tuple[str, ...]], label: str | None, subject: str,
+            seq: int) -> str | None:
     if label is None:
         return None
     text = table[label]
@@ -32,7 +35,7 @@ def _reason(table: dict, label: str | None, subject: str, seq: int) -> str | Non
     return text.format(subject=subject)
 
 
-def conversation_body(plan: Plan) -> dict:
+def conversation_body(plan: Plan) -> dict[str, Any]:
     """The list-endpoint object of one conversation (every field of api-reference.md)."""
     last = plan.participants[-1]
     s = plan.signals
@@ -83,7 +86,7 @@ def conversation_body(plan: Plan) -> dict:
     return body
 
 
-def scoring_info(seq: int, last_ts: int, message_count: int, scored: bool) -> dict:
+def scoring_info(seq: int, last_ts: int, message_count: int, scored: bool) -> dict[str, Any]:
     """``scored_at`` / ``message_count_at_scoring`` for the metrics endpoint (null if unscored)."""
     if not scored:
         return {"scored_at": None, "message_count_at_scoring": None}
@@ -104,7 +107,7 @@ def kb_citation_id(call: ToolCall, k: int) -> str:
 _TEXT_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
-def tool_call_json(call: ToolCall) -> dict:
+def tool_call_json(call: ToolCall) -> dict[str, Any]:
     """One message ``tool_calls`` entry."""
     enhanced = dict(call.arguments)
     if call.kind == "kb_search":
@@ -122,7 +125,7 @@ def tool_call_json(call: ToolCall) -> dict:
     return entry
 
 
-def _citations(plan: Plan, world: W.World) -> list[dict]:
+def _citations(plan: Plan, world: W.World) -> list[dict[str, Any]]:
     out = []
     for call in plan.tool_calls:
         for k, item in enumerate(call.citations):
@@ -166,7 +169,7 @@ def _message_text(rng: random.Random, plan: Plan, i: int, last_ai: int, last_ask
     return f"{text} {marks}" if marks else text
 
 
-def _metadata(rng: random.Random, plan: Plan, i: int, last_core: int, text: str) -> dict:
+def _metadata(rng: random.Random, plan: Plan, i: int, last_core: int, text: str) -> dict[str, Any]:
     version = plan.participants[plan.owners[i]]
     handoff = plan.has_handoff and i == last_core
     meta = {
@@ -194,7 +197,7 @@ def _metadata(rng: random.Random, plan: Plan, i: int, last_core: int, text: str)
     return meta
 
 
-def build_messages(world: W.World, plan: Plan) -> dict:
+def build_messages(world: W.World, plan: Plan) -> dict[str, Any]:
     rng = random.Random(f"content:{world.seed}:{plan.seq}")
     ai = [i for i, r in enumerate(plan.roles) if r == "assistant"]
     last_ai = ai[-1]
@@ -210,7 +213,7 @@ def build_messages(world: W.World, plan: Plan) -> dict:
     for i, role in enumerate(plan.roles):
         calls = by_msg.get(i, [])
         text = _message_text(rng, plan, i, last_ai, last_ask, calls)
-        msg = {"role": role, "content": text, "created_at": W.iso(plan.times[i])}
+        msg: dict[str, Any] = {"role": role, "content": text, "created_at": W.iso(plan.times[i])}
         if role == "assistant":
             msg["metadata"] = _metadata(rng, plan, i, last_core, text)
             msg["tool_calls"] = [tool_call_json(c) for c in calls]
@@ -223,7 +226,7 @@ def build_messages(world: W.World, plan: Plan) -> dict:
     return {"messages": messages, "citations": _citations(plan, world)}
 
 
-def _attachments(rng: random.Random, plan: Plan, i: int) -> list[dict]:
+def _attachments(rng: random.Random, plan: Plan, i: int) -> list[dict[str, Any]]:
     if plan.roles[i] != "user" or plan.intent.key not in ("refund", "bug_report"):
         return []
     if rng.random() >= 0.15:
@@ -264,7 +267,7 @@ def plan_for(conn: sqlite3.Connection, seq: int, conversation_id: str | None = N
 
 def conversation_detail_extra(conn: sqlite3.Connection, seq: int,
                               conversation_id: str | None = None,
-                              world: W.World | None = None) -> dict:
+                              world: W.World | None = None) -> dict[str, Any]:
     """``{"messages": [...], "citations": [...]}`` of conversation ``seq``.
 
     Exactly ``message_count`` messages, timestamps between first and last message, assistant
@@ -281,7 +284,7 @@ def conversation_detail_extra(conn: sqlite3.Connection, seq: int,
 # stored messages (conv_messages)
 
 
-def encode_extra(extra: dict) -> bytes:
+def encode_extra(extra: dict[str, Any]) -> bytes:
     """``conv_messages.body`` of ``{"messages": [...], "citations": [...]}``: the app's compact
     JSON (``routing.dumps``), zlib-compressed."""
     return zlib.compress(dumps(extra))

@@ -189,7 +189,8 @@ def parse_sort(p: Params) -> Sort:
 def count(store: Store, f: ConvFilter) -> int:
     def compute() -> int:
         clause, args = f.clause(probe=False)
-        return store.one(f"SELECT count(*) {clause}", args)[0]
+        n: int = store.aggregate(f"SELECT count(*) {clause}", args)[0]
+        return n
 
     return store.counts.get_or_compute(("count", f), compute)
 

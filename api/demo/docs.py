@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import random
 import sqlite3
+from typing import Any
 
 from api.demo import world as W
 from api.demo.world import DAY, World
 
-Doc = tuple[str, str, str | None, str | None, str | None, dict]
+Doc = tuple[str, str, str | None, str | None, str | None, dict[str, Any]]
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -175,7 +176,7 @@ def trending_docs(world: World, conn: sqlite3.Connection) -> list[Doc]:
         "SELECT intent, conversation_id, sentiment, has_handoff, seq FROM conversations "
         "WHERE project_id = ? AND last_ts BETWEEN ? AND ? ORDER BY last_ts DESC",
         (world.main.id, start, end)).fetchall()
-    groups: dict[str, list[tuple]] = {}
+    groups: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:
         groups.setdefault(row[0], []).append(row)
     total = len(rows)
@@ -194,7 +195,8 @@ def trending_docs(world: World, conn: sqlite3.Connection) -> list[Doc]:
     return [("trending_analysis", aid, world.main.id, None, analysis_date, body)]
 
 
-def _topic(conn: sqlite3.Connection, intent: str, convs: list[tuple], total: int) -> dict:
+def _topic(conn: sqlite3.Connection, intent: str, convs: list[tuple[Any, ...]],
+           total: int) -> dict[str, Any]:
     name, description, insight = TOPIC_TEXT.get(intent, (intent, intent, ""))
     breakdown = {"positive": 0, "neutral": 0, "negative": 0}
     for c in convs:
@@ -210,7 +212,7 @@ def _topic(conn: sqlite3.Connection, intent: str, convs: list[tuple], total: int
         "name": name, "description": description, "insight": insight,
         "conversation_count": len(convs),
         "percentage": round(100 * len(convs) / total, 1) if total else 0.0,
-        "sentiment": max(breakdown, key=breakdown.get),
+        "sentiment": max(breakdown, key=breakdown.__getitem__),
         "sentiment_breakdown": breakdown,
         "handoff_count": handoffs,
         "handoff_rate": round(100 * handoffs / len(convs), 1) if convs else 0.0,

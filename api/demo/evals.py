@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from api.demo import world as W
 from api.demo.world import DAY, World
 
-Doc = tuple[str, str, str | None, str | None, str | None, dict]
+Doc = tuple[str, str, str | None, str | None, str | None, dict[str, Any]]
 
 # name, intent, first message, termination, assertions, assertion tags
 CASES = (
@@ -72,7 +73,8 @@ def eval_docs(world: World) -> list[Doc]:
     return docs
 
 
-def _case(rng: random.Random, world: World, base: W.Base, spec: tuple, k: int) -> dict:
+def _case(rng: random.Random, world: World, base: W.Base, spec: tuple[Any, ...],
+          k: int) -> dict[str, Any]:
     name, intent, first, termination, assertions, tags = spec
     created = W.iso(world.start_ts - (20 - k) * DAY)
     scenario = {"persona": "Customer of Demo Shop", "objetivo": termination,
@@ -93,7 +95,7 @@ def _case(rng: random.Random, world: World, base: W.Base, spec: tuple, k: int) -
     }
 
 
-def _runs(rng: random.Random, world: World, base: W.Base, cases: list[dict]) -> list[Doc]:
+def _runs(rng: random.Random, world: World, base: W.Base, cases: list[dict[str, Any]]) -> list[Doc]:
     docs: list[Doc] = []
     n_runs = 6 if base.key == "support" else 4
     for r in range(n_runs):
@@ -107,7 +109,7 @@ def _runs(rng: random.Random, world: World, base: W.Base, cases: list[dict]) -> 
             results = results[: len(results) // 2]
         counts = {s: sum(1 for x in results if x["status"] == s)
                   for s in ("passed", "failed", "error")}
-        run = {
+        run: dict[str, Any] = {
             "id": run_id, "playbook_base_id": base.id, "playbook_id": version.id,
             "playbook_name": version.name, "playbook_version": version.number,
             "name": f"{base.name} v{version.number} regression" if r % 2 == 0 else None,
@@ -127,8 +129,8 @@ def _runs(rng: random.Random, world: World, base: W.Base, cases: list[dict]) -> 
     return docs
 
 
-def _result(rng: random.Random, run_id: str, case: dict, version: int, run_status: str,
-            i: int) -> dict:
+def _result(rng: random.Random, run_id: str, case: dict[str, Any], version: int, run_status: str,
+            i: int) -> dict[str, Any]:
     p_pass = 0.55 + 0.08 * version
     if run_status == "failed" and i >= 2:
         status = "error"
@@ -160,7 +162,7 @@ def _result(rng: random.Random, run_id: str, case: dict, version: int, run_statu
     }
 
 
-def _assertion(criteria: str, ok: bool, rng: random.Random) -> dict:
+def _assertion(criteria: str, ok: bool, rng: random.Random) -> dict[str, Any]:
     ambiguous = ok and rng.random() < 0.05
     verdict = "ambiguous" if ambiguous else ("passed" if ok else "failed")
     out = {"criteria": criteria, "passed": ok, "verdict": verdict,

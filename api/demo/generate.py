@@ -15,8 +15,9 @@ import hashlib
 import os
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from api.demo import resolve_anchor
 from api.demo import world as W
@@ -33,6 +34,9 @@ from api.demo.schema import (
     STORE_MESSAGES_UP_TO,
 )
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
 DEFAULT_SIZE = 5000
 DEFAULT_SEED = 7
 BATCH = 5000
@@ -46,7 +50,7 @@ Progress = Callable[[int, int], None]
 
 
 def resolve_params(size: int | None = None, seed: int | None = None, anchor: str | None = None,
-                   env: os._Environ | dict | None = None,
+                   env: Mapping[str, Any] | None = None,
                    now: dt.datetime | None = None) -> tuple[int, int, str]:
     """Explicit values, else STUDIO_DEMO_SIZE / _SEED / _ANCHOR, else defaults; validated.
 
@@ -66,7 +70,7 @@ def resolve_params(size: int | None = None, seed: int | None = None, anchor: str
     return size, seed, anchor
 
 
-def _int_param(name: str, value: int | None, env, default: int) -> int:
+def _int_param(name: str, value: int | None, env: Mapping[str, Any], default: int) -> int:
     if value is not None:
         return int(value)
     raw = env.get(name)
@@ -78,7 +82,7 @@ def _int_param(name: str, value: int | None, env, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def demo_dir(cache_dir: str | os.PathLike | None = None) -> Path:
+def demo_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """``<cache dir>/demo`` (cache dir: STUDIO_TUI_CACHE_DIR else platformdirs), 0700."""
     if cache_dir is None:
         cache_dir = os.environ.get("STUDIO_TUI_CACHE_DIR")
@@ -106,7 +110,7 @@ def db_filename(size: int, seed: int, anchor: str) -> str:
 
 
 def ensure_demo_db(size: int | None = None, seed: int | None = None, anchor: str | None = None,
-                   cache_dir: str | os.PathLike | None = None, *,
+                   cache_dir: str | os.PathLike[str] | None = None, *,
                    progress: Progress | None = None) -> Path:
     """Path of a ready demo database, generating it atomically on first use."""
     size, seed, anchor = resolve_params(size, seed, anchor)
@@ -135,7 +139,7 @@ def ensure_demo_db(size: int | None = None, seed: int | None = None, anchor: str
 
 def remove_old_versions(directory: Path) -> list[Path]:
     """Delete databases (and their lock files) of older generator versions: never read again,
-    and a 1M one weighs gigabytes. Returns what was removed."""
+    and the largest ones take much disk. Returns what was removed."""
     removed = []
     for old in directory.glob("demo-v*-s*"):
         version = old.name[len("demo-v"):].split("-", 1)[0]
@@ -209,7 +213,7 @@ def is_ready(path: Path, size: int, seed: int, anchor: str) -> bool:
     return meta.get("complete") == "1" and meta_matches(meta, size, seed, anchor)
 
 
-def meta_matches(meta: dict, size: int, seed: int, anchor: str) -> bool:
+def meta_matches(meta: dict[str, Any], size: int, seed: int, anchor: str) -> bool:
     return (meta.get("generator_version") == str(GENERATOR_VERSION)
             and meta.get("seed") == str(seed) and meta.get("size") == str(size)
             and meta.get("anchor") == anchor
@@ -289,14 +293,14 @@ class _Batch:
     """Rows of one batch of conversations, flushed with executemany."""
 
     def __init__(self) -> None:
-        self.conversations: list[tuple] = []
-        self.tags: list[tuple] = []
-        self.skills: list[tuple] = []
-        self.playbooks: list[tuple] = []
-        self.events: list[tuple] = []
-        self.csat: list[tuple] = []
-        self.conversions: list[tuple] = []
-        self.messages: list[tuple] = []  # (seq, encoded extra) when the size stores them
+        self.conversations: list[tuple[Any, ...]] = []
+        self.tags: list[tuple[Any, ...]] = []
+        self.skills: list[tuple[Any, ...]] = []
+        self.playbooks: list[tuple[Any, ...]] = []
+        self.events: list[tuple[Any, ...]] = []
+        self.csat: list[tuple[Any, ...]] = []
+        self.conversions: list[tuple[Any, ...]] = []
+        self.messages: list[tuple[Any, ...]] = []  # (seq, encoded extra) when the size stores them
         self.last_event: dict[str, int] = {}
 
     def add(self, world: W.World, plan: Plan, store_messages: bool = False) -> None:
@@ -380,7 +384,7 @@ def _batches(world: W.World, ranges: list[tuple[int, int]], workers: int) -> Ite
 
     ctx = multiprocessing.get_context("spawn")  # never fork: the caller may have threads
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: deque = deque()
+        pending: deque[Future[_Batch]] = deque()
         todo = iter(ranges)
         for start, stop in todo:
             pending.append(pool.submit(batch_rows, world.seed, world.anchor, world.size,

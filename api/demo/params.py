@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 _TRUE = {"true"}
 _FALSE = {"false"}
@@ -114,6 +114,13 @@ class Params:
         self._fail(name, "Input should be a valid boolean, 'true' or 'false'", "bool_parsing", value)
         return default
 
+    @overload
+    def integer(self, name: str, default: int, *, ge: int | None = None,
+                le: int | None = None) -> int: ...
+    @overload
+    def integer(self, name: str, default: None = None, *, ge: int | None = None,
+                le: int | None = None) -> int | None: ...
+
     def integer(
         self, name: str, default: int | None = None, *, ge: int | None = None, le: int | None = None
     ) -> int | None:
@@ -148,6 +155,13 @@ class Params:
             self._fail(name, "Input should be a valid datetime (ISO 8601)", "datetime_parsing", value)
             return None
 
+    @overload
+    def day_range(self, default_days: int, now: datetime) -> tuple[datetime, datetime]: ...
+    @overload
+    def day_range(
+        self, default_days: None, now: datetime
+    ) -> tuple[datetime | None, datetime | None]: ...
+
     def day_range(
         self, default_days: int | None, now: datetime
     ) -> tuple[datetime | None, datetime | None]:
@@ -172,8 +186,20 @@ def check_order(start: datetime | None, end: datetime | None) -> None:
         raise ApiError(400, "start_date must be before end_date")
 
 
+@overload
+def epoch(value: datetime) -> float: ...
+@overload
+def epoch(value: datetime | None) -> float | None: ...
+
+
 def epoch(value: datetime | None) -> float | None:
     return None if value is None else value.timestamp()
+
+
+@overload
+def iso(ts: float | int) -> str: ...
+@overload
+def iso(ts: float | int | None) -> str | None: ...
 
 
 def iso(ts: float | int | None) -> str | None:

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, TypeVar
 
 from api.demo import world as W
 from api.demo.world import DAY, Intent, KbItem, Story, Version, World, weighted
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
+T = TypeVar("T")
 
 SCORED_SIGNALS = ("sentiment", "resources", "sentiment_shift", "deflection_quality",
                   "handoff_reason", "recontact_risk")
@@ -25,11 +31,11 @@ class ToolCall:
     # no resource event)
     name: str  # tool name as the agent calls it
     ref: str  # kb id | api tool id | toolkit slug | skill name
-    arguments: dict
+    arguments: dict[str, Any]
     success: bool
     error: str | None
     duration_ms: int
-    result: dict | list | None
+    result: dict[str, Any] | list[Any] | None
     event_id: str
     citations: list[KbItem] = field(default_factory=list)
     action: str | None = None
@@ -58,14 +64,15 @@ class Plan:
     tags: list[str]
     skills: list[str]
     vars: dict[str, str]
-    context: dict
+    context: dict[str, Any]
     hostile: str | None
     first_user_message: str
     last_assistant_message: str
     summary: str
     user_intent: str
     rating: tuple[int, str | None, int] | None  # (rating, remark, rated_ts)
-    conversions: list[tuple[str, float, int, int, dict]]  # (slug, value, occurred, created, meta)
+    # (slug, value, occurred, created, meta)
+    conversions: list[tuple[str, float, int, int, dict[str, Any]]]
     story: Story  # the intent's story every text follows
     handoff_reason: str | None  # how it ended, scored or not: the reason of a handoff,
     deflection: str | None  # else the deflection quality
@@ -89,7 +96,7 @@ class Plan:
 
 
 class FastRandom(random.Random):
-    """``randrange``/``choice`` from one ``random()`` draw: ~3x faster than the stdlib's
+    """``randrange``/``choice`` from one ``random()`` draw: cheaper than the stdlib's
     rejection sampling, still deterministic (1M conversations are planned in Python)."""
 
     def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
@@ -99,7 +106,7 @@ class FastRandom(random.Random):
             start, stop = 0, start
         return start + int(self.random() * (stop - start))
 
-    def choice(self, seq):
+    def choice(self, seq: SupportsLenAndGetItem[T]) -> T:
         return seq[int(self.random() * len(seq))]
 
 
@@ -160,13 +167,13 @@ def plan_conversation(world: World, seq: int) -> Plan:
     return plan
 
 
-def _pick_story(rng, intent: Intent, spanish: bool) -> Story:
+def _pick_story(rng: random.Random, intent: Intent, spanish: bool) -> Story:
     """One of the intent's stories, among those opening in the customer's language."""
     fits = [s for s in intent.stories if any(_is_spanish(o) == spanish for o in s.openers)]
     return rng.choice(fits or intent.stories)
 
 
-def _pick_inbox(rng, project) -> tuple[str, str]:
+def _pick_inbox(rng: random.Random, project: W.Project) -> tuple[str, str]:
     x = rng.random() * sum(w for *_, w in project.inboxes)
     for iid, name, w in project.inboxes:
         x -= w
@@ -175,7 +182,7 @@ def _pick_inbox(rng, project) -> tuple[str, str]:
     return project.inboxes[-1][0], project.inboxes[-1][1]
 
 
-def _pick_intent(rng, world: World, day: int) -> Intent:
+def _pick_intent(rng: random.Random, world: World, day: int) -> Intent:
     if day == world.incident_day and rng.random() < 0.45:  # an outage: bug reports spike
         return W.INTENT_BY_KEY["bug_report"]
     x = rng.random() * _INTENT_TOTAL
@@ -189,7 +196,7 @@ def _pick_intent(rng, world: World, day: int) -> Intent:
 _INTENT_TOTAL = sum(i.weight for i in W.INTENTS)
 
 
-def _pick_participants(rng, world: World, intent: Intent, main: bool, day: int,
+def _pick_participants(rng: random.Random, world: World, intent: Intent, main: bool, day: int,
                        ts: int) -> list[Version]:
     if not main:
         return [world.bases["travel"].active_version(ts)]
@@ -203,7 +210,7 @@ def _pick_participants(rng, world: World, intent: Intent, main: bool, day: int,
     return [last]
 
 
-def _story_vars(rng, intent: Intent) -> dict[str, str]:
+def _story_vars(rng: random.Random, intent: Intent) -> dict[str, str]:
     first = rng.choice(W.FIRST_NAMES)
     initial = rng.choice(W.LAST_INITIALS)
     ascii_first = first.lower().replace("é", "e")
@@ -220,21 +227,35 @@ def _story_vars(rng, intent: Intent) -> dict[str, str]:
     }
 
 
-def _outcome(rng, intent: Intent, inbox_name: str, has_error: bool) -> dict:
+class HandedOff(TypedDict):
+    handoff: Literal[True]
+    reason: str
+    deflection: None
+
+
+class Deflected(TypedDict):
+    handoff: Literal[False]
+    reason: None
+    deflection: str
+
+
+# how a conversation ends: a handoff (and its reason) or a deflection quality
+Outcome = HandedOff | Deflected
+
+
+def _outcome(rng: random.Random, intent: Intent, inbox_name: str, has_error: bool) -> Outcome:
     p = intent.handoff_p * (1.25 if inbox_name == "Email" else 1.0) + (0.25 if has_error else 0)
-    handoff = rng.random() < p
-    out = {"handoff": handoff, "reason": None, "deflection": None}
-    if handoff:
-        out["reason"] = weighted(rng, intent.handoff_reasons)
-    else:
-        table = {"resolved": 55, "partial": 20, "actioned": 12, "no_response": 13}
-        if has_error:
-            table = {"resolved": 5, "partial": 25, "actioned": 5, "no_response": 65}
-        out["deflection"] = weighted(rng, table)
-    return out
+    if rng.random() < p:
+        return {"handoff": True, "reason": weighted(rng, intent.handoff_reasons),
+                "deflection": None}
+    table = {"resolved": 55, "partial": 20, "actioned": 12, "no_response": 13}
+    if has_error:
+        table = {"resolved": 5, "partial": 25, "actioned": 5, "no_response": 65}
+    return {"handoff": False, "reason": None, "deflection": weighted(rng, table)}
 
 
-def _roles(rng, outcome: dict, has_error: bool) -> tuple[list[str], int | None, bool]:
+def _roles(rng: random.Random, outcome: Outcome,
+           has_error: bool) -> tuple[list[str], int | None, bool]:
     mean = 2.6 if outcome["handoff"] else 1.6
     if outcome["reason"] == "frustration":
         mean = 4.0
@@ -243,7 +264,8 @@ def _roles(rng, outcome: dict, has_error: bool) -> tuple[list[str], int | None, 
         pairs = max(pairs, 2)
     roles = ["user", "assistant"] * pairs
     winback, answered = None, False
-    wb_p = {"no_response": 0.55, "partial": 0.25, "resolved": 0.04}.get(outcome["deflection"], 0)
+    winback_p: dict[str | None, float] = {"no_response": 0.55, "partial": 0.25, "resolved": 0.04}
+    wb_p = winback_p.get(outcome["deflection"], 0)
     if not has_error and rng.random() < wb_p:
         winback = len(roles)
         roles.append("assistant")
@@ -253,12 +275,14 @@ def _roles(rng, outcome: dict, has_error: bool) -> tuple[list[str], int | None, 
     return roles, winback, answered
 
 
-def _timeline(rng, world: World, roles: list[str], winback: int | None, first_ts: int,
-              inbox: str, model: str) -> tuple[list[int], list[int | None]]:
+def _timeline(rng: random.Random, world: World, roles: list[str], winback: int | None,
+              first_ts: int, inbox: str, model: str) -> tuple[list[int], list[int | None]]:
     base_latency = W.MODELS.get(model, (1500,))[0]
     slow_user = inbox == "Email"
-    times, lats = [first_ts], [None]
+    times: list[int] = [first_ts]
+    lats: list[int | None] = [None]
     for i in range(1, len(roles)):
+        lat: int | None
         if i == winback:
             gap, lat = rng.randrange(1800, 6 * 3600), None
         elif roles[i] == "assistant":
@@ -287,8 +311,9 @@ def _assistant_slots(roles: list[str]) -> list[int]:
     return [i for i, r in enumerate(roles) if r == "assistant"]
 
 
-def _tool_calls(rng, world: World, intent: Intent, story: Story, outcome: dict,
-                roles: list[str], winback: int | None, v: dict, main: bool) -> list[ToolCall]:
+def _tool_calls(rng: random.Random, world: World, intent: Intent, story: Story, outcome: Outcome,
+                roles: list[str], winback: int | None, v: dict[str, Any],
+                main: bool) -> list[ToolCall]:
     slots = [i for i in _assistant_slots(roles) if i != winback]
     calls: list[ToolCall] = []
     first, mid, last = slots[0], slots[len(slots) // 2], slots[-1]
@@ -315,14 +340,14 @@ def _tool_calls(rng, world: World, intent: Intent, story: Story, outcome: dict,
     return calls
 
 
-def _skill_call(rng, world: World, msg: int, skill: str) -> ToolCall:
+def _skill_call(rng: random.Random, world: World, msg: int, skill: str) -> ToolCall:
     ok = rng.random() >= 0.06
     return ToolCall(msg, "skill", "load_skill", skill, {"skill_name": skill}, ok,
                     None if ok else rng.choice(W.SKILL_ERRORS), rng.randrange(20, 400),
                     {"loaded": skill} if ok else None, W.new_id(rng))
 
 
-def _kb_call(rng, msg: int, items: list[KbItem], story: Story) -> ToolCall:
+def _kb_call(rng: random.Random, msg: int, items: list[KbItem], story: Story) -> ToolCall:
     query = rng.choice((story.phrase,))  # one draw, as when drawn from the intent's phrases
     ok = rng.random() >= 0.02
     cited = rng.sample(items, min(len(items), rng.choice((1, 1, 1, 1, 2, 3)))) if ok else []
@@ -332,7 +357,8 @@ def _kb_call(rng, msg: int, items: list[KbItem], story: Story) -> ToolCall:
                     rng.randrange(120, 900), result if ok else None, W.new_id(rng), cited)
 
 
-def _api_call(rng, world: World, msg: int, key: str, v: dict, outcome: dict) -> ToolCall:
+def _api_call(rng: random.Random, world: World, msg: int, key: str, v: dict[str, Any],
+              outcome: Outcome) -> ToolCall:
     tool = world.api_tools[key]
     spec = next(t for t in W.API_TOOLS + W.OTHER_API_TOOLS if t.key == key)
     args = {
@@ -349,7 +375,7 @@ def _api_call(rng, world: World, msg: int, key: str, v: dict, outcome: dict) -> 
                     W.new_id(rng))
 
 
-def _api_result(key: str, v: dict) -> dict:
+def _api_result(key: str, v: dict[str, Any]) -> dict[str, Any]:
     return {
         "lookup_order": {"order_id": v["order"], "status": "delivered", "total": v["amount"]},
         "process_refund": {"refund_id": "RF-" + v["ticket"], "status": "pending"},
@@ -360,8 +386,8 @@ def _api_result(key: str, v: dict) -> dict:
     }[key]
 
 
-def _toolkit_calls(rng, intent: Intent, story: Story, outcome: dict, msg: int,
-                   v: dict) -> list[ToolCall]:
+def _toolkit_calls(rng: random.Random, intent: Intent, story: Story, outcome: Outcome, msg: int,
+                   v: dict[str, Any]) -> list[ToolCall]:
     calls = []
     ticket_type = intent.ticket_type or "68"
     wants_ticket = outcome["deflection"] == "actioned" or (
@@ -392,12 +418,13 @@ def _toolkit_calls(rng, intent: Intent, story: Story, outcome: dict, msg: int,
 
 def _apply_tool_latency(latencies: list[int | None], calls: list[ToolCall]) -> None:
     for c in calls:
-        if latencies[c.msg] is not None:
-            latencies[c.msg] += c.duration_ms
+        latency = latencies[c.msg]
+        if latency is not None:
+            latencies[c.msg] = latency + c.duration_ms
 
 
 # outcome case -> (sentiment weights, recontact risk weights)
-BY_CASE = {
+BY_CASE: dict[str | None, tuple[dict[str, int], dict[str, int]]] = {
     "frustration": ({"negative": 80, "neutral": 15, "positive": 5},
                     {"low": 5, "medium": 35, "high": 60}),
     "policy": ({"negative": 40, "neutral": 48, "positive": 12},
@@ -422,7 +449,8 @@ SHIFT_BY_SENTIMENT = {
 }
 
 
-def _signals(rng, outcome: dict, calls: list[ToolCall], has_error: bool) -> dict:
+def _signals(rng: random.Random, outcome: Outcome, calls: list[ToolCall],
+             has_error: bool) -> dict[str, Any]:
     case = outcome["reason"] or outcome["deflection"]
     sentiment = weighted(rng, BY_CASE[case][0])
     if has_error and sentiment == "positive":
@@ -447,7 +475,8 @@ def _signals(rng, outcome: dict, calls: list[ToolCall], has_error: bool) -> dict
             "recontact_risk": weighted(rng, BY_CASE[case][1])}
 
 
-def _tags(rng, intent: Intent, story: Story, signals: dict, v: dict) -> list[str]:
+def _tags(rng: random.Random, intent: Intent, story: Story, signals: dict[str, Any],
+          v: dict[str, Any]) -> list[str]:
     tags = set(intent.tags if story.tags is None else story.tags)
     if rng.random() < 0.05:
         tags.add("vip")
@@ -464,9 +493,9 @@ def _tags(rng, intent: Intent, story: Story, signals: dict, v: dict) -> list[str
     return sorted(tags)
 
 
-def _edge_texts(rng, story: Story, outcome: dict, roles: list[str], winback: int | None,
-                answered: bool, has_error: bool, v: dict, hostile: str | None,
-                seq: int) -> tuple[str, str]:
+def _edge_texts(rng: random.Random, story: Story, outcome: Outcome, roles: list[str],
+                winback: int | None, answered: bool, has_error: bool, v: dict[str, Any],
+                hostile: str | None, seq: int) -> tuple[str, str]:
     first = rng.choice(_openers(story, v["locale"].startswith("es"))).format(**v)
     if hostile:
         first = W.HUGE_TEXT if hostile == "huge" else (W.hostile_text(hostile, seq) or first)
@@ -499,7 +528,7 @@ def _openers(story: Story, spanish: bool) -> tuple[str, ...]:
     return tuple(o for o in story.openers if _is_spanish(o) == spanish) or story.openers
 
 
-def _context(rng, v: dict, hostile: str | None) -> dict:
+def _context(rng: random.Random, v: dict[str, Any], hostile: str | None) -> dict[str, Any]:
     name = v["name"]
     if hostile in ("markup", "rtl", "cjk", "ansi"):
         name = W.HOSTILE_SAMPLES[hostile][:24]
@@ -509,7 +538,7 @@ def _context(rng, v: dict, hostile: str | None) -> dict:
     return ctx
 
 
-def _summary(plan: Plan, outcome: dict) -> str:
+def _summary(plan: Plan, outcome: Outcome) -> str:
     subject = plan.subject
     used = sorted({c.name for c in plan.tool_calls})
     tools = f" Used {', '.join(used)}." if used else ""
@@ -529,7 +558,7 @@ RATING_BY_SENTIMENT = {  # a rating never contradicts how the conversation went
 }
 
 
-def _rating(rng, world: World, plan: Plan) -> tuple[int, str | None, int] | None:
+def _rating(rng: random.Random, world: World, plan: Plan) -> tuple[int, str | None, int] | None:
     """The CSAT survey goes to AI-resolved (deflected) conversations only, the ones CSAT's
     response rate counts as eligible; it is answered minutes after the last message."""
     if rng.random() >= 0.3 or plan.has_handoff:
@@ -541,7 +570,8 @@ def _rating(rng, world: World, plan: Plan) -> tuple[int, str | None, int] | None
     return (rating, remark, ts) if ts <= world.end_ts else None
 
 
-def _conversions(rng, world: World, plan: Plan) -> list[tuple[str, float, int, int, dict]]:
+def _conversions(rng: random.Random, world: World,
+                 plan: Plan) -> list[tuple[str, float, int, int, dict[str, Any]]]:
     if plan.has_handoff:
         return []
     out = []

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from api.demo.params import ApiError, not_found
 from api.demo.routing import Ctx, routes
 from api.demo.store import Store
 
 
-def _own(ctx: Ctx, kind: str, id_: str, what: str) -> dict:
+def _own(ctx: Ctx, kind: str, id_: str, what: str) -> dict[str, Any]:
     """A doc of the caller's project (or unscoped), 404 otherwise."""
     body = ctx.store.doc(kind, id_, ctx.key_project)
     if body is None:
@@ -20,21 +21,21 @@ def _own(ctx: Ctx, kind: str, id_: str, what: str) -> dict:
 
 
 # --- projects -----------------------------------------------------------------------------
-def list_projects(ctx: Ctx) -> list[dict]:
+def list_projects(ctx: Ctx) -> list[dict[str, Any]]:
     return [p for p in ctx.store.projects if p["id"] == ctx.key_project]
 
 
-def get_project(ctx: Ctx) -> dict:
+def get_project(ctx: Ctx) -> dict[str, Any]:
     return _own(ctx, "project", ctx.project(), "Project")
 
 
-def project_settings(ctx: Ctx) -> dict:
+def project_settings(ctx: Ctx) -> dict[str, Any]:
     pid = ctx.project()
     return ctx.store.doc("project_settings", pid) or {
         "project_id": pid, "settings": {"personality_tone": "professional", "user_enrichment_url": None}}
 
 
-def schedule(ctx: Ctx) -> dict:
+def schedule(ctx: Ctx) -> dict[str, Any]:
     docs = ctx.store.docs("schedule", project_id=ctx.project())
     if not docs:
         raise not_found("Schedule")
@@ -42,7 +43,7 @@ def schedule(ctx: Ctx) -> dict:
 
 
 # --- playbooks ----------------------------------------------------------------------------
-def _versions(store: Store, project_id: str, base_id: str | None = None) -> list[dict]:
+def _versions(store: Store, project_id: str, base_id: str | None = None) -> list[dict[str, Any]]:
     """Playbook versions of a project, oldest first (per base)."""
     where = {"project_id": project_id}
     if base_id is not None:
@@ -50,13 +51,14 @@ def _versions(store: Store, project_id: str, base_id: str | None = None) -> list
     return [body for *_ignored, body in store.doc_rows("playbook", **where)]
 
 
-def _active_history(store: Store, base_id: str) -> list[dict]:
+def _active_history(store: Store, base_id: str | None) -> list[dict[str, Any]]:
     body = store.doc("playbook_active_history", base_id)
     items = body.get("items", []) if isinstance(body, dict) else (body or [])
     return sorted(items, key=lambda i: str(i.get("activated_at") or ""), reverse=True)
 
 
-def _active_version(store: Store, project_id: str, base_id: str) -> dict | None:
+def _active_version(store: Store, project_id: str,
+                    base_id: str | None) -> dict[str, Any] | None:
     versions = _versions(store, project_id, base_id)
     if not versions:
         return None
@@ -65,7 +67,7 @@ def _active_version(store: Store, project_id: str, base_id: str) -> dict | None:
     return next((v for v in versions if v.get("version_number") == number), versions[-1])
 
 
-def list_playbooks(ctx: Ctx) -> list[dict]:
+def list_playbooks(ctx: Ctx) -> list[dict[str, Any]]:
     p = ctx.params
     include_versions = p.boolean("include_versions", False)
     include_deleted = p.boolean("include_deleted", False)
@@ -78,7 +80,7 @@ def list_playbooks(ctx: Ctx) -> list[dict]:
     return [v for v in versions if include_deleted or not v.get("is_deleted")]
 
 
-def _playbook(ctx: Ctx) -> dict:
+def _playbook(ctx: Ctx) -> dict[str, Any]:
     """`{playbook_id}` as a version id (or a base id: its active version)."""
     pid = ctx.key_project
     ident = ctx.path["playbook_id"]
@@ -88,18 +90,18 @@ def _playbook(ctx: Ctx) -> dict:
     return body
 
 
-def get_playbook(ctx: Ctx) -> dict:
+def get_playbook(ctx: Ctx) -> dict[str, Any]:
     return _playbook(ctx)
 
 
-def playbook_history(ctx: Ctx) -> list[dict]:
+def playbook_history(ctx: Ctx) -> list[dict[str, Any]]:
     pb = _playbook(ctx)
     keys = ("id", "version_number", "name", "created_at", "updated_at")
     versions = _versions(ctx.store, ctx.key_project, pb.get("base_id"))
     return [{k: v.get(k) for k in keys} for v in reversed(versions)]
 
 
-def playbook_version(ctx: Ctx) -> dict:
+def playbook_version(ctx: Ctx) -> dict[str, Any]:
     pb = _playbook(ctx)
     try:
         number = int(ctx.path["number"])
@@ -120,26 +122,27 @@ def _base(ctx: Ctx) -> str:
     return base
 
 
-def active_version(ctx: Ctx) -> dict:
+def active_version(ctx: Ctx) -> dict[str, Any]:
     base = _base(ctx)
     active = _active_version(ctx.store, ctx.key_project, base)
+    assert active is not None  # _base found its versions
     return {"base_id": base, "version_number": active.get("version_number"), "playbook": active}
 
 
-def active_history(ctx: Ctx) -> dict:
+def active_history(ctx: Ctx) -> dict[str, Any]:
     return {"items": _active_history(ctx.store, _base(ctx))}
 
 
-def playbook_settings(ctx: Ctx) -> dict | None:
+def playbook_settings(ctx: Ctx) -> dict[str, Any] | None:
     pb = _playbook(ctx)
     return ctx.store.doc("playbook_settings", pb["id"]) or ctx.store.doc(
         "playbook_settings", pb.get("base_id") or "")
 
 
 # --- knowledge bases ----------------------------------------------------------------------
-def _usage(store: Store, project_id: str, key: str) -> dict[str, list[dict]]:
+def _usage(store: Store, project_id: str, key: str) -> dict[str | None, list[dict[str, Any]]]:
     """id -> [{id, name}] of the active playbook versions referencing it under `key`."""
-    usage: dict[str, list[dict]] = {}
+    usage: dict[str | None, list[dict[str, Any]]] = {}
     bases = dict.fromkeys(v.get("base_id") for v in _versions(store, project_id))
     for base in bases:
         pb = _active_version(store, project_id, base) or {}
@@ -149,7 +152,7 @@ def _usage(store: Store, project_id: str, key: str) -> dict[str, list[dict]]:
     return usage
 
 
-def list_kbs(ctx: Ctx) -> list[dict]:
+def list_kbs(ctx: Ctx) -> list[dict[str, Any]]:
     p = ctx.params
     with_usage = p.boolean("include_playbook_usage", False)
     final = p.boolean("include_final_delete", False)
@@ -167,7 +170,7 @@ def list_kbs(ctx: Ctx) -> list[dict]:
     return out
 
 
-def get_kb(ctx: Ctx) -> dict:
+def get_kb(ctx: Ctx) -> dict[str, Any]:
     kb = dict(_own(ctx, "kb", ctx.path["kb_id"], "Knowledge base"))
     if str(kb.get("kb_type", "")).upper() == "INTERCOM" and "intercom_items" not in kb:
         items = ctx.store.docs("kb_item", parent_id=kb["id"])
@@ -176,7 +179,7 @@ def get_kb(ctx: Ctx) -> dict:
     return kb
 
 
-def get_kb_item(ctx: Ctx) -> dict:
+def get_kb_item(ctx: Ctx) -> dict[str, Any]:
     _own(ctx, "kb", ctx.path["kb_id"], "Knowledge base")
     item = ctx.store.doc("kb_item", ctx.path["item_id"])
     if item is None:
@@ -186,7 +189,7 @@ def get_kb_item(ctx: Ctx) -> dict:
 
 
 # --- API tools ----------------------------------------------------------------------------
-def list_api_tools(ctx: Ctx) -> list[dict]:
+def list_api_tools(ctx: Ctx) -> list[dict[str, Any]]:
     p = ctx.params
     with_usage = p.boolean("include_playbook_usage", False)
     p.check()
@@ -198,13 +201,13 @@ def list_api_tools(ctx: Ctx) -> list[dict]:
     return [{**t, "used_by_playbooks": usage.get(t["id"], [])} for t in tools]
 
 
-def get_api_tool(ctx: Ctx) -> dict:
+def get_api_tool(ctx: Ctx) -> dict[str, Any]:
     ctx.project()
     return _own(ctx, "api_tool", ctx.path["tool_id"], "API tool")
 
 
 # --- evals --------------------------------------------------------------------------------
-def eval_cases(ctx: Ctx) -> list[dict]:
+def eval_cases(ctx: Ctx) -> list[dict[str, Any]]:
     p = ctx.params
     enabled_only = p.boolean("enabled_only", False)
     p.check()
@@ -214,11 +217,11 @@ def eval_cases(ctx: Ctx) -> list[dict]:
     return sorted(cases, key=lambda c: str(c.get("name") or ""))
 
 
-def eval_case(ctx: Ctx) -> dict:
+def eval_case(ctx: Ctx) -> dict[str, Any]:
     return _own(ctx, "eval_case", ctx.path["case_id"], "Eval case")
 
 
-def export_yaml(ctx: Ctx) -> dict:
+def export_yaml(ctx: Ctx) -> dict[str, Any]:
     """All cases as YAML; each case in JSON flow style (YAML 1.2 is a superset of JSON)."""
     cases = eval_cases(ctx)
     if not cases:
@@ -227,7 +230,7 @@ def export_yaml(ctx: Ctx) -> dict:
     return {"yaml_content": "\n".join(lines) + "\n"}
 
 
-def eval_runs(ctx: Ctx) -> dict:
+def eval_runs(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     page = p.integer("page", 1, ge=1)
     size = p.integer("page_size", 10, ge=1, le=100)
@@ -239,16 +242,16 @@ def eval_runs(ctx: Ctx) -> dict:
             "page_size": size, "total_pages": math.ceil(len(runs) / size)}
 
 
-def eval_run(ctx: Ctx) -> dict:
+def eval_run(ctx: Ctx) -> dict[str, Any]:
     return _own(ctx, "eval_run", ctx.path["run_id"], "Eval run")
 
 
-def eval_run_results(ctx: Ctx) -> list[dict]:
+def eval_run_results(ctx: Ctx) -> list[dict[str, Any]]:
     _own(ctx, "eval_run", ctx.path["run_id"], "Eval run")
     return ctx.store.docs("eval_result", parent_id=ctx.path["run_id"])
 
 
-def eval_result(ctx: Ctx) -> dict:
+def eval_result(ctx: Ctx) -> dict[str, Any]:
     result = dict(_own(ctx, "eval_result", ctx.path["result_id"], "Eval result"))
     result.pop("case_name", None)
     result.pop("case_scenario", None)
@@ -256,7 +259,7 @@ def eval_result(ctx: Ctx) -> dict:
 
 
 # --- analyst conversations ----------------------------------------------------------------
-def _analyst_sessions(store: Store, project_id: str) -> list[dict]:
+def _analyst_sessions(store: Store, project_id: str) -> list[dict[str, Any]]:
     docs = store.docs("analyst_conversation", project_id=project_id)
     if docs:
         return docs
@@ -267,7 +270,7 @@ def _analyst_sessions(store: Store, project_id: str) -> list[dict]:
              "message_count": 2} for i, q in enumerate(questions)]
 
 
-def analyst_conversations(ctx: Ctx) -> dict:
+def analyst_conversations(ctx: Ctx) -> dict[str, Any]:
     p = ctx.params
     limit = p.integer("limit", 50, ge=1, le=500)
     offset = p.integer("offset", 0, ge=0)
@@ -276,7 +279,7 @@ def analyst_conversations(ctx: Ctx) -> dict:
     return {"conversations": sessions[offset:offset + limit], "total": len(sessions)}
 
 
-def analyst_messages(ctx: Ctx) -> dict:
+def analyst_messages(ctx: Ctx) -> dict[str, Any]:
     session = next((s for s in _analyst_sessions(ctx.store, ctx.key_project)
                     if s["id"] == ctx.path["conversation_id"]), None)
     if session is None:

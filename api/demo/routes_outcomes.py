@@ -34,7 +34,7 @@ def tag_expr_sql(expr: Any) -> tuple[str, tuple[Any, ...]]:
     return (f" {op} ".join(f"({s})" for s, _ in parts), tuple(a for _, args in parts for a in args))
 
 
-def _op_and_children(expr: dict) -> tuple[str, list[Any]]:
+def _op_and_children(expr: dict[str, Any]) -> tuple[str, list[Any]]:
     for op in ("and", "or", "not"):
         for key in (op, op.upper()):
             if key in expr:
@@ -139,8 +139,8 @@ def csat_analytics(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-def _csat_series(store: Store, base: str, args: list, step: int, gran: str,
-                 eligible: dict[int, int]) -> list[dict]:
+def _csat_series(store: Store, base: str, args: list[Any], step: int, gran: str,
+                 eligible: dict[int, int]) -> list[dict[str, Any]]:
     rows = store.rows(
         f"SELECT (c.last_ts / {step}) * {step} b, count(*), sum(r.rating >= 4), sum(r.rating = 3), "
         f"sum(r.rating <= 2) {base} GROUP BY b", args)
@@ -155,8 +155,8 @@ def _csat_series(store: Store, base: str, args: list, step: int, gran: str,
     return out
 
 
-def _csat_ratings(store: Store, base: str, args: list, max_rating: int | None, limit: int,
-                  offset: int) -> list[dict]:
+def _csat_ratings(store: Store, base: str, args: list[Any], max_rating: int | None, limit: int,
+                  offset: int) -> list[dict[str, Any]]:
     extra, extra_args = ("AND r.rating <= ?", [max_rating]) if max_rating else ("", [])
     rows = store.rows(
         f"SELECT r.seq, r.conversation_id, r.rating, r.remark, r.rated_at, c.first_ts {base} {extra} "
@@ -168,20 +168,20 @@ def _csat_ratings(store: Store, base: str, args: list, max_rating: int | None, l
 
 
 # --- conversion metrics ---------------------------------------------------------------------------
-def _definitions(ctx: Ctx) -> list[dict]:
+def _definitions(ctx: Ctx) -> list[dict[str, Any]]:
     defs = ctx.store.docs("conversion_metric", project_id=ctx.project())
     return sorted(defs, key=lambda d: str(d.get("created_at") or ""))
 
 
-def _definition(ctx: Ctx, slug: str) -> dict | None:
+def _definition(ctx: Ctx, slug: str) -> dict[str, Any] | None:
     return next((d for d in _definitions(ctx) if d.get("slug") == slug), None)
 
 
-def list_conversion_metrics(ctx: Ctx) -> list[dict]:
+def list_conversion_metrics(ctx: Ctx) -> list[dict[str, Any]]:
     return _definitions(ctx)
 
 
-def get_conversion_metric(ctx: Ctx) -> dict:
+def get_conversion_metric(ctx: Ctx) -> dict[str, Any]:
     definition = _definition(ctx, ctx.path["slug"])
     if definition is None:
         raise ApiError(404, "Conversion metric not found")
@@ -210,7 +210,7 @@ def conversion_analytics(ctx: Ctx) -> dict[str, Any]:
     base = ("FROM conversion_events e JOIN conversations c ON c.seq = e.seq WHERE e.project_id = ? "
             f"AND e.metric_slug = ? AND e.ts >= ? AND e.ts <= ? AND {where}")
     base_args = [f.project_ids[0], definition["slug"], start, end, *args]
-    n, value, converting = store.one(
+    n, value, converting = store.aggregate(
         f"SELECT count(*), coalesce(sum(e.value), 0), count(DISTINCT e.seq) {base}", base_args)
     eligible = sum(_eligible(store, f, start, end, step).values())
     series = store.rows(
@@ -230,7 +230,8 @@ def conversion_analytics(ctx: Ctx) -> dict[str, Any]:
     }
 
 
-def _events(store: Store, base: str, args: list, limit: int, offset: int) -> list[dict]:
+def _events(store: Store, base: str, args: list[Any], limit: int,
+            offset: int) -> list[dict[str, Any]]:
     rows = store.rows(
         "SELECT e.seq, e.id, e.conversation_id, e.match_value, e.idempotency_key, e.value, "
         f"e.occurred_at, e.metadata {base} ORDER BY e.ts DESC, e.id DESC LIMIT ? OFFSET ?",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -68,14 +69,14 @@ def event_query(ctx: Ctx, kind: str, filters: dict[str, str], search_cols: tuple
 
 
 def summary(store: Store, q: EventQuery) -> dict[str, Any]:
-    n, ok, avg = store.one(
+    n, ok, avg = store.aggregate(
         f"SELECT count(*), coalesce(sum(success), 0), avg(duration_ms) FROM resource_events WHERE {q.where}",
         q.all_args)
     return {"total_calls": n, "successful_calls": ok, "failed_calls": n - ok,
             "avg_duration_ms": round(avg, 1) if avg is not None else None}
 
 
-def daily(store: Store, q: EventQuery, with_duration: bool = False) -> list[dict]:
+def daily(store: Store, q: EventQuery, with_duration: bool = False) -> list[dict[str, Any]]:
     rows = store.rows(
         "SELECT date(ts, 'unixepoch') d, count(*), sum(success), avg(duration_ms) "
         f"FROM resource_events WHERE {q.where} GROUP BY d ORDER BY d", q.all_args)
@@ -88,7 +89,7 @@ def daily(store: Store, q: EventQuery, with_duration: bool = False) -> list[dict
     return out
 
 
-def recent(store: Store, q: EventQuery, limit: int, offset: int) -> list[dict]:
+def recent(store: Store, q: EventQuery, limit: int, offset: int) -> list[dict[str, Any]]:
     rows = store.rows(
         "SELECT id, ref, name, item_id, source, conversation_id, created_at, success, error_message, "
         f"duration_ms, input_params, output_result, request_meta FROM resource_events WHERE {q.where} "
@@ -105,7 +106,7 @@ def recent(store: Store, q: EventQuery, limit: int, offset: int) -> list[dict]:
     return out
 
 
-def _pick(items: list[dict], mapping: dict[str, str]) -> list[dict]:
+def _pick(items: list[dict[str, Any]], mapping: dict[str, str]) -> list[dict[str, Any]]:
     """Rename/select the columns of `recent` rows: mapping output key -> row key."""
     return [{out: item.get(src) for out, src in mapping.items()} for item in items]
 
@@ -185,7 +186,8 @@ def kb_analytics(ctx: Ctx) -> dict[str, Any]:
         ("ref", "item_id", "name", "conversation_id", "source"))
     store = ctx.store
     titles = {kb["id"]: kb.get("title") for kb in store.docs("kb", project_id=q.project_id)}
-    total = store.one(f"SELECT count(*) FROM resource_events WHERE {q.where}", q.all_args)[0]
+    total = store.aggregate(f"SELECT count(*) FROM resource_events WHERE {q.where}",
+                            q.all_args)[0]
     by_source = store.rows(f"SELECT source, count(*) FROM resource_events WHERE {q.where} "
                            "GROUP BY source ORDER BY count(*) DESC, source", q.all_args)
     by_kb = store.rows(f"SELECT ref, count(*) FROM resource_events WHERE {q.where} "
@@ -205,8 +207,8 @@ def kb_items(ctx: Ctx) -> dict[str, Any]:
     q, limit, offset = event_query(ctx, "kb_citation", {}, ())
     q.add("ref = ?", ctx.path["kb_id"])
     store = ctx.store
-    total = store.one(f"SELECT count(DISTINCT item_id) FROM resource_events WHERE {q.where} "
-                      "AND item_id IS NOT NULL", q.all_args)[0]
+    total = store.aggregate(f"SELECT count(DISTINCT item_id) FROM resource_events WHERE {q.where} "
+                            "AND item_id IS NOT NULL", q.all_args)[0]
     rows = store.rows(f"SELECT item_id, count(*) FROM resource_events WHERE {q.where} AND item_id "
                       "IS NOT NULL GROUP BY item_id ORDER BY count(*) DESC, item_id LIMIT ? OFFSET ?",
                       [*q.all_args, limit, offset])
@@ -214,7 +216,7 @@ def kb_items(ctx: Ctx) -> dict[str, Any]:
             "items": [{"item_id": i, "count": n} for i, n in rows]}
 
 
-def sparklines(kind: str):
+def sparklines(kind: str) -> Callable[[Ctx], dict[str, Any]]:
     def handler(ctx: Ctx) -> dict[str, Any]:
         p = ctx.params
         days = p.integer("days", 14, ge=1, le=90)

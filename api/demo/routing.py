@@ -50,14 +50,12 @@ Handler = Callable[[Ctx], Any]
 def serial(lane: str, prepare: Handler | None = None) -> Callable[[Handler], Handler]:
     """Mark a short handler that holds the GIL most of its time (Python between short
     SQLite steps): the app runs the handlers of one ``lane`` one at a time. Several at once
-    only share one GIL, and its switching (every 5 ms, with the event loop waiting too)
-    cost more CPU than the work itself: exporting 5,000 conversations took 1.9 s of the
-    server's CPU with 16 batches in parallel threads, 1.0 s one after another; 46 list
-    pages at once took 0.38 s in the thread pool, 0.13 s one after another
-    (bench/bench_export.py). Lanes keep unlike work apart (a page never waits for a
-    conversation's details), and ``prepare(ctx)``, run in the thread pool first, takes the
-    slow SQLite part out of the lane: a list page's count of a new filter (up to ~0.6 s on the
-    1M demo) never holds up the other pages. Long aggregates (analytics) stay in the pool."""
+    only share one GIL, and its switching (with the event loop waiting too) costs more CPU
+    than the work itself (figures: bench/README.md). Lanes keep unlike work apart (a page
+    never waits for a conversation's details), and ``prepare(ctx)``, run in the thread pool
+    first, takes the slow SQLite part out of the lane: a list page's count of a new filter
+    (slow on the largest demo) never holds up the other pages. Long aggregates (analytics)
+    stay in the pool."""
     def mark(handler: Handler) -> Handler:
         handler.serial_lane = lane  # type: ignore[attr-defined]
         handler.prepare = prepare  # type: ignore[attr-defined]
@@ -115,7 +113,7 @@ def loads_stored(text: str | bytes) -> Any:
 
 
 def dumps(data: Any) -> bytes:
-    """Compact JSON: orjson (same values, ~10x faster), else the standard library for what
+    """Compact JSON: orjson (same values, faster), else the standard library for what
     orjson refuses (lone surrogates, non-str keys, ints beyond 64 bits), with ASCII escapes:
     a lone surrogate cannot be UTF-8, its escape is valid JSON."""
     if isinstance(data, RawJSON):

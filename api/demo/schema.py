@@ -8,7 +8,7 @@ GENERATOR_VERSION = 11
 STORE_MESSAGES_UP_TO = 200_000
 
 # ``body`` = zlib-compressed UTF-8 JSON ``{"messages": [...], "citations": [...]}``: exactly
-# ``content.conversation_detail_extra(conn, seq)``, ~1 KB a conversation.
+# ``content.conversation_detail_extra(conn, seq)``.
 MESSAGES_SQL = "CREATE TABLE conv_messages(seq INTEGER PRIMARY KEY, body BLOB NOT NULL);"
 
 SCHEMA_SQL = """

@@ -15,21 +15,23 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from api.demo import anchor_end
 from api.demo import world as W
 
+V = TypeVar("V")
 
-class LRU:
+
+class LRU(Generic[V]):
     """A small thread-safe LRU cache of computed values."""
 
     def __init__(self, maxsize: int = 4096) -> None:
-        self._data: OrderedDict[Hashable, Any] = OrderedDict()
+        self._data: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
         self.maxsize = maxsize
 
-    def get_or_compute(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def get_or_compute(self, key: Hashable, compute: Callable[[], V]) -> V:
         with self._lock:
             if key in self._data:
                 self._data.move_to_end(key)
@@ -50,20 +52,20 @@ class Checkpoints:
     everything (`offset += limit`) costs O(limit) per page instead of O(offset)."""
 
     def __init__(self, queries: int = 512, per_query: int = 2048) -> None:
-        self._marks = LRU(queries)
+        self._marks: LRU[dict[int, tuple[Any, ...]]] = LRU(queries)
         self._per_query = per_query
         self._lock = threading.Lock()
 
-    def _positions(self, key: Hashable) -> dict[int, tuple]:
+    def _positions(self, key: Hashable) -> dict[int, tuple[Any, ...]]:
         return self._marks.get_or_compute(key, dict)
 
-    def nearest(self, key: Hashable, offset: int) -> tuple[int, tuple] | None:
+    def nearest(self, key: Hashable, offset: int) -> tuple[int, tuple[Any, ...]] | None:
         with self._lock:
             marks = self._positions(key)
             best = max((p for p in marks if p <= offset), default=None)
             return None if best is None else (best, marks[best])
 
-    def record(self, key: Hashable, marks: dict[int, tuple]) -> None:
+    def record(self, key: Hashable, marks: dict[int, tuple[Any, ...]]) -> None:
         with self._lock:
             positions = self._positions(key)
             positions.update(marks)
@@ -99,7 +101,7 @@ class Store:
             raise FileNotFoundError(f"demo database not found: {self.path}")
         self._local = threading.local()
         _hold_in_use(self, self.path)
-        self.counts = LRU()
+        self.counts: LRU[int] = LRU()  # row counts by filter
         self.checkpoints = Checkpoints()
         meta = dict(self.conn.execute("SELECT key, value FROM meta").fetchall())
         self.meta = meta
@@ -132,36 +134,42 @@ class Store:
             )
             conn.execute("PRAGMA query_only = 1")
             # No mmap, a 4 MB page cache per thread and sorts in temporary files: the embedded
-            # demo shares the app's process, whose memory must not grow with the project.
-            # At 1M conversations a 1 GB mmap put ~700 MB of database pages in its RSS and
-            # in-memory sorts another ~100 MB; reads now come from the OS page cache, list
-            # queries as fast, aggregates ~10% slower (bench/bench_demo_queries.py,
-            # bench/bench_startup.py: RSS 75 MB at 1M, 65 MB at 5k).
+            # demo shares the app's process, whose memory must not grow with the project;
+            # reads come from the OS page cache instead (figures: bench/README.md).
             conn.execute("PRAGMA cache_size = -4096")
             conn.execute("PRAGMA mmap_size = 0")
             conn.execute("PRAGMA temp_store = FILE")
             self._local.conn = conn
         return conn
 
-    def rows(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+    def rows(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[tuple[Any, ...]]:
         return self.conn.execute(sql, args).fetchall()
 
-    def one(self, sql: str, args: tuple | list = ()) -> tuple | None:
-        return self.conn.execute(sql, args).fetchone()
+    def one(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self.conn.execute(sql, args).fetchone()
+        return row
 
-    def col(self, sql: str, args: tuple | list = ()) -> list[Any]:
+    def aggregate(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> tuple[Any, ...]:
+        """The row of an aggregate query without GROUP BY (SQLite always answers one)."""
+        row = self.one(sql, args)
+        assert row is not None
+        return row
+
+    def col(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[Any]:
         return [r[0] for r in self.conn.execute(sql, args)]
 
     # --- docs -----------------------------------------------------------------------------
-    def doc(self, kind: str, id_: str, project_id: str | None = None) -> dict | None:
+    def doc(self, kind: str, id_: str | None,
+            project_id: str | None = None) -> dict[str, Any] | None:
         row = self.one("SELECT body, project_id FROM docs WHERE kind=? AND id=?", (kind, id_))
         if row is None or (project_id is not None and row[1] not in (None, project_id)):
             return None
-        return json.loads(row[0])
+        body: dict[str, Any] = json.loads(row[0])
+        return body
 
     def docs(
         self, kind: str, *, project_id: str | None = None, parent_id: str | None = None
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         sql = "SELECT body FROM docs WHERE kind=?"
         args: list[Any] = [kind]
         if project_id is not None:
@@ -173,7 +181,9 @@ class Store:
         sql += " ORDER BY sort_key, id"
         return [json.loads(b) for b in self.col(sql, args)]
 
-    def doc_rows(self, kind: str, **where: Any) -> list[tuple[str, str | None, str | None, str | None, dict]]:
+    def doc_rows(
+        self, kind: str, **where: Any
+    ) -> list[tuple[str, str | None, str | None, str | None, dict[str, Any]]]:
         """(id, project_id, parent_id, sort_key, body) rows of one kind."""
         sql = "SELECT id, project_id, parent_id, sort_key, body FROM docs WHERE kind=?"
         args: list[Any] = [kind]

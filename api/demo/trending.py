@@ -40,7 +40,7 @@ class TrendingState:
     jobs: dict[str, Job] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def analyses(self, project_id: str, clock: float) -> list[dict]:
+    def analyses(self, project_id: str, clock: float) -> list[dict[str, Any]]:
         return [j.analysis for j in self.jobs.values()
                 if j.project_id == project_id and clock - j.created >= JOB_SECONDS]
 
@@ -96,7 +96,8 @@ def compute_analysis(store: Store, scope: cf.ConvFilter) -> dict[str, Any]:
     }
 
 
-def _topic(store: Store, where: str, args: list, row: tuple, analyzed: int) -> dict[str, Any]:
+def _topic(store: Store, where: str, args: list[Any], row: tuple[Any, ...],
+           analyzed: int) -> dict[str, Any]:
     intent, n, pos, neu, neg, handoffs = row
     found = store.rows(
         "SELECT c.conversation_id, c.body FROM conversations c WHERE "
@@ -126,12 +127,12 @@ def _state(ctx: Ctx) -> tuple[TrendingState, float]:
     return ctx.state.trending, ctx.state.clock()
 
 
-def _same_scope(analysis: dict, bases: tuple[str, ...], tags: tuple[str, ...]) -> bool:
+def _same_scope(analysis: dict[str, Any], bases: tuple[str, ...], tags: tuple[str, ...]) -> bool:
     return (sorted(analysis.get("playbook_base_ids") or []) == sorted(bases)
             and sorted(analysis.get("tags") or []) == sorted(tags))
 
 
-def _latest(ctx: Ctx) -> dict | None:
+def _latest(ctx: Ctx) -> dict[str, Any] | None:
     """The newest analysis (generated here, else stored) for the requested scope."""
     p = ctx.params
     bases, tags = p.csv("playbook_base_ids"), p.csv("tags")

@@ -19,6 +19,7 @@ import json
 import random
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 DAYS = 120
 DAY = 86400
@@ -29,7 +30,7 @@ DAY = 86400
 
 def new_id(rng: random.Random) -> str:
     """A random (but seeded) UUID4 string: ``str(uuid.UUID(int=bits, version=4))`` without
-    the UUID object (~2x faster; the largest demos rebuild messages on every read)."""
+    the UUID object (cheaper: the largest demos rebuild messages on every read)."""
     bits = (rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET
     h = f"{bits:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -40,7 +41,7 @@ _UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
 _UUID4_SET = (0x8000 << 48) | (4 << 76)
 
 
-def dumps(obj) -> str:
+def dumps(obj: Any) -> str:
     """Compact JSON, non-ASCII kept (what the stored JSON texts use)."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
@@ -73,7 +74,8 @@ def anchor_bounds(anchor: str) -> tuple[int, int]:
     return midnight + DAY - DAYS * DAY, end
 
 
-def weighted(rng: random.Random, table: dict[str, float] | tuple) -> str:
+def weighted(rng: random.Random,
+             table: dict[str, float] | dict[str, int] | tuple[Any, ...]) -> str:
     """Pick a key of ``{key: weight}`` (or of a tuple of (key, weight))."""
     items = table.items() if isinstance(table, dict) else table
     total = sum(w for _, w in items)
@@ -798,7 +800,7 @@ class Kb:
     status: str
     source: str
     items: list[KbItem]
-    body: dict
+    body: dict[str, Any]
     file_name: str | None = None
 
 
@@ -823,7 +825,7 @@ class World:
     bases: dict[str, Base]
     kbs: list[Kb]
     kb_items_by_intent: dict[str, list[KbItem]]
-    api_tools: dict[str, dict]  # key -> body (incl. id)
+    api_tools: dict[str, dict[str, Any]]  # key -> body (incl. id)
     skill_ids: dict[str, str]
     toolkit_ids: dict[str, str]
     day_cum: list[int]  # cumulative conversation counts per day
@@ -874,7 +876,7 @@ CHANGELOG = (
 )
 
 
-def _build_bases(rng, main: Project, other: Project, start: int, end: int,
+def _build_bases(rng: random.Random, main: Project, other: Project, start: int, end: int,
                  kb_ids: dict[str, list[str]]) -> dict[str, Base]:
     specs = (  # key, name, project, focus, versions, models, inbox idx, deleted
         ("support", "Support Assistant", main, "orders, shipping, accounts, bugs", 5,
@@ -907,7 +909,7 @@ def _build_bases(rng, main: Project, other: Project, start: int, end: int,
     return bases
 
 
-def _active_history(rng, versions: list[Version], start: int, end: int,
+def _active_history(rng: random.Random, versions: list[Version], start: int, end: int,
                     deleted: bool) -> list[tuple[int, int, str | None]]:
     people = ("maria@demo.example", "tom@demo.example", None)
     hist = [(versions[0].created_ts + 3600, 1, rng.choice(people))]
@@ -951,7 +953,8 @@ ARTICLES = {  # intent -> article titles
 }
 
 
-def _build_kbs(rng, main: Project, other: Project) -> tuple[list[Kb], dict[str, list[str]]]:
+def _build_kbs(rng: random.Random, main: Project,
+               other: Project) -> tuple[list[Kb], dict[str, list[str]]]:
     kbs: list[Kb] = []
     by_base: dict[str, list[str]] = {}
     for title, kb_type, status, source, item_type, users in KB_SPECS:
@@ -1010,9 +1013,9 @@ def _item_url(item_type: str, iid: str, title: str) -> str:
     }[item_type]
 
 
-def _kb_body(kb: Kb, rng: random.Random) -> dict:
+def _kb_body(kb: Kb, rng: random.Random) -> dict[str, Any]:
     created = f"2025-11-0{1 + rng.randrange(9)}T10:00:00Z"
-    body: dict = {"id": kb.id, "project_id": kb.project_id, "title": kb.title,
+    body: dict[str, Any] = {"id": kb.id, "project_id": kb.project_id, "title": kb.title,
                   "kb_type": kb.kb_type, "status": kb.status, "created_at": created,
                   "updated_at": created.replace("2025-11", "2026-01")}
     if kb.title in FINAL_DELETED:
@@ -1123,7 +1126,7 @@ def build_world(seed: int, anchor: str, size: int) -> World:
     return world
 
 
-def _api_tool_body(rng: random.Random, project_id: str, t: ApiToolDef) -> dict:
+def _api_tool_body(rng: random.Random, project_id: str, t: ApiToolDef) -> dict[str, Any]:
     return {
         "id": new_id(rng), "project_id": project_id, "name": t.name, "description": t.description,
         "method": t.method, "url": t.url,

@@ -3,8 +3,8 @@
 `pipx install` / `uv tool install` (and pip) compile every module to bytecode at install time,
 and a plain editable checkout writes `__pycache__` on first import. Where
 PYTHONDONTWRITEBYTECODE is set (as on our development machines) nothing is ever written, and
-every start would compile our ~125 modules from source (~25 ms of the app's start-up, none of
-the bare Textual app's, whose site-packages are compiled): that is not what users run.
+every start would compile all our modules from source, a start-up cost the bare Textual app
+(whose site-packages are compiled) does not pay: that is not what users run.
 """
 from __future__ import annotations
 

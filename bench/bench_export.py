@@ -22,39 +22,8 @@ to no CPU — the client algorithms alone, as with the real API on its own machi
         [--concurrency 16,32] [--runs 3] [--skip-baseline] [--no-replay]
 
 Both servers get one list page and one batch request first (warm, as a real API is). Ours
-runs --runs times per concurrency (median, every run printed); the baseline, 137 sequential
-round trips, once. Nothing here asserts: it prints figures.
-
-Measured with ``--runs 5`` on the 2-core development VM (a Firecracker VM whose speed drifts
-with its host by up to ~10%), three invocations, 2026-12-05:
-
-    demo server 5,000:   baseline 15.6-16.0 s / 90 MB
-                         --concurrency 16: 1.27-1.30 s / 59-60 MB -> 12.4x, 12.2x, 12.0x
-                         --concurrency 32: 1.03-1.08 s / 75-83 MB -> 14.8x, 15.1x, 14.4x
-    replay server 5,000: baseline 15.3-15.4 s / 91-92 MB
-                         --concurrency 16: 1.25-1.38 s / 64-66 MB -> 11.2x, 11.4x, 12.2x
-                         --concurrency 32: 0.97-1.25 s / 77-83 MB -> 12.4x, 13.1x, 15.7x
-    50,000 conversations (298 MB file), demo: 10.3-10.7 s / 66-68 MB at 16,
-                         8.6-11.1 s / 86-91 MB at 32 (5,000: 59-60 and 75-83 MB)
-
-Where the time goes (5,000 conversations: 46 list pages + 91 batches of 50 = 137 requests):
-~0.17 s start-up before the first request (interpreter, imports); the first round trip
-carries the first page and C-1 speculative ones (``iter_conversations(speculate=...)``), the
-rest follow C at a time — at 16, nine round trips of ~0.11 s; at 32, five, but then the two
-cores are the bound: the client spends ~1.0 s of CPU (~0.6 s in its main process, httpx
-costing ~1.7 ms per request; ~0.4 s in the worker process that decodes, merges and re-encodes
-21 MB of answers into 30 MB) and the demo server ~0.4 s. Publishing the file (header, body
-copied behind it, fsync, rename) takes ~0.04 s. Peak memory: +7-10 MB from 5,000 to 50,000
-conversations, mostly the set of ids kept to de-duplicate the pages; at 32 the answers in
-flight add ~20 MB.
-
-History: 2026-11-26, demo 9.0-10.2x and replay 10.4-11.3x at 16 (the demo rebuilt every
-conversation's messages on read: ~0.9 s of its CPU per export, one batch at a time).
-2026-12-05: the demo stores them up to 200,000 conversations and joins them into the batch
-answer as stored JSON text; list pages run in a serial lane instead of fighting over the GIL in
-40 threads (46 at once: 0.38 -> 0.13 s); uvicorn runs on httptools and uvloop; httpcore finds
-sniffio instead of failing an import several times per request (~0.1 s of client CPU); the
-first round trip asks for C pages instead of one (16: 1.41 -> 1.30 s).
+runs --runs times per concurrency (median, every run printed); the baseline, every round
+trip in sequence, once. Nothing here asserts: it prints figures (recorded in bench/README.md).
 """
 from __future__ import annotations
 

@@ -20,13 +20,7 @@ app's alone.
 Headless, so it is Textual's own first frame, not the terminal's: bench_tmux.py times the same
 things in tmux as a user sees them (and is what the issue's targets are judged on).
 
-Measured 2026-11-26 on the 2-core development VM (load ~0.7-1.0), `--runs 5 --flips`:
-    5,000:     bare 236 ms; first frame 257 ms (1.09x); first page, warm cache 301 ms
-               (1.28x); cached flip median 7.9 ms, max 9.8; uncached median 9.1 ms;
-               peak RSS 62 MB (app + embedded demo), 56 MB with --server (app alone)
-    1,000,000: bare 244 ms; first frame 266 ms (1.09x); first page 304 ms (1.25x); cached
-               flip median 12.5 ms, max 51.4; uncached median 9.2 ms; peak RSS 74 MB,
-               54 MB with --server
+Figures: bench/README.md.
 """
 from __future__ import annotations
 

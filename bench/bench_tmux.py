@@ -26,35 +26,7 @@ poll instead (slower, more CPU taken from the app). The poll's cost is printed: 
 the time the matching capture returned, so it errs late by up to one poll interval plus one
 capture call.
 
-Measured 2026-11-26 on the 2-core dev VM, load 0.37 at the start (`--sizes 5000,1000000
---runs 9`, 100x30, control-mode polling: one capture-pane 0.3 ms, ~7% of a core), after the
-start-up work of that day (one-widget footer, GC paused until the first frame, lazy
-tomllib/email imports). Bare one-widget app, interleaved with ours: 182 ms (177-192).
-  5,000 conversations (1,312 in the 30-day window, 82 pages):
-    first frame 233 ms (1.28x bare: target 1.3x met; runs 232-253); first page, warm cache
-    308 ms (1.69x: target 2x met; cold response cache 388 ms); key -> page painted: cached
-    median 11 ms, max 16 ms (target 50 ms met); uncached median 16 ms, max 21 ms; peak RSS
-    45 MB at the first page, 61 MB after 18 flips.
-  1,000,000 conversations (16,149 pages):
-    first frame 232 ms (1.27x: met; runs 227-263); first page, warm cache 307 ms (1.68x: met;
-    cold 514 ms); cached median 16 ms, max 26 ms (met); uncached median 48 ms, max 66 ms
-    (`}` to the last page 46 ms; a freshly generated database, cold in the OS cache); peak
-    RSS 44 MB at the first page, 79 MB after 18 flips (the embedded demo's SQLite caches
-    included: the app alone stays at ~55 MB at both sizes, bench_startup.py --server).
-  Other runs the same day, same code: first frame 1.22-1.35x (5k) and 1.24-1.30x (1M)
-  depending on the machine's moment (the bare app itself moved 172-218 ms); 11 runs at 5k:
-  1.31x.
-  Before that work (same day, load 0.4-0.9): first frame 252-262 ms = 1.39-1.46x (missed),
-  first page 1.80-1.86x.
-Re-measured 2026-12-05 after the demo server's changes (stored messages, serial lanes; runs
-5, 3, 3): 5,000: first frame 1.23x, first page 1.58x, flips median 11 ms cached / 16 ms
-uncached. 1,000,000: first frame 1.23-1.26x, first page 1.57-1.64x, cached flips median 16 ms
-(one max of 76 ms in 3 runs), uncached median 33-36 ms. Peak RSS after 18 flips at 1M read
-193-196 MB that day, and the same 193 MB with the code of 2026-11-26 (e93f655, run from a
-worktree): the 79 MB above did not reproduce; at 5,000, 57 MB.
-Flip figures are quantised by the 5 ms poll (11 ms = not yet on screen ~5 ms after the key,
-on screen at ~10 ms). --spawn gave the same figures within a few ms (2.1 ms per
-capture-pane call).
+Figures: bench/README.md.
 """
 from __future__ import annotations
 
@@ -75,7 +47,7 @@ ANCHOR = "2026-06-15"
 SEED = 7
 POLL_S = 0.005
 TIMEOUT_S = 180.0
-SETTLE_S = 0.6  # before a "cached" flip: the next page's prefetch (after 0.15 s) has landed
+SETTLE_S = 0.6  # before a "cached" flip: the next page's prefetch (PREFETCH_DELAY_S) has landed
 
 BARE_APP = """
 from textual.app import App

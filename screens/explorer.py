@@ -24,7 +24,7 @@ from widgets.filter_bar import SHARED_FIELDS, FilterBar
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
 
-if TYPE_CHECKING:  # imported when first shown: ~100 widgets' classes off the first frame
+if TYPE_CHECKING:  # imported when first shown: the sidebar's many widget classes stay off the first frame
     from widgets.filter_sidebar import FilterSidebar
 
 AUTO_FOLD_WIDTH = 110
@@ -96,8 +96,9 @@ class ExplorerScreen(Screen[None]):
 
     @property
     def sidebar(self) -> FilterSidebar | None:
-        """The filter sidebar, or None until it is first shown (it is ~100 widgets: mounting
-        it lazily keeps it off the path to the first frame, and away at 80 columns)."""
+        """The filter sidebar, or None until it is first shown (the screen's largest widget
+        tree: mounting it lazily keeps it off the path to the first frame, and away at 80
+        columns)."""
         found = self.query("FilterSidebar")
         return found.first() if found else None
 

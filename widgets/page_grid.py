@@ -1,10 +1,9 @@
 """PageGrid: a light, line-rendered table for ONE page of rows.
 
-Textual's DataTable renders every cell through Rich separately (about 55-60 ms to repaint a
-26-row page on the 2-core benchmark machine); PageGrid renders a row as one Text (about a
-third of that), which keeps a cached page flip under 50 ms. It offers the small part of the
-DataTable API the conversation table uses: columns with fixed widths, rows of Text cells, a row
-cursor, and `RowHighlighted` / `RowSelected` / `HeaderSelected` messages.
+Textual's DataTable renders every cell through Rich separately; PageGrid renders a row as
+one Text, so a page flip repaints in a fraction of the time (figures: bench/README.md). It
+offers the small part of the DataTable API the conversation table uses: columns with fixed
+widths, rows of Text cells, a row cursor, and `RowHighlighted` / `RowSelected` / `HeaderSelected` messages.
 """
 from __future__ import annotations
 

@@ -24,19 +24,20 @@ import random
 import ssl
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
 
 import httpx
 
 from . import fastjson
 from .cache import normalise_params as _clean_params
 from .config import Secret, Settings, public_url
+from .endpoints import Endpoint, quote_segment
+from .endpoints import path as _path
 from .errors import (
     BadResponseError,
     ConfigError,
-    InvalidIdError,
     InvalidRequestError,
     ServerError,
     StudioError,
@@ -139,22 +140,6 @@ def _tls_verify(base_url: str) -> Any:
             os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARS):
         return True
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verify_mode CERT_REQUIRED, no CAs
-
-
-def quote_segment(segment: Any) -> str:
-    """One path segment from an id, everything but unreserved characters percent-encoded
-    (``/``, ``?``, ``#``, spaces, controls, non-ASCII). ``None``, an empty or blank id and
-    ``.``/``..`` (which would change the path) raise ``InvalidIdError`` (a ``StudioError``
-    and a ``ValueError``) naming the problem."""
-    if segment is None:
-        raise InvalidIdError("missing id (None) in an API path")
-    text = str(segment)
-    if not text.strip():
-        raise InvalidIdError("empty id in an API path")
-    if text in (".", ".."):
-        raise InvalidIdError(f"invalid id {text!r} in an API path")
-    return quote(text, safe="")
-
 
 
 class StudioClient:
@@ -515,18 +500,32 @@ class StudioClient:
             return
         yield result
 
+    # -- typed endpoints (api.endpoints) -----------------------------------------------------
+
+    async def load(self, endpoint: Endpoint[T]) -> T:
+        """The endpoint's answer as its model (from the cache while fresh, else the API)."""
+        return endpoint.parse(await self.get(endpoint.path, endpoint.params,
+                                             cache=endpoint.cache))
+
+    async def load_swr(self, endpoint: Endpoint[T], *, revalidate: bool = False
+                       ) -> AsyncGenerator[Result, None]:
+        """``get_swr`` of the endpoint, each ``Result.data`` parsed into its model."""
+        from dataclasses import replace
+
+        if not endpoint.cache:
+            yield Result(await self.load(endpoint))
+            return
+        async with aclosing(self.get_swr(endpoint.path, endpoint.params,
+                                         revalidate=revalidate)) as results:
+            async for result in results:
+                yield replace(result, data=endpoint.parse(result.data))
+
     # -- typed helpers -----------------------------------------------------------------------
 
     @staticmethod
     def path(template: str, *segments: Any) -> str:
-        """``template`` with each ``{}`` replaced by the next of ``segments`` through
-        ``quote_segment``: ``StudioClient.path("/conversations/{}/messages", cid)``."""
-        parts = template.split("{}")
-        if len(parts) != len(segments) + 1:
-            raise ValueError(f"path template {template!r} has {len(parts) - 1} placeholder(s) "
-                             f"for {len(segments)} id(s)")
-        quoted = [quote_segment(s) for s in segments] + [""]
-        return "".join(part + q for part, q in zip(parts, quoted, strict=True))
+        """``template`` with each ``{}`` replaced by the next of ``segments``, quoted."""
+        return _path(template, *segments)
 
     @property
     def _p(self) -> str:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
 from contextvars import ContextVar
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -35,6 +35,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
+from api.endpoints import Endpoint
 from api.errors import StudioError
 from api.query import ConversationQuery, QueryError
 from api.text import one_line, sanitize
@@ -48,6 +49,7 @@ from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader, connection_state
 
 Paint = Callable[[Any], None]
+T = TypeVar("T")
 #: the load generation a worker was started for (set inside each load/task worker's context)
 _GENERATION: ContextVar[int | None] = ContextVar("analytics_generation", default=None)
 WINDOW_PRESETS = ("24h", "7d", "30d", "90d")
@@ -135,6 +137,11 @@ class AnalyticsScreen(Screen):
         return self.app.client
 
     @property
+    def project(self) -> str:
+        """The project id, as the endpoint functions of api.endpoints take it."""
+        return str(self.client.project_id)
+
+    @property
     def pid(self) -> str:
         """The project id as a quoted URL path segment."""
         return seg(self.client.project_id)
@@ -214,17 +221,27 @@ class AnalyticsScreen(Screen):
             raise
         self._settle(counts, None)
 
-    async def swr(self, path: str, params: dict[str, Any] | None, paint: Paint) -> Any:
-        """Paint the cached answer at once, then the fresh one; return the last data.
+    async def swr(self, endpoint: Endpoint[T], paint: Callable[[T], None]) -> T | None:
+        """Paint the endpoint's cached model at once, then the fresh one; return the last.
 
         What it painted from the cache is marked stale when the API then fails (or answers
         offline): the figures are of this window, but not refreshed."""
+        return await self._swr(
+            self.client.load_swr(endpoint, revalidate=self._revalidate), paint
+        )
+
+    async def swr_path(self, path: str, params: dict[str, Any] | None, paint: Paint) -> Any:
+        """``swr`` of a raw GET (screens not yet moved to api.endpoints)."""
+        return await self._swr(
+            self.client.get_swr(path, params or None, revalidate=self._revalidate), paint
+        )
+
+    async def _swr(self, results: AsyncGenerator[Any, None], paint: Callable[[Any], None]
+                   ) -> Any:
         data = None
         painted: list[FigureState] = []
         try:
-            async for result in self.client.get_swr(
-                path, params or None, revalidate=self._revalidate
-            ):
+            async for result in results:
                 if self.is_stale():  # started for older filters: never paints over newer figures
                     return data
                 data = result.data
@@ -345,7 +362,7 @@ class AnalyticsScreen(Screen):
         end_at = parse_ts(end) or self.now()
         why = "no conversation found"
         try:
-            data = await self.fetch(
+            data = await self.fetch_path(
                 f"/projects/{self.pid}/conversations",
                 {"limit": 1, "sort_by": "last_message_at", "sort_order": "asc"},
             )
@@ -390,8 +407,12 @@ class AnalyticsScreen(Screen):
     def show_scope(self, line: Text) -> None:
         self.query_one(FilterBar).update(line)
 
-    async def fetch(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """One answer (from the cache while fresh, else the API), for parts painted once."""
+    async def fetch(self, endpoint: Endpoint[T]) -> T:
+        """One model (from the cache while fresh, else the API), for parts painted once."""
+        return await self.client.load(endpoint)
+
+    async def fetch_path(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """``fetch`` of a raw GET (screens not yet moved to api.endpoints)."""
         return await self.client.get(path, params or None)
 
     @staticmethod

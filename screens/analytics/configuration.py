@@ -166,11 +166,11 @@ class ConfigurationScreen(AnalyticsScreen):
     async def load(self, filters: ConversationQuery) -> None:
         p = f"/projects/{self.pid}"
         await self.gather(
-            self.swr(f"{p}/playbooks", {"include_versions": "true"}, self.paint_assistants),
-            self.swr(f"{p}/knowledgebases", None, self.paint_kbs),
-            self.swr(f"{p}/schedule", None, self.paint_schedule),
+            self.swr_path(f"{p}/playbooks", {"include_versions": "true"}, self.paint_assistants),
+            self.swr_path(f"{p}/knowledgebases", None, self.paint_kbs),
+            self.swr_path(f"{p}/schedule", None, self.paint_schedule),
             self.load_project(),
-            self.swr(f"{p}/api-tools", None, self.paint_tools),
+            self.swr_path(f"{p}/api-tools", None, self.paint_tools),
         )
         if self.base_id:
             await self.load_assistant(self.base_id)
@@ -199,8 +199,8 @@ class ConfigurationScreen(AnalyticsScreen):
     async def load_assistant(self, base_id: str) -> None:
         versions = self.assistants.get(base_id, [])
         active, history = await self.gather(
-            self.fetch(f"/playbooks/{seg(base_id)}/active"),
-            self.fetch(f"/playbooks/{seg(base_id)}/active/history"),
+            self.fetch_path(f"/playbooks/{seg(base_id)}/active"),
+            self.fetch_path(f"/playbooks/{seg(base_id)}/active/history"),
         )
         active_number = num(active, "version_number")
         active_version = next(
@@ -208,7 +208,7 @@ class ConfigurationScreen(AnalyticsScreen):
             versions[0] if versions else {},
         )
         settings = (
-            obj(await self.fetch(f"/playbooks/{seg(text(active_version, 'id'))}/settings"))
+            obj(await self.fetch_path(f"/playbooks/{seg(text(active_version, 'id'))}/settings"))
             if text(active_version, "id")
             else {}
         )
@@ -376,7 +376,7 @@ class ConfigurationScreen(AnalyticsScreen):
 
     async def load_project(self) -> None:
         project, settings = await self.gather(
-            self.fetch(f"/projects/{self.pid}"), self.fetch(f"/projects/{self.pid}/settings")
+            self.fetch_path(f"/projects/{self.pid}"), self.fetch_path(f"/projects/{self.pid}/settings")
         )
         inner = obj(obj(settings).get("settings"))
         self.query_one("#project-info", Static).update(

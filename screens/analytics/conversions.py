@@ -173,7 +173,7 @@ class ConversionsScreen(AnalyticsScreen):
         return f"/projects/{self.pid}/conversion-metrics/{seg(slug)}/analytics"
 
     async def load(self, filters: ConversationQuery) -> None:
-        await self.swr(f"/projects/{self.pid}/conversion-metrics", None, self.paint_definitions)
+        await self.swr_path(f"/projects/{self.pid}/conversion-metrics", None, self.paint_definitions)
         if self.slug is None:
             self.query_one("#metric-title", Static).update(
                 "No conversion metric is defined for this project."
@@ -211,7 +211,7 @@ class ConversionsScreen(AnalyticsScreen):
             "events_limit": EVENTS_PAGE,
             "events_offset": offset,
         }
-        await self.swr(self.analytics_path(self.slug), params, self.paint_metric)
+        await self.swr_path(self.analytics_path(self.slug), params, self.paint_metric)
 
     def paint_metric(self, data: Any) -> None:
         data = obj(data)
@@ -268,11 +268,11 @@ class ConversionsScreen(AnalyticsScreen):
 
     async def load_funnel(self, filters: ConversationQuery) -> None:
         slug = self.slug
-        bases = latest_playbooks(await self.fetch(f"/projects/{self.pid}/playbooks"))
+        bases = latest_playbooks(await self.fetch_path(f"/projects/{self.pid}/playbooks"))
         params = {**filters.conversion_params(), "events_limit": 1}
 
         async def one(base_id: str, name: str) -> tuple[str, str, dict]:
-            data = await self.fetch(
+            data = await self.fetch_path(
                 self.analytics_path(slug), {**params, "playbook_base_id": base_id}
             )
             return base_id, name, obj(data)

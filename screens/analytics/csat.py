@@ -139,8 +139,8 @@ class CsatScreen(AnalyticsScreen):
     async def load(self, filters: ConversationQuery) -> None:
         params = self.base_params(filters)
         await self.gather(
-            self.swr(self.path, {**params, **self._table_params(0)}, self.paint),
-            self.swr(
+            self.swr_path(self.path, {**params, **self._table_params(0)}, self.paint),
+            self.swr_path(
                 self.path,
                 {**params, "max_rating": 2, "ratings_limit": DSAT_SAMPLE},
                 self.paint_dsat,
@@ -223,7 +223,7 @@ class CsatScreen(AnalyticsScreen):
 
     async def load_page(self, offset: int) -> None:
         params = {**self.base_params(self.filters), **self._table_params(offset)}
-        await self.swr(self.path, params, self._paint_page)
+        await self.swr_path(self.path, params, self._paint_page)
 
     def _paint_page(self, data: Any) -> None:
         data = obj(data)

@@ -139,7 +139,7 @@ class EvalsScreen(AnalyticsScreen):
         yield FigureText("", id="result-detail")
 
     async def load(self, filters: ConversationQuery) -> None:
-        await self.swr(f"/projects/{self.pid}/playbooks", None, self.paint_assistants)
+        await self.swr_path(f"/projects/{self.pid}/playbooks", None, self.paint_assistants)
         if self.base_id:
             await self.load_assistant(self.base_id)
 
@@ -153,7 +153,7 @@ class EvalsScreen(AnalyticsScreen):
 
     async def load_assistant(self, base_id: str) -> None:
         await self.gather(
-            self.swr(
+            self.swr_path(
                 f"/playbooks/{seg(base_id)}/eval-cases",
                 None,
                 lambda d: self.query_one("#cases", TitledTable).set_rows(
@@ -165,7 +165,7 @@ class EvalsScreen(AnalyticsScreen):
 
     async def load_runs(self, base_id: str, offset: int) -> None:
         page = offset // RUNS_PAGE + 1
-        await self.swr(
+        await self.swr_path(
             f"/playbooks/{seg(base_id)}/eval-runs",
             {"page": page, "page_size": RUNS_PAGE},
             self.paint_runs,
@@ -192,7 +192,7 @@ class EvalsScreen(AnalyticsScreen):
         self.run_id = run_id
         table = self.query_one("#results", TitledTable)
         table.set_title(f"Results of run {run_id} — enter on another run to see its results")
-        await self.swr(f"/eval-runs/{seg(run_id)}/results", None, self.paint_results)
+        await self.swr_path(f"/eval-runs/{seg(run_id)}/results", None, self.paint_results)
 
     def paint_results(self, data: Any) -> None:
         self.results = {text(r, "id") or str(i): r for i, r in enumerate(items(data))}

@@ -160,12 +160,12 @@ class OverviewScreen(AnalyticsScreen):
                 "Account-wide: every project and assistant (date range only; time saved = "
                 "5 min per AI message) · a: back to project"
             )
-            await self.swr(
+            await self.swr_path(
                 "/account/conversations/analytics", filters.account_params(), self.paint_account
             )
         else:
             scope.update("This project · a: account-wide figures")
-            await self.swr(
+            await self.swr_path(
                 f"/projects/{self.pid}/conversations/analytics",
                 filters.analytics_params(),
                 self.paint_project,
@@ -247,7 +247,7 @@ class OverviewScreen(AnalyticsScreen):
     async def drill_by_name(self, name: str) -> None:
         """Open the conversations of the assistant called ``name`` (a by_playbook row without
         an id), found through the playbooks list (every version, deleted ones included)."""
-        playbooks = await self.fetch(
+        playbooks = await self.fetch_path(
             f"/projects/{self.pid}/playbooks",
             {"include_versions": "true", "include_deleted": "true"},
         )

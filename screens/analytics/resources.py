@@ -236,9 +236,9 @@ class ResourcesScreen(AnalyticsScreen):
     async def load(self, filters: ConversationQuery) -> None:
         dates = resource_dates(filters)
         await self.gather(
-            self.swr(self.a("api-tools"), {**dates, "limit": RECENT_LIMIT}, self.paint_api),
+            self.swr_path(self.a("api-tools"), {**dates, "limit": RECENT_LIMIT}, self.paint_api),
             self.load_toolkits(filters),
-            self.swr(self.a("skills"), {**dates, "limit": RECENT_LIMIT}, self.paint_skills),
+            self.swr_path(self.a("skills"), {**dates, "limit": RECENT_LIMIT}, self.paint_skills),
             self.load_kbs(filters),
             self.load_sparklines(),
         )
@@ -262,7 +262,7 @@ class ResourcesScreen(AnalyticsScreen):
         params: dict[str, Any] = {**resource_dates(filters), "limit": RECENT_LIMIT}
         if self.param_filter:
             params["param_filter"] = self.param_filter
-        await self.swr(self.a("toolkits"), params, self.paint_toolkits)
+        await self.swr_path(self.a("toolkits"), params, self.paint_toolkits)
 
     def paint_toolkits(self, data: Any) -> None:
         data = obj(data)
@@ -316,7 +316,7 @@ class ResourcesScreen(AnalyticsScreen):
 
     # -------------------------------------------------------------- knowledge bases
     async def load_kbs(self, filters: ConversationQuery) -> None:
-        kbs = await self.fetch(f"/projects/{self.pid}/knowledgebases")
+        kbs = await self.fetch_path(f"/projects/{self.pid}/knowledgebases")
         self.kb_names = {
             text(k, "id"): text(k, "title") or text(k, "id") for k in items(kbs) if text(k, "id")
         }
@@ -326,7 +326,7 @@ class ResourcesScreen(AnalyticsScreen):
             ]
             self.kb_id = intercom[0] if intercom else next(iter(self.kb_names), None)
         await self.gather(
-            self.swr(self.a("kbs"), resource_dates(filters), self.paint_kbs),
+            self.swr_path(self.a("kbs"), resource_dates(filters), self.paint_kbs),
             self.load_kb_items(filters),
         )
 
@@ -379,10 +379,10 @@ class ResourcesScreen(AnalyticsScreen):
             self.query_one("#kb-items", TitledTable).set_rows([], empty_text="no knowledge base")
             return
         traffic, kb = await self.gather(
-            self.fetch(
+            self.fetch_path(
                 self.a(f"kbs/{seg(kb_id)}/items"), {**resource_dates(filters), "limit": TOP_ITEMS}
             ),
-            self.fetch(f"/knowledgebases/{seg(kb_id)}"),
+            self.fetch_path(f"/knowledgebases/{seg(kb_id)}"),
         )
         titles = item_titles(kb)
         titles.update(
@@ -423,7 +423,7 @@ class ResourcesScreen(AnalyticsScreen):
         async def one(item_id: str) -> tuple[str, str | None]:
             try:
                 return item_id, text(
-                    await self.fetch(f"/knowledgebases/{seg(kb_id)}/items/{seg(item_id)}"), "title"
+                    await self.fetch_path(f"/knowledgebases/{seg(kb_id)}/items/{seg(item_id)}"), "title"
                 )
             except StudioError:  # no title: the item id is shown instead
                 return item_id, None
@@ -434,13 +434,13 @@ class ResourcesScreen(AnalyticsScreen):
     # -------------------------------------------------------------- sparklines
     async def load_sparklines(self) -> None:
         days = self.spark_days
-        tools = await self.fetch(f"/projects/{self.pid}/api-tools")
+        tools = await self.fetch_path(f"/projects/{self.pid}/api-tools")
         names = {
             text(t, "id"): text(t, "name") or text(t, "id") for t in items(tools) if text(t, "id")
         }
         names.update(self.kb_names)
         answers = await self.gather(
-            *(self.fetch(self.a(path), {"days": days}) for _, path in SPARK_KINDS)
+            *(self.fetch_path(self.a(path), {"days": days}) for _, path in SPARK_KINDS)
         )
         rows = [
             row

@@ -93,7 +93,7 @@ class SignalsScreen(AnalyticsScreen):
                 yield BarChart(title, pct_label=PCT_LABELS[base], id=field, classes=key)
 
     async def load(self, filters: ConversationQuery) -> None:
-        await self.swr(
+        await self.swr_path(
             f"/projects/{self.pid}/conversations/metrics/aggregate",
             filters.aggregate_params(),
             self.paint,

@@ -128,7 +128,7 @@ class TopicsScreen(AnalyticsScreen):
         return f"/projects/{self.pid}/conversations/insights/trending-topics"
 
     async def load(self, filters: ConversationQuery) -> None:
-        await self.swr(f"{self.base}/status", self.status_params(filters), self.paint_status)
+        await self.swr_path(f"{self.base}/status", self.status_params(filters), self.paint_status)
 
     def paint_status(self, data: Any, note: str = "") -> None:
         data = obj(data)

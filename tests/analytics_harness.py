@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from app_support import record_notifications
 from rich.text import Text
 from textual.app import App
 from textual.reactive import reactive
@@ -86,12 +87,15 @@ class HarnessApp(App[None]):
         self.client = client
         self.settings = client.settings
         self.lookups = Lookups()
+        self.display_tz = UTC
+        self.date_preset = "custom"
         self.project_name = "Demo project"
         self.drilled: list[ConversationQuery] = []
         self.errors: list[BaseException] = []
         self.results: list[Any] = []  # what note_result saw (connection state in StudioApp)
         self._screen_factory = screen
         self.set_reactive(HarnessApp.filters, filters)
+        self.test_notifications = record_notifications(self)
 
     def on_mount(self) -> None:
         self.push_screen(self._screen_factory())
@@ -107,6 +111,11 @@ class HarnessApp(App[None]):
 
     def drill_down(self, query: ConversationQuery) -> None:
         self.drilled.append(query)
+
+    def set_filters(self, query: ConversationQuery, preset: str | None = None) -> None:
+        if preset is not None:
+            self.date_preset = preset
+        self.filters = query
 
     def report_error(self, error: BaseException, retry: Any = None) -> None:
         self.errors.append(error)

@@ -6,6 +6,11 @@ transport (every request is kept in `app.test_requests`), with faults switchable
 """
 from __future__ import annotations
 
+import asyncio
+import html
+import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,7 +62,83 @@ def make_app(cache_dir: Path, *, size: int, seed: int, anchor: str, cache: bool 
     app.test_transport = transport
     app.test_faults = faults
     app.test_info = info
+    app.test_notifications = record_notifications(app)
     return app
+
+
+def record_notifications(app) -> list:
+    """Every notification `app` raises from now on, as textual.notifications.Notification
+    (Textual keeps no public list); `app.clear_notifications()` empties it too."""
+    from textual.notifications import Notification
+
+    seen: list[Notification] = []
+    notify, clear = app.notify, app.clear_notifications
+
+    def recording(message, *, title="", severity="information", **options) -> None:
+        seen.append(Notification(str(message), title, severity))
+        notify(message, title=title, severity=severity, **options)
+
+    def clearing() -> None:
+        seen.clear()
+        clear()
+
+    app.notify, app.clear_notifications = recording, clearing
+    return seen
+
+
+async def wait_until(condition: Callable[[], Any], *, pilot=None, timeout: float = 10.0,
+                     what: str = "condition") -> Any:
+    """Poll `condition` (the app's messages processed in between when `pilot` is given) until
+    it is true; fail after `timeout` seconds. Returns its value."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        assert time.monotonic() < deadline, f"{what} not reached in {timeout} s"
+        if pilot is not None:
+            await pilot.pause(0.01)
+        else:
+            await asyncio.sleep(0.01)
+    return value
+
+
+def detail_fetched(app) -> bool:
+    """Whether the explorer's detail pane has asked for the conversation it shows (its fetch
+    runs after a debounce)."""
+    from widgets.detail_pane import DetailPane
+
+    pane = explorer(app).query_one(DetailPane)
+    cid = (pane.conversation or {}).get("conversation_id")
+    return bool(cid) and any(r.url.path.endswith(f"/conversations/{cid}")
+                             for r in app.test_transport.requests)
+
+
+_SVG_TEXT = re.compile(r"<text ([^>]*)>(.*?)</text>", re.S)
+_SVG_ATTR = re.compile(r'([\w-]+)="([^"]*)"')
+_SVG_LINE = re.compile(r"-line-(\d+)\)")
+
+
+def screen_segments(app) -> list[tuple[int, int, str]]:
+    """(line, column, text) of each piece of text on screen (blank runs left out), read from
+    Textual's public SVG screenshot: screens under a modal and toasts included."""
+    pieces = []
+    for attrs, content in _SVG_TEXT.findall(app.export_screenshot()):
+        attr = dict(_SVG_ATTR.findall(attrs))
+        line = _SVG_LINE.search(attr.get("clip-path", ""))
+        if line is None:  # the window title
+            continue
+        text = html.unescape(content).replace("\xa0", " ")
+        cell = float(attr["textLength"]) / len(text)
+        pieces.append((int(line.group(1)), round(float(attr["x"]) / cell), text))
+    return pieces
+
+
+def screen_lines(app) -> list[str]:
+    """The screen as lines of text (trailing blanks dropped), from `screen_segments`."""
+    from rich.cells import cell_len
+
+    lines = [""] * app.size.height
+    for y, x, text in sorted(screen_segments(app)):
+        lines[y] += " " * (x - cell_len(lines[y])) + text
+    return lines
 
 
 async def settle(pilot) -> None:

@@ -19,13 +19,26 @@ def pytest_configure(config: pytest.Config) -> None:
     base = os.path.join(
         os.environ.get("TMPDIR", "/tmp"), f"studio-tui-tests-{os.getuid()}"
     )
-    os.environ["STUDIO_TUI_CACHE_DIR"] = os.path.join(base, "cache")
-    os.environ["STUDIO_TUI_CONFIG_DIR"] = os.path.join(base, "config")
+    # A cache and config dir per xdist worker, so that one worker's CLI test clearing the
+    # response cache never meets another's; the demo database is shared (built under a lock).
+    own = os.path.join(base, os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    os.environ["STUDIO_TUI_CACHE_DIR"] = os.path.join(own, "cache")
+    os.environ["STUDIO_TUI_CONFIG_DIR"] = os.path.join(own, "config")
+    _share_demo_dir(os.path.join(base, "demo"), os.path.join(own, "cache"))
     os.environ["STUDIO_DEMO_ANCHOR"] = DEMO_ANCHOR
     os.environ["STUDIO_DEMO_SEED"] = str(DEMO_SEED)
     os.environ["STUDIO_DEMO_SIZE"] = str(DEMO_SIZE)
     for var in ("STUDIO_API_TOKEN", "STUDIO_PROJECT_ID", "STUDIO_API_URL", "NO_COLOR"):
         os.environ.pop(var, None)
+
+
+def _share_demo_dir(shared: str, cache_dir: str) -> None:
+    """Make ``<cache_dir>/demo`` (where api.demo looks) a link to the shared demo folder."""
+    os.makedirs(shared, mode=0o700, exist_ok=True)
+    os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+    link = os.path.join(cache_dir, "demo")
+    if not os.path.islink(link):
+        os.symlink(shared, link)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from analytics_harness import HarnessApp, demo_client, screen_text, settle
+from app_support import screen_lines, screen_segments
 from test_analytics_screens import select_row
 from textual.widgets import DataTable, TabbedContent
 
@@ -135,17 +136,15 @@ def hostile_app(demo_db, screen, *, answers=None, poison_fn=poison, **kw) -> Har
 
 
 def rendered(app) -> str:
-    """What the compositor sends to the terminal for the screen (toasts included), as text;
-    asserts that no segment carries ESC or another control character."""
-    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    texts = [segment.text for strip in update.strips for segment in strip]
-    for text in texts:
+    """What the terminal shows of the screen (toasts included), as text; asserts that no piece
+    of it carries ESC or another control character."""
+    for _line, _column, text in screen_segments(app):
         assert sanitize(text) == text, repr(text)
-    return "".join(texts)
+    return "\n".join(screen_lines(app))
 
 
 def notices(app) -> list[str]:
-    return [n.message for n in app._notifications]
+    return [n.message for n in app.test_notifications]
 
 
 # -------------------------------------------------------------------- every screen

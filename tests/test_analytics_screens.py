@@ -218,7 +218,7 @@ async def test_topics_job_flow_then_409(demo_db):
         # the same day again: 409, explained, and the latest analysis stays on screen
         await pilot.press("a")
         await settle(pilot)
-        assert any(ALREADY_TODAY == n.message for n in app._notifications)
+        assert any(ALREADY_TODAY == n.message for n in app.test_notifications)
         assert "Already generated today (409)" in screen_text(screen)
         assert screen.query_one("#topics", TitledTable).keys
     assert app.errors == []
@@ -493,7 +493,7 @@ async def test_toolkit_param_filter(demo_db):
         await pilot.press(*"nocolon", "enter")
         await settle(pilot)
         assert screen.param_filter == ""  # rejected with a message, nothing sent
-        assert any("key:value" in n.message for n in app._notifications)
+        assert any("key:value" in n.message for n in app.test_notifications)
         box.value = ""
         await pilot.press(*"ticket_type_id:68", "enter")
         await settle(pilot)

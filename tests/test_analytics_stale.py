@@ -161,7 +161,7 @@ async def test_all_dates_resolve_to_an_explicit_labelled_window(demo_db, tmp_pat
             params = dict(request.url.params)
             assert params.get("start_date") and params.get("end_date"), request.url
         assert not any("422" in n.message or "Field required" in n.message
-                       for n in app._notifications)
+                       for n in app.test_notifications)
         assert screen.load_count >= 1
         bar = bar_text(screen)
         first = dict(dated[0].url.params)["start_date"][:10]
@@ -355,7 +355,7 @@ async def test_walk_every_endpoint_under_an_error(demo_db, tmp_path, name):
             await change_state(pilot, name, to_b=True)
             failed = snapshot(screen)
             header = header_text(screen)
-            reported = any("HTTP 5" in n.message for n in app._notifications)
+            reported = any("HTTP 5" in n.message for n in app.test_notifications)
             faults.error_rate = 0.0
             await pilot.press("ctrl+r")  # the keys still work: retry with the API back
             await settle(pilot)

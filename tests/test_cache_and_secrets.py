@@ -235,6 +235,7 @@ def test_fetch_runs_without_a_cache_it_cannot_move(cli, monkeypatch):
 
 # ------------------------------------------------------------------ the terminal UI
 async def test_tui_starts_on_a_damaged_cache_with_one_warning(demo_db, tmp_path):
+    from app_support import record_notifications, wait_until
     from test_explorer_states import settle
 
     from tui.app import StudioApp
@@ -246,10 +247,13 @@ async def test_tui_starts_on_a_damaged_cache_with_one_warning(demo_db, tmp_path)
                                        demo_size=DEMO_SIZE, demo_seed=DEMO_SEED)
     garbage(settings.response_cache_dir)
     app = StudioApp(settings)
+    seen = record_notifications(app)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.pause(0.1)
-        messages = [(n.severity, n.message) for n in app._notifications]
+        # the client's threads report the damage
+        await wait_until(lambda: any("response cache" in n.message for n in seen), pilot=pilot)
+        await settle(pilot)
+        messages = [(n.severity, n.message) for n in seen]
         cache_notes = [m for m in messages if "response cache" in m[1]]
         assert len(cache_notes) == 1 and cache_notes[0][0] == "warning", messages
         assert not [m for m in messages if m[0] == "error"], messages

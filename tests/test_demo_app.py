@@ -7,6 +7,7 @@ import json
 
 import httpx
 import pytest
+from app_support import wait_until
 
 from api.demo import demo_info, demo_transport
 from api.demo.app import create_app
@@ -370,13 +371,15 @@ async def test_list_pages_run_one_at_a_time_in_their_own_lane(demo_db, info, ids
     lock = threading.Lock()
     original = routes_conversations.cf.page_seqs
     finished: list[str] = []
+    paging = threading.Event()
 
     def slow_page_seqs(*args, **kwargs):
         nonlocal inside, peak
         with lock:
             inside += 1
             peak = max(peak, inside)
-        time.sleep(0.05)
+        paging.set()
+        time.sleep(0.05)  # a slow page
         with lock:
             inside -= 1
         return original(*args, **kwargs)
@@ -393,7 +396,7 @@ async def test_list_pages_run_one_at_a_time_in_their_own_lane(demo_db, info, ids
             return r
 
         async def batch():
-            await asyncio.sleep(0.01)  # asked after the pages
+            await wait_until(paging.is_set)  # asked while the pages are in their lane
             r = await c.post(f"/projects/{ids['pid']}/conversations/batch",
                              json={"conversation_ids": wanted})
             finished.append("batch")
@@ -408,19 +411,19 @@ async def test_list_pages_run_one_at_a_time_in_their_own_lane(demo_db, info, ids
 async def test_a_slow_count_holds_up_no_other_page(demo_db, info, ids, monkeypatch):
     """A new filter's count (slow on the 1M demo) runs in the thread pool before the pages
     lane: the pages of other filters go by meanwhile."""
-    import time
+    import threading
 
     from api.demo import routes_conversations
 
     app = create_app(demo_db)
     original = routes_conversations.cf.count
     finished: list[str] = []
-    slept: list[bool] = []
+    counting, release = threading.Event(), threading.Event()
 
-    def count(store, f):  # the first count of this filter takes 0.3 s
-        if f.search == "slow-count" and not slept:
-            slept.append(True)
-            time.sleep(0.3)
+    def count(store, f):  # the first count of this filter lasts until the others are answered
+        if f.search == "slow-count" and not counting.is_set():
+            counting.set()
+            release.wait(10)
         return original(store, f)
 
     monkeypatch.setattr(routes_conversations.cf, "count", count)
@@ -433,12 +436,19 @@ async def test_a_slow_count_holds_up_no_other_page(demo_db, info, ids, monkeypat
             return r
 
         async def later(name, params):
-            await asyncio.sleep(0.05)  # asked while the slow count runs
+            await wait_until(counting.is_set)  # asked while the slow count runs
             return await page(name, params)
 
-        answers = await asyncio.gather(page("slow", {"search": "slow-count"}),
-                                       later("fast", {"limit": 5}),
-                                       later("bad", {"limit": 0}))
+        async def others():
+            try:
+                return await asyncio.gather(later("fast", {"limit": 5}),
+                                            later("bad", {"limit": 0}))
+            finally:
+                release.set()
+
+        slow, (fast, bad) = await asyncio.gather(page("slow", {"search": "slow-count"}),
+                                                 others())
+        answers = [slow, fast, bad]
     assert [r.status_code for r in answers] == [200, 200, 422]
     assert finished.index("fast") < finished.index("slow")
 

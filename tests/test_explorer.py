@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
+from app_support import detail_fetched, screen_lines, screen_segments, wait_until
 from textual.coordinate import Coordinate
-from textual.widgets import Input, Select, SelectionList, Static
+from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
 from api.demo.generate import hostile_conversation_ids
 from api.query import ConversationQuery
@@ -306,7 +307,7 @@ async def test_bad_filter_input_is_rejected_inline(studio_app, field, value, mes
         assert message in str(error.render())
         assert list_params(app) == before  # nothing applied, nothing asked
         assert explorer(app).query_obj == query
-        assert any("Filter not applied" in (n.title or "") for n in app._notifications)
+        assert any("Filter not applied" in (n.title or "") for n in app.test_notifications)
 
 
 @pytest.mark.parametrize(
@@ -443,7 +444,7 @@ async def test_detail_open_next_previous_and_copy(studio_app):
         assert app.clipboard == ids[0]
         await pilot.press("Y")
         assert json.loads(app.clipboard)["conversation_id"] == ids[0]
-        assert any("Copied" in n.message for n in app._notifications)
+        assert any("Copied" in n.message for n in app.test_notifications)
         await pilot.press("escape")
         assert isinstance(app.screen, ExplorerScreen)
 
@@ -516,7 +517,7 @@ async def test_api_error_keeps_the_table(studio_app):
         await settle(pilot)
         assert table.rows == rows and table.table.row_count == len(rows)
         assert app.connection == "error"
-        errors = [n for n in app._notifications if n.severity == "error"]
+        errors = [n for n in app.test_notifications if n.severity == "error"]
         assert errors and "ctrl+r" in errors[-1].message
         app.test_faults.error_rate = 0.0
         await pilot.press("ctrl+r")
@@ -551,7 +552,7 @@ async def test_selection_export_to_csv(studio_app, tmp_path):
         with out.open(newline="") as handle:
             rows = list(csv.DictReader(handle))
         assert sorted(r["conversation_id"] for r in rows) == sorted(picked)
-        assert any(str(out) in n.message for n in app._notifications)
+        assert any(str(out) in n.message for n in app.test_notifications)
 
 
 async def test_export_all_matching_json_with_overwrite_confirmation(studio_app, tmp_path):
@@ -723,12 +724,9 @@ def poisoned_app(studio_app):
 
 def screen_text(app) -> str:
     """What is on screen, asserting no escape character reaches a rendered segment."""
-    lines = []
-    for strip in app.screen._compositor.render_strips():
-        for segment in strip:
-            assert "\x1b" not in segment.text and "\x07" not in segment.text, segment
-        lines.append(strip.text)
-    return "\n".join(lines)
+    for piece in screen_segments(app):
+        assert "\x1b" not in piece[2] and "\x07" not in piece[2], piece
+    return "\n".join(screen_lines(app))
 
 
 async def test_hostile_names_render_literally_at_80x24(studio_app):
@@ -745,7 +743,9 @@ async def test_hostile_names_render_literally_at_80x24(studio_app):
             assert any(shown in p for p in prompts), shown
         assert all("\x1b" not in p for p in prompts)
         skills = sidebar(app).query_one("#skill_name", Select)
-        assert any("x[/]y" in str(label) for label, _ in skills._options)
+        choices = skills.query_one(OptionList)  # the select's drop-down
+        labels = [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)]
+        assert any("x[/]y" in label for label in labels)
         tags.focus()
         await pilot.press("down", "space")  # tick a hostile tag: it becomes a filter
         await settle(pilot)
@@ -759,7 +759,7 @@ async def test_hostile_text_in_table_detail_and_conversation(studio_app):
         await settle(pilot)
         await pilot.press("j")
         await settle(pilot)
-        await pilot.pause(0.4)  # the detail pane fetches after its debounce
+        await wait_until(lambda: detail_fetched(app), pilot=pilot)  # after its debounce
         await settle(pilot)
         shown = screen_text(app)
         assert any(s in shown for s in HOSTILE_SHOWN[:3])  # markup shown as typed
@@ -783,7 +783,7 @@ async def test_markup_typed_into_a_filter_is_reported_literally(studio_app):
         assert app.is_running
         error = sidebar(app).query_one("#err-start_date", Static)
         assert "[/]" in str(error.render())
-        assert any("[/]" in n.message for n in app._notifications)
+        assert any("[/]" in n.message for n in app.test_notifications)
         screen_text(app)
 
 
@@ -893,8 +893,7 @@ async def test_cancel_during_the_publish_reports_the_written_file(studio_app, tm
         await pilot.click("#fmt-csv")
         dialog.query_one("#path", Input).value = str(out)
         await pilot.click("#start")
-        while not entered.is_set():  # the export is publishing its file
-            await pilot.pause(0.02)
+        await wait_until(entered.is_set, pilot=pilot)  # the export is publishing its file
         await pilot.press("escape")
         await pilot.pause()
         assert dialog.running  # not reported before the worker has stopped

@@ -16,8 +16,15 @@ from contextlib import suppress
 
 import httpx
 import pytest
-from app_support import RecordingTransport
+from app_support import (
+    RecordingTransport,
+    detail_fetched,
+    record_notifications,
+    screen_lines,
+    wait_until,
+)
 from conftest import DEMO_ANCHOR, DEMO_SEED, DEMO_SIZE
+from rich.cells import cell_len
 from rich.color import ColorSystem
 from rich.style import Style
 from textual.widgets import Static
@@ -103,6 +110,7 @@ def states_app(demo_db, tmp_path):
         app = StudioApp(settings, client_factory=client_factory)
         app.test_faults, app.test_wire, app.test_transport = faults, wire, transport
         app.test_sleeps = sleeps
+        app.test_notifications = record_notifications(app)
         return app
 
     return factory
@@ -125,15 +133,8 @@ async def settle(pilot) -> None:
 async def settle_with_detail(pilot) -> None:
     """Settled, and the detail pane's debounced fetch done too (it must not meet the faults)."""
     await settle(pilot)
-    await pilot.pause(0.4)
+    await wait_until(lambda: detail_fetched(pilot.app), pilot=pilot)
     await settle(pilot)
-
-
-async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        await pilot.pause(0.02)
 
 
 def explorer(app) -> ExplorerScreen:
@@ -151,7 +152,7 @@ def page_status(app) -> str:
 
 
 def notes(app, severity: str | None = None) -> list:
-    return [n for n in app._notifications if severity is None or n.severity == severity]
+    return [n for n in app.test_notifications if severity is None or n.severity == severity]
 
 
 def on_screen_range(table) -> str:
@@ -177,7 +178,7 @@ async def test_stale_page_shows_its_age_then_online_when_the_refresh_lands(state
         clock.t += 150  # the list's TTL is 60 s: the cached page is stale now
         app.test_wire.gate.clear()  # hold the revalidation
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: app.connection == "stale")
+        await wait_until(lambda: app.connection == "stale", pilot=pilot)
         shown = header(app)
         assert "◐ stale cache" in shown and "(2m old, refreshing)" in shown
         assert table.rows == rows and table.table.row_count == len(rows)  # painted from cache
@@ -342,17 +343,27 @@ def colours_16(style: Style | None) -> tuple:
             bool(style.underline), bool(style.reverse))
 
 
+def char_at(line: str, x: int) -> str:
+    """The character at cell column `x` of a screen line (blank past its end)."""
+    column = 0
+    for char in line:
+        if column >= x:
+            return char
+        column += cell_len(char)
+    return " "
+
+
 def row_looks(app, grid) -> list[tuple]:
     """How a 16-colour terminal shows each row of the grid as the screen has it: the row's
     own style, read from its first cell (the blank before the "sel" column, which no cell
     content colours)."""
-    strips = app.screen._compositor.render_strips()
+    lines = screen_lines(app)
     region = grid.region
     looks = []
     for row in range(grid.row_count):  # line 0 of the grid: the column labels
-        first = next(iter(strips[region.y + 1 + row].crop(region.x, region.x + 1)))
-        assert first.text == " "
-        looks.append(colours_16(first.style))
+        y = region.y + 1 + row
+        assert char_at(lines[y], region.x) == " "
+        looks.append(colours_16(app.screen.get_style_at(region.x, y)))
     return looks
 
 
@@ -366,9 +377,10 @@ async def test_explorer_in_16_colours_keeps_the_cursor_row_visible(studio_app, m
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.console.color_system == "standard"
-        for strip in app.screen._compositor.render_strips():  # every style downgrades
-            for segment in strip:
-                colours_16(segment.style)
+        width, height = app.size
+        for y in range(height):  # every style downgrades
+            for x in range(width):
+                colours_16(app.screen.get_style_at(x, y))
         assert "DEMO" in app.export_screenshot()
         grid = explorer(app).table.table
         assert grid.has_focus and grid.cursor_row == 0 and grid.row_count > 3

@@ -51,7 +51,7 @@ async def test_details_that_never_come_back_fail_the_export_in_the_dialog(studio
         assert "✓" not in text and dialog.result_path is None
         assert not out.exists()
         assert not [p for p in tmp_path.iterdir() if p.name.startswith("handoffs")]
-        assert not any("Export done" in (n.title or "") for n in app._notifications)
+        assert not any("Export done" in (n.title or "") for n in app.test_notifications)
 
 
 async def test_a_second_export_to_the_same_file_is_refused_in_the_dialog(studio_app, tmp_path):

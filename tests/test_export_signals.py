@@ -24,7 +24,7 @@ import pytest
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc (Linux)")
 
-START, END = "2026-06-01", "2026-06-16"  # ~700 conversations of the pinned demo
+START, END = "2026-06-01", "2026-06-16"  # two weeks of the pinned demo: a short export
 MARK = "STUDIO_TUI_SIGNALS_TEST"
 # Checkpoints every 0.2 s (not 1 s) so that a resumable state exists early in a short export.
 RUN = ("import api.export; api.export.CHECKPOINT_S = 0.2; "

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from app_support import wait_until
 from fake_api import FakeApi, conversation
 
 from api.errors import BadResponseError, ServerError
@@ -54,7 +56,7 @@ async def test_a_second_export_to_the_same_file_fails_at_once(tmp_path):
     api = SlowApi(600)
     out = tmp_path / "out.json"
     first = asyncio.create_task(export(api, tmp_path, out, messages=True, concurrency=2))
-    await asyncio.sleep(0.05)
+    await wait_until(lambda: api.requests)  # it asks once it holds the output's lock
     with pytest.raises(ExportError, match=r"another export is writing .*out\.json \(pid \d+"):
         await export(api, tmp_path, out, messages=True)
     report = await first
@@ -377,12 +379,12 @@ async def test_a_cancel_during_publishing_reports_the_published_file(tmp_path, m
     api = FakeApi(120)
     out = tmp_path / "out.json"
     started = asyncio.Event()
+    cancelled = threading.Event()
     real = export_mod._Export.finish
 
     def slow_finish(self):
         loop.call_soon_threadsafe(started.set)
-        import time
-        time.sleep(0.3)
+        cancelled.wait(10)  # publishing until the task has been cancelled
         return real(self)
     monkeypatch.setattr(export_mod._Export, "finish", slow_finish)
     loop = asyncio.get_running_loop()
@@ -390,6 +392,7 @@ async def test_a_cancel_during_publishing_reports_the_published_file(tmp_path, m
         task = asyncio.create_task(run_export(client, ConversationQuery(), out))
         await started.wait()
         task.cancel()
+        cancelled.set()
         report = await task
     assert report.complete and out.exists() and len(ids_in(out)) == 120
 

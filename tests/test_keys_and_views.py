@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from analytics_harness import HarnessApp, demo_client
 from analytics_harness import settle as settle_harness
-from app_support import explorer, settle
+from app_support import explorer, screen_lines, settle, wait_until
 from textual.widgets import DataTable, Input, Static, Tabs
 
 from api.text import sanitize
@@ -28,10 +28,6 @@ from widgets.tables import TitledTable
 WIDE = (160, 48)
 SMALL = (80, 24)
 CITED = "21014450"  # a demo conversation citing six knowledge-base items
-
-
-def shown_lines(app) -> list[str]:
-    return [strip.text for strip in app.screen._compositor.render_strips()]
 
 
 async def select_row(pilot, table_widget, key: str) -> None:
@@ -55,19 +51,6 @@ def reference_blocks(text: str) -> dict[str, str]:
         if number is not None:
             blocks[number] += line + "\n"
     return blocks
-
-
-def record_notifications(app) -> list[tuple[str, str]]:
-    """(severity, message) of every notification from now on."""
-    seen: list[tuple[str, str]] = []
-    notify = app.notify
-
-    def spy(message, *args, **kwargs):
-        seen.append((kwargs.get("severity", "information"), str(message)))
-        return notify(message, *args, **kwargs)
-
-    app.notify = spy
-    return seen
 
 
 # ---------------------------------------------------------------------------- back stack
@@ -195,7 +178,7 @@ def title_of(widget):
 async def after_refresh(pilot) -> None:
     """Past the next screen refresh (focus_first and scrolling to a focused widget run then)."""
     await pilot.wait_for_scheduled_animations()
-    await pilot.pause(0.05)
+    await pilot.app.screen.wait_for_refresh()
     await pilot.pause()
 
 
@@ -311,7 +294,7 @@ async def test_citations_are_numbered_references_with_sources_under_each_message
                 # the list at the bottom shows that citation under the same number
                 excerpt = sanitize(by_id[cid]["content"]).replace("\n", " ")[:30]
                 assert excerpt in blocks[number], (cid, number)
-        shown = "\n".join(shown_lines(app))
+        shown = "\n".join(screen_lines(app))
         assert "[[" not in shown
 
 
@@ -333,6 +316,12 @@ async def test_footer_at_80_columns_shows_each_key_with_its_label(studio_app, ke
         assert len(keys) >= 3
         assert all(k.description for k in keys), [k.display for k in keys]
         assert any(k.description == "Help" for k in keys)
+        # the keys shown are the first ones of the bar's order: a later, shorter key never
+        # takes the place of an earlier one that did not fit
+        unkept = [k for k in bar.keys if not k.keep]
+        shown = [k for k in keys if not k.keep and k != bar.palette]
+        assert shown == unkept[: len(shown)], ([k.display for k in shown],
+                                               [k.display for k in unkept])
 
 
 def help_rows(app) -> list[tuple[str, str, str]]:
@@ -412,6 +401,10 @@ def screenshot_command(app):
     return next(c for c in app.get_system_commands(app.screen) if c.title == "Screenshot")
 
 
+def screenshot_notes(app) -> list:
+    return [n for n in app.test_notifications if n.title == "Screenshot"]
+
+
 @pytest.fixture
 def no_downloads(tmp_path, monkeypatch) -> Path:
     """A home without a Downloads folder; the working directory is returned."""
@@ -431,13 +424,11 @@ async def test_screenshot_without_downloads_goes_to_the_working_directory(studio
     app = studio_app()
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        seen = record_notifications(app)
         screenshot_command(app).callback()
-        await pilot.pause(0.3)
-        await settle(pilot)
+        [note] = await wait_until(lambda: screenshot_notes(app), pilot=pilot)
         files = list(no_downloads.glob("*.svg"))
         assert len(files) == 1 and "DEMO" in files[0].read_text()
-        assert any(severity != "error" and str(files[0]) in message for severity, message in seen), seen
+        assert note.severity != "error" and str(files[0]) in note.message, note
 
 
 async def test_screenshot_that_cannot_be_written_says_why(studio_app, no_downloads, monkeypatch):
@@ -449,13 +440,10 @@ async def test_screenshot_that_cannot_be_written_says_why(studio_app, no_downloa
     app = studio_app()
     async with app.run_test(size=SMALL) as pilot:
         await settle(pilot)
-        seen = record_notifications(app)
         screenshot_command(app).callback()
-        await pilot.pause(0.3)
-        await settle(pilot)
-        errors = [message for severity, message in seen if severity == "error"]
-        assert errors, seen
-        assert str(blocker) in errors[-1] and "directory" in errors[-1].lower()
+        [note] = await wait_until(lambda: screenshot_notes(app), pilot=pilot)
+        assert note.severity == "error", note
+        assert str(blocker) in note.message and "directory" in note.message.lower()
 
 
 # ---------------------------------------------------------------------------- DEMO badge
@@ -463,7 +451,7 @@ async def test_screenshot_that_cannot_be_written_says_why(studio_app, no_downloa
 
 def header_ok(app) -> bool:
     """The DEMO badge and the connection state both show, whole."""
-    line = shown_lines(app)[0]
+    line = screen_lines(app)[0]
     return "DEMO" in line and "● online" in line
 
 
@@ -475,7 +463,7 @@ async def test_demo_badge_stays_visible_on_narrow_terminals(studio_app, width):
         assert header_ok(app)
         await pilot.press("o")
         await settle(pilot)
-        assert header_ok(app) and "Overview" in shown_lines(app)[0]
+        assert header_ok(app) and "Overview" in screen_lines(app)[0]
         await pilot.press("e")
         explorer(app).action_focus_table()
         await pilot.press("enter")
@@ -488,11 +476,11 @@ async def test_demo_badge_stays_after_a_resize_to_40_columns(studio_app):
     app = studio_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert "embedded backend" in shown_lines(app)[0]
+        assert "embedded backend" in screen_lines(app)[0]
         await pilot.resize_terminal(40, 24)
         await settle(pilot)
         assert header_ok(app)
-        assert len(shown_lines(app)[0].rstrip()) <= 40
+        assert len(screen_lines(app)[0].rstrip()) <= 40
 
 
 def test_the_apps_analytics_keys_agree_with_the_screens():

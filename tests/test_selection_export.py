@@ -177,7 +177,7 @@ async def test_a_filter_change_says_which_selection_it_dropped(studio_app):
         await pilot.press("S")
         await settle(pilot)
         assert table.selection() is None
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.test_notifications]
         assert any("2 selected conversations" in m and "filters changed" in m
                    for m in messages), messages
         total = table.total
@@ -185,7 +185,7 @@ async def test_a_filter_change_says_which_selection_it_dropped(studio_app):
         app.clear_notifications()
         await pilot.press("H")
         await settle(pilot)
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.test_notifications]
         assert any(f"{total - 1:,} selected conversations" in m for m in messages), messages
 
 
@@ -343,3 +343,28 @@ def test_cli_columns_flag(demo_db, tmp_path):
     assert headers["default"] == headers["brief"] == CSV_COLUMNS
     assert headers["full"] == DOCUMENTED_LIST_FIELDS
     assert "--columns" in runner.invoke(main, ["export", "--help"]).output
+
+
+async def test_dialog_toggles_differ_in_shape_not_only_colour(studio_app):
+    """Every radio button and checkbox of the dialog draws its mark only when on (Textual's
+    draw the same mark in both states, told apart by colour alone)."""
+    from textual.widgets import Checkbox
+
+    def marks(dialog: ExportDialog) -> dict[str, tuple[bool, str]]:
+        toggles = [*dialog.query(RadioButton), *dialog.query(Checkbox)]
+        return {t.id: (t.value, t.render().plain[:3]) for t in toggles}
+
+    app = studio_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        dialog = await open_dialog(pilot)
+        before = marks(dialog)
+        assert any(on for on, _ in before.values()) and any(not on for on, _ in before.values())
+        for on, box in before.values():
+            assert (box[1] != " ") == on, before
+        await pilot.click("#fmt-csv")
+        await pilot.pause()
+        after = marks(dialog)
+        assert after["fmt-csv"][0] and not after["fmt-json"][0]
+        for on, box in after.values():
+            assert (box[1] != " ") == on, after

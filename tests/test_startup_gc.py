@@ -6,6 +6,7 @@ import gc
 import time
 
 import pytest
+from app_support import wait_until
 
 import tui.app as tui_app
 
@@ -40,9 +41,7 @@ async def test_gc_resumes_at_first_frame_and_collects_when_idle(studio_app, paus
             await pilot.press("j")
             await pilot.pause(0.05)
         assert not paused_gc  # never during the key presses
-        deadline = time.monotonic() + 5
-        while not paused_gc and time.monotonic() < deadline:  # quiet now: it runs
-            await pilot.pause(0.1)
+        await wait_until(lambda: paused_gc, pilot=pilot, timeout=5)  # quiet now: it runs
         assert len(paused_gc) == 1 and paused_gc[0] >= pressed_until
         assert gc.isenabled() and gc.get_freeze_count() > 0
 

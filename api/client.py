@@ -33,7 +33,7 @@ import httpx
 from . import fastjson
 from .cache import normalise_params as _clean_params
 from .config import Secret, Settings, public_url
-from .endpoints import Endpoint, quote_segment
+from .endpoints import Endpoint, parse_list, parse_model, quote_segment
 from .endpoints import path as _path
 from .errors import (
     BadResponseError,
@@ -532,28 +532,11 @@ class StudioClient:
         return self.path("/projects/{}", self.project_id)
 
     def _parse(self, model: type[M], data: Any, what: str) -> M:
-        import pydantic  # already loaded with the models
-
-        try:
-            return model.model_validate(data if data is not None else {})
-        except pydantic.ValidationError as exc:
-            raise BadResponseError(
-                f"unexpected answer shape for {what}: {exc.error_count()} problem(s), first: "
-                f"{one_line(exc.errors()[0].get('msg', ''), 120)}"
-            ) from None
+        return parse_model(model, what)(data)
 
     def _parse_list(self, model: type[M], data: Any, what: str, *keys: str) -> list[M]:
         """A list answer, or a list under one of ``keys`` of an object answer."""
-        if isinstance(data, dict):
-            for key in keys:
-                if isinstance(data.get(key), list):
-                    data = data[key]
-                    break
-        if data is None:
-            return []
-        if not isinstance(data, list):
-            raise BadResponseError(f"expected a list for {what}, got {type(data).__name__}")
-        return [self._parse(model, item, what) for item in data]
+        return parse_list(model, what, *keys)(data)
 
     async def _get_model(self, model: type[M], path: str, params: Any = None) -> M:
         return self._parse(model, await self.get(path, params), f"GET {path}")

@@ -16,7 +16,7 @@ Medians of --runs (the bare app and ours interleaved, run by run, so that a mach
 drifts moves both); flips: median and max. The app's peak RSS (VmHWM of the pane's process,
 embedded demo backend included) is read before each session is killed.
 
-    .venv/bin/python bench/bench_tmux.py [--sizes 5000,1000000] [--runs 5]
+    .venv/bin/python bench/bench_tmux.py [--sizes 5000,200000] [--runs 5]
         [--width 100 --height 30] [--spawn]
 
 tmux runs on a private socket (-L) with no config file (-f /dev/null). Commands go through
@@ -333,7 +333,7 @@ def report(tmux: Tmux, args, size: int, cwd: str, app_env: dict[str, str],
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="5000,1000000")
+    parser.add_argument("--sizes", default="5000,200000")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--width", type=int, default=100)
     parser.add_argument("--height", type=int, default=30)

@@ -313,15 +313,17 @@ async def test_batch_keeps_order_skips_unknown_and_caps_at_50(client, ids):
     assert garbage.status_code == 422
 
 
-async def test_stored_messages_answer_like_the_rebuild(app, client, ids, info, demo_db):
-    """The default app serves the stored messages (batch: spliced JSON text); an app that
-    rebuilds them answers the same objects, for batches, details and legacy messages."""
+async def test_stored_messages_answer_like_the_plan(client, ids, demo_db):
+    """Batches (stored JSON text spliced), details and legacy messages answer the list row
+    plus the messages and citations built from the conversation's plan, hostile texts too."""
     import sqlite3
 
-    from api.demo.content import conversation_detail_extra
+    from api.demo import world as W
+    from api.demo.content import build_messages
     from api.demo.generate import hostile_conversation_ids
+    from api.demo.plan import plan_conversation
+    from api.demo.routes_conversations import LEGACY_CITATION_FIELDS, LEGACY_MESSAGE_FIELDS
 
-    rebuilt = create_app(demo_db, detail_extra=conversation_detail_extra)
     listed = (await client.get(f"/projects/{ids['pid']}/conversations",
                                params={"limit": 100, "offset": 1000})).json()["conversations"]
     conn = sqlite3.connect(f"file:{demo_db}?mode=ro", uri=True)
@@ -330,6 +332,8 @@ async def test_stored_messages_answer_like_the_rebuild(app, client, ids, info, d
         hostile_here = [cid for (cid,) in conn.execute(
             "SELECT conversation_id FROM conversations WHERE project_id=? ORDER BY seq DESC",
             (ids["pid"],)) if cid in hostile][:50]
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        seq_of = dict(conn.execute("SELECT conversation_id, seq FROM conversations").fetchall())
     finally:
         conn.close()
     assert len(hostile_here) == 50
@@ -337,25 +341,30 @@ async def test_stored_messages_answer_like_the_rebuild(app, client, ids, info, d
         found = (await client.get(f"/projects/{ids['pid']}/conversations",
                                   params={"search": cid, "limit": 100})).json()["conversations"]
         listed += [c for c in found if c["conversation_id"] == cid]
+    world = W.build_world(int(meta["seed"]), meta["anchor"], int(meta["size"]))
+    by_id = {c["conversation_id"]: c for c in listed}
+
+    def built(cid: str) -> dict:
+        return build_messages(world, plan_conversation(world, seq_of[cid]))
+
     wanted = [c["conversation_id"] for c in listed]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=rebuilt),
-                                 base_url=info.base_url,
-                                 headers={"X-API-Key": info.api_key}) as other:
-        for chunk in (wanted[:50], wanted[50:100], wanted[100:],
-                      [wanted[7], "unknown", wanted[3]]):
-            body = {"conversation_ids": chunk}
-            path = f"/projects/{ids['pid']}/conversations/batch"
-            stored, again = (await client.post(path, json=body), await other.post(path, json=body))
-            assert stored.status_code == again.status_code == 200
-            assert stored.json() == again.json()
-            by_id = {c["conversation_id"]: c for c in listed}
-            for item in stored.json()["conversations"]:  # the list row, then the two keys
-                assert list(item)[-2:] == ["messages", "citations"]
-                assert {k: v for k, v in item.items() if k not in ("messages", "citations")} \
-                    == by_id[item["conversation_id"]]
-        for suffix in ("", "/messages"):
-            path = f"/projects/{ids['pid']}/conversations/{wanted[11]}{suffix}"
-            assert (await client.get(path)).json() == (await other.get(path)).json()
+    path = f"/projects/{ids['pid']}/conversations/batch"
+    for chunk in (wanted[:50], wanted[50:100], wanted[100:], [wanted[7], "unknown", wanted[3]]):
+        answer = await client.post(path, json={"conversation_ids": chunk})
+        assert answer.status_code == 200
+        got = answer.json()["conversations"]
+        assert [c["conversation_id"] for c in got] == [c for c in chunk if c in by_id]
+        for item in got:  # the list row, then the two keys
+            assert list(item)[-2:] == ["messages", "citations"]
+            assert item == {**by_id[item["conversation_id"]], **built(item["conversation_id"])}
+    cid = wanted[11]
+    detail = (await client.get(f"/projects/{ids['pid']}/conversations/{cid}")).json()
+    assert detail == {**by_id[cid], **built(cid)}
+    legacy = (await client.get(f"/projects/{ids['pid']}/conversations/{cid}/messages")).json()
+    assert legacy == {
+        "messages": [{k: m.get(k) for k in LEGACY_MESSAGE_FIELDS} for m in built(cid)["messages"]],
+        "citations": [{k: c.get(k) for k in LEGACY_CITATION_FIELDS}
+                      for c in built(cid)["citations"]]}
 
 
 async def test_list_pages_run_one_at_a_time_in_their_own_lane(demo_db, info, ids, monkeypatch):
@@ -409,7 +418,7 @@ async def test_list_pages_run_one_at_a_time_in_their_own_lane(demo_db, info, ids
 
 
 async def test_a_slow_count_holds_up_no_other_page(demo_db, info, ids, monkeypatch):
-    """A new filter's count (slow on the 1M demo) runs in the thread pool before the pages
+    """A new filter's count (slow on the largest demo) runs in the thread pool before the pages
     lane: the pages of other filters go by meanwhile."""
     import threading
 

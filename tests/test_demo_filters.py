@@ -37,7 +37,7 @@ def mini(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(mini):
-    app = create_app(mini.path, detail_extra=lambda conn, seq, *_: {"messages": [], "citations": []})
+    app = create_app(mini.path)
     with TestClient(app, headers={"X-API-Key": KEY1}) as c:
         yield c
 

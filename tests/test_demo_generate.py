@@ -12,8 +12,10 @@ from collections import Counter
 import pytest
 
 from api.demo import generate
-from api.demo.content import conversation_detail_extra
+from api.demo import world as W
+from api.demo.content import build_messages
 from api.demo.generate import ensure_demo_db, hostile_conversation_ids, resolve_params
+from api.demo.plan import plan_conversation
 from api.demo.world import anchor_bounds
 
 ANCHOR = "2026-06-15"
@@ -40,6 +42,24 @@ def conn(demo_db):
 
 def one(conn, sql, args=()):
     return conn.execute(sql, args).fetchone()[0]
+
+
+def world_of(conn) -> W.World:
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    return W.build_world(int(meta["seed"]), meta["anchor"], int(meta["size"]))
+
+
+def plan_of(conn, seq: int):
+    """The plan of conversation ``seq`` (checked against the database's id for it)."""
+    plan = plan_conversation(world_of(conn), seq)
+    assert plan.conversation_id == one(
+        conn, "SELECT conversation_id FROM conversations WHERE seq = ?", (seq,))
+    return plan
+
+
+def rebuilt(conn, seq: int) -> dict:
+    """A conversation's messages and citations built again from its plan."""
+    return build_messages(world_of(conn), plan_of(conn, seq))
 
 
 # --------------------------------------------------------------------------------------------
@@ -174,6 +194,9 @@ def test_parameters_from_environment_and_validation():
         resolve_params(env={"STUDIO_DEMO_ANCHOR": "2026-13-01"})
     with pytest.raises(ValueError, match="positive"):
         resolve_params(size=0, env={})
+    assert resolve_params(size=generate.MAX_SIZE, env={})[0] == 200_000
+    with pytest.raises(ValueError, match="demo size must be at most 200000, got 1000000"):
+        resolve_params(env={"STUDIO_DEMO_SIZE": "1000000"})
 
 
 # --------------------------------------------------------------------------------------------
@@ -256,12 +279,10 @@ def test_unscored_share_and_correlations(conn):
 
 
 def test_resources_only_when_tools_ran(conn):
-    from api.demo.content import plan_for
-
     rows = conn.execute("SELECT seq, resources FROM conversations WHERE scored = 1 "
                         "AND seq % 7 = 0").fetchall()
     for seq, resources in rows:
-        calls = [c for c in plan_for(conn, seq).tool_calls if c.kind != "list_agents"]
+        calls = [c for c in plan_of(conn, seq).tool_calls if c.kind != "list_agents"]
         assert (resources is not None) == bool(calls), seq
 
 
@@ -284,7 +305,7 @@ def test_tags_skills_and_playbooks_tables_match_bodies(conn):
 
 
 # --------------------------------------------------------------------------------------------
-# messages rebuilt on read
+# messages (stored; built from the same plan as the row)
 
 
 def sample_seqs(conn, n=120):
@@ -301,7 +322,7 @@ def test_messages_match_the_row(conn):
             "SELECT body, message_count, ai_message_count, first_ts, last_ts FROM conversations "
             "WHERE seq=?", (seq,)).fetchone()
         body = json.loads(body_text)
-        detail = conversation_detail_extra(conn, seq)
+        detail = rebuilt(conn, seq)
         msgs = detail["messages"]
         assert len(msgs) == count
         assert sum(m["role"] == "assistant" for m in msgs) == ai_count
@@ -327,18 +348,13 @@ def test_messages_match_the_row(conn):
 
 
 def test_messages_are_deterministic(conn):
-    assert conversation_detail_extra(conn, 77) == conversation_detail_extra(conn, 77)
-
-
-def test_unknown_seq_raises_key_error(conn):
-    with pytest.raises(KeyError):
-        conversation_detail_extra(conn, 10**9)
+    assert rebuilt(conn, 77) == rebuilt(conn, 77)
 
 
 def test_tool_calls_match_resource_events(conn):
     checked = Counter()
     for seq in sample_seqs(conn, 200):
-        detail = conversation_detail_extra(conn, seq)
+        detail = rebuilt(conn, seq)
         calls = [tc for m in detail["messages"] for tc in m["tool_calls"]]
         custom = Counter((tc["name"], tc["result"] is not None) for tc in calls
                          if tc["tool_type"] == "custom")
@@ -479,14 +495,14 @@ def test_csat_and_conversions(conn):
     assert one(conn, "SELECT count(DISTINCT idempotency_key) = count(*) FROM conversion_events")
 
 
-def test_parallel_build_equals_serial_build(tmp_path):
-    generate.build_db(tmp_path / "serial.db", 900, 5, ANCHOR, batch=200, workers=1)
-    generate.build_db(tmp_path / "parallel.db", 900, 5, ANCHOR, batch=200, workers=2)
+def test_batch_size_does_not_change_the_data(tmp_path):
+    generate.build_db(tmp_path / "one.db", 900, 5, ANCHOR)
+    generate.build_db(tmp_path / "batches.db", 900, 5, ANCHOR, batch=200)
     for table, order in (("conversations", "seq"), ("resource_events", "id"),
                          ("conversion_events", "id"), ("docs", "kind, id"),
                          ("conv_messages", "seq")):
-        assert table_digest(tmp_path / "serial.db", table, order) == table_digest(
-            tmp_path / "parallel.db", table, order), table
+        assert table_digest(tmp_path / "one.db", table, order) == table_digest(
+            tmp_path / "batches.db", table, order), table
 
 
 def test_edited_generator_is_not_reused(tmp_path, monkeypatch):
@@ -500,43 +516,29 @@ def test_edited_generator_is_not_reused(tmp_path, monkeypatch):
 
 
 def test_stored_body_equals_the_python_reference_on_every_row(conn):
-    from api.demo.content import conversation_body, world_for
-    from api.demo.plan import plan_conversation
+    from api.demo.content import conversation_body
 
-    world = world_for(conn)
+    world = world_of(conn)
     for seq, body in conn.execute("SELECT seq, body FROM conversations"):
         assert json.loads(body) == conversation_body(plan_conversation(world, seq)), seq
 
 
 def test_stored_messages_equal_the_rebuilt_ones_on_every_row(conn):
-    from api.demo.content import has_stored_messages, stored_extra_json
+    from api.demo.content import stored_extra_json
 
-    assert has_stored_messages(conn)  # 5,000 <= STORE_MESSAGES_UP_TO
+    world = world_of(conn)
     rows = conn.execute("SELECT seq, conversation_id FROM conversations").fetchall()
     assert one(conn, "SELECT COUNT(*) FROM conv_messages") == len(rows)
     for seq, cid in rows:
-        assert json.loads(stored_extra_json(conn, seq)) == conversation_detail_extra(
-            conn, seq, cid), seq
-
-
-def test_large_databases_rebuild_messages_instead_of_storing_them(tmp_path, monkeypatch):
-    from api.demo.content import has_stored_messages
-
-    monkeypatch.setattr(generate, "STORE_MESSAGES_UP_TO", 100)
-    generate.build_db(tmp_path / "big.db", 120, 5, ANCHOR)
-    generate.build_db(tmp_path / "small.db", 100, 5, ANCHOR)
-    big, small = (sqlite3.connect(tmp_path / name) for name in ("big.db", "small.db"))
-    try:
-        assert not has_stored_messages(big) and has_stored_messages(small)
-        assert one(small, "SELECT COUNT(*) FROM conv_messages") == 100
-    finally:
-        big.close()
-        small.close()
+        plan = plan_conversation(world, seq)
+        assert plan.conversation_id == cid
+        assert json.loads(stored_extra_json(conn, seq)) == build_messages(world, plan), seq
+    assert stored_extra_json(conn, 10**9) is None
 
 
 def test_encoded_messages_survive_what_orjson_refuses():
+    from api.demo.codec import loads_stored
     from api.demo.content import decode_extra, encode_extra
-    from api.demo.routing import loads_stored
 
     extra = {"messages": [{"content": "bad \ud800 half, [b]markup[/b] \x1b[31m"}],
              "citations": []}

@@ -1,17 +1,20 @@
 """The embedded demo backend (see docs/ARCHITECTURE.md).
 
-Only `demo_transport`, `DemoInfo` and the anchor helpers (the demo's clock) live here; heavy
-imports (starlette, the generator) happen inside the function so that importing `api.demo`
-stays cheap on the app's start-up path.
+Only `demo_transport`, `DemoInfo` and the demo's clock (`api.demo.anchor`, re-exported) are
+here; heavy imports (starlette, the generator) happen inside the function so that importing
+`api.demo` stays cheap on the app's start-up path. The package's own modules take the clock
+from `api.demo.anchor`, not from here: this file imports `app` and `generate`, and an import
+back would close a cycle (tests/test_demo_imports.py).
 """
 from __future__ import annotations
 
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from api.demo.anchor import ANCHOR_FORMAT, anchor_end, demo_now, resolve_anchor
 
 if TYPE_CHECKING:
     import httpx
@@ -19,40 +22,9 @@ if TYPE_CHECKING:
     from api.demo.faults import Faults
 
 DEMO_BASE_URL = "http://demo.studio.local"
-ANCHOR_FORMAT = "YYYY-MM-DD (or YYYY-MM-DDTHH: the data ends at that hour)"
 
-
-def resolve_anchor(anchor: Any, now: datetime) -> str:
-    """The canonical anchor of a demo data set: ``YYYY-MM-DD`` (its data covers that whole
-    day) or ``YYYY-MM-DDTHH`` (its data ends at HH:00 that day, UTC).
-
-    A date that is today or later (UTC, by ``now``) gets the current hour: the demo's data
-    ends at the current time on the anchor day, never later than the wall clock. ``None``
-    means today. Raises ValueError for anything else."""
-    now = now.astimezone(UTC)
-    text = now.date().isoformat() if anchor is None else str(anchor).strip()
-    try:
-        if len(text) == 10:  # a date
-            day = date.fromisoformat(text)
-            return day.isoformat() if day < now.date() else f"{day}T{now.hour:02d}"
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(f"demo anchor must be {ANCHOR_FORMAT}, got {anchor!r}") from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return f"{moment.date()}T{moment.hour:02d}"
-
-
-def anchor_end(anchor: str) -> datetime:
-    """Where the data of a canonical anchor (``resolve_anchor``) ends: the demo's "now"."""
-    day, _, hour = anchor.partition("T")
-    start = datetime.combine(date.fromisoformat(day), datetime.min.time(), UTC)
-    return start + timedelta(hours=int(hour) if hour else 24)
-
-
-def demo_now(anchor: Any, now: datetime | None = None) -> datetime:
-    """The demo's "now" for an anchor setting (None: today): the end of its data."""
-    return anchor_end(resolve_anchor(anchor, now or datetime.now(UTC)))
+__all__ = ["ANCHOR_FORMAT", "DEMO_BASE_URL", "DemoInfo", "anchor_end", "demo_info", "demo_keys",
+           "demo_now", "demo_transport", "resolve_anchor"]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The demo backend's Starlette app: every endpoint of api-reference.md (+ evals, trending).
 
 Handlers are plain functions (see routing.py) run in Starlette's thread pool, each thread with
-its own read-only sqlite connection (store.py). Auth, error shapes and JSON encoding live here;
-faults are an ASGI middleware reading `app.state.faults` (faults.py).
+its own read-only sqlite connection (store.py), and answers encoded by codec.py; error shapes
+live here; faults are an ASGI middleware reading `app.state.faults` (faults.py).
 """
 from __future__ import annotations
 
@@ -29,17 +29,10 @@ from api.demo import (
     routes_resources,
     trending,
 )
+from api.demo.codec import dumps
 from api.demo.faults import FaultMiddleware, Faults
 from api.demo.params import ApiError, Params
-from api.demo.routing import (
-    Ctx,
-    Handler,
-    authenticate,
-    dumps,
-    parse_body,
-    prepare_step,
-    serial_lane,
-)
+from api.demo.routing import Ctx, Handler, authenticate, parse_body, prepare_step, serial_lane
 from api.demo.store import Store
 
 log = logging.getLogger("api.demo")
@@ -117,14 +110,11 @@ def create_app(
     faults: Faults | None = None,
     *,
     clock: Callable[[], float] = time.monotonic,
-    detail_extra: Callable[..., dict[str, Any]] | None = None,
 ) -> Starlette:
     """The demo API over the database at `db_path`.
 
     `app.state.faults` (a `Faults` or None) may be replaced at any time; `clock` times the
-    trending-topics jobs (tests inject a fake one); `detail_extra(conn, seq, conversation_id, world)`
-    builds a conversation's messages and citations (default: the stored ones, `conv_messages`,
-    else content.conversation_detail_extra)."""
+    trending-topics jobs (tests inject a fake one)."""
     routes = [Route(r.path, _endpoint(r.handler), methods=[r.method]) for r in _ordered(ALL_ROUTES)]
     app = Starlette(
         routes=routes,
@@ -136,5 +126,4 @@ def create_app(
     app.state.clock = clock
     app.state.trending = trending.TrendingState()
     app.state.analyzed = {}
-    app.state.detail_extra = detail_extra
     return app

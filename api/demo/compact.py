@@ -4,7 +4,7 @@ Readers see exactly the table of ``schema.SCHEMA_SQL`` (same column names in the
 ``body`` = the list-endpoint JSON object with every field), but the database stores only the
 per-conversation variable parts (texts, tags, context, ...) in trailing ``x_*`` columns; SQLite
 composes ``body`` on read with ``json_object`` and CASE tables built from the seeded world
-(playbook names/versions/models, inbox names, reason templates). That keeps 1M conversations
+(playbook names/versions/models, inbox names, reason templates). That keeps the largest demo
 small without changing what ``SELECT body FROM conversations`` returns.
 
 ``content.conversation_body(plan)`` is the Python reference of the same object; the tests check

@@ -1,12 +1,11 @@
 """Conversation bodies and messages, built deterministically from the per-conversation plan.
 
-``conversation_detail_extra`` builds a conversation's messages and citations from
+``build_messages`` builds a conversation's messages and citations from
 ``plan.plan_conversation`` — the same plan ``generate.py`` used to write the conversation row
 and its ``resource_events`` — so tool calls, skill loads and citations always match what the
-analytics endpoints report. Databases of up to ``schema.STORE_MESSAGES_UP_TO`` conversations
-also store that answer (``conv_messages``, ``encode_extra``), which the app serves as the real
-API serves stored data (``stored_extra_json``: far cheaper than the rebuild); larger ones
-(the 1M demo) rebuild on read, which keeps the file small.
+analytics endpoints report. The generator stores that answer (``conv_messages``,
+``encode_extra``), which the app serves as the real API serves stored data
+(``stored_extra_json``).
 """
 from __future__ import annotations
 
@@ -18,8 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from api.demo import world as W
-from api.demo.plan import Plan, ToolCall, plan_conversation
-from api.demo.routing import dumps
+from api.demo.codec import dumps
+from api.demo.plan import Plan, ToolCall
 
 OPTIONAL_KEYS_DROPPED = ("context", "model", "winback_sent_at", "skills", "inbox_name",
                          "avg_response_latency_ms")
@@ -84,14 +83,6 @@ def conversation_body(plan: Plan) -> dict[str, Any]:
         for key in OPTIONAL_KEYS_DROPPED:
             body.pop(key, None)
     return body
-
-
-def scoring_info(seq: int, last_ts: int, message_count: int, scored: bool) -> dict[str, Any]:
-    """``scored_at`` / ``message_count_at_scoring`` for the metrics endpoint (null if unscored)."""
-    if not scored:
-        return {"scored_at": None, "message_count_at_scoring": None}
-    return {"scored_at": W.iso(last_ts + 600 + (seq * 37) % 3000),
-            "message_count_at_scoring": message_count}
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,6 +189,11 @@ def _metadata(rng: random.Random, plan: Plan, i: int, last_core: int, text: str)
 
 
 def build_messages(world: W.World, plan: Plan) -> dict[str, Any]:
+    """``{"messages": [...], "citations": [...]}`` of a conversation.
+
+    Exactly ``message_count`` messages, timestamps between first and last message, assistant
+    metadata naming the playbook version that answered, tool calls consistent with the
+    conversation's ``resource_events`` rows."""
     rng = random.Random(f"content:{world.seed}:{plan.seq}")
     ai = [i for i, r in enumerate(plan.roles) if r == "assistant"]
     last_ai = ai[-1]
@@ -238,55 +234,12 @@ def _attachments(rng: random.Random, plan: Plan, i: int) -> list[dict[str, Any]]
 
 
 # --------------------------------------------------------------------------------------------
-
-
-def world_for(conn: sqlite3.Connection) -> W.World:
-    """The world a database was generated from (read from its ``meta``; cached)."""
-    meta = dict(conn.execute(
-        "SELECT key, value FROM meta WHERE key IN ('seed', 'size', 'anchor')").fetchall())
-    return W.build_world(int(meta["seed"]), meta["anchor"], int(meta["size"]))
-
-
-def plan_for(conn: sqlite3.Connection, seq: int, conversation_id: str | None = None,
-             world: W.World | None = None) -> Plan:
-    """The plan of conversation ``seq``, checked against the database's id for it.
-
-    ``conversation_id``: the id the caller already read for ``seq``; ``world``: the
-    database's world (each saves a query)."""
-    if conversation_id is None:
-        row = conn.execute("SELECT conversation_id FROM conversations WHERE seq = ?",
-                           (seq,)).fetchone()
-        if row is None:
-            raise KeyError(f"no conversation with seq {seq}")
-        conversation_id = row[0]
-    plan = plan_conversation(world or world_for(conn), seq)
-    if plan.conversation_id != conversation_id:
-        raise RuntimeError("demo database does not match its generator (regenerate it)")
-    return plan
-
-
-def conversation_detail_extra(conn: sqlite3.Connection, seq: int,
-                              conversation_id: str | None = None,
-                              world: W.World | None = None) -> dict[str, Any]:
-    """``{"messages": [...], "citations": [...]}`` of conversation ``seq``.
-
-    Exactly ``message_count`` messages, timestamps between first and last message, assistant
-    metadata naming the playbook version that answered, tool calls consistent with the
-    conversation's ``resource_events`` rows. Raises KeyError for an unknown seq.
-    ``conversation_id`` (the id read with ``seq``) and ``world`` (the database's world) spare
-    the queries that check the plan and read the world.
-    """
-    world = world or world_for(conn)
-    return build_messages(world, plan_for(conn, seq, conversation_id, world))
-
-
-# --------------------------------------------------------------------------------------------
 # stored messages (conv_messages)
 
 
 def encode_extra(extra: dict[str, Any]) -> bytes:
     """``conv_messages.body`` of ``{"messages": [...], "citations": [...]}``: the app's compact
-    JSON (``routing.dumps``), zlib-compressed."""
+    JSON (``codec.dumps``), zlib-compressed."""
     return zlib.compress(dumps(extra))
 
 
@@ -295,15 +248,8 @@ def decode_extra(blob: bytes) -> str:
     return zlib.decompress(blob).decode("utf-8")
 
 
-def has_stored_messages(conn: sqlite3.Connection) -> bool:
-    """Whether the database stores messages (generated with at most STORE_MESSAGES_UP_TO
-    conversations; hand-made test databases and the 1M demo do not)."""
-    return conn.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='conv_messages'"
-                        ).fetchone() is not None
-
-
 def stored_extra_json(conn: sqlite3.Connection, seq: int) -> str | None:
-    """The stored JSON text of ``conversation_detail_extra(conn, seq)``, or None when the
-    database stores no messages for ``seq`` (check ``has_stored_messages`` first)."""
+    """The stored JSON text of ``build_messages`` for conversation ``seq``, or None when the
+    database stores none for it."""
     row = conn.execute("SELECT body FROM conv_messages WHERE seq = ?", (seq,)).fetchone()
     return None if row is None else decode_extra(row[0])

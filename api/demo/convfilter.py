@@ -4,10 +4,11 @@ Semantics (CONTRACT.md): dates bound `last_message_at` (both ends inclusive), ta
 filters OR, `playbook_id`/`playbook_base_id` match any participating playbook, `skill_name`
 through conv_skills, `search` is a (case-sensitive) substring of the conversation id.
 
-Paging at 1M rows: the page's seqs are fetched first, then only their bodies. Membership filters
-(tags, skill, playbooks) are written as correlated EXISTS probes when the ordered index scan
-will meet enough matches quickly, and as `seq IN (...)` sets (SQLite then drives from the
-smallest set and sorts) when matches are rare; `total` counts are cached per normalised filter.
+Paging at the largest demo: the page's seqs are fetched first, then only their bodies.
+Membership filters (tags, skill, playbooks) are written as correlated EXISTS probes when the
+ordered index scan will meet enough matches quickly, and as `seq IN (...)` sets (SQLite then
+drives from the smallest set and sorts) when matches are rare; `total` counts are cached per
+normalised filter, and deep pages resume from keyset checkpoints (store.Checkpoints).
 """
 from __future__ import annotations
 

@@ -17,30 +17,23 @@ import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from api.demo import resolve_anchor
 from api.demo import world as W
+from api.demo.anchor import resolve_anchor
 from api.demo.compact import CONV_INSERT, EVENT_INSERT, conversation_row, replace_tables
 from api.demo.content import build_messages, encode_extra, kb_citation_id
 from api.demo.docs import config_docs, conversion_metric_docs, trending_docs
 from api.demo.evals import eval_docs
 from api.demo.plan import Plan, plan_conversation
-from api.demo.schema import (
-    GENERATOR_VERSION,
-    INDEX_SQL,
-    MESSAGES_SQL,
-    SCHEMA_SQL,
-    STORE_MESSAGES_UP_TO,
-)
-
-if TYPE_CHECKING:
-    from concurrent.futures import Future
+from api.demo.schema import GENERATOR_VERSION, INDEX_SQL, SCHEMA_SQL
 
 DEFAULT_SIZE = 5000
 DEFAULT_SEED = 7
+# The demo shows the app at scale (one page held, paging at depth) at this size; more adds
+# build time and disk, not evidence (bench/README.md).
+MAX_SIZE = 200_000
 BATCH = 5000
-PARALLEL_FROM = 50_000
 
 Progress = Callable[[int, int], None]
 
@@ -62,6 +55,8 @@ def resolve_params(size: int | None = None, seed: int | None = None, anchor: str
     seed = _int_param("STUDIO_DEMO_SEED", seed, env, DEFAULT_SEED)
     if size < 1:
         raise ValueError(f"demo size must be a positive integer, got {size}")
+    if size > MAX_SIZE:
+        raise ValueError(f"demo size must be at most {MAX_SIZE}, got {size}")
     if seed < 0 or seed >= 2**31:
         raise ValueError(f"demo seed must be between 0 and 2147483647, got {seed}")
     if anchor is None:
@@ -220,8 +215,8 @@ def meta_matches(meta: dict[str, Any], size: int, seed: int, anchor: str) -> boo
             and meta.get("generator_fingerprint") in (None, generator_fingerprint()))
 
 
-GENERATOR_SOURCES = ("schema.py", "world.py", "plan.py", "content.py", "compact.py", "docs.py",
-                     "evals.py", "generate.py")
+GENERATOR_SOURCES = ("schema.py", "anchor.py", "codec.py", "world.py", "plan.py", "content.py",
+                     "compact.py", "docs.py", "evals.py", "generate.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -300,14 +295,13 @@ class _Batch:
         self.events: list[tuple[Any, ...]] = []
         self.csat: list[tuple[Any, ...]] = []
         self.conversions: list[tuple[Any, ...]] = []
-        self.messages: list[tuple[Any, ...]] = []  # (seq, encoded extra) when the size stores them
+        self.messages: list[tuple[Any, ...]] = []  # (seq, encoded messages and citations)
         self.last_event: dict[str, int] = {}
 
-    def add(self, world: W.World, plan: Plan, store_messages: bool = False) -> None:
+    def add(self, world: W.World, plan: Plan) -> None:
         seq, cid = plan.seq, plan.conversation_id
         self.conversations.append(conversation_row(plan))
-        if store_messages:
-            self.messages.append((seq, encode_extra(build_messages(world, plan))))
+        self.messages.append((seq, encode_extra(build_messages(world, plan))))
         self.tags.extend((t, seq) for t in plan.tags)
         self.skills.extend((name, seq) for name in plan.skills)
         self.playbooks.extend((v.id, v.base_id, seq) for v in plan.participants)
@@ -353,63 +347,22 @@ class _Batch:
         conn.executemany(EVENT_INSERT, self.events)
         conn.executemany(CSAT_SQL, self.csat)
         conn.executemany(CONVERSION_SQL, self.conversions)
-        if self.messages:
-            conn.executemany("INSERT INTO conv_messages VALUES (?,?)", self.messages)
+        conn.executemany("INSERT INTO conv_messages VALUES (?,?)", self.messages)
 
 
-def batch_rows(seed: int, anchor: str, size: int, start: int, stop: int) -> _Batch:
-    """The rows of conversations ``start..stop-1`` (a pure function: runs in any process)."""
-    world = W.build_world(seed, anchor, size)
+def batch_rows(world: W.World, start: int, stop: int) -> _Batch:
+    """The rows of conversations ``start..stop-1``."""
     rows = _Batch()
-    store = stores_messages(size)
     for seq in range(start, stop):
-        rows.add(world, plan_conversation(world, seq), store)
+        rows.add(world, plan_conversation(world, seq))
     return rows
 
 
-def stores_messages(size: int) -> bool:
-    """Whether a database of ``size`` conversations stores their messages (schema.py)."""
-    return size <= STORE_MESSAGES_UP_TO
-
-
-def _batches(world: W.World, ranges: list[tuple[int, int]], workers: int) -> Iterator[_Batch]:
-    """Batches in order; computed in ``workers`` processes (bounded look-ahead) when > 1."""
-    if workers <= 1:
-        for start, stop in ranges:
-            yield batch_rows(world.seed, world.anchor, world.size, start, stop)
-        return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    ctx = multiprocessing.get_context("spawn")  # never fork: the caller may have threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        pending: deque[Future[_Batch]] = deque()
-        todo = iter(ranges)
-        for start, stop in todo:
-            pending.append(pool.submit(batch_rows, world.seed, world.anchor, world.size,
-                                       start, stop))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            rows = pending.popleft().result()
-            nxt = next(todo, None)
-            if nxt:
-                pending.append(pool.submit(batch_rows, world.seed, world.anchor, world.size,
-                                           *nxt))
-            yield rows
-
-
 def build_db(path: Path, size: int, seed: int, anchor: str, *,
-             progress: Progress | None = None, batch: int = BATCH,
-             workers: int | None = None) -> None:
-    """Write a complete demo database to ``path`` (a new, owner-only file).
-
-    Databases of up to STORE_MESSAGES_UP_TO conversations also store every conversation's
-    messages and citations (``conv_messages``). Conversations are planned in ``workers``
-    processes (default: the CPU count, up to 4, for sizes from PARALLEL_FROM on) and inserted
-    here in seq order, so the result never depends on the number of workers.
-    """
+             progress: Progress | None = None, batch: int = BATCH) -> None:
+    """Write a complete demo database to ``path`` (a new, owner-only file): conversations in
+    seq order, ``batch`` at a time (memory stays bounded), with their messages and citations
+    (``conv_messages``)."""
     world = W.build_world(seed, anchor, size)
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)
@@ -419,15 +372,12 @@ def build_db(path: Path, size: int, seed: int, anchor: str, *,
                        "temp_store=MEMORY", "cache_size=-65536"):
             conn.execute(f"PRAGMA {pragma}")
         conn.executescript(SCHEMA_SQL)
-        if stores_messages(size):
-            conn.executescript(MESSAGES_SQL)
         replace_tables(conn, world)  # same columns for readers, compact storage
         conn.execute("BEGIN")
         last_event: dict[str, int] = {}
-        ranges = [(start, min(size, start + batch)) for start in range(0, size, batch)]
-        if workers is None:
-            workers = min(os.cpu_count() or 1, 4) if size >= PARALLEL_FROM else 1
-        for (_, stop), rows in zip(ranges, _batches(world, ranges, workers), strict=True):
+        for start in range(0, size, batch):
+            stop = min(size, start + batch)
+            rows = batch_rows(world, start, stop)
             rows.flush(conn)
             for slug, ts in rows.last_event.items():
                 last_event[slug] = max(last_event.get(slug, 0), ts)

@@ -3,8 +3,7 @@
 ``plan_conversation(world, seq)`` is a pure function of the world (seed, anchor, size) and the
 sequence number. ``generate.py`` writes the conversation row, tags, skills, playbooks,
 resource events, CSAT rating and conversion events from it; ``content.py`` builds the
-messages, tool calls and citations from the same plan (stored, or rebuilt on read for the
-largest databases), so both always agree.
+messages, tool calls and citations from the same plan, so both always agree.
 """
 from __future__ import annotations
 
@@ -96,8 +95,8 @@ class Plan:
 
 
 class FastRandom(random.Random):
-    """``randrange``/``choice`` from one ``random()`` draw: cheaper than the stdlib's
-    rejection sampling, still deterministic (1M conversations are planned in Python)."""
+    """``randrange``/``choice`` from one ``random()`` draw instead of the stdlib's rejection
+    sampling: the demo's data is defined by these draws (another sampler, other data)."""
 
     def randrange(self, start: int, stop: int | None = None, step: int = 1) -> int:
         if step != 1:

@@ -8,8 +8,9 @@ from typing import Any
 from api import labels
 from api.demo import content
 from api.demo import convfilter as cf
+from api.demo.codec import RawJSON, loads_stored
 from api.demo.params import ApiError, validation_error
-from api.demo.routing import Ctx, RawJSON, cpu_bound, dumps, loads_stored, routes, serial
+from api.demo.routing import Ctx, cpu_bound, routes, serial
 
 BATCH_MAX = 50
 SUMMARY_FIELDS = (
@@ -72,31 +73,21 @@ def _lookup(ctx: Ctx, cid: str) -> tuple[int, dict[str, Any]]:
     return row[0], loads_stored(row[1])
 
 
-def _stored(ctx: Ctx) -> bool:
-    """Messages come from the database (``conv_messages``), not from an injected rebuild."""
-    return ctx.state.detail_extra is None and ctx.store.stored_messages
-
-
-def _extra(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:
-    if _stored(ctx):
-        text = content.stored_extra_json(ctx.store.conn, seq)
-        if text is not None:
-            extra: dict[str, Any] = loads_stored(text)
-            return extra
-    rebuild = ctx.state.detail_extra or content.conversation_detail_extra
-    return rebuild(ctx.store.conn, seq, body.get("conversation_id"), ctx.store.world)
-
-
-def _detail(ctx: Ctx, seq: int, body: dict[str, Any]) -> dict[str, Any]:
-    detail = dict(body)
-    detail.update(_extra(ctx, seq, body))
-    return detail
+def _extra(ctx: Ctx, seq: int) -> dict[str, Any]:
+    """The conversation's stored messages and citations (``conv_messages``)."""
+    text = content.stored_extra_json(ctx.store.conn, seq)
+    if text is None:  # every generated database stores them
+        raise RuntimeError(f"demo database stores no messages for seq {seq}")
+    extra: dict[str, Any] = loads_stored(text)
+    return extra
 
 
 @cpu_bound
 def conversation_detail(ctx: Ctx) -> dict[str, Any]:
     seq, body = _lookup(ctx, ctx.path["cid"])
-    return _detail(ctx, seq, body)
+    detail = dict(body)
+    detail.update(_extra(ctx, seq))
+    return detail
 
 
 def _batch_ids(body: Any) -> list[str]:
@@ -113,50 +104,33 @@ def _batch_ids(body: Any) -> list[str]:
 
 @cpu_bound
 def batch(ctx: Ctx) -> dict[str, Any] | RawJSON:
+    """Each detail is the row's stored body with the stored ``"messages"`` and ``"citations"``
+    appended, joined as JSON text without decoding it (what ``conversation_detail`` answers
+    as objects)."""
     pid = ctx.project()
     ids = _batch_ids(ctx.body)
     if not ids:
         return {"conversations": []}
     marks = ",".join("?" * len(ids))
-    if _stored(ctx):
-        return _stored_batch(ctx, pid, ids, marks)
     rows = ctx.store.rows(
-        f"SELECT conversation_id, seq, body FROM conversations WHERE project_id=? AND conversation_id IN ({marks})",
-        [pid, *ids],
-    )
-    found = {cid: (seq, body) for cid, seq, body in rows}
-    return {"conversations": [_detail(ctx, found[c][0], loads_stored(found[c][1]))
-                              for c in ids if c in found]}
-
-
-def _stored_batch(ctx: Ctx, pid: str, ids: list[str], marks: str) -> RawJSON:
-    """The batch answer from stored JSON texts, joined without decoding them: each detail is
-    the row's body with the stored ``"messages"`` and ``"citations"`` appended (what
-    ``_detail`` builds as objects, for a fraction of its CPU)."""
-    rows = ctx.store.rows(
-        "SELECT c.conversation_id, c.seq, c.body, m.body FROM conversations c "
-        "LEFT JOIN conv_messages m ON m.seq = c.seq "
+        "SELECT c.conversation_id, c.body, m.body FROM conversations c "
+        "JOIN conv_messages m ON m.seq = c.seq "
         f"WHERE c.project_id=? AND c.conversation_id IN ({marks})",
         [pid, *ids],
     )
-    found = {cid: (seq, body, blob) for cid, seq, body, blob in rows}
+    found = {cid: (body, blob) for cid, body, blob in rows}
     items = []
     for cid in ids:
-        if cid not in found:
-            continue
-        seq, body, blob = found[cid]
-        extra = content.decode_extra(blob) if blob is not None else ""
-        if body.endswith("}") and body != "{}" and extra.startswith("{") and extra != "{}":
-            items.append(f"{body[:-1]},{extra[1:]}")
-        else:  # nothing stored for this row: built as objects
-            items.append(dumps(_detail(ctx, seq, loads_stored(body))).decode("utf-8"))
+        if cid in found:
+            body, blob = found[cid]
+            items.append(f"{body[:-1]},{content.decode_extra(blob)[1:]}")
     return RawJSON('{"conversations":[' + ",".join(items) + "]}")
 
 
 @cpu_bound
 def messages(ctx: Ctx) -> dict[str, Any]:
-    seq, body = _lookup(ctx, ctx.path["cid"])
-    extra = _extra(ctx, seq, body)
+    seq, _ = _lookup(ctx, ctx.path["cid"])
+    extra = _extra(ctx, seq)
     return {
         "messages": [{k: m.get(k) for k in LEGACY_MESSAGE_FIELDS} for m in extra.get("messages", [])],
         "citations": [{k: c.get(k) for k in LEGACY_CITATION_FIELDS} for c in extra.get("citations", [])],

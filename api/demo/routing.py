@@ -1,7 +1,7 @@
-"""The demo app's tiny handler framework: a request context, auth, JSON answers.
+"""The demo app's tiny handler framework: a request context, routes, auth, request bodies.
 
 A handler is a plain function `handler(ctx: Ctx) -> object` run in the thread pool; it returns
-JSON-able data (or `RawJSON` text already serialised) and raises `ApiError` for errors.
+JSON-able data (or `codec.RawJSON` text already serialised) and raises `ApiError` for errors.
 """
 from __future__ import annotations
 
@@ -12,15 +12,6 @@ from typing import Any
 
 from api.demo.params import ApiError, Params
 from api.demo.store import Store
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover - a dependency; the stdlib alone still works
-    orjson = None  # type: ignore[assignment]
-
-
-class RawJSON(str):
-    """A handler result that is already JSON text."""
 
 
 @dataclass
@@ -63,7 +54,7 @@ def serial(lane: str, prepare: Handler | None = None) -> Callable[[Handler], Han
     return mark
 
 
-cpu_bound = serial("details")  # the message-rebuilding handlers: batch, detail, messages
+cpu_bound = serial("details")  # batch, detail, messages: decoding and encoding stored JSON
 
 
 def serial_lane(handler: Handler) -> str | None:
@@ -99,31 +90,6 @@ def authenticate(store: Store, headers: Any) -> str:
     if project is None:
         raise ApiError(401, "Invalid API key")
     return project
-
-
-def loads_stored(text: str | bytes) -> Any:
-    """A JSON text the generator stored (a conversation row's body, stored messages): orjson
-    when present, the standard library for what orjson refuses (a lone surrogate escape)."""
-    if orjson is not None:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
-
-
-def dumps(data: Any) -> bytes:
-    """Compact JSON: orjson (same values, faster), else the standard library for what
-    orjson refuses (lone surrogates, non-str keys, ints beyond 64 bits), with ASCII escapes:
-    a lone surrogate cannot be UTF-8, its escape is valid JSON."""
-    if isinstance(data, RawJSON):
-        return data.encode("utf-8")
-    if orjson is not None:
-        try:
-            return orjson.dumps(data)
-        except TypeError:
-            pass
-    return json.dumps(data, separators=(",", ":")).encode("ascii")
 
 
 def parse_body(raw: bytes) -> Any:

@@ -2,15 +2,8 @@
 
 GENERATOR_VERSION = 11
 
-# Up to this many conversations the generator also stores every conversation's messages and
-# citations (``conv_messages``), as the real API serves stored data; above it (the 1M demo)
-# they are rebuilt from the plan on read, which keeps the file small (content.py).
-STORE_MESSAGES_UP_TO = 200_000
-
-# ``body`` = zlib-compressed UTF-8 JSON ``{"messages": [...], "citations": [...]}``: exactly
-# ``content.conversation_detail_extra(conn, seq)``.
-MESSAGES_SQL = "CREATE TABLE conv_messages(seq INTEGER PRIMARY KEY, body BLOB NOT NULL);"
-
+# conv_messages.body = zlib-compressed UTF-8 JSON ``{"messages": [...], "citations": [...]}``:
+# exactly ``content.build_messages`` of the conversation's plan.
 SCHEMA_SQL = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE docs(
@@ -50,6 +43,7 @@ CREATE TABLE conversion_events(id INTEGER PRIMARY KEY, project_id TEXT NOT NULL,
   metric_slug TEXT NOT NULL, seq INTEGER NOT NULL, conversation_id TEXT NOT NULL,
   value REAL NOT NULL, occurred_at TEXT NOT NULL, ts INTEGER NOT NULL, created_ts INTEGER NOT NULL,
   metadata TEXT, match_value TEXT, idempotency_key TEXT);
+CREATE TABLE conv_messages(seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
 """
 
 # Created after the bulk insert (faster than maintaining them row by row).
@@ -58,7 +52,7 @@ CREATE INDEX conv_last ON conversations(project_id, last_ts, seq);
 CREATE INDEX conv_first ON conversations(project_id, first_ts, seq);
 -- (implicit rowid = seq last: ORDER BY message_count, seq walks it without a sort)
 CREATE INDEX conv_count ON conversations(project_id, message_count);
--- covering for the analytics over dates (and assistant): no table lookups (1M: 2.6 -> 0.9 s)
+-- covering for the analytics over dates (and assistant): no table lookups
 CREATE INDEX conv_stats ON conversations(project_id, last_ts, has_handoff, message_count,
   ai_message_count, avg_latency_ms, has_winback, winback_answered, playbook_base_id);
 CREATE INDEX conv_sent ON conversations(project_id, sentiment, has_handoff, last_ts);

@@ -5,7 +5,6 @@ can be cached for the app's lifetime.
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sqlite3
@@ -17,8 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from api.demo import anchor_end
-from api.demo import world as W
+from api.demo.anchor import anchor_end
 
 V = TypeVar("V")
 
@@ -112,18 +110,6 @@ class Store:
         # generated at on that day), so that default windows end with the data.
         self.now = anchor_end(anchor)
         self.projects = [json.loads(b) for b in self.col("SELECT body FROM docs WHERE kind='project' ORDER BY sort_key, id")]
-
-    @functools.cached_property
-    def world(self) -> W.World:
-        """The world this database was generated from (what rebuilds messages)."""
-        return W.build_world(int(self.meta["seed"]), self.meta["anchor"], int(self.meta["size"]))
-
-    @functools.cached_property
-    def stored_messages(self) -> bool:
-        """Whether the database stores messages and citations (``conv_messages``)."""
-        from api.demo.content import has_stored_messages
-
-        return has_stored_messages(self.conn)
 
     @property
     def conn(self) -> sqlite3.Connection:

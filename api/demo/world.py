@@ -4,8 +4,7 @@ Everything here is a pure function of ``(seed, anchor, size)``: projects, inboxe
 (bases, versions, active-version history, settings), tags, skills, knowledge bases and their
 items, API tools, toolkits, the support intents with their story templates, conversion metric
 definitions and eval cases. ``generate.py`` turns this world into SQLite rows and
-``content.py`` uses it to build a conversation's messages (stored by ``generate.py`` up to
-``schema.STORE_MESSAGES_UP_TO`` conversations, rebuilt on read above).
+``content.py`` uses it to build a conversation's messages (stored by ``generate.py``).
 
 Hostile/awkward text lives in a small, deterministic share of conversations (see
 ``is_hostile``, ``HOSTILE_SAMPLES`` and ``FORMULA_SAMPLES``); tests find them with
@@ -21,6 +20,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from api.demo.anchor import anchor_end
+
 DAYS = 120
 DAY = 86400
 
@@ -30,7 +31,7 @@ DAY = 86400
 
 def new_id(rng: random.Random) -> str:
     """A random (but seeded) UUID4 string: ``str(uuid.UUID(int=bits, version=4))`` without
-    the UUID object (cheaper: the largest demos rebuild messages on every read)."""
+    the UUID object (cheaper: the generator makes one per tool call)."""
     bits = (rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET
     h = f"{bits:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -66,8 +67,6 @@ def anchor_bounds(anchor: str) -> tuple[int, int]:
     """(start of the 120-day window, last second of the data) in epoch seconds, for a
     canonical anchor (``api.demo.resolve_anchor``): the data ends at the end of the anchor
     day, or at the hour an anchor ``YYYY-MM-DDTHH`` names (the demo's "now")."""
-    from api.demo import anchor_end
-
     end = int(anchor_end(anchor).timestamp()) - 1
     d = dt.date.fromisoformat(anchor[:10])
     midnight = int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp())
@@ -602,7 +601,7 @@ INTENT_BY_KEY = {i.key: i for i in INTENTS}
 OTHER_INTENTS = ("booking_change", "baggage", "refund")  # the small second project
 
 # --------------------------------------------------------------------------------------------
-# reasons per signal label (short on purpose: 1M rows must stay small)
+# reasons per signal label (short on purpose: every row carries one)
 
 # Each text holds for every conversation its label can go with (plan._signals keeps the
 # combinations apart that no text could: a negative sentiment never "improved", ...).

@@ -53,7 +53,10 @@ def _to_str(value: Any) -> Any:
 
 
 def _lenient_int(value: Any, handler: Any) -> Any:
-    """An int; a fractional number or numeric string is rounded; anything else is None."""
+    """An int; a fractional number or numeric string is rounded; a boolean or anything else
+    is None."""
+    if isinstance(value, bool):
+        return None
     try:
         return handler(value)
     except (ValueError, TypeError):
@@ -99,7 +102,17 @@ def _dict_or_empty(value: Any, handler: Any) -> Any:
 
 Str = Annotated[str | None, BeforeValidator(_to_str), WrapValidator(_lenient)]
 Int = Annotated[int | None, WrapValidator(_lenient_int)]
-Num = Annotated[int | float | None, WrapValidator(_lenient)]
+def _lenient_num(value: Any, handler: Any) -> Any:
+    """A finite number (or numeric string); a boolean, NaN or infinity is None (no figure)."""
+    if isinstance(value, bool):
+        return None
+    number = _lenient(value, handler)
+    if isinstance(number, float) and not math.isfinite(number):
+        return None
+    return number
+
+
+Num = Annotated[int | float | None, WrapValidator(_lenient_num)]
 Bool = Annotated[bool | None, WrapValidator(_lenient)]
 IntOrStr = Annotated[int | str | None, WrapValidator(_lenient)]  # ids documented as int
 StrList = Annotated[list[Str], WrapValidator(_list_or_empty)]
@@ -163,6 +176,7 @@ class Conversation(Signals):
     """One conversation of the list endpoint (every metadata field inline)."""
 
     conversation_id: Str = None
+    inbox_id: Str = None  # not in the reference's list item; read when sent
     inbox_name: Str = None
     playbook_name: Str = None
     playbook_version: Int = None
@@ -287,12 +301,16 @@ class TimeBucket(Model):
 
 
 class Breakdown(Model):
-    """A ``by_playbook`` / ``by_tag`` / ``by_assistant`` row."""
+    """A ``by_playbook`` / ``by_tag`` / ``by_assistant`` row (the name and id keys vary)."""
 
     name: Str = None
+    playbook_name: Str = None
+    assistant_name: Str = None
     tag: Str = None
+    id: Str = None
     playbook_id: Str = None
     playbook_base_id: Str = None
+    base_id: Str = None
     total_conversations: Int = None
     conversations_with_handoff: Int = None
     conversations_without_handoff: Int = None
@@ -326,6 +344,7 @@ class AccountAnalytics(Model):
     avg_messages_per_conversation: Num = None
     by_assistant: ListOf[Breakdown] = Field(default_factory=list)
     time_series: ListOf[TimeBucket] = Field(default_factory=list)
+    time_granularity: Str = None
 
     @property
     def time_saved_minutes(self) -> int:
@@ -766,11 +785,13 @@ class EvalCase(Model):
 
 class EvalRun(Model):
     id: Str = None
+    name: Str = None
     playbook_name: Str = None
     playbook_version: Int = None
     status: Str = None
     passed_cases: Int = None
     failed_cases: Int = None
+    error_cases: Int = None
     total_cases: Int = None
     created_at: Str = None
     completed_at: Str = None

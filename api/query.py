@@ -87,6 +87,8 @@ _BOOL_FIELDS = ("has_handoff", "has_winback")
 _INT_FIELDS = ("min_messages", "max_messages")
 _LIST_FIELDS = ("tags", "conversation_ids", *labels.LABEL_FIELDS)
 _CHOICE_FIELDS = {"sort_by": labels.SORT_BY, "sort_order": labels.SORT_ORDER}
+#: the filters every screen shares (the app holds them); the explorer adds the others
+SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,19 @@ class ConversationQuery:
         current = {f.name: getattr(self, f.name) for f in fields(self)}
         current.update(changes)
         return type(self).build(**current)
+
+    def shared(self) -> ConversationQuery:
+        """Only the shared filters (``SHARED_FIELDS``) of this query."""
+        return dataclasses.replace(_EMPTY, **{name: getattr(self, name) for name in SHARED_FIELDS})
+
+    def own(self) -> ConversationQuery:
+        """This query without its shared filters (those of one screen)."""
+        return dataclasses.replace(self, **{name: getattr(_EMPTY, name) for name in SHARED_FIELDS})
+
+    def with_shared(self, shared: ConversationQuery) -> ConversationQuery:
+        """This query with the shared filters of ``shared`` (both are valid already: the
+        date range and the message counts are checked within each part)."""
+        return dataclasses.replace(self, **{name: getattr(shared, name) for name in SHARED_FIELDS})
 
     def _check_ranges(self) -> None:
         if self.start_date and self.end_date:
@@ -226,6 +241,7 @@ class ConversationQuery:
         return self.to_text()
 
 
+_EMPTY = ConversationQuery()
 _TEXT_FIELDS: dict[str, str] = {**{v: k for k, v in TEXT_KEYS.items()},
                                 **{k: k for k in TEXT_KEYS}}
 

@@ -135,3 +135,20 @@ def test_non_object_payload_is_an_error():
 def test_infinite_and_nan_numbers_do_not_crash():
     c = m.Conversation.model_validate({"message_count": float("inf"), "playbook_version": "nan"})
     assert c.message_count is None and c.playbook_version is None
+
+
+def test_numbers_are_finite_and_never_booleans():
+    """A figure is a number or nothing: NaN, infinity and booleans become None, never 'nan%'
+    or a count of 1."""
+    from api.models import AggregateMetrics
+
+    odd = AggregateMetrics.model_validate({
+        "total_conversations": True, "total_scored_conversations": "nan",
+        "coverage_percentage": float("inf"),
+    })
+    assert odd.total_conversations is None
+    assert odd.total_scored_conversations is None
+    assert odd.coverage_percentage is None
+    fine = AggregateMetrics.model_validate({"total_conversations": "12",
+                                            "coverage_percentage": 93.5})
+    assert fine.total_conversations == 12 and fine.coverage_percentage == 93.5

@@ -58,6 +58,16 @@ def project_path(project: str, rest: str = "", *ids: Any) -> str:
     return path("/projects/{}" + rest, project, *ids)
 
 
+def typed_path(path: str, project: str) -> str:
+    """A path the user typed (``studio-tui fetch``): ``{pid}``/``{project_id}`` placeholders,
+    and an empty ``/projects//`` segment (an unset ``$STUDIO_PROJECT_ID`` in the shell),
+    become ``project``; the rest is sent as typed."""
+    path = path.replace("{pid}", project).replace("{project_id}", project)
+    if path.startswith("/projects//") or path == "/projects/":
+        path = f"/projects/{project}/" + path[len("/projects//"):]
+    return path if path.startswith("/") else "/" + path
+
+
 @dataclass(frozen=True)
 class Endpoint(Generic[T]):
     """One GET: where, with which parameters, and how its answer becomes ``T``."""
@@ -106,6 +116,21 @@ def parse_list(model: type[M], what: str, *keys: str) -> Callable[[Any], list[M]
         return [item(x) for x in data if isinstance(x, dict)]
 
     return parse
+
+
+async def load_models() -> None:
+    """Import ``api.models`` in a thread: building its pydantic models on an event loop would
+    freeze a UI for a moment. Once they are imported, this returns at once."""
+    global _models_loaded
+    if not _models_loaded:
+        import asyncio
+        import importlib
+
+        await asyncio.to_thread(importlib.import_module, "api.models")
+        _models_loaded = True
+
+
+_models_loaded = False
 
 
 def endpoint(model: type[M], where: str, params: Params | None = None, *,

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
     from api.client import Result, StudioClient
     from api.config import Settings
+    from api.endpoints import Endpoint
+    from api.lookups import Lookups
     from api.query import ConversationQuery
-    from tui.lookups import Lookups
+
+
+T = TypeVar("T")
 
 
 class Services(Protocol):
@@ -33,6 +37,8 @@ class Services(Protocol):
     def now(self) -> datetime: ...
 
     def note_result(self, result: Result) -> None: ...
+
+    async def peek_cached(self, request: Callable[[str], Endpoint[T]]) -> T | None: ...
 
     def set_filters(self, query: ConversationQuery, preset: str | None = None) -> None: ...
 

@@ -24,8 +24,8 @@ from textual.widgets import DataTable, Static
 from api.client import StudioClient
 from api.config import Secret, load_settings
 from api.demo import demo_info
+from api.lookups import Lookups
 from api.query import ConversationQuery
-from tui.lookups import Lookups
 from widgets.charts import Kpis
 
 ANCHOR_END = datetime(2026, 6, 16, tzinfo=UTC)  # end of the pinned demo anchor day

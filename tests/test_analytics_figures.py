@@ -492,13 +492,13 @@ async def test_a_missing_value_is_never_drawn_as_a_zero_bar(demo_db):
 
 
 def test_sparklines_leave_a_missing_day_blank():
+    from api.endpoints import resources as res
     from screens.analytics.resources import sparkline_rows
     from widgets.charts import spark
 
     assert spark([2, None, 4]) == "▅ █"
-    rows = sparkline_rows(
-        "skill", {"s": {"total": 6, "series": [{"count": 2}, {}, {"count": 4}]}}, {}, 14
-    )
+    answer = {"s": {"total": 6, "series": [{"count": 2}, {}, {"count": 4}]}}
+    rows = sparkline_rows("skill", res.sparklines("p", "skills", 14).parse(answer), {}, 14)
     assert str(rows[0][1][4]) == "2 — 4"
 
 

@@ -235,7 +235,7 @@ async def test_a_topic_opens_its_exact_conversations(demo_db):
         await settle(pilot)
         topics = app.screen.query_one("#topics", TitledTable)
         topic = app.screen.topics[0]
-        ids = topic["conversation_ids"]
+        ids = topic.conversation_ids
         assert len(ids) > 50  # more than one batch call
         await select_row(pilot, topics, "0")
         await settle(pilot)

@@ -21,8 +21,8 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
+from api.dates import preset_range
 from screens.analytics import ANALYTICS_SCREENS
-from tui.dates import preset_range
 from widgets.charts import ChartBase, Kpis
 from widgets.filter_bar import FilterBar
 from widgets.status_header import StatusHeader

@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeGuard
 
 from rich.text import Text
 from textual import events
@@ -187,7 +188,8 @@ class BarChart(ChartBase):
         yield from self.compose_title()
         with Horizontal(classes="chart-body"):
             yield HBars(classes="chart-plot")
-            table = DataTable(cursor_type="row", zebra_stripes=True, classes="chart-table")
+            table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True,
+                                               classes="chart-table")
             table.add_column("", key="label")
             table.add_column(Text(self.value_label), key="value")
             table.add_column(Text(self.pct_label), key="pct")
@@ -250,7 +252,7 @@ class Series:
     # received with a ⚠ and left out of the plot and of the summary
     limit: float | None = None
 
-    def valid(self, value: float | None) -> bool:
+    def valid(self, value: float | None) -> TypeGuard[float]:
         return value is not None and (self.limit is None or 0 <= value <= self.limit)
 
     @property

@@ -75,7 +75,7 @@ class TitledTable(FigureState, Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text(self.title), classes="table-title")
         yield Static(Text(LOADING), classes="table-empty")
-        table = DataTable(cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text | str] = DataTable(cursor_type="row", zebra_stripes=True)
         table.add_columns(*(Text(c) for c in self.columns))  # never markup
         yield table
         yield Static("", classes="table-note")

@@ -1,4 +1,5 @@
-"""The analytics screens. The app binds each key and adds a palette command per entry.
+"""The analytics screens. The app declares a mode, a key binding and a palette command per entry
+of `ANALYTICS`; a screen's module is imported when its mode is first opened.
 
 Keys (chosen to avoid the explorer's q ? e / n p j k g G space enter esc):
 o overview · s quality signals · c CSAT · v conversions · r resources · t trending topics ·
@@ -7,54 +8,87 @@ i configuration (assistants, KBs, schedule, tools) · l evals.
 Inside the analytics screens: x chart/table view, w next date window (24h/7d/30d/90d, shared),
 ctrl+r reload bypassing the cache, n/p next/
 previous page of a focused paged table, enter on a bar's or a row's line drills down.
-Importing this package loads Textual widgets only; plotext is imported when a chart mounts.
+Importing this package loads no screen (nor Textual); plotext is imported when a chart mounts.
 """
 
 from __future__ import annotations
 
-from screens.analytics.configuration import ConfigurationScreen
-from screens.analytics.conversions import ConversionsScreen
-from screens.analytics.csat import CsatScreen
-from screens.analytics.evals import EvalsScreen
-from screens.analytics.overview import OverviewScreen
-from screens.analytics.resources import ResourcesScreen
-from screens.analytics.signals import SignalsScreen
-from screens.analytics.topics import TopicsScreen
+import importlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-ANALYTICS_SCREENS = [
-    (
-        "o",
-        "Overview",
-        OverviewScreen,
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+@dataclass(frozen=True)
+class AnalyticsEntry:
+    """One analytics screen: its key, name and description, and where its class lives."""
+
+    key: str
+    name: str
+    module: str  # under screens.analytics
+    class_name: str
+    description: str
+
+    @property
+    def mode(self) -> str:
+        """The app's mode for this screen ("Quality signals" -> "analytics-quality-signals")."""
+        return f"analytics-{self.name}".lower().replace(" ", "-")
+
+    def screen_class(self) -> type[Screen]:
+        """The screen's class (imports its module)."""
+        module = importlib.import_module(f"{__name__}.{self.module}")
+        screen_class: type[Screen] = getattr(module, self.class_name)
+        return screen_class
+
+    def make_screen(self) -> Screen:
+        """A new screen: the factory the app's `MODES` holds."""
+        return self.screen_class()()
+
+
+ANALYTICS = (
+    AnalyticsEntry(
+        "o", "Overview", "overview", "OverviewScreen",
         "Totals, deflection, handoffs, latency, winbacks; by assistant and tag; account-wide",
     ),
-    (
-        "s",
-        "Quality signals",
-        SignalsScreen,
+    AnalyticsEntry(
+        "s", "Quality signals", "signals", "SignalsScreen",
         "Coverage and sentiment, resources, shift, deflection, handoff reason, recontact risk",
     ),
-    ("c", "CSAT", CsatScreen, "CSAT/DSAT, response rate, ratings with remarks, DSAT drill-down"),
-    (
-        "v",
-        "Conversions",
-        ConversionsScreen,
+    AnalyticsEntry(
+        "c", "CSAT", "csat", "CsatScreen",
+        "CSAT/DSAT, response rate, ratings with remarks, DSAT drill-down",
+    ),
+    AnalyticsEntry(
+        "v", "Conversions", "conversions", "ConversionsScreen",
         "Conversion metrics: topline, trend, events, ingest heartbeat, funnel by assistant",
     ),
-    (
-        "r",
-        "Resources",
-        ResourcesScreen,
+    AnalyticsEntry(
+        "r", "Resources", "resources", "ResourcesScreen",
         "API tools, toolkits, skills, knowledge-base citations, activity sparklines",
     ),
-    ("t", "Trending topics", TopicsScreen, "Latest topic analysis, or generate one"),
-    (
-        "i",
-        "Configuration",
-        ConfigurationScreen,
+    AnalyticsEntry(
+        "t", "Trending topics", "topics", "TopicsScreen",
+        "Latest topic analysis, or generate one",
+    ),
+    AnalyticsEntry(
+        "i", "Configuration", "configuration", "ConfigurationScreen",
         "Assistants, versions and diffs, KBs needing retraining, office hours, settings, API tools",
     ),
-    ("l", "Evals", EvalsScreen, "Eval cases, runs and per-case results per assistant"),
-]
+    AnalyticsEntry(
+        "l", "Evals", "evals", "EvalsScreen",
+        "Eval cases, runs and per-case results per assistant",
+    ),
+)
 
-__all__ = ["ANALYTICS_SCREENS"]
+
+def __getattr__(name: str) -> Any:
+    # `ANALYTICS_SCREENS` (tests, benchmarks): (key, name, screen class, description) of
+    # every screen; importing them all is what this package avoids at start-up
+    if name == "ANALYTICS_SCREENS":
+        return [(e.key, e.name, e.screen_class(), e.description) for e in ANALYTICS]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["ANALYTICS", "ANALYTICS_SCREENS", "AnalyticsEntry"]

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Sequence
 from contextvars import ContextVar
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from rich.text import Text
@@ -35,14 +35,14 @@ from textual.widget import Widget
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from api.endpoints import Endpoint
+from api.client import StudioClient
+from api.dates import ISO, parse_ts, stable_end
+from api.endpoints import Endpoint, conversations
 from api.errors import StudioError
 from api.query import ConversationQuery, QueryError
 from api.text import one_line, sanitize
-from screens.analytics.fmt import items, seg, text
-from tui.dates import ISO, stable_end
+from screens.services import Services, services
 from widgets.charts import ChartBase
-from widgets.conversation_table import parse_ts  # ISO 8601 -> aware datetime (naive = UTC)
 from widgets.figures import FigureState
 from widgets.filter_bar import FilterBar, describe_query
 from widgets.footer import KeyBar
@@ -92,7 +92,7 @@ class AnalyticsScreen(Screen):
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         yield StatusHeader(self.TITLE)
-        yield FilterBar(follow_app=False)  # scope_text: what the figures really cover
+        yield FilterBar()  # scope_text: what the figures really cover
         if self.SUBTITLE:
             yield Static(self.SUBTITLE, classes="analytics-subtitle", markup=False)
         with VerticalScroll(classes="analytics-body"):
@@ -110,7 +110,7 @@ class AnalyticsScreen(Screen):
         self.reload()
 
     def on_screen_resume(self) -> None:
-        if self._loaded_filters is not None and self.scope_of(self.app.filters) != self._scope:
+        if self._loaded_filters is not None and self.scope_of(self.app_filters) != self._scope:
             self.reload()
 
     def _filters_changed(self, filters: ConversationQuery) -> None:
@@ -127,28 +127,32 @@ class AnalyticsScreen(Screen):
     def filters(self) -> ConversationQuery:
         """The shared filters the figures are for: the app's, with "all" (no dates) resolved
         to the explicit window the load asked for (``resolve_window``)."""
-        app_filters = self.app.filters
+        app_filters = self.app_filters
         if self._window is not None and self._window[0] == app_filters:
             return self._window[1]
         return app_filters
 
     @property
-    def client(self):  # noqa: ANN201 - StudioClient
-        return self.app.client
+    def services(self) -> Services:
+        return services(self)
+
+    @property
+    def app_filters(self) -> ConversationQuery:
+        """The app's shared filters (as set, "all" unresolved)."""
+        return self.services.filters
+
+    @property
+    def client(self) -> StudioClient:
+        return self.services.client
 
     @property
     def project(self) -> str:
         """The project id, as the endpoint functions of api.endpoints take it."""
         return str(self.client.project_id)
 
-    @property
-    def pid(self) -> str:
-        """The project id as a quoted URL path segment."""
-        return seg(self.client.project_id)
-
     def reload(self) -> None:
         """(Re)load every figure of the screen for the current shared filters."""
-        filters = self.app.filters
+        filters = self.app_filters
         self._loaded_filters = filters
         self._scope = self.scope_of(filters)
         self.generation += 1
@@ -180,9 +184,7 @@ class AnalyticsScreen(Screen):
         self.reload()
 
     async def _run_load(self, filters: ConversationQuery) -> None:
-        get_client = getattr(self.app, "get_client", None)
-        if get_client is not None:  # StudioApp builds its client off the event loop
-            await get_client()
+        await self.services.get_client()  # StudioApp builds its client off the event loop
         try:
             await self.load(await self.resolve_window(filters))
         except Exception as exc:
@@ -230,12 +232,6 @@ class AnalyticsScreen(Screen):
             self.client.load_swr(endpoint, revalidate=self._revalidate), paint
         )
 
-    async def swr_path(self, path: str, params: dict[str, Any] | None, paint: Paint) -> Any:
-        """``swr`` of a raw GET (screens not yet moved to api.endpoints)."""
-        return await self._swr(
-            self.client.get_swr(path, params or None, revalidate=self._revalidate), paint
-        )
-
     async def _swr(self, results: AsyncGenerator[Any, None], paint: Callable[[Any], None]
                    ) -> Any:
         data = None
@@ -245,9 +241,7 @@ class AnalyticsScreen(Screen):
                 if self.is_stale():  # started for older filters: never paints over newer figures
                     return data
                 data = result.data
-                note = getattr(self.app, "note_result", None)
-                if note is not None:
-                    note(result)
+                self.services.note_result(result)
                 painted = self._paint(paint, data)
                 if getattr(result, "offline", False):
                     detail = connection_state(result)[1] or "(cached)"
@@ -273,7 +267,7 @@ class AnalyticsScreen(Screen):
         return [w for w in self.query("*") if isinstance(w, FigureState)]
 
     @staticmethod
-    def _begin(widgets: list[FigureState]) -> dict[FigureState, int]:
+    def _begin(widgets: Sequence[FigureState]) -> dict[FigureState, int]:
         for widget in widgets:
             widget.mark_outdated()
         return {w: w.paint_count for w in widgets}
@@ -312,7 +306,8 @@ class AnalyticsScreen(Screen):
     def show_state(self) -> None:
         """The header: how many sections did not load (or are stale); the app's connection
         state when all did."""
-        figures = [w for w in self.figures() if w.display]  # not those the view hides
+        # not those the view hides
+        figures = [w for w in self.figures() if isinstance(w, Widget) and w.display]
         failed = sum(w.figure_state == "failed" for w in figures)
         stale = sum(w.figure_state == "stale" for w in figures)
         state: tuple[str, str] | None = None
@@ -362,12 +357,10 @@ class AnalyticsScreen(Screen):
         end_at = parse_ts(end) or self.now()
         why = "no conversation found"
         try:
-            data = await self.fetch_path(
-                f"/projects/{self.pid}/conversations",
-                {"limit": 1, "sort_by": "last_message_at", "sort_order": "asc"},
-            )
-            rows = items(data, "conversations")
-            first = parse_ts(text(rows[0], "last_message_at")) if rows else None
+            oldest = ConversationQuery.build(sort_by="last_message_at", sort_order="asc")
+            page = await self.fetch(conversations.page(self.project, oldest, limit=1))
+            rows = page.conversations
+            first = parse_ts(rows[0].last_message_at) if rows else None
         except StudioError as exc:
             first, why = None, f"first conversation unknown: {one_line(str(exc), 60)}"
         if first is not None and first < end_at:
@@ -384,14 +377,13 @@ class AnalyticsScreen(Screen):
         if self.window_note and self.WINDOWED:
             line.append(self.window_note, style="italic")
             line.append(" · ", style="dim")
-        line.append_text(describe_query(filters, getattr(self.app, "lookups", None),
-                                        shared_only=True))
+        line.append_text(describe_query(filters, self.services.lookups, shared_only=True))
         return line
 
     def filters_text(self, filters: ConversationQuery) -> Text:
         """" · assistant X · tags a + b" (what of the shared filters applies besides dates)."""
         line = Text()
-        lookups = getattr(self.app, "lookups", None)
+        lookups = self.services.lookups
         base_id = filters.playbook_base_id
         parts = []
         if base_id:
@@ -410,10 +402,6 @@ class AnalyticsScreen(Screen):
     async def fetch(self, endpoint: Endpoint[T]) -> T:
         """One model (from the cache while fresh, else the API), for parts painted once."""
         return await self.client.load(endpoint)
-
-    async def fetch_path(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        """``fetch`` of a raw GET (screens not yet moved to api.endpoints)."""
-        return await self.client.get(path, params or None)
 
     @staticmethod
     async def gather(*coros: Awaitable[Any]) -> list[Any]:
@@ -451,20 +439,15 @@ class AnalyticsScreen(Screen):
     def show_error(self, error: BaseException | None) -> None:
         """One line: a StudioError's message, else the kind of failure (never a traceback).
 
-        The app's ``report_error`` (one place for API errors, ctrl+r retries) when it has one.
+        The app's ``report_error``: one place for API errors, ctrl+r retries.
         """
         if not isinstance(error, StudioError):
             error = StudioError(self.reason(error or Exception()))
-        report = getattr(self.app, "report_error", None)
-        if report is not None:
-            report(error, self.refresh_data)
-        else:
-            self.notify(str(error), title=self.TITLE, severity="error", timeout=8, markup=False)
+        self.services.report_error(error, self.refresh_data)
 
     def now(self) -> datetime:
-        """The app's clock (the demo's anchor on the demo backend), else the wall clock."""
-        now = getattr(self.app, "now", None)
-        return now() if now is not None else datetime.now(UTC)
+        """The app's clock (the demo's anchor on the demo backend)."""
+        return self.services.now()
 
     # ---------------------------------------------------------------- drill-down
     def open_conversations(self, ids: list[str] | tuple[str, ...], title: str) -> None:
@@ -492,13 +475,13 @@ class AnalyticsScreen(Screen):
         except QueryError as exc:
             self.notify(f"cannot open these conversations: {exc}", severity="warning", markup=False)
             return
-        self.app.drill_down(query)
+        self.services.drill_down(query)
 
     def action_cycle_window(self) -> None:
         """The next shared date preset (the explorer follows: the window is shared)."""
         from widgets.filter_sidebar import preset_range
 
-        current = getattr(self.app, "date_preset", None)
+        current = self.services.date_preset
         index = WINDOW_PRESETS.index(current) if current in WINDOW_PRESETS else -1
         preset = WINDOW_PRESETS[(index + 1) % len(WINDOW_PRESETS)]
         start, end = preset_range(preset, self.now())
@@ -507,11 +490,7 @@ class AnalyticsScreen(Screen):
         except QueryError as exc:
             self.notify(str(exc), severity="warning", markup=False)
             return
-        set_filters = getattr(self.app, "set_filters", None)
-        if set_filters is not None:
-            set_filters(query, preset)
-        else:
-            self.app.filters = query
+        self.services.set_filters(query, preset)
         self.notify(f"Window: last {preset}", timeout=2, markup=False)
 
     # ---------------------------------------------------------------- view
@@ -534,23 +513,3 @@ def _in_view(widget: Widget, body: Widget) -> bool:
     region = widget.region
     shown = region.intersection(body.content_region)
     return shown.height >= min(region.height, 2) > 0
-
-
-# -------------------------------------------------------------------- date helpers
-def resource_dates(filters: ConversationQuery) -> dict[str, str]:
-    """Resource analytics take ``YYYY-MM-DD``: the UTC days the shared window touches.
-
-    The end is inclusive there, so an end at midnight means the day before.
-    """
-    params: dict[str, str] = {}
-    start = parse_ts(filters.start_date)
-    end = parse_ts(filters.end_date)
-    if start is not None:
-        params["start_date"] = start.astimezone(UTC).date().isoformat()
-    if end is not None:
-        end_utc = end.astimezone(UTC)
-        last: date = end_utc.date()
-        if end_utc.time() == datetime.min.time():
-            last -= timedelta(days=1)
-        params["end_date"] = last.isoformat()
-    return params

@@ -14,10 +14,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
+from api import models as m
+from api.endpoints import configuration as config
 from api.query import ConversationQuery
-from api.text import fold
+from api.text import fold, sanitize
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import items, num, obj, seg, text, when
+from screens.analytics.fmt import when
 from widgets.charts import number_cell, plain
 from widgets.figures import FigureText
 from widgets.tables import TitledTable
@@ -26,25 +28,11 @@ RETRAIN_STATUSES = ("EDITED", "ADDED")
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def group_versions(playbooks: Any) -> dict[str, list[dict]]:
-    """base id -> its versions, newest first."""
-    groups: dict[str, list[dict]] = {}
-    for pb in items(playbooks):
-        base = text(pb, "base_id") or text(pb, "id")
-        if base:
-            groups.setdefault(base, []).append(pb)
-    for versions in groups.values():
-        versions.sort(key=lambda v: num(v, "version_number") or 0, reverse=True)
-    return groups
-
-
-def kb_rows(kbs: Any) -> list[tuple[str, list]]:
-    ordered = sorted(
-        items(kbs), key=lambda k: (str(k.get("kb_type") or ""), str(k.get("title") or ""))
-    )
+def kb_rows(kbs: list[m.KnowledgeBase]) -> list[tuple[str, list]]:
+    ordered = sorted(kbs, key=lambda k: (k.kb_type or "", k.title or ""))
     rows = []
     for i, kb in enumerate(ordered):
-        status = (text(kb, "status") or "").upper()
+        status = sanitize(kb.status).upper()
         flag = (
             plain("⚠ needs retraining", style="bold yellow")
             if status in RETRAIN_STATUSES
@@ -52,13 +40,8 @@ def kb_rows(kbs: Any) -> list[tuple[str, list]]:
         )
         rows.append(
             (
-                text(kb, "id") or f"kb{i}",
-                [
-                    plain(text(kb, "kb_type")),
-                    plain(text(kb, "title")),
-                    plain(text(kb, "status")),
-                    flag,
-                ],
+                kb.id or f"kb{i}",
+                [plain(kb.kb_type), plain(kb.title), plain(kb.status), flag],
             )
         )
     return rows
@@ -109,6 +92,11 @@ def describe(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def version_label(version: m.Playbook) -> str:
+    """'name vN' of a version (for titles and notifications: sanitized)."""
+    return f"{sanitize(version.name) or '?'} v{version.version_number or 0}"
+
+
 class ConfigurationScreen(AnalyticsScreen):
     TITLE = "Configuration"
     SUBTITLE = "Configuration is project-wide: the shared date range and filters do not apply"
@@ -121,10 +109,10 @@ class ConfigurationScreen(AnalyticsScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.assistants: dict[str, list[dict]] = {}
+        self.assistants: dict[str, list[m.Playbook]] = {}  # base id -> versions, newest first
         self.base_id: str | None = None
-        self.marked: dict | None = None
-        self.highlighted: dict | None = None
+        self.marked: m.Playbook | None = None
+        self.highlighted: m.Playbook | None = None
 
     def scope_of(self, filters: ConversationQuery) -> Hashable:
         return "project"  # no filter applies: only ctrl+r reloads
@@ -164,20 +152,20 @@ class ConfigurationScreen(AnalyticsScreen):
                 yield TitledTable("API tools", ("name", "method", "url", "description"), id="tools")
 
     async def load(self, filters: ConversationQuery) -> None:
-        p = f"/projects/{self.pid}"
+        project = self.project
         await self.gather(
-            self.swr_path(f"{p}/playbooks", {"include_versions": "true"}, self.paint_assistants),
-            self.swr_path(f"{p}/knowledgebases", None, self.paint_kbs),
-            self.swr_path(f"{p}/schedule", None, self.paint_schedule),
+            self.swr(config.playbooks(project, versions=True), self.paint_assistants),
+            self.swr(config.knowledgebases(project), self.paint_kbs),
+            self.swr(config.schedule(project), self.paint_schedule),
             self.load_project(),
-            self.swr_path(f"{p}/api-tools", None, self.paint_tools),
+            self.swr(config.api_tools(project), self.paint_tools),
         )
         if self.base_id:
             await self.load_assistant(self.base_id)
 
     # -------------------------------------------------------------- assistants
-    def paint_assistants(self, data: Any) -> None:
-        self.assistants = group_versions(data)
+    def paint_assistants(self, playbooks: list[m.Playbook]) -> None:
+        self.assistants = config.versions_by_assistant(playbooks)
         if self.base_id not in self.assistants:
             self.base_id = next(iter(self.assistants), None)
         self.query_one("#assistants", TitledTable).set_rows(
@@ -185,10 +173,10 @@ class ConfigurationScreen(AnalyticsScreen):
                 (
                     base,
                     [
-                        plain(text(v[0], "name")),
+                        plain(v[0].name),
                         number_cell(str(len(v))),
-                        plain(f"v{num(v[0], 'version_number') or 0:.0f}"),
-                        plain(text(v[0], "model")),
+                        plain(f"v{v[0].version_number or 0}"),
+                        plain(v[0].model),
                     ],
                 )
                 for base, v in self.assistants.items()
@@ -199,37 +187,38 @@ class ConfigurationScreen(AnalyticsScreen):
     async def load_assistant(self, base_id: str) -> None:
         versions = self.assistants.get(base_id, [])
         active, history = await self.gather(
-            self.fetch_path(f"/playbooks/{seg(base_id)}/active"),
-            self.fetch_path(f"/playbooks/{seg(base_id)}/active/history"),
+            self.fetch(config.playbook_active(base_id)),
+            self.fetch(config.playbook_active_history(base_id)),
         )
-        active_number = num(active, "version_number")
+        active_number = active.version_number
         active_version = next(
-            (v for v in versions if num(v, "version_number") == active_number),
-            versions[0] if versions else {},
+            (v for v in versions if v.version_number == active_number),
+            versions[0] if versions else None,
         )
         settings = (
-            obj(await self.fetch_path(f"/playbooks/{seg(text(active_version, 'id'))}/settings"))
-            if text(active_version, "id")
-            else {}
+            await self.fetch(config.playbook_settings(active_version.id))
+            if active_version is not None and active_version.id
+            else m.PlaybookSettings()
         )
         self.paint_assistant(base_id, active_number, settings, history)
 
     def paint_assistant(
-        self, base_id: str, active: float | None, settings: dict, history: Any
+        self, base_id: str, active: int | None, settings: m.PlaybookSettings,
+        history: m.ActiveHistory,
     ) -> None:
         versions = self.assistants.get(base_id, [])
-        name = text(versions[0], "name") if versions else base_id
+        name = versions[0].name if versions else base_id
         self.query_one("#assistant-info", Static).update(
             key_values(
                 [
                     ("Assistant", name),
-                    ("Active version", None if active is None else f"v{active:.0f}"),
+                    ("Active version", None if active is None else f"v{active}"),
                     (
                         "Kill switch",
-                        "ON (assistant turned off)" if settings.get("is_disabled") else "off",
+                        "ON (assistant turned off)" if settings.is_disabled else "off",
                     ),
-                    ("Winback", describe(settings.get("winback"))),
-                    ("URL shortener", describe(settings.get("url_shortener"))),
+                    ("Winback", describe(settings.winback)),
+                    ("URL shortener", describe(settings.url_shortener)),
                 ]
             )
         )
@@ -238,24 +227,24 @@ class ConfigurationScreen(AnalyticsScreen):
                 (
                     str(i),
                     [
-                        plain(when(h.get("activated_at"))),
-                        plain(f"v{num(h, 'version_number') or 0:.0f}"),
-                        plain(text(h, "activated_by") or "system"),
+                        plain(when(h.activated_at)),
+                        plain(f"v{h.version_number or 0}"),
+                        plain(sanitize(h.activated_by) or "system"),
                     ],
                 )
-                for i, h in enumerate(items(history, "items"))
+                for i, h in enumerate(history.items)
             ],
             empty_text="no deployment recorded",
         )
         self.query_one("#versions", TitledTable).set_rows(
             [
                 (
-                    text(v, "id") or str(i),
+                    v.id or str(i),
                     [
-                        plain(f"v{num(v, 'version_number') or 0:.0f}"),
-                        plain(text(v, "name")),
-                        plain(when(v.get("updated_at"))),
-                        plain(text(v, "model")),
+                        plain(f"v{v.version_number or 0}"),
+                        plain(v.name),
+                        plain(when(v.updated_at)),
+                        plain(v.model),
                     ],
                 )
                 for i, v in enumerate(versions)
@@ -264,26 +253,23 @@ class ConfigurationScreen(AnalyticsScreen):
         if versions:
             self.show_instructions(versions[0])
 
-    def _version(self, version_id: str) -> dict:
+    def _version(self, version_id: str) -> m.Playbook | None:
         for v in self.assistants.get(self.base_id or "", []):
-            if text(v, "id") == version_id:
+            if v.id == version_id:
                 return v
-        return {}
+        return None
 
-    def _label(self, version: dict) -> str:
-        return f"{text(version, 'name') or '?'} v{num(version, 'version_number') or 0:.0f}"
-
-    def show_instructions(self, version: dict) -> None:
+    def show_instructions(self, version: m.Playbook) -> None:
         self.highlighted = version
-        title = Text(f"Instructions of {self._label(version)}\n", style="bold")
-        title.append(plain(fold(text(version, "content") or "(no instructions)", 100)))
+        title = Text(f"Instructions of {version_label(version)}\n", style="bold")
+        title.append(plain(fold(sanitize(version.content) or "(no instructions)", 100)))
         self.query_one("#instructions", Static).update(title)
 
     def action_mark(self) -> None:
         if self.highlighted:
             self.marked = self.highlighted
             self.notify(
-                f"Marked {self._label(self.marked)}: highlight another version and press d.",
+                f"Marked {version_label(self.marked)}: highlight another version and press d.",
                 markup=False,
             )
 
@@ -296,14 +282,9 @@ class ConfigurationScreen(AnalyticsScreen):
             )
             return
         old, new = self.marked, self.highlighted
-        out = Text(f"Diff {self._label(old)} → {self._label(new)}\n", style="bold")
+        out = Text(f"Diff {version_label(old)} → {version_label(new)}\n", style="bold")
         out.append(
-            diff_text(
-                text(old, "content") or "",
-                text(new, "content") or "",
-                self._label(old),
-                self._label(new),
-            )
+            diff_text(old.content or "", new.content or "", version_label(old), version_label(new))
         )
         self.query_one("#instructions", Static).update(out)
 
@@ -328,82 +309,66 @@ class ConfigurationScreen(AnalyticsScreen):
                 self.show_instructions(version)
 
     # -------------------------------------------------------------- other tabs
-    def paint_kbs(self, data: Any) -> None:
-        rows = kb_rows(data)
+    def paint_kbs(self, kbs: list[m.KnowledgeBase]) -> None:
+        rows = kb_rows(kbs)
         pending = sum(1 for _, cells in rows if str(cells[3]))
         table = self.query_one("#kbs", TitledTable)
         table.set_title(f"Knowledge bases by type · {pending} need retraining (EDITED/ADDED)")
         table.set_rows(rows, empty_text="no knowledge base")
 
-    def paint_schedule(self, data: Any) -> None:
-        data = obj(data)
+    def paint_schedule(self, schedule: m.Schedule) -> None:
         self.query_one("#schedule-info", Static).update(
-            key_values(
-                [
-                    (
-                        "Office hours",
-                        data.get("enabled") if isinstance(data.get("enabled"), bool) else None,
-                    ),
-                    ("Time zone", text(data, "timezone")),
-                ]
-            )
+            key_values([("Office hours", schedule.enabled), ("Time zone", schedule.timezone)])
         )
-        weekly = obj(data.get("weekly_schedule"))
         rows = []
         for d in DAYS:
-            entry = obj(weekly.get(d))
-            slots = ", ".join(
-                f"{text(s, 'start') or '?'}-{text(s, 'end') or '?'}" for s in items(entry, "slots")
-            )
+            entry = schedule.weekly_schedule.get(d) or m.DaySchedule()
+            slots = ", ".join(f"{s.start or '?'}-{s.end or '?'}" for s in entry.slots)
             rows.append(
-                (d, [plain(d), plain("yes" if entry.get("enabled") else "no"), plain(slots or "—")])
+                (d, [plain(d), plain("yes" if entry.enabled else "no"), plain(slots or "—")])
             )
         self.query_one("#weekly", TitledTable).set_rows(rows)
         self.query_one("#overrides", TitledTable).set_rows(
             [
                 (
-                    text(o, "id") or str(i),
+                    o.id or str(i),
                     [
-                        plain(text(o, "date")),
-                        plain("open" if o.get("is_available") else "closed"),
-                        plain(text(o, "label")),
+                        plain(o.date),
+                        plain("open" if o.is_available else "closed"),
+                        plain(o.label),
                     ],
                 )
-                for i, o in enumerate(items(data, "overrides"))
+                for i, o in enumerate(schedule.overrides)
             ],
             empty_text="no override",
         )
 
     async def load_project(self) -> None:
         project, settings = await self.gather(
-            self.fetch_path(f"/projects/{self.pid}"), self.fetch_path(f"/projects/{self.pid}/settings")
+            self.fetch(config.project_info(self.project)),
+            self.fetch(config.project_settings(self.project)),
         )
-        inner = obj(obj(settings).get("settings"))
+        inner = settings.settings or m.ProjectSettingsBody()
         self.query_one("#project-info", Static).update(
             key_values(
                 [
-                    ("Project", text(project, "name")),
-                    ("Project id", text(project, "id")),
-                    ("KBs need retraining", obj(project).get("needs_retraining")),
-                    ("Personality tone", text(inner, "personality_tone")),
-                    ("User enrichment URL", text(inner, "user_enrichment_url") or "not set"),
+                    ("Project", project.name),
+                    ("Project id", project.id),
+                    ("KBs need retraining", project.needs_retraining),
+                    ("Personality tone", inner.personality_tone),
+                    ("User enrichment URL", inner.user_enrichment_url or "not set"),
                 ]
             )
         )
 
-    def paint_tools(self, data: Any) -> None:
+    def paint_tools(self, tools: list[m.ApiTool]) -> None:
         self.query_one("#tools", TitledTable).set_rows(
             [
                 (
-                    text(t, "id") or str(i),
-                    [
-                        plain(text(t, "name")),
-                        plain(text(t, "method")),
-                        plain(text(t, "url")),
-                        plain(text(t, "description") or ""),
-                    ],
+                    t.id or str(i),
+                    [plain(t.name), plain(t.method), plain(t.url), plain(t.description or "")],
                 )
-                for i, t in enumerate(items(data))
+                for i, t in enumerate(tools)
             ],
             empty_text="no API tool",
         )

@@ -1,53 +1,52 @@
 """Conversions: metric definitions, per-metric topline / trend / events, and the funnel by assistant.
 
-``/projects/{pid}/conversion-metrics`` lists the definitions; ``.../{slug}/analytics`` (singular
-``playbook_base_id``) gives one metric's dashboard. The definition's ``last_event_at`` is the
-ingest heartbeat: when it is older than ``STALE_AFTER`` before the end of the window (or now,
-if earlier), the screen warns of a likely broken ingest instead of reading "0 conversions".
-The funnel asks the analytics once per assistant (``playbook_base_id``), concurrently.
+The conversion metrics list gives the definitions; one metric's analytics (singular
+``playbook_base_id``, ``api.endpoints.conversions``) its dashboard. The definition's
+``last_event_at`` is the ingest heartbeat: when it is older than ``STALE_AFTER`` before the end
+of the window (or now, if earlier), the screen warns of a likely broken ingest instead of
+reading "0 conversions". The funnel asks the analytics once per assistant
+(``playbook_base_id``), concurrently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from api import models as m
+from api.endpoints import configuration, conversions
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen, parse_ts
 from screens.analytics.fmt import (
-    buckets,
+    bucket_labels,
+    clean,
+    finite,
     fmt_float,
     fmt_int,
     fmt_rate,
-    items,
-    latest_playbooks,
-    num,
-    obj,
-    per,
-    rate,
-    seg,
-    text,
+    per_bucket,
+    ratio,
     when,
     window_of,
 )
 from widgets.charts import Bar, BarChart, Kpis, Series, TimeChart, number_cell, plain
 from widgets.figures import FigureText
-from widgets.tables import PagedTable, TitledTable
+from widgets.tables import PagedTable, Row, TitledTable
 
 STALE_AFTER = timedelta(hours=24)
 EVENTS_PAGE = 10
 
 
 def heartbeat_warning(
-    definition: dict, window_end: str | None, now: datetime | None = None
+    definition: m.ConversionMetric, window_end: str | None, now: datetime | None = None
 ) -> str | None:
     """The warning to show for a metric's ingest heartbeat, or None when it is fresh."""
-    name = text(definition, "name") or text(definition, "slug") or "this metric"
-    last = parse_ts(definition.get("last_event_at"))
+    name = clean(definition.name) or clean(definition.slug) or "this metric"
+    last = parse_ts(definition.last_event_at)
     if last is None:
         return f"⚠ {name}: no event was ever ingested — check the ingest integration."
     now = now or datetime.now(UTC)
@@ -59,68 +58,83 @@ def heartbeat_warning(
     hours = age.total_seconds() / 3600
     age_text = f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
     return (
-        f"⚠ {name}: last event ingested {when(definition.get('last_event_at'))} "
+        f"⚠ {name}: last event ingested {when(definition.last_event_at)} "
         f"({age_text} before the end of the window) — the ingest pipeline is likely "
         "broken; low or zero conversions here are not real figures."
     )
 
 
-def metric_kpis(data: dict, unit: str) -> list[tuple[str, str | None]]:
+def metric_kpis(data: m.ConversionAnalytics, unit: str) -> list[tuple[str, str | None]]:
     return [
-        ("Events", fmt_int(num(data, "total_events"))),
-        ("Total value", fmt_float(num(data, "total_value"), 2, unit)),
-        ("Avg value", fmt_float(rate(data, "avg_value", "total_events"), 2, unit)),
-        ("Converting convs.", fmt_int(num(data, "converting_conversations"))),
-        ("Eligible deflected", fmt_int(num(data, "eligible_conversations"))),
+        ("Events", fmt_int(data.total_events)),
+        ("Total value", fmt_float(finite(data.total_value), 2, unit)),
+        ("Avg value", fmt_float(ratio(data.avg_value, data.total_events), 2, unit)),
+        ("Converting convs.", fmt_int(data.converting_conversations)),
+        ("Eligible deflected", fmt_int(data.eligible_conversations)),
         (
             "Conversion rate",
-            fmt_rate(rate(data, "conversion_rate_pct", "eligible_conversations"), 2),
+            fmt_rate(ratio(data.conversion_rate_pct, data.eligible_conversations), 2),
         ),
         (
             "Value / converting",
             fmt_float(
-                rate(data, "avg_value_per_conversation", "converting_conversations"), 2, unit
+                ratio(data.avg_value_per_conversation, data.converting_conversations), 2, unit
             ),
         ),
     ]
 
 
-def event_rows(events: list[dict]) -> list[tuple[str, list]]:
-    rows = []
+def event_rows(events: Iterable[m.ConversionEvent]) -> list[Row]:
+    rows: list[Row] = []
     for i, e in enumerate(events):
-        tags = e.get("tags") if isinstance(e.get("tags"), list) else []
         rows.append(
             (
-                text(e, "conversation_id") or f"row{i}",
+                clean(e.conversation_id) or f"row{i}",
                 [
-                    plain(when(e.get("occurred_at"))),
-                    number_cell(fmt_float(num(e, "value"), 2) or "—"),
-                    plain(text(e, "conversation_id")),
-                    plain(", ".join(str(t) for t in tags)),
+                    plain(when(e.occurred_at)),
+                    number_cell(fmt_float(finite(e.value), 2) or "—"),
+                    plain(clean(e.conversation_id)),
+                    plain(", ".join(str(t) for t in e.tags)),
                 ],
             )
         )
     return rows
 
 
-def funnel_rows(results: list[tuple[str, str, dict]]) -> list[dict]:
+class FunnelRow(TypedDict):
+    """One assistant's figures of the funnel."""
+
+    base_id: str
+    assistant: str
+    eligible: float | None
+    converting: float | None
+    rate: float | None
+    value: float | None
+
+
+def funnel_rows(results: Iterable[tuple[str, str, m.ConversionAnalytics]]) -> list[FunnelRow]:
     """(base id, name, analytics) per assistant -> rows sorted by conversion rate."""
-    rows = []
+    rows: list[FunnelRow] = []
     for base_id, name, data in results:
-        if data.get("is_configured") is not True:
+        if data.is_configured is not True:
             continue
         rows.append(
             {
                 "base_id": base_id,
                 "assistant": name,
-                "eligible": num(data, "eligible_conversations"),
-                "converting": num(data, "converting_conversations"),
-                "rate": rate(data, "conversion_rate_pct", "eligible_conversations"),
-                "value": num(data, "total_value"),
+                "eligible": data.eligible_conversations,
+                "converting": data.converting_conversations,
+                "rate": ratio(data.conversion_rate_pct, data.eligible_conversations),
+                "value": finite(data.total_value),
             }
         )
     rows.sort(key=lambda r: r["rate"] or 0, reverse=True)
     return rows
+
+
+def _given(model: m.Model | None) -> bool:
+    """Whether the answer sent this object with something in it."""
+    return model is not None and bool(model.model_fields_set or model.model_extra)
 
 
 class ConversionsScreen(AnalyticsScreen):
@@ -129,10 +143,10 @@ class ConversionsScreen(AnalyticsScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.definitions: list[dict] = []
+        self.definitions: list[m.ConversionMetric] = []
         self.slug: str | None = None
         self.topline: dict[str, float | None] = {}  # of the metric shown, for the funnel note
-        self.funnel: list[dict] = []
+        self.funnel: list[FunnelRow] = []
 
     def scope_of(self, filters: ConversationQuery) -> Hashable:
         return (filters, self.slug)
@@ -165,15 +179,12 @@ class ConversionsScreen(AnalyticsScreen):
     @property
     def unit(self) -> str:
         for d in self.definitions:
-            if d.get("slug") == self.slug:
-                return text(d, "value_label") or ""
+            if d.slug == self.slug:
+                return clean(d.value_label) or ""
         return ""
 
-    def analytics_path(self, slug: str) -> str:
-        return f"/projects/{self.pid}/conversion-metrics/{seg(slug)}/analytics"
-
     async def load(self, filters: ConversationQuery) -> None:
-        await self.swr_path(f"/projects/{self.pid}/conversion-metrics", None, self.paint_definitions)
+        await self.swr(conversions.metrics(self.project), self.paint_definitions)
         if self.slug is None:
             self.query_one("#metric-title", Static).update(
                 "No conversion metric is defined for this project."
@@ -181,21 +192,21 @@ class ConversionsScreen(AnalyticsScreen):
             return
         await self.gather(self.load_metric(filters, 0), self.load_funnel(filters))
 
-    def paint_definitions(self, data: Any) -> None:
-        self.definitions = [d for d in items(data) if text(d, "slug")]
-        slugs = [d["slug"] for d in self.definitions]
+    def paint_definitions(self, definitions: list[m.ConversionMetric]) -> None:
+        self.definitions = [d for d in definitions if clean(d.slug)]
+        slugs = [d.slug for d in self.definitions]
         if self.slug not in slugs:
             self.slug = slugs[0] if slugs else None
         self.query_one("#metrics", TitledTable).set_rows(
             [
                 (
-                    str(d["slug"]),
+                    str(d.slug),
                     [
-                        plain(text(d, "name")),
-                        plain(text(d, "slug")),
-                        plain(text(d, "value_label")),
-                        plain("yes" if d.get("enabled") is not False else "no"),
-                        plain(when(d.get("last_event_at"))),
+                        plain(clean(d.name)),
+                        plain(clean(d.slug)),
+                        plain(clean(d.value_label)),
+                        plain("yes" if d.enabled is not False else "no"),
+                        plain(when(d.last_event_at)),
                     ],
                 )
                 for d in self.definitions
@@ -206,28 +217,30 @@ class ConversionsScreen(AnalyticsScreen):
     async def load_metric(self, filters: ConversationQuery, offset: int) -> None:
         if self.slug is None:
             return
-        params = {
-            **filters.conversion_params(),
-            "events_limit": EVENTS_PAGE,
-            "events_offset": offset,
-        }
-        await self.swr_path(self.analytics_path(self.slug), params, self.paint_metric)
+        await self.swr(
+            conversions.analytics(
+                self.project, self.slug, filters, events_limit=EVENTS_PAGE, events_offset=offset
+            ),
+            self.paint_metric,
+        )
 
-    def paint_metric(self, data: Any) -> None:
-        data = obj(data)
+    def paint_metric(self, data: m.ConversionAnalytics) -> None:
         title = self.query_one("#metric-title", Static)
-        if data.get("is_configured") is not True:
+        if data.is_configured is not True:
             title.update(f"Metric {self.slug!r} is not configured.")
             self.set_class(True, "-unconfigured")
             return
         self.set_class(False, "-unconfigured")
-        definition = obj(data.get("definition")) or next(
-            (d for d in self.definitions if d.get("slug") == self.slug), {}
-        )
-        unit = text(definition, "value_label") or self.unit
+        definition = data.definition
+        if definition is None or not _given(definition):
+            listed = (d for d in self.definitions if d.slug == self.slug)
+            definition = next(listed, m.ConversionMetric())
+        unit = clean(definition.value_label) or self.unit
+        slug = clean(self.slug)
+        description = clean(definition.description)
         title.update(
-            f"{text(definition, 'name') or self.slug} ({self.slug}, values in {unit or '—'})"
-            + (f" — {text(definition, 'description')}" if text(definition, "description") else "")
+            f"{clean(definition.name) or slug} ({slug}, values in {unit or '—'})"
+            + (f" — {description}" if description else "")
         )
         warning = heartbeat_warning(definition, self.filters.end_date, self.now())
         heartbeat = self.query_one("#heartbeat", Static)
@@ -235,21 +248,22 @@ class ConversionsScreen(AnalyticsScreen):
         heartbeat.display = warning is not None
         self.query_one("#kpis", Kpis).set_items(metric_kpis(data, unit))
         self.topline = {
-            "eligible": num(data, "eligible_conversations"),
-            "converting": num(data, "converting_conversations"),
+            "eligible": data.eligible_conversations,
+            "converting": data.converting_conversations,
         }
         self._note_funnel()
-        series = items(data, "time_series")
+        series = data.time_series
         trend = self.query_one("#trend", TimeChart)
-        trend.set_title(f"Events, converting conversations and value per {per(data)}")
+        per = per_bucket(data.time_granularity)
+        trend.set_title(f"Events, converting conversations and value per {per}")
         trend.set_series(
-            buckets(data),
+            bucket_labels((b.date for b in series), data.time_granularity),
             [
-                Series("events", [num(b, "event_count") for b in series]),
-                Series("converting", [num(b, "converting_conversations") for b in series]),
+                Series("events", [b.event_count for b in series]),
+                Series("converting", [b.converting_conversations for b in series]),
                 Series(  # the unit (API text) never in the name: a table column label
                     "value",  # is parsed as markup by DataTable
-                    [num(b, "total_value") for b in series],
+                    [finite(b.total_value) for b in series],
                     unit=f" {unit}" if unit else "",
                     right=True,
                     digits=2,
@@ -258,29 +272,34 @@ class ConversionsScreen(AnalyticsScreen):
             empty_text="no conversion events in this window",
             window=window_of(self.filters),
         )
-        total = num(data, "total_events_filtered")
         self.query_one("#events", PagedTable).set_page(
-            event_rows(items(data, "events")),
-            offset=int(num(data, "events_offset") or 0),
-            total=None if total is None else int(total),
+            event_rows(data.events),
+            offset=data.events_offset or 0,
+            total=data.total_events_filtered,
             empty_text="no events in this window",
         )
 
     async def load_funnel(self, filters: ConversationQuery) -> None:
         slug = self.slug
-        bases = latest_playbooks(await self.fetch_path(f"/projects/{self.pid}/playbooks"))
-        params = {**filters.conversion_params(), "events_limit": 1}
+        if slug is None:
+            return
+        playbooks = await self.fetch(configuration.playbooks(self.project))
+        latest = configuration.latest_versions(playbooks)
 
-        async def one(base_id: str, name: str) -> tuple[str, str, dict]:
-            data = await self.fetch_path(
-                self.analytics_path(slug), {**params, "playbook_base_id": base_id}
+        async def one(base_id: str, name: str) -> tuple[str, str, m.ConversionAnalytics]:
+            data = await self.fetch(
+                conversions.analytics(
+                    self.project, slug, filters, events_limit=1, playbook_base_id=base_id
+                )
             )
-            return base_id, name, obj(data)
+            return base_id, name, data
 
-        results = await self.gather(*(one(b, n) for b, n in bases))
+        results = await self.gather(
+            *(one(base, clean(pb.name) or base) for base, pb in latest.items())
+        )
         self.paint_funnel(funnel_rows(results))
 
-    def paint_funnel(self, rows: list[dict]) -> None:
+    def paint_funnel(self, rows: list[FunnelRow]) -> None:
         self.funnel = rows
         unit = self.unit
         self.query_one("#funnel-chart", BarChart).set_bars(
@@ -308,9 +327,12 @@ class ConversionsScreen(AnalyticsScreen):
     def _note_funnel(self) -> None:
         """Say why the rows do not add up to the topline (eligible, converting)."""
         sums = []
-        for key, name in (("eligible", "eligible"), ("converting", "converting")):
-            parts = [r[key] for r in self.funnel if r[key] is not None]
-            topline = self.topline.get(key)
+        for name, values in (
+            ("eligible", [r["eligible"] for r in self.funnel]),
+            ("converting", [r["converting"] for r in self.funnel]),
+        ):
+            parts = [v for v in values if v is not None]
+            topline = self.topline.get(name)
             if parts and topline is not None and sum(parts) != topline:
                 sums.append(f"{name} {fmt_int(sum(parts))} vs {fmt_int(topline)}")
         note = None

@@ -1,8 +1,7 @@
 """Evals: test cases per assistant, its runs (paged) with pass/fail counts, a run's results.
 
-Endpoints take the playbook *base* id: ``/playbooks/{base}/eval-cases``,
-``/playbooks/{base}/eval-runs?page=&page_size=``, ``/eval-runs/{id}/results``.
-The shared window does not apply (runs are listed newest first).
+Cases and runs are listed by the assistant's *base* id (``api.endpoints.evals``). The shared
+window does not apply (runs are listed newest first).
 """
 
 from __future__ import annotations
@@ -14,9 +13,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from api import models as m
+from api.endpoints import configuration as config
+from api.endpoints import evals
 from api.query import ConversationQuery
+from api.text import sanitize
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import fmt_int, items, latest_playbooks, num, obj, seg, text, when
+from screens.analytics.fmt import fmt_int, when
 from widgets.charts import number_cell, plain
 from widgets.figures import FigureText
 from widgets.tables import PagedTable, TitledTable
@@ -30,78 +33,77 @@ def _count(value: float | None) -> Any:
     return number_cell(fmt_int(value) or "—")
 
 
-def case_rows(cases: Any) -> list[tuple[str, list]]:
+def case_rows(cases: list[m.EvalCase]) -> list[tuple[str, list]]:
     rows = []
-    for i, c in enumerate(items(cases)):
-        enabled = c.get("is_enabled", c.get("enabled"))
-        assertions = c.get("assertions") if isinstance(c.get("assertions"), list) else []
+    for i, c in enumerate(cases):
+        enabled = c.is_enabled if c.is_enabled is not None else c.enabled
         rows.append(
             (
-                text(c, "id") or str(i),
+                c.id or str(i),
                 [
-                    plain(text(c, "name")),
+                    plain(c.name),
                     plain("yes" if enabled is not False else "no"),
-                    _count(num(c, "max_turns")),
-                    _count(len(assertions)),
-                    plain(text(c, "first_message") or text(c, "input") or ""),
+                    _count(c.max_turns),
+                    _count(len(c.assertions)),
+                    plain(c.first_message or c.input or ""),
                 ],
             )
         )
     return rows
 
 
-def run_rows(runs: list[dict]) -> list[tuple[str, list]]:
+def run_rows(runs: list[m.EvalRun]) -> list[tuple[str, list]]:
     return [
         (
-            text(r, "id") or str(i),
+            r.id or str(i),
             [
-                plain(when(r.get("created_at"))),
-                plain(text(r, "name") or ""),
-                plain(f"v{num(r, 'playbook_version') or 0:.0f}"),
-                plain(text(r, "status")),
-                _count(num(r, "passed_cases")),
-                _count(num(r, "failed_cases")),
-                _count(num(r, "error_cases")),
-                _count(num(r, "total_cases")),
+                plain(when(r.created_at)),
+                plain(r.name or ""),
+                plain(f"v{r.playbook_version or 0}"),
+                plain(r.status),
+                _count(r.passed_cases),
+                _count(r.failed_cases),
+                _count(r.error_cases),
+                _count(r.total_cases),
             ],
         )
         for i, r in enumerate(runs)
     ]
 
 
-def result_rows(results: Any) -> list[tuple[str, list]]:
+def result_rows(results: list[m.EvalResult]) -> list[tuple[str, list]]:
     return [
         (
-            text(r, "id") or str(i),
+            r.id or str(i),
             [
-                plain(text(r, "case_name") or text(r, "case_id")),
-                plain(text(r, "status"), style="bold red" if r.get("status") == "failed" else ""),
-                _count(num(r, "passed_assertions")),
-                _count(num(r, "failed_assertions")),
-                plain(text(r, "error_message") or ""),
+                plain(r.case_name or r.case_id),
+                plain(r.status, style="bold red" if r.status == "failed" else ""),
+                _count(r.passed_assertions),
+                _count(r.failed_assertions),
+                plain(r.error_message or ""),
             ],
         )
-        for i, r in enumerate(items(results))
+        for i, r in enumerate(results)
     ]
 
 
-def result_detail(result: dict) -> Text:
+def result_detail(result: m.EvalResult) -> Text:
     """A result's assertions: verdict, criteria and the judge's explanation (untrusted text)."""
     out = Text()
-    out.append(text(result, "case_name") or text(result, "case_id") or "—", style="bold")
-    if text(result, "error_message"):
+    out.append(sanitize(result.case_name or result.case_id) or "—", style="bold")
+    if result.error_message:
         out.append("\nerror: ", style="bold red")
-        out.append(plain(text(result, "error_message")))
-    for a in items(result, "assertion_results"):
-        verdict = text(a, "verdict") or ("passed" if a.get("passed") else "failed")
+        out.append(plain(result.error_message))
+    for a in result.assertion_results:
+        verdict = sanitize(a.verdict) or ("passed" if a.passed else "failed")
         out.append(
             f"\n{VERDICT_MARK.get(verdict, '?')} {verdict}: ",
             style="red" if verdict == "failed" else "",
         )
-        out.append(plain(text(a, "criteria")))
-        if text(a, "explanation"):
+        out.append(plain(a.criteria))
+        if a.explanation:
             out.append(" — ", style="dim")
-            out.append(plain(text(a, "explanation"), style="dim"))
+            out.append(plain(a.explanation, style="dim"))
     return out
 
 
@@ -116,7 +118,7 @@ class EvalsScreen(AnalyticsScreen):
         self.base_id: str | None = None
         self._results_shown = False
         self.run_id: str | None = None  # the run whose results are shown (or asked for)
-        self.results: dict[str, dict] = {}
+        self.results: dict[str, m.EvalResult] = {}  # the shown run's, by row key
 
     def scope_of(self, filters: ConversationQuery) -> Hashable:
         return "project"  # no filter applies: only ctrl+r reloads
@@ -139,25 +141,25 @@ class EvalsScreen(AnalyticsScreen):
         yield FigureText("", id="result-detail")
 
     async def load(self, filters: ConversationQuery) -> None:
-        await self.swr_path(f"/projects/{self.pid}/playbooks", None, self.paint_assistants)
+        await self.swr(config.playbooks(self.project), self.paint_assistants)
         if self.base_id:
             await self.load_assistant(self.base_id)
 
-    def paint_assistants(self, data: Any) -> None:
-        bases = latest_playbooks(data)
-        if self.base_id not in dict(bases):
-            self.base_id = bases[0][0] if bases else None
+    def paint_assistants(self, playbooks: list[m.Playbook]) -> None:
+        latest = config.latest_versions(playbooks)
+        if self.base_id not in latest:
+            self.base_id = next(iter(latest), None)
         self.query_one("#assistants", TitledTable).set_rows(
-            [(b, [plain(name)]) for b, name in bases], empty_text="no assistant"
+            [(base, [plain(pb.name or base)]) for base, pb in latest.items()],
+            empty_text="no assistant",
         )
 
     async def load_assistant(self, base_id: str) -> None:
         await self.gather(
-            self.swr_path(
-                f"/playbooks/{seg(base_id)}/eval-cases",
-                None,
-                lambda d: self.query_one("#cases", TitledTable).set_rows(
-                    case_rows(d), empty_text="no eval case for this assistant"
+            self.swr(
+                evals.eval_cases(base_id),
+                lambda cases: self.query_one("#cases", TitledTable).set_rows(
+                    case_rows(cases), empty_text="no eval case for this assistant"
                 ),
             ),
             self.load_runs(base_id, 0),
@@ -165,39 +167,36 @@ class EvalsScreen(AnalyticsScreen):
 
     async def load_runs(self, base_id: str, offset: int) -> None:
         page = offset // RUNS_PAGE + 1
-        await self.swr_path(
-            f"/playbooks/{seg(base_id)}/eval-runs",
-            {"page": page, "page_size": RUNS_PAGE},
-            self.paint_runs,
-        )
+        await self.swr(evals.eval_runs(base_id, page=page, page_size=RUNS_PAGE), self.paint_runs)
 
-    def paint_runs(self, data: Any) -> None:
-        data = obj(data)
-        runs = items(data, "items")
-        if runs and text(runs[0], "id") and not self._results_shown:
+    def paint_runs(self, data: m.EvalRunPage) -> None:
+        runs = data.items
+        newest = runs[0].id if runs else None
+        if newest and not self._results_shown:
             self._results_shown = True  # the newest run's results until another is chosen
-            self.run_task(self.load_results(text(runs[0], "id")), "results", RESULTS)
+            self.run_task(self.load_results(newest), "results", RESULTS)
         elif self.run_id and self.query_one("#results", TitledTable).figure_state != "fresh":
             self.run_task(self.load_results(self.run_id), "results", RESULTS)  # ctrl+r retries
-        page = int(num(data, "page") or 1)
-        total = num(data, "total")
+        page = data.page or 1
         self.query_one("#runs", PagedTable).set_page(
             run_rows(runs),
             offset=(page - 1) * RUNS_PAGE,
-            total=None if total is None else int(total),
+            total=data.total,
             empty_text="no eval run yet",
         )
 
     async def load_results(self, run_id: str) -> None:
         self.run_id = run_id
         table = self.query_one("#results", TitledTable)
-        table.set_title(f"Results of run {run_id} — enter on another run to see its results")
-        await self.swr_path(f"/eval-runs/{seg(run_id)}/results", None, self.paint_results)
+        table.set_title(
+            f"Results of run {sanitize(run_id)} — enter on another run to see its results"
+        )
+        await self.swr(evals.eval_results(run_id), self.paint_results)
 
-    def paint_results(self, data: Any) -> None:
-        self.results = {text(r, "id") or str(i): r for i, r in enumerate(items(data))}
+    def paint_results(self, results: list[m.EvalResult]) -> None:
+        self.results = {r.id or str(i): r for i, r in enumerate(results)}
         self.query_one("#results", TitledTable).set_rows(
-            result_rows(data), empty_text="no result in this run"
+            result_rows(results), empty_text="no result in this run"
         )
         first = next(iter(self.results.values()), None)
         self.query_one("#result-detail", Static).update(result_detail(first) if first else "")

@@ -1,62 +1,19 @@
-"""Tolerant readers and formatters for API answers shown on the analytics screens.
+"""Formatters of the figures the analytics screens read from the API's models.
 
-API answers are untrusted: a field may be missing, null, of the wrong type or an unknown
-label. Readers return None for anything unusable, and formatters print None as a dash —
-never a fake zero.
+The models (api.models) have already turned what is unusable into None; these print None as a
+dash (never a fake zero), keep non-finite numbers out, and sanitise API text.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from api.client import quote_segment
+from api.dates import parse_ts
 from api.text import sanitize
 from widgets.charts import FLAG, MISSING
-from widgets.conversation_table import parse_ts
-
-
-def obj(data: Any) -> dict:
-    """``data`` if it is a JSON object, else an empty one."""
-    return data if isinstance(data, dict) else {}
-
-
-def items(data: Any, key: str | None = None) -> list[dict]:
-    """The JSON objects of a list (``data[key]`` when a key is given); non-objects dropped."""
-    value = obj(data).get(key) if key is not None else data
-    if not isinstance(value, list):
-        return []
-    return [item for item in value if isinstance(item, dict)]
-
-
-def num(data: Any, key: str) -> float | None:
-    """A finite number at ``data[key]``, else None (bools are not numbers here)."""
-    value = obj(data).get(key)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def rate(data: Any, key: str, denominator: str) -> float | None:
-    """A ratio field, or None when its denominator is 0 or missing: an API sends 0.0 for the
-    deflection rate of an empty window, which must read as "no data", not as 0%."""
-    return num(data, key) if num(data, denominator) else None
-
-
-def text(data: Any, key: str) -> str | None:
-    """The text at ``data[key]`` with terminal control sequences stripped (API text is shown
-    as is everywhere on these screens: labels, titles, captions, notifications), else None."""
-    value = obj(data).get(key)
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    return sanitize(value)
-
-
-def seg(value: Any) -> str:
-    """An API id as one quoted URL path segment ('/', '?', '#' cannot change the path); None,
-    blank, '.' and '..' raise ``InvalidIdError`` (a StudioError: one line, nothing sent)."""
-    return quote_segment(value)
 
 
 def fmt_int(value: float | None) -> str | None:
@@ -107,22 +64,6 @@ def day(value: Any) -> str:
     return label
 
 
-def per(data: Any) -> str:
-    """The bucket size of an answer's time series, for a chart title ('day', 'hour')."""
-    return text(data, "time_granularity") or "bucket"
-
-
-def buckets(data: Any, key: str = "date") -> list[str]:
-    """Labels of an answer's ``time_series`` buckets: 'YYYY-MM-DD', or 'YYYY-MM-DD HH:MM' when
-    ``time_granularity`` is "hour" (so midnight keeps its hour and the axis stays regular)."""
-    hourly = text(data, "time_granularity") == "hour"
-    labels = []
-    for bucket in items(data, "time_series"):
-        label = sanitize(bucket.get(key) or bucket.get("date") or "")
-        labels.append(label[:16].replace("T", " ") if hourly else label[:10])
-    return labels
-
-
 def when(value: Any) -> str:
     """A timestamp for a table cell: 'YYYY-MM-DD HH:MM' (UTC as sent)."""
     label = sanitize(value or "")
@@ -136,14 +77,38 @@ def window_of(filters: Any) -> tuple[datetime, datetime] | None:
     return (start, end) if start is not None and end is not None and start < end else None
 
 
-def latest_playbooks(playbooks: Any) -> list[tuple[str, str]]:
-    """(base id, name) of each assistant, from a playbook list (one row per version)."""
-    best: dict[str, tuple[float, str]] = {}
-    for pb in items(playbooks):
-        base = text(pb, "base_id") or text(pb, "id")
-        if base is None:
-            continue
-        version = num(pb, "version_number") or 0
-        if base not in best or version >= best[base][0]:
-            best[base] = (version, text(pb, "name") or base)
-    return [(base, name) for base, (_, name) in best.items()]
+# -------------------------------------------------------------------- readers of models
+# api.models tolerates odd values (wrong types become None) but keeps what parses as a
+# number, NaN and infinities included: these read model fields as the readers above read dicts
+
+
+def finite(value: float | None) -> float | None:
+    """A model's number, or None when it is missing or not finite."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def ratio(value: float | None, denominator: float | None) -> float | None:
+    """``rate`` of model fields: the ratio field, or None when its denominator is 0 or
+    missing (an empty window's 0.0 deflection rate means "no data")."""
+    return finite(value) if finite(denominator) else None
+
+
+def clean(value: str | None) -> str | None:
+    """``text`` of a model field: the text with terminal control sequences stripped."""
+    return None if value is None else sanitize(value)
+
+
+def bucket_labels(stamps: Iterable[str | None], granularity: str | None) -> list[str]:
+    """``buckets`` of a model's time series (its buckets' timestamps or dates): 'YYYY-MM-DD',
+    or 'YYYY-MM-DD HH:MM' when the granularity is "hour"."""
+    hourly = clean(granularity) == "hour"
+    labels = []
+    for stamp in stamps:
+        label = sanitize(stamp or "")
+        labels.append(label[:16].replace("T", " ") if hourly else label[:10])
+    return labels
+
+
+def per_bucket(granularity: str | None) -> str:
+    """``per`` of a model's ``time_granularity``: the bucket size for a chart title."""
+    return clean(granularity) or "bucket"

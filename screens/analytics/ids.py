@@ -8,36 +8,41 @@ previous keys walk this list. ``esc`` goes back to the analytics screen.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from api.endpoints import conversations
 from api.errors import StudioError
-from screens.analytics.fmt import fmt_int, num, text, when
+from screens.analytics.fmt import fmt_int, when
+from screens.services import services
 from widgets.charts import number_cell, plain
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
 from widgets.tables import PagedTable
 
+if TYPE_CHECKING:
+    from api import models as m
+
 PAGE = 50  # the batch endpoint's limit
 COLUMNS = ("last message", "id", "assistant", "msgs", "sentiment", "outcome", "risk", "intent")
 
 
-def conversation_row(c: dict) -> list[Any]:
-    handoff = c.get("has_handoff") is True
-    outcome = text(c, "handoff_reason") if handoff else text(c, "deflection_quality")
+def conversation_row(c: m.Conversation) -> list[Any]:
+    handoff = c.has_handoff is True
+    outcome = c.handoff_reason if handoff else c.deflection_quality
     return [
-        plain(when(c.get("last_message_at"))),
-        plain(text(c, "conversation_id")),
-        plain(text(c, "playbook_name")),
-        number_cell(fmt_int(num(c, "message_count")) or "—"),
-        plain(text(c, "sentiment_label")),
+        plain(when(c.last_message_at)),
+        plain(c.conversation_id),
+        plain(c.playbook_name),
+        number_cell(fmt_int(c.message_count) or "—"),
+        plain(c.sentiment_label),
         plain(f"handoff: {outcome or '?'}" if handoff else outcome),
-        plain(text(c, "recontact_risk")),
-        plain(text(c, "user_intent") or ""),
+        plain(c.recontact_risk),
+        plain(c.user_intent or ""),
     ]
 
 
@@ -55,7 +60,7 @@ class ConversationIdsScreen(Screen[None]):
         super().__init__()
         self.ids = list(dict.fromkeys(i for i in ids if i))
         self.title_text = title
-        self.rows: list[dict] = []  # the conversations of the page shown
+        self.rows: list[m.ConversationDetail] = []  # the conversations of the page shown
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("Conversations")
@@ -75,22 +80,20 @@ class ConversationIdsScreen(Screen[None]):
         self.run_worker(self._load(offset), exclusive=True, group="ids", exit_on_error=False)
 
     async def _load(self, offset: int) -> None:
-        client = self.app.client
+        app = services(self)
+        client = app.client
         chunk = self.ids[offset : offset + PAGE]
         try:
-            found = {text(c, "conversation_id"): c for c in await client.batch_raw(chunk)}
+            answer = await conversations.batch(client, str(client.project_id), chunk)
         except StudioError as error:
-            report = getattr(self.app, "report_error", None)
-            if report is not None:
-                report(error, lambda: self.load_page(offset))
-            else:
-                self.notify(str(error), severity="error", markup=False)
+            app.report_error(error, lambda: self.load_page(offset))
             return
+        found = {c.conversation_id: c for c in answer}
         self.rows = [found[i] for i in chunk if i in found]  # the order given, unknown skipped
         missing = len(chunk) - len(self.rows)
         self.query_one("#ids", PagedTable).set_page(
             [
-                (text(c, "conversation_id") or str(n), conversation_row(c))
+                (c.conversation_id or str(n), conversation_row(c))
                 for n, c in enumerate(self.rows)
             ],
             offset=offset,
@@ -111,11 +114,13 @@ class ConversationIdsScreen(Screen[None]):
 
         self.app.push_screen(ConversationScreen(event.key, self.step))
 
-    async def step(self, delta: int) -> dict | None:
-        """Next / previous conversation of this page for the conversation view."""
+    async def step(self, delta: int) -> conversations.ConversationRow | None:
+        """Next / previous conversation of this page for the conversation view (which walks
+        the explorer's rows: a ConversationRow, built from the list item's fields)."""
         table = self.query_one("#ids", PagedTable).query_one(DataTable)
         row = table.cursor_row + delta
         if not 0 <= row < len(self.rows):
             return None
         table.move_cursor(row=row)
-        return self.rows[row]
+        item = self.rows[row].model_dump(exclude={"messages", "citations"})
+        return conversations.ConversationRow(item)

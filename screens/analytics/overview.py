@@ -1,76 +1,76 @@
 """Overview: the headline figures of the window, their trend, and breakdowns to drill into.
 
-Project view: ``/projects/{pid}/conversations/analytics`` (``playbook_base_ids`` plural);
-``a`` switches to account-wide figures across projects (``/account/conversations/analytics``,
-which takes the date range only).
+Project view: conversation analytics (``api.endpoints.analytics``); ``a`` switches to
+account-wide figures across projects (account analytics, which take the date range only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Hashable, Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from api import models as m
+from api.endpoints import analytics, configuration
 from api.query import ConversationQuery
 from screens.analytics.base import AnalyticsScreen
 from screens.analytics.fmt import (
-    buckets,
+    bucket_labels,
+    clean,
+    finite,
     fmt_float,
     fmt_int,
     fmt_ms,
     fmt_rate,
-    items,
-    num,
-    obj,
-    per,
-    rate,
-    text,
+    per_bucket,
+    ratio,
     window_of,
 )
 from widgets.charts import Kpis, Series, TimeChart, number_cell, plain
-from widgets.tables import TitledTable
+from widgets.tables import Row, TitledTable
 
-TOTAL = "total_conversations"
 MINUTES_SAVED_PER_AI_MESSAGE = 5  # the reference's "time saved" formula
 
 
-def _p99_peak(series: list[dict]) -> float | None:
-    values = [v for v in (num(b, "p99_response_latency_ms") for b in series) if v is not None]
+def _p99_peak(series: list[m.TimeBucket]) -> float | None:
+    values = [v for v in (finite(b.p99_response_latency_ms) for b in series) if v is not None]
     return max(values) if values else None
 
 
-def volume_kpis(data: Any, total_label: str) -> list[tuple[str, str | None]]:
+def volume_kpis(
+    data: m.ConversationAnalytics | m.AccountAnalytics, total_label: str
+) -> list[tuple[str, str | None]]:
     """The figures project and account analytics share."""
+    total = data.total_conversations
     return [
-        (total_label, fmt_int(num(data, TOTAL))),
-        ("Deflection rate", fmt_rate(rate(data, "deflection_rate", TOTAL))),
-        ("Handoffs", fmt_int(num(data, "conversations_with_handoff"))),
-        ("AI-resolved", fmt_int(num(data, "conversations_without_handoff"))),
-        ("Messages / conv.", fmt_float(rate(data, "avg_messages_per_conversation", TOTAL))),
+        (total_label, fmt_int(total)),
+        ("Deflection rate", fmt_rate(ratio(data.deflection_rate, total))),
+        ("Handoffs", fmt_int(data.conversations_with_handoff)),
+        ("AI-resolved", fmt_int(data.conversations_without_handoff)),
+        ("Messages / conv.", fmt_float(ratio(data.avg_messages_per_conversation, total))),
     ]
 
 
-def project_kpis(data: Any) -> list[tuple[str, str | None]]:
-    series = items(data, "time_series")
+def project_kpis(data: m.ConversationAnalytics) -> list[tuple[str, str | None]]:
+    total = data.total_conversations
     return [
         *volume_kpis(data, "Conversations"),
-        ("Latency avg", fmt_ms(rate(data, "avg_response_latency_ms", TOTAL))),
-        ("Latency p99 (peak)", fmt_ms(_p99_peak(series))),
-        ("Winbacks sent", fmt_int(num(data, "winback_sent_count"))),
-        ("Winbacks answered", fmt_int(num(data, "winback_answered_count"))),
+        ("Latency avg", fmt_ms(ratio(data.avg_response_latency_ms, total))),
+        ("Latency p99 (peak)", fmt_ms(_p99_peak(data.time_series))),
+        ("Winbacks sent", fmt_int(data.winback_sent_count)),
+        ("Winbacks answered", fmt_int(data.winback_answered_count)),
         (
             "Winback conversion",
-            fmt_rate(rate(data, "winback_conversion_rate", "winback_sent_count")),
+            fmt_rate(ratio(data.winback_conversion_rate, data.winback_sent_count)),
         ),
     ]
 
 
-def account_kpis(data: Any) -> list[tuple[str, str | None]]:
-    ai_messages = num(data, "total_ai_messages")
+def account_kpis(data: m.AccountAnalytics) -> list[tuple[str, str | None]]:
+    ai_messages = data.total_ai_messages
     hours = None if ai_messages is None else ai_messages * MINUTES_SAVED_PER_AI_MESSAGE / 60
     return [
         *volume_kpis(data, "Account convs."),
@@ -79,10 +79,12 @@ def account_kpis(data: Any) -> list[tuple[str, str | None]]:
     ]
 
 
-def _name(row: dict, *keys: str) -> str | None:
-    for key in keys:
-        if text(row, key):
-            return text(row, key)
+def first_text(*values: str | None) -> str | None:
+    """The first value that is text once sanitized (the API's name and id keys vary)."""
+    for value in values:
+        shown = clean(value)
+        if shown:
+            return shown
     return None
 
 
@@ -95,26 +97,50 @@ TAG_NOTE = "A conversation with several tags counts under each: the rows can add
 NAME_KEY = "name:"  # a by_playbook row without an id: resolved by name when opened
 
 
-def breakdown_rows(rows: list[dict], key_fields: tuple[str, ...], name_fields: tuple[str, ...]):
-    """Table rows keyed by the row's id, else ``name:<name>``, else its position."""
-    out = []
-    for i, row in enumerate(rows):
-        name = _name(row, *name_fields)
-        key = _name(row, *key_fields) or (f"{NAME_KEY}{name}" if name else f"row{i}")
-        total = num(row, "total_conversations")
-        handoffs = num(row, "conversations_with_handoff")
+def breakdown_rows(rows: Iterable[tuple[str | None, str | None, m.Breakdown]]) -> list[Row]:
+    """Table rows of (id, name, row), keyed by the id, else ``name:<name>``, else the row's
+    position."""
+    out: list[Row] = []
+    for i, (key, name, row) in enumerate(rows):
+        total = row.total_conversations
         out.append(
             (
-                key,
+                key or (f"{NAME_KEY}{name}" if name else f"row{i}"),
                 [
                     plain(name),
                     number_cell(fmt_int(total) or "—"),
-                    number_cell(fmt_int(handoffs) or "—"),
-                    number_cell(fmt_rate(rate(row, "deflection_rate", TOTAL)) or "—"),
+                    number_cell(fmt_int(row.conversations_with_handoff) or "—"),
+                    number_cell(fmt_rate(ratio(row.deflection_rate, total)) or "—"),
                 ],
             )
         )
     return out
+
+
+def playbook_rows(data: m.ConversationAnalytics) -> list[Row]:
+    """``by_playbook``: keyed by the base id when the row has one (undocumented), else by
+    the name."""
+    return breakdown_rows(
+        (first_text(r.playbook_base_id, r.base_id), first_text(r.playbook_name, r.name), r)
+        for r in data.by_playbook
+    )
+
+
+def tag_rows(data: m.ConversationAnalytics) -> list[Row]:
+    return breakdown_rows(
+        (first_text(r.tag, r.name), first_text(r.tag, r.name), r) for r in data.by_tag
+    )
+
+
+def assistant_rows(data: m.AccountAnalytics) -> list[Row]:
+    return breakdown_rows(
+        (
+            first_text(r.playbook_base_id, r.base_id, r.id, r.name),
+            first_text(r.name, r.assistant_name, r.playbook_name),
+            r,
+        )
+        for r in data.by_assistant
+    )
 
 
 class OverviewScreen(AnalyticsScreen):
@@ -160,67 +186,50 @@ class OverviewScreen(AnalyticsScreen):
                 "Account-wide: every project and assistant (date range only; time saved = "
                 "5 min per AI message) · a: back to project"
             )
-            await self.swr_path(
-                "/account/conversations/analytics", filters.account_params(), self.paint_account
-            )
+            await self.swr(analytics.account_analytics(filters), self.paint_account)
         else:
             scope.update("This project · a: account-wide figures")
-            await self.swr_path(
-                f"/projects/{self.pid}/conversations/analytics",
-                filters.analytics_params(),
-                self.paint_project,
+            await self.swr(
+                analytics.conversation_analytics(self.project, filters), self.paint_project
             )
 
-    def paint_project(self, data: Any) -> None:
-        data = obj(data)
+    def paint_project(self, data: m.ConversationAnalytics) -> None:
         self.query_one("#kpis", Kpis).set_items(project_kpis(data))
         self._paint_volume(data)
-        series = items(data, "time_series")
+        series = data.time_series
         self.query_one("#latency", TimeChart).set_series(
-            buckets(data, "timestamp"),
+            bucket_labels((b.label for b in series), data.time_granularity),
             [
-                Series("avg", [num(b, "avg_response_latency_ms") for b in series], " ms", False),
-                Series("p99", [num(b, "p99_response_latency_ms") for b in series], " ms", False),
+                Series("avg", [finite(b.avg_response_latency_ms) for b in series], " ms", False),
+                Series("p99", [finite(b.p99_response_latency_ms) for b in series], " ms", False),
             ],
             window=window_of(self.filters),
         )
         by_assistant = self.query_one("#by-assistant", TitledTable)
-        by_assistant.set_rows(  # the base id when the row has one (undocumented), else the name
-            breakdown_rows(
-                items(data, "by_playbook"),
-                ("playbook_base_id", "base_id"),
-                ("playbook_name", "name"),
-            )
-        )
+        by_assistant.set_rows(playbook_rows(data))
         by_assistant.set_note(ASSISTANT_NOTE)
         by_tag = self.query_one("#by-tag", TitledTable)
-        by_tag.set_rows(breakdown_rows(items(data, "by_tag"), ("tag", "name"), ("tag", "name")))
+        by_tag.set_rows(tag_rows(data))
         by_tag.set_note(TAG_NOTE)
 
-    def paint_account(self, data: Any) -> None:
-        data = obj(data)
+    def paint_account(self, data: m.AccountAnalytics) -> None:
         self.query_one("#kpis", Kpis).set_items(account_kpis(data))
         self._paint_volume(data)
         by_assistant = self.query_one("#by-assistant", TitledTable)
-        by_assistant.set_rows(
-            breakdown_rows(
-                items(data, "by_assistant"),
-                ("playbook_base_id", "base_id", "id", "name"),
-                ("name", "assistant_name", "playbook_name"),
-            )
-        )
+        by_assistant.set_rows(assistant_rows(data))
         by_assistant.set_note(None)
 
-    def _paint_volume(self, data: dict) -> None:
-        series = items(data, "time_series")
+    def _paint_volume(self, data: m.ConversationAnalytics | m.AccountAnalytics) -> None:
+        series = data.time_series
+        per = per_bucket(data.time_granularity)
         volume = self.query_one("#volume", TimeChart)
-        volume.set_title(f"Conversations and handoffs per {per(data)}")
-        self.query_one("#latency", TimeChart).set_title(f"Response latency per {per(data)}")
+        volume.set_title(f"Conversations and handoffs per {per}")
+        self.query_one("#latency", TimeChart).set_title(f"Response latency per {per}")
         volume.set_series(
-            buckets(data, "timestamp"),
+            bucket_labels((b.label for b in series), data.time_granularity),
             [
-                Series("conversations", [num(b, "total_conversations") for b in series]),
-                Series("handoffs", [num(b, "conversations_with_handoff") for b in series]),
+                Series("conversations", [b.total_conversations for b in series]),
+                Series("handoffs", [b.conversations_with_handoff for b in series]),
             ],
             window=window_of(self.filters),
         )
@@ -247,13 +256,16 @@ class OverviewScreen(AnalyticsScreen):
     async def drill_by_name(self, name: str) -> None:
         """Open the conversations of the assistant called ``name`` (a by_playbook row without
         an id), found through the playbooks list (every version, deleted ones included)."""
-        playbooks = await self.fetch_path(
-            f"/projects/{self.pid}/playbooks",
-            {"include_versions": "true", "include_deleted": "true"},
+        playbooks = await self.fetch(
+            configuration.playbooks(self.project, versions=True, deleted=True)
         )
         if self.is_stale():
             return
-        bases = {text(p, "base_id") for p in items(playbooks) if text(p, "name") == name} - {None}
+        bases = {
+            base
+            for p in playbooks
+            if clean(p.name) == name and (base := clean(p.base_id)) is not None
+        }
         if len(bases) == 1:
             self.drill(playbook_base_id=bases.pop())
         else:

@@ -6,29 +6,22 @@ date range applies here (the screen says so). Recent calls list failures first.
 
 from __future__ import annotations
 
-from typing import Any
+import math
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static, TabbedContent, TabPane
 
+from api import models as m
+from api.endpoints import configuration
+from api.endpoints import resources as res
+from api.endpoints.resources import SparklineKind, item_titles, resource_dates
 from api.errors import StudioError
 from api.query import ConversationQuery
-from screens.analytics.base import AnalyticsScreen, resource_dates
-from screens.analytics.fmt import (
-    fmt_int,
-    fmt_ms,
-    fmt_rate,
-    items,
-    num,
-    obj,
-    seg,
-    share,
-    text,
-    when,
-    window_of,
-)
+from api.text import sanitize
+from screens.analytics.base import AnalyticsScreen
+from screens.analytics.fmt import fmt_int, fmt_ms, fmt_rate, share, when, window_of
 from widgets.charts import (
     MISSING,
     Bar,
@@ -49,95 +42,88 @@ NO_ITEMS = (
     "without items)"
 )
 SPARK_DAYS = (7, 14, 30, 90)
-SPARK_KINDS = (  # (label, path under /projects/{pid}/analytics)
-    ("API tool", "api-tools/sparklines"),
-    ("toolkit", "toolkit-calls/sparklines"),
-    ("skill", "skills/sparklines"),
-    ("KB", "kbs/sparklines"),
+SPARK_KINDS: tuple[tuple[str, SparklineKind], ...] = (  # (label, kind of sparklines)
+    ("API tool", "api-tools"),
+    ("toolkit", "toolkits"),
+    ("skill", "skills"),
+    ("KB", "kbs"),
 )
 RECENT_COLUMNS = ("when", "name", "status", "duration", "error", "conversation")
 
 
-def usage_kpis(data: dict, *, duration: bool = True) -> list[tuple[str, str | None]]:
-    total, ok = num(data, "total_calls"), num(data, "successful_calls")
+def finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def usage_kpis(data: m.ResourceAnalytics, *, duration: bool = True
+               ) -> list[tuple[str, str | None]]:
+    total, ok = data.total_calls, data.successful_calls
     kpis = [
         ("Total calls", fmt_int(total)),
         ("Successful", fmt_int(ok)),
-        ("Failed", fmt_int(num(data, "failed_calls"))),
+        ("Failed", fmt_int(data.failed_calls)),
         ("Success rate", fmt_rate(share(ok, total))),
     ]
     if duration:
-        kpis.append(("Avg duration", fmt_ms(num(data, "avg_duration_ms"))))
+        kpis.append(("Avg duration", fmt_ms(finite(data.avg_duration_ms))))
     return kpis
 
 
-def daily_series(data: dict) -> tuple[list[str], list[Series]]:
-    series = items(data, "time_series")
-    return [str(b.get("date") or "") for b in series], [
-        Series("calls", [num(b, "count") for b in series]),
-        Series("ok", [num(b, "success_count") for b in series]),
+def daily_series(data: m.ResourceAnalytics) -> tuple[list[str], list[Series]]:
+    series = data.time_series
+    return [b.date or "" for b in series], [
+        Series("calls", [b.count for b in series]),
+        Series("ok", [b.success_count for b in series]),
     ]
 
 
-def failures_first(recent: list[dict]) -> list[dict]:
-    newest_first = sorted(recent, key=lambda r: str(r.get("created_at") or ""), reverse=True)
-    return sorted(newest_first, key=lambda r: r.get("success") is not False)
+def failures_first(recent: list[m.ResourceEvent]) -> list[m.ResourceEvent]:
+    newest_first = sorted(recent, key=lambda r: r.created_at or "", reverse=True)
+    return sorted(newest_first, key=lambda r: r.success is not False)
 
 
-def recent_rows(recent: list[dict], name_key: str) -> list[tuple[str, list]]:
+def recent_rows(recent: list[m.ResourceEvent], name: str) -> list[tuple[str, list]]:
+    """Rows of recent calls, failures first; ``name``: the field naming what was called."""
     rows = []
     for i, r in enumerate(failures_first(recent)):
-        ok = r.get("success")
+        ok = r.success
         status = plain(
             "ok" if ok else "FAIL" if ok is False else None, style="" if ok else "bold red"
         )
         rows.append(
             (
-                text(r, "conversation_id") or f"-{i}",
+                r.conversation_id or f"-{i}",
                 [
-                    plain(when(r.get("created_at"))),
-                    plain(text(r, name_key)),
+                    plain(when(r.created_at)),
+                    plain(r.get(name)),
                     status,
-                    number_cell(fmt_ms(num(r, "duration_ms")) or "—"),
-                    plain(text(r, "error_message") or ""),
-                    plain(text(r, "conversation_id")),
+                    number_cell(fmt_ms(finite(r.duration_ms)) or "—"),
+                    plain(r.error_message or ""),
+                    plain(r.conversation_id),
                 ],
             )
         )
     return rows
 
 
-def action_bars(data: dict) -> list[Bar]:
+def action_bars(data: m.ResourceAnalytics) -> list[Bar]:
     bars = []
-    for a in items(data, "by_action"):
-        count = num(a, "count")
+    for a in data.by_action:
+        count = a.count
         if count is None:  # no count: no bar (never a 0 one)
             continue
-        name = text(a, "action_name") or "?"
-        bars.append(Bar(name, name, count, share(num(a, "success_count"), count)))
+        name = sanitize(a.action_name) or "?"
+        bars.append(Bar(name, name, count, share(a.success_count, count)))
     return bars
 
 
-def item_titles(kb: Any) -> dict[str, str]:
-    """item id -> title from a KB's item lists (``intercom_items`` and the like)."""
-    titles: dict[str, str] = {}
-    for key, value in obj(kb).items():
-        if key.endswith("_items") and isinstance(value, list):
-            for item in items(value):
-                item_id = text(item, "id") or text(item, "item_id")
-                if item_id and text(item, "title"):
-                    titles[item_id] = text(item, "title")
-    return titles
-
-
 def sparkline_rows(
-    kind: str, data: Any, names: dict[str, str], days: int
+    kind: str, data: dict[str, m.Sparkline], names: dict[str, str], days: int
 ) -> list[tuple[str, list]]:
     rows = []
-    entries = [(k, v) for k, v in obj(data).items() if isinstance(v, dict)]
-    entries.sort(key=lambda kv: num(kv[1], "total") or 0, reverse=True)
+    entries = sorted(data.items(), key=lambda kv: kv[1].total or 0, reverse=True)
     for key, entry in entries:
-        counts = [num(p, "count") for p in items(entry, "series")]
+        counts = [p.count for p in entry.series]
         last7 = " ".join(fmt_int(c) or MISSING for c in counts[-7:])  # a gap is not a 0
         rows.append(
             (
@@ -145,7 +131,7 @@ def sparkline_rows(
                 [
                     plain(kind),
                     plain(names.get(key, key)),
-                    number_cell(fmt_int(num(entry, "total")) or "—"),
+                    number_cell(fmt_int(entry.total) or "—"),
                     plain(spark(counts[-days:])),
                     plain(last7),
                 ],
@@ -234,46 +220,38 @@ class ResourcesScreen(AnalyticsScreen):
         return line
 
     async def load(self, filters: ConversationQuery) -> None:
-        dates = resource_dates(filters)
+        project = self.project
         await self.gather(
-            self.swr_path(self.a("api-tools"), {**dates, "limit": RECENT_LIMIT}, self.paint_api),
+            self.swr(res.api_tools(project, filters, limit=RECENT_LIMIT), self.paint_api),
             self.load_toolkits(filters),
-            self.swr_path(self.a("skills"), {**dates, "limit": RECENT_LIMIT}, self.paint_skills),
+            self.swr(res.skills(project, filters, limit=RECENT_LIMIT), self.paint_skills),
             self.load_kbs(filters),
             self.load_sparklines(),
         )
 
-    def a(self, path: str) -> str:
-        return f"/projects/{self.pid}/analytics/{path}"
-
     # -------------------------------------------------------------- API tools
-    def paint_api(self, data: Any) -> None:
-        data = obj(data)
+    def paint_api(self, data: m.ResourceAnalytics) -> None:
         self.query_one("#api-kpis", Kpis).set_items(usage_kpis(data))
         self.query_one("#api-trend", TimeChart).set_series(
             *daily_series(data), window=window_of(self.filters)
         )
         self.query_one("#api-recent", TitledTable).set_rows(
-            recent_rows(items(data, "recent"), "tool_name")
+            recent_rows(data.recent, "tool_name")
         )
 
     # -------------------------------------------------------------- toolkits
     async def load_toolkits(self, filters: ConversationQuery) -> None:
-        params: dict[str, Any] = {**resource_dates(filters), "limit": RECENT_LIMIT}
-        if self.param_filter:
-            params["param_filter"] = self.param_filter
-        await self.swr_path(self.a("toolkits"), params, self.paint_toolkits)
+        endpoint = res.toolkits(
+            self.project, filters, limit=RECENT_LIMIT, param_filter=self.param_filter
+        )
+        await self.swr(endpoint, self.paint_toolkits)
 
-    def paint_toolkits(self, data: Any) -> None:
-        data = obj(data)
+    def paint_toolkits(self, data: m.ResourceAnalytics) -> None:
         self.query_one("#tk-kpis", Kpis).set_items(usage_kpis(data))
         self.query_one("#tk-actions", BarChart).set_bars(action_bars(data))
         by_param = [
-            (
-                text(p, "value") or "?",
-                [plain(text(p, "value")), number_cell(fmt_int(num(p, "count")) or "—")],
-            )
-            for p in items(data, "by_param")
+            (sanitize(p.value) or "?", [plain(p.value), number_cell(fmt_int(p.count) or "—")])
+            for p in data.by_param
         ]
         empty = (
             "no call with that parameter in this window"
@@ -281,7 +259,7 @@ class ResourcesScreen(AnalyticsScreen):
             else "type a param_filter (key:value) above to break calls down by a parameter"
         )
         self.query_one("#tk-params", TitledTable).set_rows(by_param, empty_text=empty)
-        failures = [r for r in items(data, "recent") if r.get("success") is False]
+        failures = [r for r in data.recent if r.success is False]
         self.query_one("#tk-failures", TitledTable).set_rows(
             recent_rows(failures, "action_name"), empty_text="no failed call among the recent ones"
         )
@@ -304,72 +282,57 @@ class ResourcesScreen(AnalyticsScreen):
             )
 
     # -------------------------------------------------------------- skills
-    def paint_skills(self, data: Any) -> None:
-        data = obj(data)
+    def paint_skills(self, data: m.ResourceAnalytics) -> None:
         self.query_one("#skill-kpis", Kpis).set_items(usage_kpis(data, duration=False))
         self.query_one("#skill-trend", TimeChart).set_series(
             *daily_series(data), window=window_of(self.filters)
         )
         self.query_one("#skill-recent", TitledTable).set_rows(
-            recent_rows(items(data, "recent"), "skill_name")
+            recent_rows(data.recent, "skill_name")
         )
 
     # -------------------------------------------------------------- knowledge bases
     async def load_kbs(self, filters: ConversationQuery) -> None:
-        kbs = await self.fetch_path(f"/projects/{self.pid}/knowledgebases")
-        self.kb_names = {
-            text(k, "id"): text(k, "title") or text(k, "id") for k in items(kbs) if text(k, "id")
-        }
+        kbs = await self.fetch(configuration.knowledgebases(self.project))
+        self.kb_names = {k.id: k.title or k.id for k in kbs if k.id}
         if self.kb_id is None:  # the Intercom KB first: "top 10 Intercom articles"
-            intercom = [
-                text(k, "id") for k in items(kbs) if str(k.get("kb_type", "")).upper() == "INTERCOM"
-            ]
+            intercom = [k.id for k in kbs if k.id and (k.kb_type or "").upper() == "INTERCOM"]
             self.kb_id = intercom[0] if intercom else next(iter(self.kb_names), None)
         await self.gather(
-            self.swr_path(self.a("kbs"), resource_dates(filters), self.paint_kbs),
+            self.swr(res.kbs(self.project, filters), self.paint_kbs),
             self.load_kb_items(filters),
         )
 
-    def paint_kbs(self, data: Any) -> None:
-        data = obj(data)
+    def paint_kbs(self, data: m.KBAnalytics) -> None:
+        cited = len(data.by_kb) if "by_kb" in data.model_fields_set else None
         self.query_one("#kb-kpis", Kpis).set_items(
-            [
-                ("Citations", fmt_int(num(data, "total_citations"))),
-                ("KBs cited", fmt_int(len(items(data, "by_kb")) if "by_kb" in data else None)),
-            ]
+            [("Citations", fmt_int(data.total_citations)), ("KBs cited", fmt_int(cited))]
         )
-        series = items(data, "time_series")
+        series = data.time_series
         self.query_one("#kb-trend", TimeChart).set_series(
-            [str(b.get("date") or "") for b in series],
-            [Series("citations", [num(b, "count") for b in series])],
+            [b.date or "" for b in series],
+            [Series("citations", [b.count for b in series])],
             window=window_of(self.filters),
         )
-        total = num(data, "total_citations")
+        total = data.total_citations
         self.query_one("#kb-sources", BarChart).set_bars(
             [
-                Bar(
-                    text(s, "source") or "?",
-                    text(s, "source") or "?",
-                    num(s, "count"),
-                    share(num(s, "count"), total),
-                )
-                for s in items(data, "by_source")
-                if num(s, "count") is not None
+                Bar(sanitize(s.source) or "?", sanitize(s.source) or "?", count,
+                    share(count, total))
+                for s in data.by_source
+                if (count := s.count) is not None
             ]
         )
         self.query_one("#kb-by-kb", TitledTable).set_rows(
             [
                 (
-                    text(k, "kb_id") or f"kb{i}",
+                    k.kb_id or f"kb{i}",
                     [
-                        plain(
-                            text(k, "title")
-                            or self.kb_names.get(text(k, "kb_id") or "", text(k, "kb_id"))
-                        ),
-                        number_cell(fmt_int(num(k, "count")) or "—"),
+                        plain(sanitize(k.title) or self.kb_names.get(k.kb_id or "", k.kb_id)),
+                        number_cell(fmt_int(k.count) or "—"),
                     ],
                 )
-                for i, k in enumerate(items(data, "by_kb"))
+                for i, k in enumerate(data.by_kb)
             ]
         )
 
@@ -379,40 +342,34 @@ class ResourcesScreen(AnalyticsScreen):
             self.query_one("#kb-items", TitledTable).set_rows([], empty_text="no knowledge base")
             return
         traffic, kb = await self.gather(
-            self.fetch_path(
-                self.a(f"kbs/{seg(kb_id)}/items"), {**resource_dates(filters), "limit": TOP_ITEMS}
-            ),
-            self.fetch_path(f"/knowledgebases/{seg(kb_id)}"),
+            self.fetch(res.kb_items(self.project, kb_id, filters, limit=TOP_ITEMS)),
+            self.fetch(res.knowledgebase(kb_id)),
         )
+        top = traffic.items[:TOP_ITEMS]
         titles = item_titles(kb)
         titles.update(
             await self.item_titles(
-                kb_id,
-                [
-                    i
-                    for i in (text(e, "item_id") for e in items(traffic, "items")[:TOP_ITEMS])
-                    if i and i not in titles
-                ],
+                kb_id, [e.item_id for e in top if e.item_id and e.item_id not in titles]
             )
         )
         table = self.query_one("#kb-items", TitledTable)
-        cited = fmt_int(num(traffic, "total_items_cited"))
+        cited = fmt_int(traffic.total_items_cited)
         table.set_title(
-            f"Top {TOP_ITEMS} cited items in {self.kb_names.get(kb_id, kb_id)}"
+            f"Top {TOP_ITEMS} cited items in {sanitize(self.kb_names.get(kb_id, kb_id))}"
             + (f" ({cited} items cited in this window)" if cited else "")
         )
         table.set_rows(
             [
                 (
-                    text(e, "item_id") or f"i{n}",
+                    e.item_id or f"i{n}",
                     [
                         number_cell(str(n)),
-                        plain(titles.get(text(e, "item_id") or "", text(e, "item_id"))),
-                        number_cell(fmt_int(num(e, "count")) or "—"),
-                        plain(text(e, "item_id")),
+                        plain(titles.get(e.item_id or "", e.item_id)),
+                        number_cell(fmt_int(e.count) or "—"),
+                        plain(e.item_id),
                     ],
                 )
-                for n, e in enumerate(items(traffic, "items")[:TOP_ITEMS], 1)
+                for n, e in enumerate(top, 1)
             ],
             empty_text=NO_ITEMS,
         )
@@ -422,9 +379,7 @@ class ResourcesScreen(AnalyticsScreen):
 
         async def one(item_id: str) -> tuple[str, str | None]:
             try:
-                return item_id, text(
-                    await self.fetch_path(f"/knowledgebases/{seg(kb_id)}/items/{seg(item_id)}"), "title"
-                )
+                return item_id, (await self.fetch(res.kb_item(kb_id, item_id))).title
             except StudioError:  # no title: the item id is shown instead
                 return item_id, None
 
@@ -434,18 +389,16 @@ class ResourcesScreen(AnalyticsScreen):
     # -------------------------------------------------------------- sparklines
     async def load_sparklines(self) -> None:
         days = self.spark_days
-        tools = await self.fetch_path(f"/projects/{self.pid}/api-tools")
-        names = {
-            text(t, "id"): text(t, "name") or text(t, "id") for t in items(tools) if text(t, "id")
-        }
+        tools = await self.fetch(configuration.api_tools(self.project))
+        names = {t.id: t.name or t.id for t in tools if t.id}
         names.update(self.kb_names)
         answers = await self.gather(
-            *(self.fetch_path(self.a(path), {"days": days}) for _, path in SPARK_KINDS)
+            *(self.fetch(res.sparklines(self.project, kind, days)) for _, kind in SPARK_KINDS)
         )
         rows = [
             row
-            for (kind, _), data in zip(SPARK_KINDS, answers, strict=True)
-            for row in sparkline_rows(kind, data, names, days)
+            for (label, _), data in zip(SPARK_KINDS, answers, strict=True)
+            for row in sparkline_rows(label, data, names, days)
         ]
         self.query_one("#spark-title", Static).update(
             f"Activity over the last {days} days (trailing, not the shared window) · +/-: "

@@ -1,6 +1,6 @@
 """Quality signals: coverage and the six signal distributions, each bar drillable.
 
-``/projects/{pid}/conversations/metrics/aggregate`` (singular ``playbook_base_id``).
+Aggregate metrics (``api.endpoints.analytics``; singular ``playbook_base_id``).
 Each percentage is of the scored conversations its chart names: every scored one for sentiment,
 shift and recontact risk (as the brief's recipes compute them), and only those the signal
 applies to for the others (handoff reasons of scored handoffs, deflection quality of scored
@@ -9,16 +9,19 @@ AI-resolved conversations, resources of scored conversations that used tools).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Grid
 
 from api import labels
+from api import models as m
+from api.endpoints import analytics
 from api.query import ConversationQuery
 from api.text import sanitize
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import fmt_int, fmt_rate, num, obj, rate, share
+from screens.analytics.fmt import finite, fmt_int, fmt_rate, ratio, share
 from widgets.charts import Bar, BarChart, Kpis
 
 # (distribution key, query field, title, extra filter that the signal implies, base): the base
@@ -55,24 +58,35 @@ PCT_LABELS = {
 ORDER = {**labels.LABEL_FIELDS, "sentiment": ("positive", "neutral", "negative")}
 
 
-def distribution_total(dist: Any) -> float | None:
+Distribution = Mapping[str, float | None]
+
+
+def distribution(data: m.AggregateMetrics, key: str) -> Distribution | None:
+    """The distribution ``key`` of an answer; None when the answer left it out."""
+    value: Distribution = getattr(data, key)
+    return value if key in data.model_fields_set else None
+
+
+def distribution_total(dist: Distribution | None) -> float | None:
     """The sum of a distribution's counts (the conversations it covers); None if absent."""
-    if not isinstance(dist, dict):
+    if dist is None:
         return None
-    return sum(v for v in dist.values() if isinstance(v, (int, float)) and not isinstance(v, bool))
+    return sum(v for v in (finite(x) for x in dist.values()) if v is not None)
 
 
-def distribution_bars(dist: Any, field: str, scored: float | None) -> list[Bar] | None:
+def distribution_bars(
+    dist: Distribution | None, field: str, scored: float | None
+) -> list[Bar] | None:
     """Bars in the documented order, then any unknown label as sent, each as a percentage of
     ``scored`` (the base the caller chose); None if absent."""
-    if not isinstance(dist, dict):
+    if dist is None:
         return None
     known = ORDER[field]
     order = [*known, *(k for k in dist if k not in known)]
     bars = []
     for label in order:
-        value = dist.get(label, 0)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        value = finite(dist.get(label, 0))
+        if value is None:
             continue
         bars.append(Bar(key=str(label), label=str(label), value=value, pct=share(value, scored)))
     return bars
@@ -93,27 +107,22 @@ class SignalsScreen(AnalyticsScreen):
                 yield BarChart(title, pct_label=PCT_LABELS[base], id=field, classes=key)
 
     async def load(self, filters: ConversationQuery) -> None:
-        await self.swr_path(
-            f"/projects/{self.pid}/conversations/metrics/aggregate",
-            filters.aggregate_params(),
-            self.paint,
-        )
+        await self.swr(analytics.aggregate_metrics(self.project, filters), self.paint)
 
-    def paint(self, data: Any) -> None:
-        data = obj(data)
-        scored = num(data, "total_scored_conversations")
-        total = num(data, "total_conversations")
+    def paint(self, data: m.AggregateMetrics) -> None:
+        scored = data.total_scored_conversations
+        total = data.total_conversations
         unscored = None if scored is None or total is None else total - scored
         self.query_one("#coverage", Kpis).set_items(
             [
                 ("Scored", fmt_int(scored)),
                 ("Conversations", fmt_int(total)),
-                ("Coverage", fmt_rate(rate(data, "coverage_percentage", "total_conversations"))),
+                ("Coverage", fmt_rate(ratio(data.coverage_percentage, total))),
                 ("Unscored", fmt_int(unscored)),
             ]
         )
         for key, field, title, _, base in SIGNALS:
-            dist = data.get(key)
+            dist = distribution(data, key)
             count = scored if base is None else distribution_total(dist)
             chart = self.query_one(f"#{field}", BarChart)
             chart.set_title(f"{title}, % of {fmt_int(count) or '—'} {base or 'scored'}")

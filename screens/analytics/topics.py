@@ -1,28 +1,30 @@
 """Trending topics: the latest analysis, or generating one with the current assistant/tag filters.
 
-``.../insights/trending-topics/status`` (``playbook_base_ids`` plural, ``tags``) gives the latest
-analysis. ``a`` posts ``.../generate`` and a worker polls ``.../job/{id}`` until it is done,
-showing its progress; a 409 means an analysis was already generated today, which the screen
-explains. Enter on a topic opens its conversations in the explorer (exact ids).
+The status (api.endpoints.trending, assistant and tags only) gives the latest analysis. ``a``
+starts a generation and a worker polls its job until it is done, showing its progress; a 409
+means an analysis was already generated today, which the screen explains. Enter on a topic
+opens its conversations in the explorer (exact ids).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Hashable
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, ProgressBar, Static
 
+from api import models as m
+from api.endpoints import trending
 from api.errors import ConflictError
 from api.query import ConversationQuery
 from api.text import sanitize
 from screens.analytics.base import AnalyticsScreen
-from screens.analytics.fmt import day, fmt_int, fmt_rate, items, num, obj, seg, text
+from screens.analytics.fmt import day, fmt_int, fmt_rate
 from widgets.charts import Bar, BarChart, number_cell, plain
 from widgets.figures import FigureText
 from widgets.tables import TitledTable
@@ -35,41 +37,49 @@ ALREADY_TODAY = (
 ACTIVE_STATUSES = ("pending", "running")
 
 
-def topic_rows(topics: list[dict]) -> list[tuple[str, list]]:
+def clean(value: str | None) -> str | None:
+    """API text safe to show; None (unknown) stays None."""
+    return None if value is None else sanitize(value)
+
+
+def finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def topic_rows(topics: list[m.TrendingTopic]) -> list[tuple[str, list]]:
     rows = []
     for i, t in enumerate(topics):
-        breakdown = obj(t.get("sentiment_breakdown"))
+        breakdown = t.sentiment_breakdown
         mood = " ".join(
-            f"{sign}{fmt_int(num(breakdown, k)) or 0}"
+            f"{sign}{fmt_int(finite(breakdown.get(k))) or 0}"
             for sign, k in (("+", "positive"), ("~", "neutral"), ("-", "negative"))
         )
         rows.append(
             (
                 str(i),
                 [
-                    plain(text(t, "name")),
-                    number_cell(fmt_int(num(t, "conversation_count")) or "—"),
-                    number_cell(fmt_rate(num(t, "percentage")) or "—"),
-                    plain(text(t, "sentiment")),
+                    plain(t.name),
+                    number_cell(fmt_int(t.conversation_count) or "—"),
+                    number_cell(fmt_rate(finite(t.percentage)) or "—"),
+                    plain(t.sentiment),
                     plain(mood),
-                    number_cell(fmt_rate(num(t, "handoff_rate")) or "—"),
+                    number_cell(fmt_rate(finite(t.handoff_rate)) or "—"),
                 ],
             )
         )
     return rows
 
 
-def topic_detail(topic: dict) -> Text:
+def topic_detail(topic: m.TrendingTopic) -> Text:
     out = Text()
-    out.append(text(topic, "name") or "—", style="bold")
-    for label, key in (("About", "description"), ("Insight", "insight")):
-        if text(topic, key):
+    out.append(sanitize(topic.name) or "—", style="bold")
+    for label, value in (("About", topic.description), ("Insight", topic.insight)):
+        if sanitize(value):
             out.append(f"\n{label}: ", style="dim")
-            out.append(plain(text(topic, key)))
-    examples = items(topic, "example_conversations")[:3]
-    for ex in examples:
+            out.append(plain(value))
+    for ex in topic.example_conversations[:3]:
         out.append("\n• ", style="dim")
-        out.append(plain(text(ex, "summary") or text(ex, "conversation_id") or ""))
+        out.append(plain(sanitize(ex.summary) or sanitize(ex.conversation_id)))
     return out
 
 
@@ -84,7 +94,7 @@ class TopicsScreen(AnalyticsScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.topics: list[dict] = []
+        self.topics: list[m.TrendingTopic] = []
         self.job_status: str | None = None
         self.analysis_window: str | None = None  # "start → end" of the analysis shown
 
@@ -115,29 +125,15 @@ class TopicsScreen(AnalyticsScreen):
         )
         yield FigureText("", id="detail")
 
-    def status_params(self, filters: ConversationQuery) -> dict[str, str]:
-        params = {}
-        if filters.playbook_base_id:
-            params["playbook_base_ids"] = filters.playbook_base_id
-        if filters.tags:
-            params["tags"] = ",".join(filters.tags)
-        return params
-
-    @property
-    def base(self) -> str:
-        return f"/projects/{self.pid}/conversations/insights/trending-topics"
-
     async def load(self, filters: ConversationQuery) -> None:
-        await self.swr_path(f"{self.base}/status", self.status_params(filters), self.paint_status)
+        await self.swr(trending.status(self.project, filters), self.paint_status)
 
-    def paint_status(self, data: Any, note: str = "") -> None:
-        data = obj(data)
-        analysis = obj(data.get("analysis"))
-        if not analysis:
-            status = text(data, "status") or "none"
+    def paint_status(self, status: m.TrendingStatus, note: str = "") -> None:
+        analysis = status.analysis
+        if analysis is None or not analysis.model_fields_set:  # none, or an empty object
             message = (
                 "An analysis is being generated."
-                if status == "pending"
+                if status.status == "pending"
                 else "No trending-topics analysis for these filters yet."
             )
             self.analysis_window = None
@@ -149,29 +145,24 @@ class TopicsScreen(AnalyticsScreen):
             return
         self.paint_analysis(analysis, note)
 
-    def paint_analysis(self, analysis: dict, note: str = "") -> None:
-        window = f"{day(analysis.get('start_date'))} → {day(analysis.get('end_date'))}"
+    def paint_analysis(self, analysis: m.TrendingAnalysis, note: str = "") -> None:
+        window = f"{day(analysis.start_date)} → {day(analysis.end_date)}"
         self.analysis_window = window  # what the figures cover, from the answer itself
         self.show_scope(self.scope_text(self.filters))
         self.query_one("#status", Static).update(
-            f"{note}Analysis of {day(analysis.get('analysis_date'))} · window {window} · "
-            f"{fmt_int(num(analysis, 'conversations_analyzed')) or '—'} conversations analysed of "
-            f"{fmt_int(num(analysis, 'total_conversations')) or '—'} · a: generate a new one"
+            f"{note}Analysis of {day(analysis.analysis_date)} · window {window} · "
+            f"{fmt_int(analysis.conversations_analyzed) or '—'} conversations analysed of "
+            f"{fmt_int(analysis.total_conversations) or '—'} · a: generate a new one"
         )
-        self.paint_topics(items(analysis, "topics"))
+        self.paint_topics(analysis.topics)
 
-    def paint_topics(self, topics: list[dict]) -> None:
+    def paint_topics(self, topics: list[m.TrendingTopic]) -> None:
         self.topics = topics
         self.query_one("#shares", BarChart).set_bars(
             [
-                Bar(
-                    str(i),
-                    text(t, "name") or "?",
-                    num(t, "conversation_count"),
-                    num(t, "percentage"),
-                )
+                Bar(str(i), sanitize(t.name) or "?", count, finite(t.percentage))
                 for i, t in enumerate(topics)
-                if num(t, "conversation_count") is not None  # no count: no bar, not a 0 one
+                if (count := t.conversation_count) is not None  # no count: no bar, not a 0 one
             ],
             empty_text="no topics",
         )
@@ -186,26 +177,18 @@ class TopicsScreen(AnalyticsScreen):
         self.run_task(self.generate(self.filters), "generate")
 
     async def generate(self, filters: ConversationQuery) -> None:
-        body: dict[str, Any] = {}
-        if filters.playbook_base_id:
-            body["playbook_base_ids"] = [filters.playbook_base_id]
-        if filters.tags:
-            body["tags"] = list(filters.tags)
         self.set_job("pending", 0, "starting…")
         try:
-            job = obj(await self.client.post(f"{self.base}/generate", body, idempotent=False))
-            job_id = text(job, "job_id") or text(job, "id")
-            if job_id is None:
+            job_id = (await trending.generate(self.client, self.project, filters)).key
+            if not job_id:
                 self.stop_job("the API started no job (its answer has no job id)")
                 return
             await self.follow(job_id)
         except ConflictError:
             self.set_job(None)
             self.notify(ALREADY_TODAY, severity="warning", timeout=8, markup=False)
-            data = await self.client.get(
-                f"{self.base}/status", self.status_params(filters), cache=False
-            )
-            self.paint_status(data, note="Already generated today (409). ")
+            status = await self.fetch(trending.status(self.project, filters, cache=False))
+            self.paint_status(status, note="Already generated today (409). ")
         except BaseException:
             self.set_job(None)  # failed or cancelled: a new generation can be started
             raise
@@ -215,17 +198,17 @@ class TopicsScreen(AnalyticsScreen):
         error, unknown: never polled forever) or takes longer than ``FOLLOW_LIMIT``."""
         deadline = time.monotonic() + self.FOLLOW_LIMIT
         while True:
-            job = obj(await self.client.get(f"{self.base}/job/{seg(job_id)}", cache=False))
-            status = text(job, "status")
-            message = text(job, "progress_message") or text(job, "step") or status or ""
+            job = await self.fetch(trending.job(self.project, job_id))
+            status = clean(job.status)
+            message = clean(job.progress_message) or clean(job.step) or status or ""
             if status == "completed":
-                await self.show_completed(text(job, "analysis_id"))
+                await self.show_completed(job.analysis_id)
                 return
             if status not in ACTIVE_STATUSES:
                 reason = "failed" if status == "failed" else f"ended with status {status!r}"
                 self.stop_job(f"{reason}: {message or 'no reason given'}")
                 return
-            self.set_job(status, num(job, "progress") or 0, message)
+            self.set_job(status, finite(job.progress) or 0, message)
             if time.monotonic() >= deadline:
                 self.stop_job(
                     f"still {status} after {self.FOLLOW_LIMIT:.0f} s: stopped waiting "
@@ -235,12 +218,12 @@ class TopicsScreen(AnalyticsScreen):
             await asyncio.sleep(self.POLL_INTERVAL)
 
     async def show_completed(self, analysis_id: str | None) -> None:
-        if analysis_id is None:
+        if not analysis_id:
             self.stop_job("completed without an analysis id: nothing to show")
             return
-        analysis = await self.client.get(f"{self.base}/analysis/{seg(analysis_id)}")
+        analysis = await self.fetch(trending.analysis(self.project, analysis_id))
         self.set_job("completed", 100, "completed")
-        self.paint_analysis(obj(analysis))
+        self.paint_analysis(analysis)
 
     def stop_job(self, why: str) -> None:
         """The job will not complete here: say why on one line, ready for a new one."""
@@ -256,13 +239,13 @@ class TopicsScreen(AnalyticsScreen):
         )
 
     # -------------------------------------------------------------- drill-down
-    def _topic(self, key: str) -> dict:
-        return self.topics[int(key)] if key.isdigit() and int(key) < len(self.topics) else {}
+    def _topic(self, key: str) -> m.TrendingTopic | None:
+        return self.topics[int(key)] if key.isdigit() and int(key) < len(self.topics) else None
 
     def open_topic(self, key: str) -> None:
         topic = self._topic(key)
-        ids = [str(i) for i in topic.get("conversation_ids") or [] if i]
-        name = sanitize(text(topic, "name") or "topic")
+        ids = [i for i in topic.conversation_ids if i] if topic is not None else []
+        name = (sanitize(topic.name) if topic is not None else "") or "topic"
         self.open_conversations(
             ids, f"Topic “{name}”: its conversations, as the analysis lists them"
         )
@@ -276,5 +259,5 @@ class TopicsScreen(AnalyticsScreen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is not None and event.data_table.parent is self.query_one("#topics"):
             topic = self._topic(str(event.row_key.value))
-            if topic:
+            if topic is not None:
                 self.query_one("#detail", Static).update(topic_detail(topic))

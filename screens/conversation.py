@@ -6,8 +6,8 @@ message never freezes the UI); long texts are folded until asked for.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,43 +17,50 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
+from api.endpoints import conversations
+from api.endpoints.conversations import ConversationRow
+from api.errors import InvalidIdError
+from api.lookups import Lookups, resolve_kb_items
 from api.text import sanitize
-from tui.lookups import api_path, resolve_kb_items
+from screens.services import services
 from widgets.conversation_meta import meta_text
 from widgets.footer import KeyBar
 from widgets.message_view import CitationRefs, MessageView
 from widgets.status_header import StatusHeader
 
+if TYPE_CHECKING:
+    from api.models import Citation, ConversationDetail
+
 CHUNK = 25
-Navigator = Callable[[int], Awaitable[dict | None]]
+Navigator = Callable[[int], Awaitable[ConversationRow | None]]
 
 
-def citation_label(citation: dict, lookups: Any) -> Text:
+def citation_label(citation: Citation, lookups: Lookups) -> Text:
     """``KB › item`` of one citation (titles from the lookups when known, else ids)."""
-    kb_id, item_id = str(citation.get("kb_id") or ""), str(citation.get("item_id") or "")
-    kb = lookups.kb_title(kb_id) if lookups else kb_id
-    item = lookups.kb_items.get((kb_id, item_id)) if lookups else None
+    kb_id, item_id = citation.kb_id or "", citation.item_id or ""
+    kb = lookups.kb_title(kb_id)
+    item = lookups.kb_items.get((kb_id, item_id))
     text = Text()
     text.append(sanitize(kb or "unknown KB"), style="bold")
     text.append(" › ")
-    text.append(sanitize(item or citation.get("file_name") or item_id or "item"))
+    text.append(sanitize(item or citation.file_name or item_id or "item"))
     return text
 
 
-def citations_text(citations: Any, lookups: Any, refs: CitationRefs | None = None) -> Text:
+def citations_text(citations: Sequence[Citation], lookups: Lookups,
+                   refs: CitationRefs | None = None) -> Text:
     """The conversation's citation list, each under the number ``[n]`` its messages use."""
     text = Text()
-    if not isinstance(citations, list) or not citations:
+    if not citations:
         return text
     refs = refs or CitationRefs.build([], citations)
     text.append(f"Citations ({len(citations)})\n", style="bold underline")
-    unnumbered = [c for c in citations if isinstance(c, dict)
-                  and str(c.get("citation_id")) not in refs.numbers]
+    unnumbered = [c for c in citations if str(c.citation_id) not in refs.numbers]
     entries = [*refs.ordered(), *((None, c) for c in unnumbered)]
     for number, citation in entries:
         text.append(f"[{number}] " if number is not None else "• ", style="bold cyan")
         text.append_text(citation_label(citation, lookups))
-        excerpt = sanitize(str(citation.get("content") or "")).replace("\n", " ")
+        excerpt = sanitize(citation.content or "").replace("\n", " ")
         if excerpt:
             text.append("\n   " + (excerpt[:300] + "…" if len(excerpt) > 300 else excerpt),
                         style="dim")
@@ -83,7 +90,7 @@ class ConversationScreen(Screen[None]):
         super().__init__()
         self.conversation_id = conversation_id
         self.navigator = navigator
-        self.detail: dict | None = None
+        self.detail: ConversationDetail | None = None
         self.citation_refs = CitationRefs()
         self._matches: list[MessageView] = []
         self._match_index = -1
@@ -109,24 +116,26 @@ class ConversationScreen(Screen[None]):
 
     # ----------------------------------------------------------------- loading
     @work(exclusive=True, group="conversation", exit_on_error=False)
-    async def _load(self, cid: str) -> None:
+    async def _load(self, cid: str | None) -> None:
+        app = services(self)
+        client = await app.get_client()
         try:
-            api_path("{}", cid)
-        except ValueError as exc:  # no id to ask for: say so, no request
+            if cid is None:
+                raise InvalidIdError("missing id (None)")
+            endpoint = conversations.detail(client.project_id, cid)
+        except InvalidIdError as exc:  # no id to ask for: say so, no request
             self._show_problem(f"Cannot open this conversation: {exc}")
             return
         self._set_title(cid, loading=True)
         try:
-            client = await self.app.get_client()
-            path = api_path("/projects/{}/conversations/{}", client.project_id, cid)
-            async for result in client.get_swr(path):
+            async for result in client.load_swr(endpoint):
                 if cid != self.conversation_id:
                     return
-                self.app.note_result(result)
+                app.note_result(result)
                 if result.data != self.detail:
                     await self._show_detail(result.data)
         except Exception as exc:  # noqa: BLE001 - shown, last good view kept
-            self.app.report_error(exc, retry=self.refresh_data)
+            app.report_error(exc, retry=self.refresh_data)
         self._set_title(cid, loading=False)
 
     def _show_problem(self, message: str) -> None:
@@ -143,39 +152,38 @@ class ConversationScreen(Screen[None]):
             text.append(f"  search “{sanitize(self._term)}”: {len(self._matches)} match(es)")
         self.query_one("#conv-title", Static).update(text)
 
-    async def _show_detail(self, detail: Any) -> None:
-        detail = detail if isinstance(detail, dict) else {}
+    async def _show_detail(self, detail: ConversationDetail) -> None:
         self.detail = detail
-        tz = getattr(self.app, "display_tz", None)
+        app = services(self)
+        tz = app.display_tz
         self.query_one("#conv-meta", Static).update(meta_text(detail, tz))
         container = self.query_one("#messages", Vertical)
         await container.remove_children()
-        messages = [m for m in detail.get("messages") or [] if isinstance(m, dict)] \
-            if isinstance(detail.get("messages"), list) else []
+        messages = detail.messages
         self._matches, self._match_index = [], -1
         refs = self.citation_refs = CitationRefs.build(
-            [sanitize(str(m.get("content") or "")) for m in messages], detail.get("citations"),
-            lambda citation: citation_label(citation, getattr(self.app, "lookups", None)))
+            [sanitize(m.content or "") for m in messages], detail.citations,
+            lambda citation: citation_label(citation, services(self).lookups))
         for start in range(0, len(messages), CHUNK):  # chunked: the first screen paints first
             chunk = messages[start:start + CHUNK]
             await container.mount_all(
                 MessageView(m, start + i, tz, refs) for i, m in enumerate(chunk)
             )
         self.query_one("#conv-body", VerticalScroll).scroll_home(animate=False)
-        await self._render_citations(detail.get("citations"))
+        await self._render_citations(detail.citations)
         if self._term:
             self._find(self._term, jump=False)
 
-    async def _render_citations(self, citations: Any) -> None:
-        lookups = getattr(self.app, "lookups", None)
+    async def _render_citations(self, citations: Sequence[Citation]) -> None:
+        app = services(self)
+        lookups = app.lookups
         widget = self.query_one("#citations", Static)
         widget.update(citations_text(citations, lookups, self.citation_refs))
-        if lookups is None or not isinstance(citations, list):
+        if not citations:
             return
-        pairs = {(str(c.get("kb_id") or ""), str(c.get("item_id") or ""))
-                 for c in citations if isinstance(c, dict)}
+        pairs = {(c.kb_id or "", c.item_id or "") for c in citations}
         try:
-            await resolve_kb_items(await self.app.get_client(), lookups, pairs)
+            await resolve_kb_items(await app.get_client(), lookups, pairs)
         except Exception:  # noqa: BLE001 - titles are a nicety; ids stay shown
             return
         widget.update(citations_text(citations, lookups, self.citation_refs))
@@ -189,11 +197,11 @@ class ConversationScreen(Screen[None]):
 
     @work(exclusive=True, group="conversation-step", exit_on_error=False)
     async def _step(self, delta: int) -> None:
-        conv = await self.navigator(delta)
-        if conv is None or not conv.get("conversation_id"):
+        row = await self.navigator(delta) if self.navigator is not None else None
+        if row is None or not row.conversation_id:
             self.notify("No more conversations in that direction", timeout=2, markup=False)
             return
-        self.conversation_id = str(conv["conversation_id"])
+        self.conversation_id = row.conversation_id
         self.detail = None
         self._load(self.conversation_id)
 
@@ -232,12 +240,12 @@ class ConversationScreen(Screen[None]):
         self._matches = []
         needle = term.lower() if term else None
         for view in self.query(MessageView):
-            hit = bool(needle) and needle in view.searchable()
+            hit = bool(needle and needle in view.searchable())
             view.set_highlight(term if hit else None)
             if hit:
                 self._matches.append(view)
         self._match_index = -1
-        self._set_title(self.conversation_id, loading=False)
+        self._set_title(self.conversation_id or "", loading=False)
         if term and not self._matches:
             self.notify(f"No match for “{term}”", timeout=2, markup=False)
         elif jump and self._matches:
@@ -254,15 +262,17 @@ class ConversationScreen(Screen[None]):
 
     # ----------------------------------------------------------------- clipboard
     def action_copy_id(self) -> None:
-        self.app.copy_to_clipboard(self.conversation_id)
-        self.notify(f"Copied conversation id {sanitize(self.conversation_id)}", timeout=3,
-                    markup=False)
+        cid = self.conversation_id or ""
+        self.app.copy_to_clipboard(cid)
+        self.notify(f"Copied conversation id {sanitize(cid)}", timeout=3, markup=False)
 
     def action_copy_json(self) -> None:
         if self.detail is None:
             self.notify("Nothing loaded yet", severity="warning", timeout=2, markup=False)
             return
-        payload = json.dumps(self.detail, indent=2, ensure_ascii=False, default=str)
+        # the fields the answer had (unknown ones included), as the app read them
+        payload = json.dumps(self.detail.model_dump(mode="json", exclude_unset=True), indent=2,
+                             ensure_ascii=False, default=str)
         self.app.copy_to_clipboard(payload)
         self.notify(f"Copied the conversation JSON ({len(payload):,} characters)", timeout=3,
                     markup=False)

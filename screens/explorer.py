@@ -1,26 +1,37 @@
 """The conversation explorer: filter sidebar, one-line filter summary, paged table, detail pane.
 
-State: `self.query_obj` is the full query (shared filters + the explorer's own). The shared part
-lives on the app (`app.filters`) so the analytics screens agree; changes coming from there are
-merged in, changes made here are pushed there.
+State: the shared filters (dates, assistant, tags) are the app's (`app.filters`), so that the
+analytics screens agree; the explorer owns only its other filters and sort (`own`). Its query,
+`query_obj`, is both. It loads what its widgets show: the table's pages (a cached page paints
+at once, then the fresh one replaces it; a small in-memory LRU makes flipping back and forth
+instant, and the next page is prefetched) and the highlighted conversation's detail.
 """
 from __future__ import annotations
 
+import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.worker import Worker
 
+from api.dates import preset_range
+from api.endpoints import conversations, load_models
+from api.endpoints.conversations import ConversationRow, RowPage
+from api.lookups import Lookups
 from api.query import ConversationQuery, QueryError
 from api.text import sanitize
+from screens.services import services
 from tui.commands import PaletteCommand
-from widgets.conversation_table import ConversationTable
+from widgets.conversation_table import ConversationTable, PageRequest
 from widgets.detail_pane import DetailPane
-from widgets.filter_bar import SHARED_FIELDS, FilterBar
+from widgets.filter_bar import FilterBar
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
 
@@ -28,6 +39,10 @@ if TYPE_CHECKING:  # imported when first shown: the sidebar's many widget classe
     from widgets.filter_sidebar import FilterSidebar
 
 AUTO_FOLD_WIDTH = 110
+PAGE_CACHE_SIZE = 24  # pages kept in memory
+PREFETCH_DELAY_S = 0.15
+DETAIL_PAINT_DELAY_S = 0.03  # before the detail pane's metadata: a page flip paints first
+DETAIL_DEBOUNCE_S = 0.25  # then before fetching the highlighted conversation's detail
 
 
 @dataclass(frozen=True)
@@ -74,9 +89,16 @@ class ExplorerScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.query_obj: ConversationQuery = ConversationQuery()
+        self.own = ConversationQuery()  # the filters and sort not shared with other screens
         self._user_folded: bool | None = None
-        self._sidebar_worker: Any = None
+        self._sidebar_worker: Worker[None] | None = None
+        self._pushing = False  # setting the app's filters: this screen shows them itself
+        self._pages: OrderedDict[PageRequest, RowPage] = OrderedDict()
+
+    @property
+    def query_obj(self) -> ConversationQuery:
+        """What the explorer lists: the app's shared filters with its own."""
+        return self.own.with_shared(services(self).filters)
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -99,7 +121,9 @@ class ExplorerScreen(Screen[None]):
         """The filter sidebar, or None until it is first shown (the screen's largest widget
         tree: mounting it lazily keeps it off the path to the first frame, and away at 80
         columns)."""
-        found = self.query("FilterSidebar")
+        from widgets.filter_sidebar import FilterSidebar
+
+        found = self.query(FilterSidebar)
         return found.first() if found else None
 
     async def ensure_sidebar(self) -> FilterSidebar:
@@ -107,20 +131,23 @@ class ExplorerScreen(Screen[None]):
         if sidebar is None:
             from widgets.filter_sidebar import FilterSidebar
 
-            sidebar = FilterSidebar(self.app.now(), id="sidebar")
+            app = services(self)
+            sidebar = FilterSidebar(app.now(), app.display_tz, id="sidebar")
             await self.query_one("#explorer-body").mount(sidebar, before="#main")
-            if self.app.lookups.loaded:
-                self._fill_sidebar(sidebar, self.app.lookups)
-            sidebar.set_query(self.query_obj, preset=self.app.date_preset)
+            if app.lookups.loaded:
+                self._fill_sidebar(sidebar, app.lookups)
+            sidebar.set_query(self.query_obj, preset=app.date_preset)
         return sidebar
 
     def on_mount(self) -> None:
-        app = self.app
-        self.query_obj = ConversationQuery(**{f: getattr(app.filters, f) for f in SHARED_FIELDS})
+        app = services(self)
+        table, pane = self.table, self.query_one(DetailPane)
+        table.tz = pane.tz = app.display_tz
+        table.lookups = app.lookups
         self._show_query()
         self.call_after_refresh(self._mount_sidebar_if_room)
-        self.watch(app, "filters", self._app_filters_changed, init=False)
-        self.watch(app, "lookups", self._lookups_changed, init=False)
+        self.watch(self.app, "filters", self._app_filters_changed, init=False)
+        self.watch(self.app, "lookups", self._lookups_changed, init=False)
         self.query_one("#conversations").focus()
 
     def _size_classes(self, width: int, height: int) -> None:
@@ -158,38 +185,47 @@ class ExplorerScreen(Screen[None]):
                         markup=False)
 
     def _show_query(self) -> None:
-        self.query_one(FilterBar).show(self.query_obj)
-        dropped = self.table.load(self.query_obj)
+        query = self.query_obj
+        self.query_one(FilterBar).show(query, services(self).lookups)
+        dropped = self.table.load(query)
         if dropped:  # a selection is of the conversations the filters list: never lost unsaid
             self.notify(f"Selection cleared, the filters changed: {dropped}",
                         severity="warning", timeout=5, markup=False)
 
     # ----------------------------------------------------------------- filters
-    def apply_query(self, query: ConversationQuery, *, preset: str | None = None,
-                    push_shared: bool = True) -> None:
+    def apply_query(self, query: ConversationQuery, *, preset: str | None = None) -> None:
         """Show `query` (from the sidebar, a preset, a drill-down)."""
         if query == self.query_obj and preset is None:
             return
-        self.query_obj = query
+        self.own = query.own()
         if self.sidebar is not None:
             self.sidebar.set_query(query, preset=preset)
-        if push_shared:
-            self.app.set_filters(query, preset)
+        self._set_shared(query, preset)
         self._show_query()
 
-    def _app_filters_changed(self, filters: ConversationQuery) -> None:
-        shared = {f: getattr(filters, f) for f in SHARED_FIELDS}
-        if all(getattr(self.query_obj, f) == v for f, v in shared.items()):
-            return
-        self.apply_query(self.query_obj.replace(**shared), preset=self.app.date_preset,
-                         push_shared=False)
+    def _set_shared(self, query: ConversationQuery, preset: str | None) -> None:
+        """The app's filters from `query` (this screen shows the result itself)."""
+        self._pushing = True
+        try:
+            services(self).set_filters(query, preset)
+        finally:
+            self._pushing = False
 
-    def _lookups_changed(self, lookups: Any) -> None:
+    def _app_filters_changed(self, filters: ConversationQuery) -> None:
+        """Another screen (or a drill-down) changed the shared filters."""
+        if self._pushing:
+            return
+        if self.sidebar is not None:
+            self.sidebar.set_query(self.query_obj, preset=services(self).date_preset)
+        self._show_query()
+
+    def _lookups_changed(self, lookups: Lookups) -> None:
+        self.table.lookups = lookups
         if self.sidebar is not None:
             self._fill_sidebar(self.sidebar, lookups)
-        self.query_one(FilterBar).show(self.query_obj)
+        self.query_one(FilterBar).show(self.query_obj, lookups)
 
-    def _fill_sidebar(self, sidebar: FilterSidebar, lookups: Any) -> None:
+    def _fill_sidebar(self, sidebar: FilterSidebar, lookups: Lookups) -> None:
         try:
             sidebar.set_lookups(lookups)
         except Exception as exc:  # noqa: BLE001 - optional choices; the filters still work
@@ -200,11 +236,12 @@ class ExplorerScreen(Screen[None]):
         self.action_focus_table()  # the user looks for one conversation: show the results
 
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
-        if event.tz != self.app.display_tz:  # times in the table and detail follow the tz
-            self.app.display_tz = event.tz
+        app = services(self)
+        if event.tz != app.display_tz:  # times in the table and detail follow the tz
+            app.display_tz = self.table.tz = self.query_one(DetailPane).tz = event.tz
             self.table.repaint()
-        self.query_obj = event.query
-        self.app.set_filters(event.query, event.preset)
+        self.own = event.query.own()
+        self._set_shared(event.query, event.preset)
         self._show_query()
 
     @on(ConversationTable.SortRequested)
@@ -235,29 +272,121 @@ class ExplorerScreen(Screen[None]):
 
     def action_clear_filters(self) -> None:
         """Clear every filter except the date range."""
-        dates = {"start_date": self.query_obj.start_date, "end_date": self.query_obj.end_date}
-        self.apply_query(ConversationQuery(**dates))
+        query = self.query_obj
+        self.apply_query(ConversationQuery(start_date=query.start_date, end_date=query.end_date))
         self.notify("Filters cleared (date range kept)", timeout=2, markup=False)
+
+    # ----------------------------------------------------------------- pages
+    @on(ConversationTable.PageWanted)
+    def _page_wanted(self, event: ConversationTable.PageWanted) -> None:
+        # a prefetch planned for the page left behind (or another query): no longer wanted
+        self.workers.cancel_group(self, "conversation-prefetch")
+        request = event.request
+        if event.force:
+            self._pages.clear()
+        cached = self._pages.get(request)
+        if cached is not None:
+            self.table.show_page(request, cached, from_cache=True)
+            # revalidate once the page is on screen: the fetch (and, on the embedded demo,
+            # the backend's SQL in this process) must not delay the paint
+            self.call_after_refresh(self._start_fetch, request)
+        else:
+            self._start_fetch(request)
+
+    def _start_fetch(self, request: PageRequest) -> None:
+        if request == self.table.current_request():
+            self._fetch_page(request)
+
+    @work(exclusive=True, group="conversation-page", exit_on_error=False)
+    async def _fetch_page(self, request: PageRequest) -> None:
+        app, table = services(self), self.table
+        await self._paint_peek(request)
+        try:
+            client = await app.get_client()
+            endpoint = conversations.rows(client.project_id, request.query,
+                                          limit=request.limit, offset=request.offset)
+            async for result in client.load_swr(endpoint):
+                if request != table.current_request():
+                    return  # stale: the user moved on
+                self._remember(request, result.data)
+                table.show_page(request, result.data, from_cache=result.from_cache)
+                app.note_result(result)
+        except Exception as exc:  # noqa: BLE001 - reported, the page shown is kept
+            if request == table.current_request():
+                table.page_settled(request, failed=True)
+                app.report_error(exc, retry=self.refresh_data)
+            return
+        table.page_settled(request)
+        self._prefetch(request.following())
+
+    async def _paint_peek(self, request: PageRequest) -> None:
+        """At start-up, paint the cached page before the client exists (see tui.cache_peek)."""
+        if request in self._pages:
+            return
+        page = await services(self).peek_cached(partial(
+            conversations.rows, query=request.query, limit=request.limit,
+            offset=request.offset))
+        if page is not None:
+            self.table.show_page(request, page, from_cache=True)
+
+    @work(exclusive=True, group="conversation-prefetch", exit_on_error=False)
+    async def _prefetch(self, request: PageRequest) -> None:
+        total = self.table.total
+        if total is None or request.offset >= total:
+            return
+        # A beat first: the page just fetched gets painted before the next one is asked for
+        # (on the embedded demo the backend's SQL runs in this process), and while a key is
+        # held down each flip cancels this worker (`_page_wanted`) before it has sent anything.
+        await asyncio.sleep(PREFETCH_DELAY_S)
+        if request in self._pages:
+            return
+        client = await services(self).get_client()
+        self._remember(request, await client.load(conversations.rows(
+            client.project_id, request.query, limit=request.limit, offset=request.offset)))
+
+    def _remember(self, request: PageRequest, page: RowPage) -> None:
+        self._pages[request] = page
+        self._pages.move_to_end(request)
+        while len(self._pages) > PAGE_CACHE_SIZE:
+            self._pages.popitem(last=False)
+
+    def refresh_data(self) -> None:
+        self.table.reload()
 
     # ----------------------------------------------------------------- table events
     @on(ConversationTable.Highlighted)
     def _highlighted(self, event: ConversationTable.Highlighted) -> None:
-        self.query_one(DetailPane).show(event.conversation)
+        self._show_detail(event.conversation)
+
+    @work(exclusive=True, group="detail-pane", exit_on_error=False)
+    async def _show_detail(self, row: ConversationRow | None) -> None:
+        """The row's metadata in the detail pane, then (after a pause: the cursor may be
+        moving on) its last messages; the fetch also warms the cache for the full view."""
+        pane = self.query_one(DetailPane)
+        await asyncio.sleep(DETAIL_PAINT_DELAY_S)
+        if row is None:
+            pane.show(None)
+            return
+        await load_models()  # at start-up, in a thread begun once the first page is painted
+        pane.show(row.conversation())
+        cid = row.conversation_id
+        if not cid:
+            return
+        await asyncio.sleep(DETAIL_DEBOUNCE_S)
+        try:
+            client = await services(self).get_client()
+            detail = await client.load(conversations.detail(client.project_id, cid))
+        except Exception:  # noqa: BLE001 - the pane keeps the metadata it has
+            return
+        pane.show_preview(cid, detail)
 
     @on(ConversationTable.Selected)
     def _selected(self, event: ConversationTable.Selected) -> None:
         from screens.conversation import ConversationScreen
 
-        cid = event.conversation.get("conversation_id")
+        cid = event.conversation.conversation_id
         if cid:
-            self.app.push_screen(ConversationScreen(str(cid), self.table.step))
-
-    @on(ConversationTable.LoadFailed)
-    def _load_failed(self, event: ConversationTable.LoadFailed) -> None:
-        self.app.report_error(event.error, retry=self.refresh_data)
-
-    def refresh_data(self) -> None:
-        self.table.reload()
+            self.app.push_screen(ConversationScreen(cid, self.table.step))
 
     # ----------------------------------------------------------------- actions
     async def action_toggle_sidebar(self) -> None:
@@ -291,9 +420,9 @@ class ExplorerScreen(Screen[None]):
         (await self.ensure_sidebar()).query_one("#search").focus()
 
     def action_copy_id(self) -> None:
-        conv = self.table.current()
-        if conv and conv.get("conversation_id"):
-            cid = str(conv["conversation_id"])
+        row = self.table.current()
+        if row and row.conversation_id:
+            cid = row.conversation_id
             self.app.copy_to_clipboard(cid)
             self.notify(f"Copied conversation id {sanitize(cid)}", timeout=3, markup=False)
 
@@ -306,7 +435,7 @@ class ExplorerScreen(Screen[None]):
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [
             PaletteCommand(f"Triage: {p.name}", f"Explorer preset ({p.key})",
-                           lambda p=p: self._run_from_palette(p))
+                           partial(self._run_from_palette, p))
             for p in TRIAGE_PRESETS
         ]
         commands += [
@@ -318,7 +447,7 @@ class ExplorerScreen(Screen[None]):
         ]
         for preset in ("24h", "7d", "30d", "90d"):
             commands.append(PaletteCommand(f"Date range: last {preset}", "Shared date filter",
-                                           lambda p=preset: self.set_date_preset(p)))
+                                           partial(self.set_date_preset, preset)))
         return commands
 
     def _run_from_palette(self, preset: TriagePreset) -> None:
@@ -327,9 +456,7 @@ class ExplorerScreen(Screen[None]):
         self.action_preset(preset.key)
 
     def set_date_preset(self, preset: str) -> None:
-        from tui.dates import preset_range
-
-        start, end = preset_range(preset, self.app.now())
+        start, end = preset_range(preset, services(self).now())
         try:
             query = self.query_obj.replace(start_date=start, end_date=end)
         except QueryError as exc:

@@ -31,6 +31,7 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from api.text import sanitize
+from screens.services import services
 from widgets.toggles import RadioChoice, TickBox
 
 FORMATS = ("json", "csv", "jsonl")
@@ -117,7 +118,7 @@ class ExportDialog(ModalScreen[Path | None]):
         self.query_one("#path", Input).focus()
 
     def _default_path(self, fmt: str) -> str:
-        stamp = self.app.now().strftime("%Y%m%d-%H%M")
+        stamp = services(self).now().strftime("%Y%m%d-%H%M")
         return f"./conversations-{stamp}.{fmt}"
 
     # ----------------------------------------------------------------- form
@@ -224,7 +225,7 @@ class ExportDialog(ModalScreen[Path | None]):
         def progress(p: Any) -> None:
             self.post_message(self.Progress(p.done, p.total, p.written))
 
-        client = await self.app.get_client()
+        client = await services(self).get_client()
         return await run_export(client, query, path, self.fmt, messages, progress=progress,
                                 ids=ids, exclude_ids=exclude, columns=columns)
 

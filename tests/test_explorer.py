@@ -17,13 +17,14 @@ from app_support import detail_fetched, screen_lines, screen_segments, wait_unti
 from textual.coordinate import Coordinate
 from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
+from api.dates import short_time
 from api.demo.generate import hostile_conversation_ids
+from api.endpoints import conversations
 from api.query import ConversationQuery
 from screens.conversation import ConversationScreen
 from screens.explorer import TRIAGE_PRESETS, ExplorerScreen
 from screens.export_dialog import ExportDialog
 from screens.help import HelpScreen
-from widgets.conversation_table import short_time
 from widgets.filter_sidebar import FilterSidebar
 from widgets.message_view import MessageView
 
@@ -47,8 +48,11 @@ def last_params(app) -> dict[str, str]:
 
 def current_params(app) -> dict[str, str]:
     """Params of the page on screen (a query seen before is served by the cache, unasked)."""
-    table = explorer(app).table
-    return table._params(table.start)
+    request = explorer(app).table.current_request()
+    assert request is not None
+    endpoint = conversations.rows(app.test_info.project_id, request.query,
+                                  limit=request.limit, offset=request.offset)
+    return dict(endpoint.params)
 
 
 def explorer(app) -> ExplorerScreen:
@@ -162,12 +166,12 @@ async def test_sorting_by_api_sort_fields(studio_app):
         await settle(pilot)
         assert last_params(app)["sort_by"] == "message_count"
         assert last_params(app)["sort_order"] == "desc"
-        counts = [r["message_count"] for r in table.rows]
+        counts = [r.message_count for r in table.rows]
         assert counts == sorted(counts, reverse=True)
         await pilot.press(".")  # flip the order (the terminal sends `full_stop`)
         await settle(pilot)
         assert last_params(app)["sort_order"] == "asc"
-        counts = [r["message_count"] for r in table.rows]
+        counts = [r.message_count for r in table.rows]
         assert counts == sorted(counts)
         # the sidebar shows the same sort
         assert sidebar(app).query_one("#sort_by", Select).value == "message_count"
@@ -204,12 +208,12 @@ async def test_every_filter_dimension_changes_the_request(studio_app):
         inbox_id, inbox_name = lookups.inboxes[0]
         await choose(pilot, "inbox_id", inbox_id)
         assert last_params(app)["inbox_id"] == inbox_id
-        assert {r.get("inbox_name") for r in table.rows} == {inbox_name}
+        assert {r.inbox_name for r in table.rows} == {inbox_name}
         await choose(pilot, "inbox_id", Select.NULL)
 
         await choose(pilot, "has_handoff", "yes")
         assert last_params(app)["has_handoff"] == "true"
-        assert all(r["has_handoff"] for r in table.rows)
+        assert all(r.has_handoff for r in table.rows)
         await choose(pilot, "has_handoff", "no")
         assert last_params(app)["has_handoff"] == "false"
         await choose(pilot, "has_handoff", "any")
@@ -220,7 +224,7 @@ async def test_every_filter_dimension_changes_the_request(studio_app):
 
         await tick(pilot, "tags", lookups.tags[0])
         assert last_params(app)["tags"] == lookups.tags[0]
-        assert all(lookups.tags[0] in r["tags"] for r in table.rows)
+        assert all(lookups.tags[0] in r.conversation().tags for r in table.rows)
         sidebar(app).query_one("#tags", SelectionList).deselect_all()
         await settle(pilot)
 
@@ -234,7 +238,8 @@ async def test_every_filter_dimension_changes_the_request(studio_app):
         ):
             await tick(pilot, field, *values)
             assert last_params(app)[field] == ",".join(values), field
-            assert table.rows and {r[row_key] for r in table.rows} <= set(values), field
+            assert table.rows and {getattr(r.conversation(), row_key) for r in table.rows} \
+                <= set(values), field
             sidebar(app).query_one(f"#{field}", SelectionList).deselect_all()
             await settle(pilot)
             assert field not in current_params(app)
@@ -242,7 +247,7 @@ async def test_every_filter_dimension_changes_the_request(studio_app):
         await type_into(pilot, "min_messages", "6")
         await type_into(pilot, "max_messages", "8")
         assert (last_params(app)["min_messages"], last_params(app)["max_messages"]) == ("6", "8")
-        assert all(6 <= r["message_count"] <= 8 for r in table.rows)
+        assert all(6 <= r.message_count <= 8 for r in table.rows)
         await type_into(pilot, "min_messages", "")
         await type_into(pilot, "max_messages", "")
 
@@ -250,13 +255,14 @@ async def test_every_filter_dimension_changes_the_request(studio_app):
         await choose(pilot, "skill_name", skill)
         assert last_params(app)["skill_name"] == skill
         # (the demo drops optional fields from a few hostile rows: "skills" may be missing)
-        assert all(skill in r["skills"] for r in table.rows if r.get("skills") is not None)
-        assert any(r.get("skills") for r in table.rows)
+        assert all(skill in r.conversation().skills for r in table.rows
+                   if "skills" in r.conversation().model_fields_set)
+        assert any(r.conversation().skills for r in table.rows)
         await choose(pilot, "skill_name", Select.NULL)
 
         await type_into(pilot, "search", "2101")
         assert last_params(app)["search"] == "2101"
-        assert all("2101" in r["conversation_id"] for r in table.rows)
+        assert all("2101" in r.conversation_id for r in table.rows)
         await type_into(pilot, "search", "")
 
         await choose(pilot, "sort_by", "message_count")
@@ -280,11 +286,11 @@ async def test_custom_dates_with_time_zone(studio_app):
         # the table shows times in the chosen zone
         plus2 = timezone(timedelta(hours=2))
         shown = str(table.table.get_cell_at(Coordinate(0, 1)))
-        assert shown == short_time(table.rows[0]["last_message_at"], plus2)
+        assert shown == short_time(table.rows[0].last_message_at, plus2)
         low = datetime(2026, 5, 31, 22, tzinfo=UTC)
         high = datetime(2026, 6, 10, 10, 30, tzinfo=UTC)
         for row in table.rows:
-            moment = datetime.fromisoformat(row["last_message_at"].replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(row.last_message_at.replace("Z", "+00:00"))
             assert low <= moment <= high
 
 
@@ -341,7 +347,7 @@ async def test_clear_filters_keeps_date_range(studio_app):
         await settle(pilot)
         params = current_params(app)
         assert set(params) == {"start_date", "end_date", "limit", "offset"}
-        assert not all(r["has_handoff"] for r in explorer(app).table.rows)
+        assert not all(r.has_handoff for r in explorer(app).table.rows)
 
 
 # ---------------------------------------------------------------------------- presets
@@ -425,18 +431,18 @@ async def test_detail_open_next_previous_and_copy(studio_app):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = explorer(app).table
-        ids = [r["conversation_id"] for r in table.rows]
+        ids = [r.conversation_id for r in table.rows]
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ConversationScreen)
         assert screen.conversation_id == ids[0]
-        assert screen.detail and screen.detail["conversation_id"] == ids[0]
-        assert len(screen.query(MessageView)) == len(screen.detail["messages"])
+        assert screen.detail and screen.detail.conversation_id == ids[0]
+        assert len(screen.query(MessageView)) == len(screen.detail.messages)
         await pilot.press("J")
         await settle(pilot)
         assert screen.conversation_id == ids[1]
-        assert screen.detail["conversation_id"] == ids[1]
+        assert screen.detail.conversation_id == ids[1]
         await pilot.press("K")
         await settle(pilot)
         assert screen.conversation_id == ids[0]
@@ -459,7 +465,7 @@ async def test_next_conversation_crosses_a_page(studio_app):
         await pilot.press("J")
         await settle(pilot)
         assert table.page == 2
-        assert app.screen.conversation_id == table.rows[0]["conversation_id"]
+        assert app.screen.conversation_id == table.rows[0].conversation_id
 
 
 async def test_search_inside_a_conversation(studio_app):
@@ -469,7 +475,7 @@ async def test_search_inside_a_conversation(studio_app):
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
-        word = screen.detail["messages"][0]["content"].split()[0]
+        word = screen.detail.messages[0].content.split()[0]
         await pilot.press("slash")
         screen.query_one("#find", Input).value = word
         await pilot.press("enter")
@@ -523,7 +529,7 @@ async def test_api_error_keeps_the_table(studio_app):
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert last_params(app)["sentiment"] == "negative"
-        assert {r["sentiment_label"] for r in table.rows} == {"negative"}
+        assert {r.sentiment_label for r in table.rows} == {"negative"}
         assert app.connection == "online"
 
 
@@ -537,7 +543,7 @@ async def test_selection_export_to_csv(studio_app, tmp_path):
         await settle(pilot)
         table = explorer(app).table
         await pilot.press("space", "space", "space")
-        picked = [r["conversation_id"] for r in table.rows[:3]]
+        picked = [r.conversation_id for r in table.rows[:3]]
         assert table.selection() == ("ids", sorted(picked))
         await pilot.press("x")
         await pilot.pause()
@@ -803,7 +809,7 @@ async def test_two_starts_seconds_apart_ask_for_the_same_first_page(studio_app):
 
 
 def test_preset_bounds_are_whole_hours_or_days():
-    from tui.dates import preset_range
+    from api.dates import preset_range
 
     now = datetime(2026, 6, 15, 10, 17, 3, tzinfo=UTC)
     assert preset_range("24h", now) == ("2026-06-14T11:00:00Z", "2026-06-15T11:00:00Z")
@@ -843,7 +849,7 @@ async def test_a_missing_conversation_id_asks_nothing(studio_app, cid):
         before = len(app.test_transport.requests)
         app.push_screen(ConversationScreen(cid))
         await settle(pilot)
-        pane = str(explorer(app).table.current()["conversation_id"])  # the detail pane's
+        pane = str(explorer(app).table.current().conversation_id)  # the detail pane's
         paths = [r.url.path for r in app.test_transport.requests[before:]]
         assert all(p.endswith(f"/conversations/{pane}") for p in paths), paths
         title = str(app.screen.query_one("#conv-title", Static).render())
@@ -851,14 +857,16 @@ async def test_a_missing_conversation_id_asks_nothing(studio_app, cid):
 
 
 async def test_detail_pane_quotes_the_id(studio_app):
-    from widgets.detail_pane import DetailPane
+    from api.endpoints.conversations import ConversationRow
+    from widgets.conversation_table import ConversationTable
 
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
-        pane = explorer(app).query_one(DetailPane)
+        table = explorer(app).table
         before = len(app.test_transport.requests)
-        pane._fetch("x/../../projects?y#z")
+        row = ConversationRow({"conversation_id": "x/../../projects?y#z"})
+        table.post_message(ConversationTable.Highlighted(row))  # its detail is loaded
         await settle(pilot)
         paths = [r.url.raw_path.decode() for r in app.test_transport.requests[before:]]
         assert any(p.endswith("/conversations/x%2F..%2F..%2Fprojects%3Fy%23z") for p in paths)

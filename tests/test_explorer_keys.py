@@ -295,7 +295,7 @@ async def test_search_then_enter_focuses_the_results(studio_app):
     app = studio_app()
     async with app.run_test(size=SMALL) as pilot:  # sidebar folded at 80 columns
         await settle(pilot)
-        cid = explorer(app).table.rows[3]["conversation_id"]
+        cid = explorer(app).table.rows[3].conversation_id
         await pilot.press("slash")
         await pilot.pause()
         assert app.focused is sidebar(app).query_one("#search")
@@ -304,7 +304,7 @@ async def test_search_then_enter_focuses_the_results(studio_app):
         await settle(pilot)
         assert explorer(app).query_obj.search == cid[:8]
         assert focused_in_table(app)
-        assert explorer(app).table.rows[0]["conversation_id"].startswith(cid[:8])
+        assert explorer(app).table.rows[0].conversation_id.startswith(cid[:8])
 
 
 async def test_f_focuses_the_first_field_and_folds_back_to_the_table(studio_app):
@@ -338,20 +338,20 @@ async def test_resize_and_detail_toggle_keep_the_highlighted_conversation(studio
         await settle(pilot)
         await pilot.press("j", "j", "j")
         await settle(pilot)
-        cid = table.current()["conversation_id"]
+        cid = table.current().conversation_id
         page_size = table.page_size
         await pilot.press("d")  # the detail pane takes rows from the table
         await settle(pilot)
         assert table.page_size != page_size
-        assert table.current()["conversation_id"] == cid
+        assert table.current().conversation_id == cid
         for size in ((160, 48), (80, 24), (120, 30), (100, 24)):
             await pilot.resize_terminal(*size)
             await settle(pilot)
-            assert table.current()["conversation_id"] == cid, size
+            assert table.current().conversation_id == cid, size
         await pilot.press("d")
         await settle(pilot)
-        assert table.current()["conversation_id"] == cid
-        assert explorer(app).query_one("DetailPane").conversation["conversation_id"] == cid
+        assert table.current().conversation_id == cid
+        assert explorer(app).query_one("DetailPane").conversation.conversation_id == cid
 
 
 async def test_widening_keeps_filters_set_while_the_sidebar_was_folded(studio_app):
@@ -383,7 +383,7 @@ async def test_presets_combine_and_toggle(studio_app):
         query = explorer(app).query_obj
         assert (query.sentiment, query.has_handoff) == (("negative",), True)
         rows = explorer(app).table.rows
-        assert rows and all(r["sentiment_label"] == "negative" and r["has_handoff"]
+        assert rows and all(r.sentiment_label == "negative" and r.has_handoff
                             for r in rows)
         line = filter_line(app)
         assert "sentiment negative" in line and "handoff yes" in line
@@ -524,7 +524,7 @@ def test_typed_dates_round_trip_with_the_end_day_included():
     from datetime import UTC
     from zoneinfo import ZoneInfo
 
-    from tui.dates import parse_typed, show_typed
+    from api.dates import parse_typed, show_typed
 
     paris = ZoneInfo("Europe/Paris")
     # the day before the spring DST change: the next local midnight, at the winter offset

@@ -158,7 +158,7 @@ def notes(app, severity: str | None = None) -> list:
 def on_screen_range(table) -> str:
     """The "first–last of total" part of the status line for the rows the table holds."""
     assert table.rows
-    offset = int(dict(table._shown_key)["offset"])
+    offset = table.shown_offset
     return f"{offset + 1:,}–{offset + len(table.rows):,} of {table.total:,}"
 
 
@@ -245,7 +245,7 @@ async def test_rate_limited_page_is_retried_after_retry_after_and_paints(states_
         await settle(pilot)
         assert app.test_wire.list_statuses(sentiment="negative", offset="0") == [429, 429, 200]
         assert app.test_sleeps[:2] == [7.0, 7.0]  # Retry-After, not the (< 1 s) back-off
-        assert table.rows and {r["sentiment_label"] for r in table.rows} == {"negative"}
+        assert table.rows and {r.sentiment_label for r in table.rows} == {"negative"}
         assert app.connection == "online"
         assert not notes(app, "error")
 
@@ -275,7 +275,7 @@ async def test_persistent_rate_limit_is_named_keeps_the_page_and_retry_works(sta
         await pilot.press("ctrl+r")
         await settle(pilot)
         assert app.test_wire.list_statuses(sentiment="negative", offset="0")[-1] == 200
-        assert table.rows and {r["sentiment_label"] for r in table.rows} == {"negative"}
+        assert table.rows and {r.sentiment_label for r in table.rows} == {"negative"}
         assert app.connection == "online"
 
 
@@ -404,3 +404,43 @@ async def test_explorer_in_16_colours_keeps_the_cursor_row_visible(studio_app, m
         await pilot.press("enter")
         await settle(pilot)
         assert "user" in app.export_screenshot() and app.is_running
+
+
+# ---------------------------------------------------------------------------- typed rows
+
+#: what a JSON answer may hold where the table reads a field (JSON has no bytes or objects)
+ODD_VALUES = [None, "", "x", " 12 ", "12", "12.5", "1e3", "nan", "inf", "-3", "true", "False",
+              "YES", "off", "t", "2", 0, 1, 2, -1, 12, 2**70, 1.0, 0.0, 2.5, 3.5,
+              float("nan"), float("inf"), True, False, [], [1], {}, {"a": [1, "é"]}]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES, ids=repr)
+def test_table_rows_read_fields_as_the_models_do(value):
+    """The table's rows (read without pydantic, for the first frame) and api.models agree on
+    every field they share, whatever the API sends there."""
+    import math
+
+    from api.endpoints.conversations import ConversationRow
+    from api.models import Conversation
+
+    for name in (s for s in ConversationRow.__slots__ if not s.startswith("_")):
+        row = ConversationRow({name: value})
+        want, got = getattr(Conversation.model_validate({name: value}), name), getattr(row, name)
+        assert type(got) is type(want), (name, value, got, want)
+        assert got == want or (isinstance(want, float) and math.isnan(want)), (name, value)
+        assert getattr(row.conversation(), name) == want or want != want  # (nan)
+
+
+def test_a_page_of_rows_tolerates_odd_answers():
+    from api.endpoints.conversations import ConversationRow, RowPage, rows
+    from api.errors import BadResponseError
+    from api.query import ConversationQuery
+
+    parse = rows("p", ConversationQuery(), limit=2).parse
+    assert parse(None) == RowPage()
+    assert parse({"conversations": "x", "total": "7"}) == RowPage((), 7)
+    page = parse({"conversations": [{"conversation_id": "a"}, 3, None], "total": None})
+    assert page == RowPage((ConversationRow({"conversation_id": "a"}),), None)
+    for answer in ([], "text", 3):
+        with pytest.raises(BadResponseError):
+            parse(answer)

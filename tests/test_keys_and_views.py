@@ -269,11 +269,11 @@ async def test_citations_are_numbered_references_with_sources_under_each_message
         app.push_screen(ConversationScreen(CITED))
         await settle(pilot)
         screen = app.screen
-        citations = screen.detail["citations"]
+        citations = screen.detail.citations
         assert len(citations) >= 2
         bottom = str(screen.query_one("#citations", Static).content)
         cited_views = [v for v in screen.query(MessageView)
-                       if "[[" in str(v.message.get("content"))]
+                       if "[[" in str(v.message.content)]
         assert cited_views
         for view in cited_views:
             content = str(view.query_one("#content", Static).content)
@@ -283,16 +283,16 @@ async def test_citations_are_numbered_references_with_sources_under_each_message
             sources = str(view.query_one(".message-citations", Static).content)
             for ref in refs:
                 assert f"[{ref}]" in sources
-        by_id = {c["citation_id"]: c for c in citations}
+        by_id = {c.citation_id: c for c in citations}
         blocks = reference_blocks(bottom)
         for view in cited_views:
             content = str(view.query_one("#content", Static).content)
-            markers = cited_ids(str(view.message["content"]))
+            markers = cited_ids(str(view.message.content))
             numbers = list(dict.fromkeys(re.findall(r"\[(\d+)\]", content)))
             assert len(markers) == len(numbers)
             for cid, number in zip(markers, numbers, strict=True):
                 # the list at the bottom shows that citation under the same number
-                excerpt = sanitize(by_id[cid]["content"]).replace("\n", " ")[:30]
+                excerpt = sanitize(by_id[cid].content).replace("\n", " ")[:30]
                 assert excerpt in blocks[number], (cid, number)
         shown = "\n".join(screen_lines(app))
         assert "[[" not in shown
@@ -485,6 +485,9 @@ async def test_demo_badge_stays_after_a_resize_to_40_columns(studio_app):
 
 def test_the_apps_analytics_keys_agree_with_the_screens():
     """tui.app binds the analytics keys up front (ids for the keymap, no private API)."""
-    from tui.app import ANALYTICS_KEYS
+    from tui.app import StudioApp
 
-    assert [(key, name) for key, name, _cls, _help in ANALYTICS_SCREENS] == list(ANALYTICS_KEYS)
+    bound = {b.id: (b.key, b.description) for b in StudioApp.BINDINGS if not isinstance(b, tuple)}
+    for key, name, _cls, _help in ANALYTICS_SCREENS:
+        mode = f"analytics-{name}".lower().replace(" ", "-")
+        assert bound[f"app.screen.{mode}"] == (key, name)

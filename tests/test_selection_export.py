@@ -68,7 +68,7 @@ async def test_unpicking_one_row_of_all_matching_keeps_all_the_others(studio_app
         total = table.total
         assert total is not None and total > len(table.rows)
         await pilot.press("asterisk")
-        left_out = table.rows[0]["conversation_id"]
+        left_out = table.rows[0].conversation_id
         await pilot.press("space")  # unpick the first row
         await pilot.pause()
         assert f"{total - 1:,} selected" in page_status(app)

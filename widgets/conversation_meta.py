@@ -1,18 +1,22 @@
 """Conversation metadata as Rich Text (labels with reasons, summary, intent, tags, ...).
 
-Shared by the explorer's detail pane and the full conversation screen. Input is the raw dict of
-the list/detail endpoint: any field may be missing, null or of an unexpected type.
+Shared by the explorer's detail pane and the full conversation screen. Input is the tolerant
+model of the list/detail endpoint (`api.models.Conversation`): any field may be None.
 """
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from api.dates import short_time
 from api.text import sanitize
-from widgets.conversation_table import short_time
 from widgets.labels import badge
+
+if TYPE_CHECKING:
+    from api.models import Conversation, PlaybookRef
 
 SIGNALS = (
     ("sentiment", "sentiment_label", "sentiment_reason"),
@@ -39,39 +43,34 @@ def _row(text: Text, label: str, value: Any, style: str = "") -> None:
     text.append("\n")
 
 
-def _names(items: Any) -> str:
-    if not isinstance(items, list) or not items:
+def _names(items: list[str | None]) -> str:
+    if not items:
         return "–"
     return ", ".join(sanitize(str(i)) for i in items)
 
 
-def _playbooks(items: Any) -> str:
-    if not isinstance(items, list) or not items:
-        return "–"
-    parts = []
-    for item in items:
-        if isinstance(item, dict):
-            parts.append(f"{sanitize(str(item.get('name') or item.get('id') or '?'))} "
-                         f"v{sanitize(str(item.get('version', '?')))}")
+def _playbooks(items: list[PlaybookRef]) -> str:
+    parts = [f"{sanitize(item.name or item.id or '?')} "
+             f"v{'?' if item.version is None else item.version}" for item in items]
     return ", ".join(parts) or "–"
 
 
-def _context(context: Any) -> str:
-    if not isinstance(context, dict) or not context:
+def _context(context: dict[str, Any]) -> str:
+    if not context:
         return "–"
     return "  ".join(f"{sanitize(str(k))}={_s(v, 200)}" for k, v in list(context.items())[:12])
 
 
-def signals_text(conv: dict) -> Text:
+def signals_text(conv: Conversation) -> Text:
     """Every quality label with its reason."""
     text = Text()
     for field, key, reason_key in SIGNALS:
-        value = conv.get(key)
+        value = getattr(conv, key)
         if value is None and field in ("deflection_quality", "handoff_reason"):
             continue  # only one of the two applies to a conversation
         text.append(f"{field.replace('_', ' '):<19}", style="bold")
         text.append_text(badge(field, value))
-        reason = conv.get(reason_key)
+        reason = getattr(conv, reason_key)
         if reason:
             text.append("  ")
             text.append(_s(reason, 600), style="italic")
@@ -79,38 +78,38 @@ def signals_text(conv: dict) -> Text:
     return text
 
 
-def meta_text(conv: dict, tz: Any = None, *, compact: bool = False) -> Text:
+def meta_text(conv: Conversation, tz: tzinfo | None = None, *, compact: bool = False) -> Text:
     """Header facts, signals, summary/intent, tags/skills/playbooks, context."""
     text = Text()
-    _row(text, "id", conv.get("conversation_id"), "bold")
-    assistant = conv.get("playbook_name")
-    if assistant is not None and conv.get("playbook_version") is not None:
-        assistant = f"{assistant} v{conv.get('playbook_version')}"
+    _row(text, "id", conv.conversation_id, "bold")
+    assistant = conv.playbook_name
+    if assistant is not None and conv.playbook_version is not None:
+        assistant = f"{assistant} v{conv.playbook_version}"
     _row(text, "assistant", assistant)
-    _row(text, "inbox", conv.get("inbox_name"))
-    _row(text, "messages", f"{_s(conv.get('message_count'))}   "
-                           f"latency {_s(conv.get('avg_response_latency_ms'))} ms   "
-                           f"model {_s(conv.get('model'))}")
-    _row(text, "activity", f"{short_time(conv.get('first_message_at'), tz)} → "
-                           f"{short_time(conv.get('last_message_at'), tz)}")
+    _row(text, "inbox", conv.inbox_name)
+    _row(text, "messages", f"{_s(conv.message_count)}   "
+                           f"latency {_s(conv.avg_response_latency_ms)} ms   "
+                           f"model {_s(conv.model)}")
+    _row(text, "activity", f"{short_time(conv.first_message_at, tz)} → "
+                           f"{short_time(conv.last_message_at, tz)}")
     flags = []
-    flags.append("handoff" if conv.get("has_handoff") else "AI-resolved")
-    if conv.get("has_error"):
+    flags.append("handoff" if conv.has_handoff else "AI-resolved")
+    if conv.has_error:
         flags.append("⚠ error")
-    if conv.get("winback_sent_at"):
-        flags.append(f"winback sent {short_time(conv.get('winback_sent_at'), tz)}")
+    if conv.winback_sent_at:
+        flags.append(f"winback sent {short_time(conv.winback_sent_at, tz)}")
     _row(text, "status", "  ".join(flags))
     text.append("\n")
     text.append_text(signals_text(conv))
     text.append("\n")
-    _row(text, "intent", conv.get("user_intent"))
-    _row(text, "summary", conv.get("summary"))
-    _row(text, "tags", _names(conv.get("tags")))
-    _row(text, "skills", _names(conv.get("skills")))
-    _row(text, "playbooks", _playbooks(conv.get("playbooks_info")))
+    _row(text, "intent", conv.user_intent)
+    _row(text, "summary", conv.summary)
+    _row(text, "tags", _names(conv.tags))
+    _row(text, "skills", _names(conv.skills))
+    _row(text, "playbooks", _playbooks(conv.playbooks_info))
     if not compact:
-        _row(text, "context", _context(conv.get("context")))
-        _row(text, "first user", conv.get("first_user_message"))
-        _row(text, "last reply", conv.get("last_assistant_message"))
+        _row(text, "context", _context(conv.context))
+        _row(text, "first user", conv.first_user_message)
+        _row(text, "last reply", conv.last_assistant_message)
     text.rstrip()
     return text

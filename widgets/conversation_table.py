@@ -1,19 +1,20 @@
 """Server-side paged conversation table.
 
-The grid (widgets.page_grid: faster to repaint than DataTable) only ever holds ONE page. Pages come from
-`app.client.get_swr()` (a cached page paints at once, then the fresh one replaces it); a small
-in-memory LRU makes flipping back and forth instant, and the next page is prefetched.
+The grid (widgets.page_grid: faster to repaint than DataTable) only ever holds ONE page. The
+table works out which page it needs (its size follows the layout) and asks for it with
+`PageWanted`; the screen loads it and hands it over with `show_page` (a cached page at once, the
+fresh one after), then `page_settled`. Names for ids (`lookups`) and the time zone (`tz`) are
+set by the screen too.
 """
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
-from dataclasses import dataclass, fields, is_dataclass
-from datetime import UTC, datetime, tzinfo
+from dataclasses import dataclass, fields
+from datetime import UTC, tzinfo
 from typing import Any
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -21,13 +22,16 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import Static
 
+from api.dates import short_time
+from api.endpoints.conversations import ConversationRow, RowPage
+from api.labels import SORT_BY
+from api.lookups import Lookups
+from api.query import ConversationQuery
 from api.text import sanitize
 from widgets.labels import badge, outcome
 from widgets.page_grid import PageGrid
 
 SORT_COLUMNS = {"last": "last_message_at", "msgs": "message_count"}
-PAGE_CACHE_SIZE = 24
-PREFETCH_DELAY_S = 0.15
 WIDE_WIDTH = 118
 
 
@@ -53,54 +57,48 @@ COLUMNS = (
 )
 
 
-def parse_ts(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+@dataclass(frozen=True)
+class PageRequest:
+    """The rows the table needs: `limit` conversations of `query` from `offset`."""
+
+    query: ConversationQuery
+    offset: int
+    limit: int
+
+    def following(self) -> PageRequest:
+        return PageRequest(self.query, self.offset + self.limit, self.limit)
 
 
-def short_time(value: Any, tz: tzinfo | None = None) -> str:
-    parsed = parse_ts(value)
-    if parsed is None:
-        return sanitize(str(value or "–"))[:11]
-    return parsed.astimezone(tz or UTC).strftime("%m-%d %H:%M")
-
-
-def _clip(value: Any, width: int) -> Text:
-    text = sanitize(str(value)) if value not in (None, "") else "–"
+def _clip(value: str | None, width: int) -> Text:
+    text = sanitize(value) if value else "–"
     text = text.replace("\n", " ")
     return Text(text if len(text) <= width else text[: width - 1] + "…")
 
 
-def cell(column: str, conv: dict, app: Any, selected: bool) -> Text:
-    """One grid cell for `conv` (always a Text: never parsed as markup)."""
-    lookups = getattr(app, "lookups", None)
+def cell(column: str, row: ConversationRow, selected: bool, lookups: Lookups,
+         tz: tzinfo) -> Text:
+    """One grid cell for `row` (always a Text: never parsed as markup)."""
     if column == "sel":
         return Text("✓" if selected else " ", style="bold")
     if column == "last":
-        return Text(short_time(conv.get("last_message_at"), getattr(app, "display_tz", None)))
+        return Text(short_time(row.last_message_at, tz))
     if column == "id":
-        return _clip(conv.get("conversation_id"), 12)
+        return _clip(row.conversation_id, 12)
     if column == "assistant":
-        name = conv.get("playbook_name")
-        version = conv.get("playbook_version")
+        name, version = row.playbook_name, row.playbook_version
         return _clip(f"{name} v{version}" if name and version is not None else name, 14)
     if column == "inbox":
-        return _clip(conv.get("inbox_name") or (lookups and lookups.inbox_name(conv.get("inbox_id"))), 11)
+        return _clip(row.inbox_name or lookups.inbox_name(row.inbox_id), 11)
     if column == "msgs":
-        count = conv.get("message_count")
-        return Text(str(count) if isinstance(count, int) else "–", justify="right")
+        count = row.message_count
+        return Text(str(count) if count is not None else "–", justify="right")
     if column == "sentiment":
-        return badge("sentiment", conv.get("sentiment_label"))
+        return badge("sentiment", row.sentiment_label)
     if column == "outcome":
-        return outcome(conv)
+        return outcome(row.has_handoff, row.handoff_reason, row.deflection_quality)
     if column == "risk":
-        return badge("recontact_risk", conv.get("recontact_risk"))
-    return _clip(conv.get("user_intent") or conv.get("summary"), 120)
+        return badge("recontact_risk", row.recontact_risk)
+    return _clip(row.user_intent or row.summary, 120)
 
 
 class ConversationTable(Vertical, can_focus=False):
@@ -138,16 +136,23 @@ class ConversationTable(Vertical, can_focus=False):
     class Highlighted(Message):
         """The cursor moved to `conversation` (None when the page is empty)."""
 
-        def __init__(self, conversation: dict | None) -> None:
+        def __init__(self, conversation: ConversationRow | None) -> None:
             super().__init__()
             self.conversation = conversation
 
     class Selected(Message):
         """Enter was pressed on `conversation`."""
 
-        def __init__(self, conversation: dict) -> None:
+        def __init__(self, conversation: ConversationRow) -> None:
             super().__init__()
             self.conversation = conversation
+
+    class PageWanted(Message):
+        """The table needs the rows of `request` (`force`: not from a cache)."""
+
+        def __init__(self, request: PageRequest, force: bool) -> None:
+            super().__init__()
+            self.request, self.force = request, force
 
     class PageChanged(Message):
         def __init__(self, page: int, pages: int, total: int | None, from_cache: bool) -> None:
@@ -159,32 +164,28 @@ class ConversationTable(Vertical, can_focus=False):
             super().__init__()
             self.sort_by, self.sort_order = sort_by, sort_order
 
-    class LoadFailed(Message):
-        def __init__(self, error: BaseException) -> None:
-            super().__init__()
-            self.error = error
-
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.query_obj: Any = None
+        self.query_obj: ConversationQuery | None = None
+        self.lookups = Lookups()  # names for ids (inboxes)
+        self.tz: tzinfo = UTC  # the time zone dates are shown in
         self.page_size = 0
         self.start = 0
         self.total: int | None = None
-        self.rows: list[dict] = []
+        self.rows: list[ConversationRow] = []
         self.selected: set[str] = set()
         self.select_all_matching = False
         self.excluded: set[str] = set()  # unpicked while all matching are selected
-        self._pages: OrderedDict[tuple, dict] = OrderedDict()
-        self._shown_key: tuple | None = None
+        self._shown_request: PageRequest | None = None
         self._shown_start = 0  # offset of the rows on screen (`start` is the page asked for)
-        self._shown_data: Any = None
+        self._shown_page: RowPage | None = None
         self._wide: bool | None = None
         self._built_intent = 0
         self._built_sort: tuple[str, str] | None = None  # the sort the header's arrow shows
         self._pending_cursor = 0
-        self._keep_id: Any = None  # kept highlighted across a change of the page size
+        self._keep_id: str | None = None  # kept highlighted across a change of the page size
         self.loading_page = False
-        self._page_worker: Any = None
+        self._waiting: list[asyncio.Future[bool]] = []  # `page_ready` callers
 
     # ----------------------------------------------------------------- composition
     def compose(self) -> ComposeResult:
@@ -221,9 +222,9 @@ class ConversationTable(Vertical, can_focus=False):
         if rows != self.page_size:
             # the page that holds the highlighted conversation, cursor on it
             first = self._cursor_offset()
-            if self._shown_key == self._current_key():  # else: the one kept before
-                conv = self.current()
-                self._keep_id = conv.get("conversation_id") if conv else None
+            if self._shown_request == self.current_request():  # else: the one kept before
+                row = self.current()
+                self._keep_id = row.conversation_id if row else None
             self.page_size = min(rows, 100)
             self.start = (first // self.page_size) * self.page_size
             self._pending_cursor = first - self.start
@@ -233,7 +234,7 @@ class ConversationTable(Vertical, can_focus=False):
         """Offset in the whole result of the highlighted (or about to be) conversation."""
         if not self.page_size:
             return self.start
-        if self._shown_key == self._current_key() and self.rows:
+        if self._shown_request == self.current_request() and self.rows:
             return self._shown_start + max(0, self.table.cursor_row)
         # a page on its way: where its cursor will land (-1: its last row)
         pending = self._pending_cursor
@@ -259,8 +260,9 @@ class ConversationTable(Vertical, can_focus=False):
         self._paint_rows(table.cursor_row)
 
     def _sort(self) -> tuple[str, str]:
-        return (getattr(self.query_obj, "sort_by", None) or "last_message_at",
-                getattr(self.query_obj, "sort_order", None) or "desc")
+        query = self.query_obj
+        return ((query and query.sort_by) or "last_message_at",
+                (query and query.sort_order) or "desc")
 
     def _header_label(self, column: Column) -> str:
         """The column's label, with ▲/▼ when the rows are sorted by it."""
@@ -275,14 +277,14 @@ class ConversationTable(Vertical, can_focus=False):
         return column.label[: width - 1] + arrow
 
     # ----------------------------------------------------------------- loading
-    def load(self, query: Any, *, offset: int = 0) -> str | None:
+    def load(self, query: ConversationQuery, *, offset: int = 0) -> str | None:
         """Show `query` from `offset` (the screen calls this whenever filters change).
 
         The selection is kept when `query` lists the same conversations (only the sort
         differs), else cleared: returns what was dropped ("2 selected conversations"), for
         the screen to say so, or None."""
         dropped = None
-        if not _same_conversations(query, self.query_obj):
+        if self.query_obj is None or not _same_conversations(query, self.query_obj):
             dropped = self.describe_selection()
             self.clear_selection()
         self.query_obj = query
@@ -295,130 +297,78 @@ class ConversationTable(Vertical, can_focus=False):
         return dropped
 
     def repaint(self) -> None:
-        """Paint the current page again (e.g. the display time zone changed)."""
+        """Paint the current page again (e.g. the time zone or the names changed)."""
         self._paint_rows(self.table.cursor_row)
 
     def reload(self) -> None:
-        self._pages.clear()
+        """Ask for the current page again, past any cache."""
         self._request(force=True)
 
-    def _params(self, offset: int) -> dict[str, str]:
-        params = dict(self.query_obj.to_params())
-        params["limit"] = str(self.page_size)
-        params["offset"] = str(offset)
-        return params
-
-    def _key(self, params: dict[str, str]) -> tuple:
-        return tuple(sorted(params.items()))
-
-    def _request(self, force: bool = False) -> None:
-        if self.query_obj is None or not self.page_size or not self.is_mounted:
-            return
-        # a prefetch planned for the page left behind (or another query): no longer wanted
-        self.workers.cancel_group(self, "conversation-prefetch")
-        params = self._params(self.start)
-        key = self._key(params)
-        cached = None if force else self._pages.get(key)
-        self.loading_page = True
-        if cached is not None:
-            self._show(key, cached, from_cache=True)
-            # revalidate once the page is on screen: the fetch (and, on the embedded demo,
-            # the backend's SQL in this process) must not delay the paint
-            self.call_after_refresh(self._start_fetch, key, params)
-        else:
-            self._start_fetch(key, params)
-
-    def _start_fetch(self, key: tuple, params: dict[str, str]) -> None:
-        if key == self._current_key():
-            self._page_worker = self._fetch(key, params)
-
-    @work(exclusive=True, group="conversation-page", exit_on_error=False)
-    async def _fetch(self, key: tuple, params: dict[str, str]) -> None:
-        await self._paint_peek(key, params)
-        try:
-            client = await self.app.get_client()
-            path = f"/projects/{client.project_id}/conversations"
-            async for result in client.get_swr(path, params):
-                if key != self._current_key():
-                    return  # stale: the user moved on
-                self._remember(key, result.data)
-                self._show(key, result.data, from_cache=bool(getattr(result, "from_cache", False)))
-                note = getattr(self.app, "note_result", None)
-                if note:
-                    note(result)
-        except Exception as exc:  # noqa: BLE001 - surfaced as a message, table kept
-            if key == self._current_key():
-                self.loading_page = False
-                self._update_status()
-                self.post_message(self.LoadFailed(exc))
-            return
-        self.loading_page = False
-        self._update_status()
-        self._prefetch(self.start + self.page_size)
-
-    async def _paint_peek(self, key: tuple, params: dict[str, str]) -> None:
-        """At start-up, paint the cached page before the client exists (see tui.cache_peek)."""
-        peek = getattr(self.app, "peek_cached", None)
-        if peek is None or key in self._pages:
-            return
-        entry = await peek("/projects/{pid}/conversations", params)
-        if entry is not None and key == self._current_key():
-            self._show(key, entry.data, from_cache=True)
-
-    @work(exclusive=True, group="conversation-prefetch", exit_on_error=False)
-    async def _prefetch(self, offset: int) -> None:
-        if self.total is None or offset >= self.total:
-            return
-        params = self._params(offset)  # the query of now, not of after the beat
-        key = self._key(params)
-        # A beat first: the page just fetched gets painted before the next one is asked for
-        # (on the embedded demo the backend's SQL runs in this process), and while a key is
-        # held down each flip cancels this worker (`_request`) before it has sent anything.
-        await asyncio.sleep(PREFETCH_DELAY_S)
-        if key in self._pages:
-            return
-        client = await self.app.get_client()
-        result = await client.get_result(f"/projects/{client.project_id}/conversations", params)
-        self._remember(key, result.data)
-
-    def _remember(self, key: tuple, data: Any) -> None:
-        self._pages[key] = data
-        self._pages.move_to_end(key)
-        while len(self._pages) > PAGE_CACHE_SIZE:
-            self._pages.popitem(last=False)
-
-    def _current_key(self) -> tuple | None:
+    def current_request(self) -> PageRequest | None:
+        """The page the table shows or waits for."""
         if self.query_obj is None or not self.page_size:
             return None
-        return self._key(self._params(self.start))
+        return PageRequest(self.query_obj, self.start, self.page_size)
 
-    # ----------------------------------------------------------------- painting
-    def _show(self, key: tuple, data: Any, *, from_cache: bool) -> None:
-        data = data if isinstance(data, dict) else {}
-        if key == self._shown_key and data == self._shown_data:
+    def _request(self, force: bool = False) -> None:
+        request = self.current_request()
+        if request is None or not self.is_mounted:
+            return
+        self.loading_page = True
+        self.post_message(self.PageWanted(request, force))
+
+    def show_page(self, request: PageRequest, page: RowPage, *, from_cache: bool) -> None:
+        """The rows of `request` (ignored unless the table still wants them)."""
+        if request != self.current_request():
+            return
+        self._wake_waiting(True)
+        if request == self._shown_request and page == self._shown_page:
             return  # the refresh brought the same page: nothing to repaint
-        self._shown_data = data
-        rows = data.get("conversations")
-        self.rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
-        total = data.get("total")
-        self.total = total if isinstance(total, int) else None
-        same_page = key == self._shown_key
+        self._shown_page = page
+        self.rows = list(page.rows)
+        self.total = page.total
+        same_page = request == self._shown_request
         cursor = self.table.cursor_row if same_page else self._pending_cursor
         if not same_page and self._keep_id is not None:  # the page size changed under it
             cursor = next((i for i, r in enumerate(self.rows)
-                           if r.get("conversation_id") == self._keep_id), cursor)
-        self._shown_key = key
-        self._shown_start = int(dict(key).get("offset", self.start))
+                           if r.conversation_id == self._keep_id), cursor)
+        self._shown_request = request
+        self._shown_start = request.offset
         self._paint_rows(cursor)
         self.post_message(self.PageChanged(self.page, self.pages, self.total, from_cache))
 
+    def page_settled(self, request: PageRequest, *, failed: bool = False) -> None:
+        """The load of `request` is over (`failed`: the rows shown, if any, are older)."""
+        if request != self.current_request():
+            return
+        self.loading_page = False
+        self._update_status()
+        if failed:
+            self._wake_waiting(False)
+
+    def _wake_waiting(self, shown: bool) -> None:
+        waiting, self._waiting = self._waiting, []
+        for future in waiting:
+            if not future.done():
+                future.set_result(shown)
+
+    async def page_ready(self) -> bool:
+        """Wait until the page the table wants is on screen (False: its load failed)."""
+        if self._shown_request == self.current_request():
+            return True
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._waiting.append(future)
+        return await future
+
+    # ----------------------------------------------------------------- painting
     def _paint_rows(self, cursor: int = 0) -> None:
         table = self.table
         table.clear()
         columns = [c.key for c in self._columns()]
+        lookups, tz = self.lookups, self.tz
         table.add_rows(
-            [cell(c, conv, self.app, self.is_selected(conv)) for c in columns]
-            for conv in self.rows
+            [cell(c, row, self.is_selected(row), lookups, tz) for c in columns]
+            for row in self.rows
         )
         if self.rows:
             last = len(self.rows) - 1
@@ -437,7 +387,7 @@ class ConversationTable(Vertical, can_focus=False):
             shown = self._shown_start
             status.append(f"page {shown // self.page_size + 1} / {self.pages}", style="bold")
             status.append(f" · {shown + 1:,}–{shown + len(self.rows):,} of {self.total:,}")
-            if not self.loading_page and self._shown_key != self._current_key():
+            if not self.loading_page and self._shown_request != self.current_request():
                 status.append(" · not updated: the last load failed", style="bold")
         if self.select_all_matching and self.excluded:
             n = len(self.excluded)
@@ -457,17 +407,23 @@ class ConversationTable(Vertical, can_focus=False):
         return self.start // self.page_size + 1 if self.page_size else 1
 
     @property
+    def shown_offset(self) -> int:
+        """Where the rows on screen start in the whole result (the page asked for may be
+        another one, still loading)."""
+        return self._shown_start
+
+    @property
     def pages(self) -> int:
         if not self.total or not self.page_size:
             return 1
         return (self.total + self.page_size - 1) // self.page_size
 
-    def current(self) -> dict | None:
+    def current(self) -> ConversationRow | None:
         row = self.table.cursor_row
         return self.rows[row] if 0 <= row < len(self.rows) else None
 
-    def is_selected(self, conv: dict) -> bool:
-        cid = conv.get("conversation_id")
+    def is_selected(self, row: ConversationRow) -> bool:
+        cid = row.conversation_id
         if self.select_all_matching:
             return cid not in self.excluded
         return cid in self.selected
@@ -510,17 +466,17 @@ class ConversationTable(Vertical, can_focus=False):
     @on(PageGrid.RowSelected, "#conversations")
     def _row_selected(self, event: PageGrid.RowSelected) -> None:
         event.stop()
-        conv = self.current()
-        if conv is not None:
-            self.post_message(self.Selected(conv))
+        row = self.current()
+        if row is not None:
+            self.post_message(self.Selected(row))
 
     @on(PageGrid.HeaderSelected, "#conversations")
     def _header_selected(self, event: PageGrid.HeaderSelected) -> None:
         event.stop()
         field = SORT_COLUMNS.get(event.column_key)
         if field:
-            order = getattr(self.query_obj, "sort_order", None) or "desc"
-            same = getattr(self.query_obj, "sort_by", None) == field
+            order = self._sort()[1]
+            same = self.query_obj is not None and self.query_obj.sort_by == field
             self.post_message(self.SortRequested(field, _flip(order) if same else "desc"))
 
     # ----------------------------------------------------------------- actions
@@ -565,18 +521,18 @@ class ConversationTable(Vertical, can_focus=False):
         self.go_to_page(self.pages)
 
     def action_toggle_select(self) -> None:
-        conv = self.current()
-        if conv is None or not conv.get("conversation_id"):
+        row = self.current()
+        if row is None or not row.conversation_id:
             return
-        cid = str(conv["conversation_id"])
+        cid = row.conversation_id
         if self.select_all_matching:  # all matching but the rows unpicked
             self.excluded.symmetric_difference_update({cid})
             if self.total is not None and len(self.excluded) >= self.total:
                 self.clear_selection()  # every one unpicked: nothing left selected
         else:
             self.selected.symmetric_difference_update({cid})
-        row = self.table.cursor_row
-        self.table.update_cell_at(Coordinate(row, 0), cell("sel", conv, self.app, self.is_selected(conv)))
+        self.table.update_cell_at(Coordinate(self.table.cursor_row, 0),
+                                  cell("sel", row, self.is_selected(row), self.lookups, self.tz))
         self._update_status()
         self.action_cursor_down()
 
@@ -588,17 +544,16 @@ class ConversationTable(Vertical, can_focus=False):
         self._paint_rows(self.table.cursor_row)
 
     def action_cycle_sort(self) -> None:
-        from api.labels import SORT_BY
-
-        current = getattr(self.query_obj, "sort_by", None) or SORT_BY[0]
-        following = SORT_BY[(SORT_BY.index(current) + 1) % len(SORT_BY)] if current in SORT_BY else SORT_BY[0]
-        self.post_message(self.SortRequested(following, getattr(self.query_obj, "sort_order", None) or "desc"))
+        current, order = self._sort()
+        following = SORT_BY[(SORT_BY.index(current) + 1) % len(SORT_BY)] \
+            if current in SORT_BY else SORT_BY[0]
+        self.post_message(self.SortRequested(following, order))
 
     def action_toggle_order(self) -> None:
-        sort_by = getattr(self.query_obj, "sort_by", None) or "last_message_at"
-        self.post_message(self.SortRequested(sort_by, _flip(getattr(self.query_obj, "sort_order", None) or "desc")))
+        sort_by, order = self._sort()
+        self.post_message(self.SortRequested(sort_by, _flip(order)))
 
-    async def step(self, delta: int) -> dict | None:
+    async def step(self, delta: int) -> ConversationRow | None:
         """Move the cursor by one conversation (crossing pages); returns the new current row."""
         before = (self.start, self.table.cursor_row)
         if delta > 0:
@@ -607,11 +562,8 @@ class ConversationTable(Vertical, can_focus=False):
             self.action_cursor_up()
         if (self.start, self.table.cursor_row) == before:
             return None
-        if self._shown_key != self._current_key() and self._page_worker is not None:
-            try:  # the neighbouring page is being fetched
-                await self._page_worker.wait()
-            except Exception:  # noqa: BLE001 - failure already reported by LoadFailed
-                return None
+        if not await self.page_ready():  # the neighbouring page is being loaded
+            return None
         return self.current()
 
 
@@ -623,9 +575,7 @@ def _conversations(count: int, adjective: str) -> str:
     return f"{count:,} {adjective} conversation{'' if count == 1 else 's'}"
 
 
-def _same_conversations(query: Any, other: Any) -> bool:
+def _same_conversations(query: ConversationQuery, other: ConversationQuery) -> bool:
     """Whether two queries list the same conversations (they may differ in sort only)."""
-    if not is_dataclass(query) or type(query) is not type(other):
-        return query == other
     return all(getattr(query, f.name) == getattr(other, f.name) for f in fields(query)
                if f.name not in ("sort_by", "sort_order"))

@@ -1,7 +1,7 @@
 """One-line summary of the active filters, reusable by any screen.
 
-`FilterBar` watches `app.filters` (the shared date range / assistant / tags) and, when given one
-through `show(query)`, a screen's fuller query. Everything is built as plain `Text` segments.
+The screen hands `FilterBar.show` its query and the names to show ids with (`api.lookups`), or
+writes the bar itself (`update`). Everything is built as plain `Text` segments.
 """
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from api.dates import show_typed
+from api.lookups import Lookups
+from api.query import ConversationQuery
 from api.text import sanitize
-from tui.dates import show_typed
 
-SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
 SORT_NAMES = {"last_message_at": "last msg", "first_message_at": "first msg",
               "message_count": "msgs"}
 SORT_ARROWS = {"asc": "▲", "desc": "▼"}  # as in the sorted column's header
@@ -50,45 +51,43 @@ def window_text(start: str | None, end: str | None) -> str:
     return f"{first} → {last} {_zone_name(zone)}" if start or end else "… → …"
 
 
-def _parts(query: Any, lookups: Any, shared_only: bool) -> list[tuple[str, str]]:
-    get = lambda name: getattr(query, name, None)  # noqa: E731
-    parts: list[tuple[str, str]] = [
-        ("window", window_text(get("start_date"), get("end_date")))
-    ]
-    if get("playbook_base_id"):
-        name = lookups.assistant_name(get("playbook_base_id")) if lookups else get("playbook_base_id")
-        parts.append(("assistant", name))
-    if get("tags"):
-        parts.append(("tags", " + ".join(get("tags"))))
+def _parts(query: ConversationQuery, lookups: Lookups | None,
+           shared_only: bool) -> list[tuple[str, str]]:
+    names = lookups or Lookups()  # no names known: ids as they are
+    parts: list[tuple[str, str]] = [("window", window_text(query.start_date, query.end_date))]
+    if query.playbook_base_id:
+        parts.append(("assistant", names.assistant_name(query.playbook_base_id)))
+    if query.tags:
+        parts.append(("tags", " + ".join(query.tags)))
     if shared_only:
         return parts
-    if get("playbook_id"):
-        label = lookups.version_label(get("playbook_id")) if lookups else get("playbook_id")
-        parts.append(("version", label))
-    if get("inbox_id"):
-        parts.append(("inbox", lookups.inbox_name(get("inbox_id")) if lookups else get("inbox_id")))
-    for name, label in (("has_handoff", "handoff"), ("has_winback", "winback")):
-        if get(name) is not None:
-            parts.append((label, "yes" if get(name) else "no"))
+    if query.playbook_id:
+        parts.append(("version", names.version_label(query.playbook_id)))
+    if query.inbox_id:
+        parts.append(("inbox", names.inbox_name(query.inbox_id)))
+    for flag, label in ((query.has_handoff, "handoff"), (query.has_winback, "winback")):
+        if flag is not None:
+            parts.append((label, "yes" if flag else "no"))
     for name in LIST_FIELDS:
-        if get(name):
-            parts.append((name.replace("_", " "), " | ".join(get(name))))
-    low, high = get("min_messages"), get("max_messages")
+        values: tuple[str, ...] = getattr(query, name)
+        if values:
+            parts.append((name.replace("_", " "), " | ".join(values)))
+    low, high = query.min_messages, query.max_messages
     if low is not None or high is not None:
         parts.append(("messages", f"{'' if low is None else low}..{'' if high is None else high}"))
-    if get("skill_name"):
-        parts.append(("skill", get("skill_name")))
-    if get("search"):
-        parts.append(("id contains", get("search")))
+    if query.skill_name:
+        parts.append(("skill", query.skill_name))
+    if query.search:
+        parts.append(("id contains", query.search))
     # always: the order of the rows is part of what the screen shows (the server default too)
-    sort_by = get("sort_by") or "last_message_at"
-    arrow = SORT_ARROWS.get(get("sort_order") or "desc", "")
+    sort_by = query.sort_by or "last_message_at"
+    arrow = SORT_ARROWS.get(query.sort_order or "desc", "")
     parts.append(("sort", f"{SORT_NAMES.get(sort_by, sort_by)} {arrow}"))
     return parts
 
 
-def describe_query(query: Any, lookups: Any = None, *, shared_only: bool = False,
-                   wrap: bool = False) -> Text:
+def describe_query(query: ConversationQuery, lookups: Lookups | None = None, *,
+                   shared_only: bool = False, wrap: bool = False) -> Text:
     """Text summary: `window 2026-05-16 → 2026-06-15 · assistant Billing · sentiment negative`
     (`wrap`: on as many lines as it needs, else one line cut with an ellipsis)."""
     text = Text(no_wrap=not wrap, overflow="fold" if wrap else "ellipsis")
@@ -101,34 +100,18 @@ def describe_query(query: Any, lookups: Any = None, *, shared_only: bool = False
 
 
 class FilterBar(Static):
-    """Shows the shared filters of `app.filters`, or the query given to `show()`."""
+    """Shows the query given to `show()` (only its shared filters with `shared_only`)."""
 
     DEFAULT_CSS = """
     FilterBar { height: 1; width: 1fr; padding: 0 1; background: $boost; }
     """
 
-    def __init__(self, *, shared_only: bool = True, follow_app: bool = True, wrap: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(self, *, shared_only: bool = True, wrap: bool = False, **kwargs: Any) -> None:
         super().__init__("", markup=False, **kwargs)
         self.shared_only = shared_only
         self.wrap = wrap  # wrapped (a taller bar, see the screen's CSS), not cut
-        self.follow_app = follow_app  # False: the screen says what its figures cover (update)
-        self._query: Any = None
 
-    def on_mount(self) -> None:
-        if self.follow_app and hasattr(self.app, "filters"):
-            self.watch(self.app, "filters", self._app_filters_changed)
-
-    def _app_filters_changed(self, filters: Any) -> None:
-        if self._query is None or self.shared_only:
-            self._render_query(filters)
-
-    def show(self, query: Any) -> None:
-        """Show a screen's own query (explorer: shared + extra filters)."""
-        self._query = query
-        self._render_query(query)
-
-    def _render_query(self, query: Any) -> None:
-        lookups = getattr(self.app, "lookups", None)
+    def show(self, query: ConversationQuery, lookups: Lookups | None = None) -> None:
+        """Show `query`, with the names `lookups` knows for its ids."""
         self.update(describe_query(query, lookups, shared_only=self.shared_only,
                                    wrap=self.wrap))

@@ -18,10 +18,11 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, SelectionList, Static
 
+from api.dates import PRESETS, parse_typed, preset_range, show_typed
 from api.labels import LABEL_FIELDS, SORT_BY, SORT_ORDER
+from api.lookups import Lookups
 from api.query import ConversationQuery, QueryError
 from api.text import sanitize
-from tui.dates import PRESETS, parse_typed, preset_range, show_typed
 from widgets.check_list import CheckList
 from widgets.labels import plain
 
@@ -85,10 +86,13 @@ class FilterSidebar(VerticalScroll):
     class SearchSubmitted(Message):
         """Enter in the id search box (after the query it typed, if valid, was applied)."""
 
-    def __init__(self, now: datetime, **kwargs: Any) -> None:
+    def __init__(self, now: datetime, tz: tzinfo = UTC, **kwargs: Any) -> None:
+        """`now`: where date presets end; `tz`: the time zone dates are shown in now."""
         super().__init__(**kwargs)
         self.now = now
         self._last: ConversationQuery | None = None
+        self._last_tz = tz
+        self._lookups = Lookups()
         # the options each lookup-filled select holds now (label, value), as we set them
         self._choices: dict[str, list[tuple[Any, str]]] = {}
         self.preset = "30d"
@@ -147,8 +151,9 @@ class FilterSidebar(VerticalScroll):
         return Static("", id=f"err-{field}", classes="error", markup=False)
 
     # ----------------------------------------------------------------- lookups
-    def set_lookups(self, lookups: Any) -> None:
-        """Fill the choice widgets from `app.lookups`, keeping the current values."""
+    def set_lookups(self, lookups: Lookups) -> None:
+        """Fill the choice widgets from `lookups`, keeping the current values."""
+        self._lookups = lookups
         self._set_options("playbook_base_id", [(a.name, a.base_id) for a in lookups.assistants])
         self._set_options("inbox_id", [(name, iid) for iid, name in lookups.inboxes])
         self._set_options("skill_name", [(s, s) for s in lookups.skills])
@@ -168,7 +173,7 @@ class FilterSidebar(VerticalScroll):
         if value != Select.NULL and any(v == value for _, v in options):
             select.value = value
 
-    def _set_versions(self, lookups: Any) -> None:
+    def _set_versions(self, lookups: Lookups) -> None:
         base = self._value("playbook_base_id")
         versions = []
         for assistant in lookups.assistants:
@@ -231,7 +236,7 @@ class FilterSidebar(VerticalScroll):
             self.query_one("#preset", Select).value = preset
         if self.preset != "custom":
             self._preset_dates = (query.start_date, query.end_date)
-        tz = UTC
+        tz: tzinfo = UTC
         try:
             tz = self.tz()
         except ValueError:
@@ -291,7 +296,7 @@ class FilterSidebar(VerticalScroll):
         if preset == "custom":
             return
         start, end = self._preset_dates = preset_range(preset, self.now)
-        tz = UTC
+        tz: tzinfo = UTC
         try:
             tz = self.tz()
         except ValueError:
@@ -302,9 +307,7 @@ class FilterSidebar(VerticalScroll):
     @on(Select.Changed, "#playbook_base_id")
     def _assistant_changed(self, event: Select.Changed) -> None:
         event.stop()
-        lookups = getattr(self.app, "lookups", None)
-        if lookups is not None:
-            self._set_versions(lookups)
+        self._set_versions(self._lookups)
         self._apply()
 
     @on(Select.Changed)
@@ -333,8 +336,8 @@ class FilterSidebar(VerticalScroll):
             return
         self._show_error(None)
         tz = self.tz()
-        if query != self._last or tz != getattr(self.app, "display_tz", tz):
-            self._last = query
+        if query != self._last or tz != self._last_tz:
+            self._last, self._last_tz = query, tz
             self.post_message(self.Changed(query, self.preset, tz))
 
     def _as_typed(self, error: QueryError) -> QueryError:

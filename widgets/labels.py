@@ -64,11 +64,11 @@ def plain(field: str, value: object) -> str:
     return badge(field, value).plain
 
 
-def outcome(conversation: dict) -> Text:
+def outcome(has_handoff: bool | None, handoff_reason: str | None,
+            deflection_quality: str | None) -> Text:
     """Handoff reason for escalated conversations, deflection quality for the others."""
-    if conversation.get("has_handoff"):
-        reason = conversation.get("handoff_reason")
-        if reason is None:
+    if has_handoff:
+        if handoff_reason is None:
             return Text("⇪ handoff", style="magenta")
-        return badge("handoff_reason", reason)
-    return badge("deflection_quality", conversation.get("deflection_quality"))
+        return badge("handoff_reason", handoff_reason)
+    return badge("deflection_quality", deflection_quality)

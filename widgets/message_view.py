@@ -6,7 +6,8 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import tzinfo
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,8 +15,11 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Collapsible, Static
 
+from api.dates import short_time
 from api.text import sanitize
-from widgets.conversation_table import short_time
+
+if TYPE_CHECKING:
+    from api.models import Citation, Message, ToolCall
 
 FOLD_CHARS = 3_000
 #: a citation marker in message text, ``[[citation_id]]`` (ids: letters, digits, - and _)
@@ -51,23 +55,25 @@ def render_citations(text: str, numbers: Mapping[str, int]) -> Text:
     return out
 
 
+def _citation_id(citation: Citation) -> Text:
+    return Text(sanitize(str(citation.citation_id)))
+
+
 @dataclass
 class CitationRefs:
     """A conversation's citations, numbered in the order its messages first cite them (then
     the ones no message marks); ``label`` names one (``KB › item``) for the lists."""
 
     numbers: dict[str, int] = field(default_factory=dict)
-    by_id: dict[str, dict] = field(default_factory=dict)
-    label: Callable[[dict], Text] = field(default=lambda c: Text(sanitize(str(c.get("citation_id")))))
+    by_id: dict[str, Citation] = field(default_factory=dict)
+    label: Callable[[Citation], Text] = _citation_id
 
     @classmethod
-    def build(cls, texts: Sequence[str], citations: Any,
-              label: Callable[[dict], Text] | None = None) -> CitationRefs:
-        listed = [c for c in citations if isinstance(c, dict)] \
-            if isinstance(citations, list) else []
-        by_id = {str(c.get("citation_id")): c for c in listed if c.get("citation_id")}
+    def build(cls, texts: Sequence[str], citations: Sequence[Citation],
+              label: Callable[[Citation], Text] | None = None) -> CitationRefs:
+        by_id = {c.citation_id: c for c in citations if c.citation_id}
         order = [cid for text in texts for cid in cited_ids(text) if cid in by_id]
-        order += [str(c.get("citation_id")) for c in listed]
+        order += [str(c.citation_id) for c in citations]
         numbers: dict[str, int] = {}
         for cid in order:
             if cid in by_id and cid not in numbers:
@@ -77,7 +83,7 @@ class CitationRefs:
             refs.label = label
         return refs
 
-    def ordered(self) -> list[tuple[int, dict]]:
+    def ordered(self) -> list[tuple[int, Citation]]:
         """(number, citation) of every listed citation, by number."""
         return sorted(((n, self.by_id[cid]) for cid, n in self.numbers.items()),
                       key=lambda pair: pair[0])
@@ -107,14 +113,14 @@ def _num(value: Any) -> str | None:
     return f"{value:,}" if isinstance(value, int) else f"{value:,.4f}"
 
 
-def message_header(message: dict, tz: Any = None) -> Text:
+def message_header(message: Message, tz: tzinfo | None = None) -> Text:
     """role · time · playbook version · latency · tokens · cost (each when present)."""
-    meta = message.get("metadata") if isinstance(message.get("metadata"), dict) else {}
-    role = sanitize(str(message.get("role") or "?"))
+    meta = message.metadata
+    role = sanitize(message.role or "?")
     text = Text()
     text.append(f" {role} ", style="bold reverse" if role == "assistant" else "bold")
-    text.append(f"  {short_time(message.get('created_at'), tz)}", style="dim")
-    if message.get("is_winback"):
+    text.append(f"  {short_time(message.created_at, tz)}", style="dim")
+    if message.is_winback:
         text.append("  ↻ winback", style="magenta")
     if meta.get("playbook_name") or meta.get("playbook_version") is not None:
         text.append(f"  {sanitize(str(meta.get('playbook_name') or 'playbook'))}"
@@ -145,12 +151,12 @@ def pretty_json(value: Any) -> str:
     return sanitize(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-def tool_call_body(call: dict) -> Text:
+def tool_call_body(call: ToolCall) -> Text:
     text = Text()
     text.append("arguments\n", style="bold")
-    text.append(_fold(pretty_json(call.get("arguments")), FOLD_CHARS))
+    text.append(_fold(pretty_json(call.arguments), FOLD_CHARS))
     text.append("\nresult\n", style="bold")
-    result = call.get("result")
+    result = call.result
     text.append(_fold(pretty_json(result), FOLD_CHARS) if result is not None else "–")
     return text
 
@@ -175,7 +181,7 @@ class MessageView(Vertical, can_focus=True):
 
     BINDINGS = [("enter", "toggle_fold", "Expand/fold message")]
 
-    def __init__(self, message: dict, index: int, tz: Any = None,
+    def __init__(self, message: Message, index: int, tz: tzinfo | None = None,
                  citations: CitationRefs | None = None) -> None:
         super().__init__()
         self.message = message
@@ -184,7 +190,7 @@ class MessageView(Vertical, can_focus=True):
         self.citations = citations or CitationRefs()
         self.expanded = False
         self.highlight: str | None = None
-        self.content_text = sanitize(str(message.get("content") or ""))
+        self.content_text = sanitize(message.content or "")
         self.shown_text = render_citations(self.content_text, self.citations.numbers)
 
     def compose(self) -> ComposeResult:
@@ -193,13 +199,10 @@ class MessageView(Vertical, can_focus=True):
         sources = self.citations.sources(self.content_text)
         if sources:
             yield Static(sources, classes="message-citations", markup=False)
-        calls = self.message.get("tool_calls")
-        for call in calls if isinstance(calls, list) else []:
-            if not isinstance(call, dict):
-                continue
-            title = (f"⚙ {sanitize(str(call.get('name') or '?'))} "
-                     f"({sanitize(str(call.get('tool_type') or 'tool'))})")
-            with Collapsible(title=Content(title), collapsed=True):
+        for call in self.message.tool_calls:
+            title = f"⚙ {sanitize(call.name or '?')} ({sanitize(call.tool_type or 'tool')})"
+            # Content, never markup; Textual takes it though the parameter is typed `str`
+            with Collapsible(title=Content(title), collapsed=True):  # type: ignore[arg-type]
                 yield Static(tool_call_body(call), markup=False)
 
     def _content(self) -> Text:
@@ -216,9 +219,7 @@ class MessageView(Vertical, can_focus=True):
         return text
 
     def searchable(self) -> str:
-        calls = self.message.get("tool_calls")
-        names = " ".join(str(c.get("name")) for c in calls if isinstance(c, dict)) \
-            if isinstance(calls, list) else ""
+        names = " ".join(str(c.name) for c in self.message.tool_calls)
         return f"{self.shown_text.plain} {names}".lower()
 
     def set_highlight(self, term: str | None) -> None:

@@ -1,11 +1,12 @@
 """Screen header: project, API base (DEMO badge), connection state (online / offline / stale).
 
-It reads the app's `settings`, `project_name`, `connection` and `connection_detail` and follows
-them, so every screen's header agrees.
+Like Textual's own `Header`, it follows the app it is in: the app's `settings`, and its
+`project_name`, `connection` and `connection_detail` reactives when it has them (an app without
+them shows "connecting"), so every screen's header agrees.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -14,6 +15,15 @@ from textual.widget import Widget
 
 from api.config import public_url
 from api.text import sanitize
+
+if TYPE_CHECKING:
+    from api.config import Settings
+
+
+class HeaderSource(Protocol):
+    """What the header reads of its app."""
+
+    settings: Settings
 
 _STATES = {
     "connecting": ("◌ connecting", "dim"),
@@ -63,7 +73,7 @@ class StatusHeader(Widget):
 
     def on_mount(self) -> None:
         app = self.app
-        if hasattr(app, "connection"):
+        if hasattr(app, "connection"):  # (a test harness may have no connection state)
             self.watch(app, "connection", self._set_state)
             self.watch(app, "connection_detail", self._set_detail)
             self.watch(app, "project_name", self._set_project)
@@ -81,14 +91,14 @@ class StatusHeader(Widget):
         """Everything that fits: on a narrow terminal the less useful parts go first (the
         backend's description, the detail, the app's name), then the project name and the
         title are shortened; the DEMO badge and the connection state always stay."""
-        settings = getattr(self.app, "settings", None)
-        demo = bool(getattr(settings, "demo", False))
-        project = sanitize(self.project or getattr(settings, "project_id", None) or "") or "…"
+        settings = cast(HeaderSource, self.app).settings
+        demo = settings.demo
+        project = sanitize(self.project or settings.project_id or "") or "…"
         label, state_style = _STATES.get(self.state, (self.state, ""))
         detail = f" {sanitize(self.detail)}" if self.detail else ""
         if self.screen_state is not None:
             (label, state_style), detail = self.screen_state, ""
-        base = "" if demo else sanitize(public_url(getattr(settings, "base_url", "")))
+        base = "" if demo else sanitize(public_url(settings.base_url))
         width = self.size.width or 80
         for level in range(4):
             # 0: all; 1: no backend description; 2: no detail either; 3: no app name either

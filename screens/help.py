@@ -47,9 +47,8 @@ def declared_bindings(node: Any) -> list[Binding]:
     return found
 
 
-def _keys_of(app: App, binding: Binding) -> list[Binding]:
-    """`binding` with the keys the user's keymap gives its id (the app's ``user_keymap``)."""
-    keymap: Mapping[str, str] = getattr(app, "user_keymap", None) or {}
+def _keys_of(keymap: Mapping[str, str], binding: Binding) -> list[Binding]:
+    """`binding` with the keys the user's keymap (binding id -> keys) gives its id."""
     keys = keymap.get(binding.id or "")
     if not keys:
         return [binding]
@@ -66,7 +65,8 @@ def _enabled(node: Any, binding: Binding) -> bool:
         return True
 
 
-def binding_rows(app: App, screen: Screen, active: Mapping[str, ActiveBinding]) -> list[Row]:
+def binding_rows(app: App, screen: Screen, active: Mapping[str, ActiveBinding],
+                 keymap: Mapping[str, str]) -> list[Row]:
     """Every key of `screen`, not only the focused widget's: the bindings the project declares
     on the screen and on each of its widgets, the active ones (Textual's own too: scrolling,
     focus moves, as they are now) and the app's. One row per place and description; no
@@ -89,7 +89,7 @@ def binding_rows(app: App, screen: Screen, active: Mapping[str, ActiveBinding]) 
     def add_declared(node: Any) -> None:
         for binding in declared_bindings(node):
             enabled = (node is app or node in chain) and _enabled(node, binding)
-            for keyed in _keys_of(app, binding):
+            for keyed in _keys_of(keymap, binding):
                 add(_where(node), keyed, enabled)
 
     # the project's keys first, then Textual's own (scrolling, focus moves), then the app's
@@ -117,9 +117,13 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark", "close", "Close help", id="help.close"),
     ]
 
-    def __init__(self, active: Mapping[str, ActiveBinding]) -> None:
+    def __init__(self, active: Mapping[str, ActiveBinding],
+                 keymap: Mapping[str, str] | None = None) -> None:
+        """`active`: the bindings active where help was asked for; `keymap`: the user's
+        (binding id -> keys), shown instead of the declared keys."""
         super().__init__()
         self._active = dict(active)
+        self._keymap = dict(keymap or {})
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -133,7 +137,8 @@ class HelpScreen(ModalScreen[None]):
         table.add_columns("where", "keys", "action")
         stack = self.app.screen_stack
         below = stack[-2] if len(stack) > 1 else stack[-1]
-        for where, keys, description, usable in binding_rows(self.app, below, self._active):
+        for where, keys, description, usable in binding_rows(self.app, below, self._active,
+                                                             self._keymap):
             table.add_row(Text(where, style="dim"), Text(keys, style="bold" if usable else "dim"),
                           Text(description, style="" if usable else "dim"))
         table.focus()

@@ -5,7 +5,7 @@ The protocol other screens rely on:
 - `app.filters` — reactive ConversationQuery of the SHARED filters (dates, assistant, tags).
 - `app.date_preset` — which date preset produced `filters` ("30d", ..., "custom").
 - `app.drill_down(query)` — open the explorer with `query` applied; `esc` there comes back.
-- `app.lookups` — reactive `tui.lookups.Lookups` (choices and names), loaded once in a worker.
+- `app.lookups` — reactive `api.lookups.Lookups` (choices and names), loaded once in a worker.
 - `app.now()` — the clock (the demo anchor on the demo backend, so data and tests agree).
 - `app.note_result(result)` / `app.report_error(exc, retry)` — connection state + notifications.
 """
@@ -13,48 +13,35 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import importlib
 import logging
 import os
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from api.query import ConversationQuery
+from api.dates import preset_range
+from api.lookups import Lookups, load_lookups
+from api.query import SHARED_FIELDS, ConversationQuery
+from screens.analytics import ANALYTICS
 from tui.commands import PaletteCommand, StudioCommands
-from tui.dates import preset_range
-from tui.lookups import Lookups, load_lookups
 from widgets.status_header import connection_state
+
+if TYPE_CHECKING:
+    from api.endpoints import Endpoint
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
-SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
 DEFAULT_PRESET = "30d"
-# the analytics screens' keys are registered after the lookups, or this long after the first
-# frame when those are slow (the 1M demo: the year of analytics behind the tag list)
-ANALYTICS_AFTER_S = 1.5
-FREEZE_AFTER_S = 2.0  # start-up garbage collected then (see _after_first_frame)
 MAX_BACK = 20  # drill-downs remembered for `esc`
-#: the analytics screens' keys and names: bound up front (enabled once the screens are
-#: registered) so that they have ids for the keymap; screens.analytics.ANALYTICS_SCREENS
-#: holds the screens themselves (a test checks that both agree)
-ANALYTICS_KEYS = (("o", "Overview"), ("s", "Quality signals"), ("c", "CSAT"),
-                  ("v", "Conversions"), ("r", "Resources"), ("t", "Trending topics"),
-                  ("i", "Configuration"), ("l", "Evals"))
-
-
-def analytics_mode(name: str) -> str:
-    """The mode of the analytics screen called `name` ("Quality signals" -> ...)."""
-    return f"analytics-{name}".lower().replace(" ", "-")
 
 
 @dataclass(frozen=True)
@@ -124,7 +111,8 @@ class StudioApp(App[None]):
     CSS_PATH = [Path(__file__).with_name("app.tcss"),
                 Path(__file__).resolve().parent.parent / "screens" / "explorer.tcss"]
     TITLE = "studio-tui"
-    MODES = {"explorer": _explorer_screen}
+    # the analytics screens' factories import their modules when a mode is first opened
+    MODES = {"explorer": _explorer_screen, **{e.mode: e.make_screen for e in ANALYTICS}}
     DEFAULT_MODE = "explorer"
     COMMANDS = App.COMMANDS | {StudioCommands}
     ENABLE_COMMAND_PALETTE = True
@@ -135,8 +123,8 @@ class StudioApp(App[None]):
         Binding("e", "open_mode('explorer')", "Explorer", show=False, id="app.explorer"),
         Binding("ctrl+r", "refresh_data", "Refresh", show=False, id="app.refresh"),
         Binding("escape", "back", "Back", show=False, id="app.back"),
-        *(Binding(key, f"open_mode('{analytics_mode(name)}')", name, show=False,
-                  id=f"app.screen.{analytics_mode(name)}") for key, name in ANALYTICS_KEYS),
+        *(Binding(e.key, f"open_mode('{e.mode}')", e.name, show=False, id=f"app.screen.{e.mode}")
+          for e in ANALYTICS),
     ]
 
     filters: reactive[ConversationQuery] = reactive(ConversationQuery, init=False)
@@ -151,7 +139,6 @@ class StudioApp(App[None]):
         *,
         client_factory: Callable[[], Any] | None = None,
         now: datetime | None = None,
-        load_analytics: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -160,15 +147,12 @@ class StudioApp(App[None]):
         self._client: Any = None
         self._client_lock = asyncio.Lock()
         self._first_frame = asyncio.Event()
-        self._last_input = 0.0  # time.monotonic() of the last key press or click
         self._peek: Any = None  # tui.cache_peek.CachePeek, False when unavailable/closed
         self._peek_lock = asyncio.Lock()
         self._peek_enabled = client_factory is None  # custom clients: no assumptions
         self._now = now
-        self._load_analytics = load_analytics
         self.display_tz: tzinfo = UTC
         self.date_preset = DEFAULT_PRESET
-        self.screen_keys: list[tuple[str, str, str, str]] = []  # (key, mode, name, help)
         self.back_stack: list[BackStep] = []  # drill-downs `esc` returns from
         self.user_keymap: dict[str, str] = {}  # `[keymap]` of the config file (help shows it)
         self._retry: Callable[[], Any] | None = None
@@ -210,10 +194,11 @@ class StudioApp(App[None]):
 
     # ------------------------------------------------------------------ cache peek
     async def _open_peek(self) -> Any:
-        if self._peek is None and self._peek_enabled:
-            from tui.cache_peek import open_peek
+        async with self._peek_lock:  # opened once, by whichever of client and page asks first
+            if self._peek is None and self._peek_enabled:
+                from tui.cache_peek import open_peek
 
-            self._peek = await asyncio.to_thread(open_peek, self.settings) or False
+                self._peek = await asyncio.to_thread(open_peek, self.settings) or False
         return self._peek
 
     def _close_peek(self) -> None:
@@ -221,18 +206,18 @@ class StudioApp(App[None]):
             self._peek.close()
         self._peek = False
 
-    async def peek_cached(self, path_template: str, params: dict[str, str]) -> Any:
-        """Before the client exists: the cached entry for `path_template` (with `{pid}`), or
+    async def peek_cached(self, request: Callable[[str], Endpoint[T]]) -> T | None:
+        """Before the client exists: the cached answer to `request(project id)`, parsed, or
         None. Lets the first page paint from the cache while the client is being built."""
         if self._client is not None:
             return None
         await self._first_frame.wait()
-        async with self._peek_lock:
-            peek = await self._open_peek()
+        peek = await self._open_peek()
         if not peek or self._client is not None:
             return None
-        return await asyncio.to_thread(peek.get, path_template.format(pid=peek.project_id),
-                                       params)
+        endpoint = request(peek.project_id)
+        entry = await asyncio.to_thread(peek.get, endpoint.path, endpoint.params)
+        return None if entry is None else endpoint.parse(entry.data)
 
     def now(self) -> datetime:
         """Now — on the demo backend, the demo's "now": where its data ends (the end of the
@@ -276,35 +261,13 @@ class StudioApp(App[None]):
             self.set_keymap(self.user_keymap)
 
     def _after_first_frame(self) -> None:
-        if not gc.isenabled():  # run_app paused it for the start-up
-            # the start-up heap (modules, classes, styles: long-lived) is frozen out of the
-            # collections while the first page loads (a full one would walk all of it);
-            # once that is done, its garbage is collected and the survivors frozen again
+        if not gc.isenabled():  # the console script paused it for the start-up (tui/entry.py)
+            # the start-up heap (modules, classes, styles) lives as long as the app: frozen,
+            # no collection walks it again
             gc.freeze()
             gc.enable()
-            self.set_timer(FREEZE_AFTER_S, self._collect_startup_garbage)
         self._first_frame.set()
         self.run_worker(self._load_lookups(), group="lookups", exit_on_error=False)
-        if self._load_analytics:  # once the lookups are in, or after a while if they are slow
-            self.set_timer(ANALYTICS_AFTER_S, self._register_analytics_now)
-
-    def _register_analytics_now(self) -> None:
-        self.run_worker(self._register_analytics(), group="analytics", exit_on_error=False)
-
-    def _collect_startup_garbage(self) -> None:
-        """A full collection (it walks the whole heap): only when no key or click came for a
-        while, so that it never holds up a page flip (else it tries again a little later)."""
-        if time.monotonic() - self._last_input < FREEZE_AFTER_S / 2:
-            self.set_timer(FREEZE_AFTER_S / 2, self._collect_startup_garbage)
-            return
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
-
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.InputEvent) and not event.is_forwarded:
-            self._last_input = time.monotonic()
-        await super().on_event(event)
 
     async def _load_lookups(self) -> None:
         try:
@@ -315,39 +278,15 @@ class StudioApp(App[None]):
             log.info("lookups not loaded: %s", type(exc).__name__)
             self.notify(f"Names and filter choices not loaded ({type(exc).__name__}); "
                         "ids are shown instead", severity="warning", timeout=6, markup=False)
-        finally:  # after the first page's work: their imports (plotext aside) are not small
-            if self._load_analytics:
-                await self._register_analytics()
 
     async def on_unmount(self) -> None:
         if self._client is not None:
             await self._client.aclose()
 
-    async def _register_analytics(self) -> None:
-        try:  # in a thread: imports heavy enough to freeze the UI right after start-up
-            module = await asyncio.to_thread(importlib.import_module, "screens.analytics")
-            screens = list(module.ANALYTICS_SCREENS)
-        except Exception as exc:  # noqa: BLE001 - the explorer works without them
-            log.info("analytics screens unavailable: %s", exc)
-            return
-        bound = {analytics_mode(name): key for key, name in ANALYTICS_KEYS}
-        registered = {mode for _key, mode, _name, _help in self.screen_keys}
-        for key, name, screen_class, description in screens:
-            mode = analytics_mode(name)
-            if mode in registered:
-                continue
-            if bound.get(mode) != key:  # still in the command palette
-                log.warning("analytics screen %r has no key binding for %r", name, key)
-            self.add_mode(mode, screen_class)
-            registered.add(mode)
-            self.screen_keys.append((key, mode, name, description))
-        self.refresh_bindings()
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "open_mode" and parameters and parameters[0] != "explorer":
-            # an analytics key does nothing (and is not listed) until its screen is registered
-            return any(mode == parameters[0] for _key, mode, _name, _help in self.screen_keys)
-        return True
+    @property
+    def screen_keys(self) -> list[tuple[str, str, str, str]]:
+        """(key, mode, name, description) of each analytics screen."""
+        return [(e.key, e.mode, e.name, e.description) for e in ANALYTICS]
 
     # ------------------------------------------------------------------ shared state
     def set_filters(self, query: ConversationQuery, preset: str | None = None) -> None:
@@ -445,7 +384,7 @@ class StudioApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.active_bindings))
+        self.push_screen(HelpScreen(self.active_bindings, self.user_keymap))
 
     def action_refresh_data(self) -> None:
         retry, self._retry = self._retry, None
@@ -464,8 +403,9 @@ class StudioApp(App[None]):
         for command in super().get_system_commands(screen):
             if command.title == "Screenshot":  # Textual's saves to ~/Downloads or fails
                 # after a moment: the palette is closed by then, not in the picture
-                command = command._replace(
-                    callback=lambda: self.set_timer(0.1, self.action_screenshot))
+                command = SystemCommand(
+                    command.title, command.help,
+                    lambda: self.set_timer(0.1, self.action_screenshot), command.discover)
             yield command
 
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
@@ -508,10 +448,4 @@ class StudioApp(App[None]):
 
 def run_app(settings: Any) -> None:
     """Entry point used by `tui.cli` (default command)."""
-    # No cyclic GC until the first frame is on screen (see tui/entry.py, which paused it
-    # already when started from the console script); `_after_first_frame` resumes it.
-    gc.disable()
-    try:
-        StudioApp(settings).run()
-    finally:
-        gc.enable()
+    StudioApp(settings).run()

@@ -1,10 +1,11 @@
 """Read the response cache before the StudioClient exists (first paint at start-up).
 
-Creating the client imports httpx, every pydantic model and, on the demo, the Starlette app:
-most of a second. The first page of conversations is usually in the response cache already,
-so the app reads it through this small reader (api.cache only) and paints it while the client
-is built. The key is derived the way the client derives it; any mismatch or error only means a
-miss, and the client's own answer follows either way. No Textual import.
+Creating the client imports httpx, the pydantic models and, on the demo, the Starlette app: it
+takes longer than the first frame (bench/README.md). The first page of conversations is usually
+in the response cache already, so the app reads it through this small reader (api.cache only)
+and paints it while the client is built. The key is derived the way the client derives it
+(tests/test_app_modes.py checks that they agree); a mismatch or an error only means a miss, and
+the client's own answer follows either way. No Textual import.
 """
 from __future__ import annotations
 

@@ -24,10 +24,6 @@ from typing import Any, NoReturn
 
 import click
 
-# httpx imports its own command line (rich, pygments: heavy, on every start-up) when it can;
-# nothing here uses it, and httpx falls back cleanly on ImportError. (No-op once imported.)
-sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -178,15 +174,6 @@ def _parse_params(pairs: tuple[str, ...]) -> dict[str, str]:
     return params
 
 
-def _project_path(path: str, project_id: str) -> str:
-    """``{pid}``/``{project_id}`` placeholders, and an empty ``/projects//`` segment (an unset
-    ``$STUDIO_PROJECT_ID`` in the shell), become the client's project id."""
-    path = path.replace("{pid}", project_id).replace("{project_id}", project_id)
-    if path.startswith("/projects//") or path == "/projects/":
-        path = f"/projects/{project_id}/" + path[len("/projects//"):]
-    return path if path.startswith("/") else "/" + path
-
-
 @main.command(cls=_ParamsCommand)
 @click.argument("path")
 @click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
@@ -234,10 +221,11 @@ def fetch(opts: GlobalOptions, path, params, method, body, output, no_cache, sta
 
 async def _fetch(opts, path, params, method, payload, cache) -> Any:
     from api.client import Result
+    from api.endpoints import typed_path
     from api.errors import InvalidRequestError
 
     async with _client(opts, cache=cache) as client:
-        path = _project_path(path, client.project_id)
+        path = typed_path(path, client.project_id)
         try:
             if method == "POST":
                 return Result(await client.post(path, payload))

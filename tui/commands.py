@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.markup import escape
+
+if TYPE_CHECKING:
+    from tui.app import StudioApp
 
 
 @dataclass(frozen=True)
@@ -22,8 +25,7 @@ class StudioCommands(Provider):
     Titles and help are shown as plain text (the palette parses strings as markup)."""
 
     def _commands(self) -> list[PaletteCommand]:
-        provider = getattr(self.app, "palette_commands", None)
-        return provider() if provider else []
+        return cast("StudioApp", self.app).palette_commands()
 
     async def discover(self) -> Hits:
         for command in self._commands():

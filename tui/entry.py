@@ -1,10 +1,9 @@
 """The `studio-tui` console script: the command line with the cyclic GC paused for start-up.
 
 Start-up allocates a great many objects that live as long as the process (modules, classes,
-styles, widgets); the collections they trigger delay the first frame (bench/README.md).
-The command line turns the GC back on before any command runs; the terminal UI does once its
-first frame is on screen, with the start-up heap frozen out of the collections while the first
-page loads, and two seconds later collects its garbage and freezes the survivors
+styles, widgets); collecting them again and again delays the first frame and page
+(bench/README.md). The command line turns the GC back on before any command runs; the
+terminal UI does once its first frame is on screen, with the start-up heap frozen
 (`tui.app.StudioApp._after_first_frame`). Importing `tui.cli` (tests do) changes nothing.
 """
 from __future__ import annotations

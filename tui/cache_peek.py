@@ -46,7 +46,7 @@ def _scope(settings: Any) -> tuple[str, str] | None:
 
         return public_url(settings.base_url.rstrip("/")).rstrip("/"), settings.project_id
     from api.demo import demo_info
-    from api.demo.generate import db_filename, demo_dir, resolve_params
+    from api.demo.files import db_filename, demo_dir, resolve_params
 
     size, seed, anchor = resolve_params(settings.demo_size, settings.demo_seed,
                                         settings.demo_anchor)

@@ -13,7 +13,6 @@ are built from status + path + server detail, with the token redacted from any e
 httpx frame (whose locals hold headers) shows in a traceback.
 
 Cache reads and writes (SQLite) run on a few dedicated worker threads, never on the event loop.
-Ids go into paths through ``quote_segment`` / ``StudioClient.path`` (public, for callers).
 """
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ import logging
 import os
 import random
 import ssl
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -33,8 +32,7 @@ import httpx
 from . import fastjson
 from .cache import normalise_params as _clean_params
 from .config import Secret, Settings, public_url
-from .endpoints import Endpoint, parse_list, parse_model, quote_segment
-from .endpoints import path as _path
+from .endpoints import Endpoint
 from .errors import (
     BadResponseError,
     ConfigError,
@@ -49,11 +47,9 @@ from .errors import (
 from .text import one_line
 
 if TYPE_CHECKING:
-    import pydantic
-
     from .cache import ResponseCache
 
-__all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers", "quote_segment"]
+__all__ = ["StudioClient", "Result", "RETRY_STATUSES", "auth_headers"]
 
 log = logging.getLogger("studio_tui.api")
 
@@ -61,27 +57,9 @@ log = logging.getLogger("studio_tui.api")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # failures after which a cached (even stale) answer is served instead, marked offline
 _OUTAGES = (UnreachableError, ServerError)
-BATCH_MAX = 50
 CACHE_THREADS = 4
 USER_AGENT = "studio-tui/0.1"
-M = TypeVar("M", bound="pydantic.BaseModel")
 T = TypeVar("T")
-
-
-class _LazyModels:
-    """``api.models`` on first use: building its pydantic models is a start-up cost that
-    ``fetch`` and ``export`` (plain JSON) never need."""
-
-    def __getattr__(self, name: str) -> Any:
-        from . import models
-
-        return getattr(models, name)
-
-
-if TYPE_CHECKING:
-    from . import models as m
-else:
-    m = _LazyModels()
 
 
 @dataclass(frozen=True)
@@ -193,7 +171,6 @@ class StudioClient:
         # a deadline per attempt on top of httpx's own timeouts: in-process (ASGI) transports
         # enforce none, and a server trickling bytes could otherwise hold a request forever
         self.total_timeout = total_timeout if total_timeout is not None else connect + read
-        self._transport = transport
         # worker threads for the response cache: SQLite stays off the event loop, and a
         # write waiting on a lock (another process) does not hold up reads (WAL)
         self._cache_pool = (ThreadPoolExecutor(CACHE_THREADS, "studio-cache")
@@ -228,7 +205,7 @@ class StudioClient:
 
         ``cache``: True opens the response cache in ``settings.response_cache_dir``, False
         disables it, or pass a ``ResponseCache``. ``demo_faults``: an ``api.demo.faults.Faults``
-        for the demo app (changeable later through ``client.demo_app.state.faults``).
+        for the demo app (changeable later through the app's ``state.faults``).
         ``cache_warn``: gets the one line saying a damaged cache was moved aside, or that the
         session runs without one (default: a logged warning).
         """
@@ -249,7 +226,7 @@ class StudioClient:
     def _demo_transport(settings: Settings, faults: Any, kw: dict[str, Any]) -> Any:
         """Build the demo transport; fill base URL, project, key and the cache scope."""
         from .demo import demo_transport
-        from .demo.generate import db_filename, resolve_params
+        from .demo.files import db_filename, resolve_params
 
         try:
             size, seed, anchor = resolve_params(settings.demo_size, settings.demo_seed,
@@ -263,11 +240,6 @@ class StudioClient:
         # one demo URL serves many generated databases: keep their cache entries apart
         kw.setdefault("cache_scope", f"{info.base_url}/{db_filename(size, seed, anchor)}")
         return transport
-
-    @property
-    def demo_app(self) -> Any:
-        """The in-process demo ASGI app (``None`` on a real API)."""
-        return getattr(self._transport, "app", None) if self.is_demo else None
 
     async def __aenter__(self) -> StudioClient:
         return self
@@ -519,267 +491,3 @@ class StudioClient:
                                          revalidate=revalidate)) as results:
             async for result in results:
                 yield replace(result, data=endpoint.parse(result.data))
-
-    # -- typed helpers -----------------------------------------------------------------------
-
-    @staticmethod
-    def path(template: str, *segments: Any) -> str:
-        """``template`` with each ``{}`` replaced by the next of ``segments``, quoted."""
-        return _path(template, *segments)
-
-    @property
-    def _p(self) -> str:
-        return self.path("/projects/{}", self.project_id)
-
-    def _parse(self, model: type[M], data: Any, what: str) -> M:
-        return parse_model(model, what)(data)
-
-    def _parse_list(self, model: type[M], data: Any, what: str, *keys: str) -> list[M]:
-        """A list answer, or a list under one of ``keys`` of an object answer."""
-        return parse_list(model, what, *keys)(data)
-
-    async def _get_model(self, model: type[M], path: str, params: Any = None) -> M:
-        return self._parse(model, await self.get(path, params), f"GET {path}")
-
-    async def _get_list(self, model: type[M], path: str, params: Any = None,
-                        *keys: str) -> list[M]:
-        return self._parse_list(model, await self.get(path, params), f"GET {path}", *keys)
-
-    # conversations
-
-    async def list_conversations(
-        self, query: Any = None, *, limit: int = 50, offset: int = 0
-    ) -> m.ConversationPage:
-        params = _clean_params(query) + [("limit", str(limit)), ("offset", str(offset))]
-        return await self._get_model(m.ConversationPage, f"{self._p}/conversations", params)
-
-    async def summaries(
-        self, query: Any = None, *, limit: int = 50, offset: int = 0
-    ) -> m.SummaryPage:
-        params = _clean_params(query) + [("limit", str(limit)), ("offset", str(offset))]
-        return await self._get_model(m.SummaryPage, f"{self._p}/conversations/summaries", params)
-
-    async def conversation(self, cid: str) -> m.ConversationDetail:
-        return await self._get_model(
-            m.ConversationDetail, f"{self._p}/conversations/{quote_segment(cid)}")
-
-    async def batch(self, ids: Iterable[str]) -> list[m.ConversationDetail]:
-        """Details of ``ids`` (unknown ids skipped), in chunks of 50, fetched concurrently."""
-        ids = list(dict.fromkeys(ids))
-        chunks = [ids[i:i + BATCH_MAX] for i in range(0, len(ids), BATCH_MAX)]
-        answers = await asyncio.gather(*(self.batch_raw(chunk) for chunk in chunks))
-        path = f"POST {self._p}/conversations/batch"
-        return [self._parse(m.ConversationDetail, c, path) for a in answers for c in a]
-
-    async def batch_raw(self, ids: list[str]) -> list[dict[str, Any]]:
-        """One batch call (at most 50 ids): the raw conversation dicts of the answer."""
-        if len(ids) > BATCH_MAX:
-            raise ValueError(f"at most {BATCH_MAX} ids per batch call")
-        if not ids:
-            return []
-        data = await self.post(f"{self._p}/conversations/batch", {"conversation_ids": ids},
-                               idempotent=True)
-        convs = data.get("conversations") if isinstance(data, dict) else data
-        if not isinstance(convs, list):
-            raise BadResponseError("batch answer has no 'conversations' list")
-        return [c for c in convs if isinstance(c, dict)]
-
-    async def messages(self, cid: str) -> m.MessagesResponse:
-        return await self._get_model(
-            m.MessagesResponse, f"{self._p}/conversations/{quote_segment(cid)}/messages")
-
-    async def conversation_metrics(self, cid: str) -> m.ConversationMetrics:
-        return await self._get_model(
-            m.ConversationMetrics, f"{self._p}/conversations/{quote_segment(cid)}/metrics")
-
-    async def analyze(self, cid: str) -> m.ConversationMetrics:
-        path = f"{self._p}/conversations/{quote_segment(cid)}/metrics/analyze"
-        return self._parse(m.ConversationMetrics, await self.post(path, idempotent=False),
-                           f"POST {path}")
-
-    # analytics
-
-    async def analytics(self, params: Any = None) -> m.ConversationAnalytics:
-        return await self._get_model(
-            m.ConversationAnalytics, f"{self._p}/conversations/analytics", params)
-
-    async def account_analytics(self, params: Any = None) -> m.AccountAnalytics:
-        return await self._get_model(
-            m.AccountAnalytics, "/account/conversations/analytics", params)
-
-    async def aggregate_metrics(self, params: Any = None) -> m.AggregateMetrics:
-        return await self._get_model(
-            m.AggregateMetrics, f"{self._p}/conversations/metrics/aggregate", params)
-
-    async def csat(self, params: Any = None) -> m.CsatAnalytics:
-        return await self._get_model(m.CsatAnalytics, f"{self._p}/csat/analytics", params)
-
-    async def conversion_metrics(self) -> list[m.ConversionMetric]:
-        return await self._get_list(m.ConversionMetric, f"{self._p}/conversion-metrics", None,
-                                    "items", "metrics")
-
-    async def conversion_metric(self, slug: str) -> m.ConversionMetric:
-        return await self._get_model(
-            m.ConversionMetric, f"{self._p}/conversion-metrics/{quote_segment(slug)}")
-
-    async def conversion_analytics(self, slug: str, params: Any = None) -> m.ConversionAnalytics:
-        return await self._get_model(
-            m.ConversionAnalytics, f"{self._p}/conversion-metrics/{quote_segment(slug)}/analytics",
-            params)
-
-    # trending topics
-
-    @property
-    def _tt(self) -> str:
-        return f"{self._p}/conversations/insights/trending-topics"
-
-    async def trending_status(self, params: Any = None) -> m.TrendingStatus:
-        return await self._get_model(m.TrendingStatus, f"{self._tt}/status", params)
-
-    async def trending_generate(self, body: dict[str, Any] | None = None) -> m.TrendingJob:
-        path = f"{self._tt}/generate"
-        data = await self.post(path, body or {}, idempotent=False)
-        return self._parse(m.TrendingJob, data, f"POST {path}")
-
-    async def trending_job(self, job_id: str) -> m.TrendingJob:
-        path = f"{self._tt}/job/{quote_segment(job_id)}"
-        return self._parse(m.TrendingJob, await self.get(path, cache=False), f"GET {path}")
-
-    async def trending_analysis(self, analysis_id: str) -> m.TrendingAnalysis:
-        return await self._get_model(
-            m.TrendingAnalysis, f"{self._tt}/analysis/{quote_segment(analysis_id)}")
-
-    # resource analytics
-
-    async def api_tool_analytics(self, params: Any = None) -> m.ResourceAnalytics:
-        return await self._get_model(
-            m.ResourceAnalytics, f"{self._p}/analytics/api-tools", params)
-
-    async def toolkit_analytics(self, params: Any = None) -> m.ResourceAnalytics:
-        return await self._get_model(
-            m.ResourceAnalytics, f"{self._p}/analytics/toolkits", params)
-
-    async def skill_analytics(self, params: Any = None) -> m.ResourceAnalytics:
-        return await self._get_model(m.ResourceAnalytics, f"{self._p}/analytics/skills", params)
-
-    async def kb_analytics(self, params: Any = None) -> m.KBAnalytics:
-        return await self._get_model(m.KBAnalytics, f"{self._p}/analytics/kbs", params)
-
-    async def kb_items_analytics(self, kb_id: str, params: Any = None) -> m.KBItemsAnalytics:
-        return await self._get_model(
-            m.KBItemsAnalytics, f"{self._p}/analytics/kbs/{quote_segment(kb_id)}/items", params)
-
-    SPARKLINE_PATHS = {
-        "api-tools": "analytics/api-tools/sparklines",
-        "toolkits": "analytics/toolkit-calls/sparklines",
-        "skills": "analytics/skills/sparklines",
-        "kbs": "analytics/kbs/sparklines",
-    }
-
-    async def sparklines(self, kind: str, days: int = 14) -> dict[str, m.Sparkline]:
-        """Per-resource daily counts; ``kind`` is api-tools, toolkits, skills or kbs."""
-        if kind not in self.SPARKLINE_PATHS:
-            raise ValueError(f"unknown sparkline kind {kind!r}: {', '.join(self.SPARKLINE_PATHS)}")
-        path = f"{self._p}/{self.SPARKLINE_PATHS[kind]}"
-        data = await self.get(path, {"days": days})
-        return m.parse_sparklines(data)
-
-    # configuration
-
-    async def playbooks(self, *, include_versions: bool = False,
-                        include_deleted: bool = False) -> list[m.Playbook]:
-        params = {"include_versions": include_versions, "include_deleted": include_deleted}
-        return await self._get_list(m.Playbook, f"{self._p}/playbooks", params, "items",
-                                    "playbooks")
-
-    async def playbook(self, playbook_id: str) -> m.Playbook:
-        return await self._get_model(m.Playbook, f"/playbooks/{quote_segment(playbook_id)}")
-
-    async def history(self, playbook_id: str) -> list[m.PlaybookVersion]:
-        return await self._get_list(
-            m.PlaybookVersion, f"/playbooks/{quote_segment(playbook_id)}/history", None, "items")
-
-    async def version(self, playbook_id: str, number: int) -> m.Playbook:
-        return await self._get_model(
-            m.Playbook, f"/playbooks/{quote_segment(playbook_id)}/versions/{int(number)}")
-
-    async def active(self, base_id: str) -> m.ActiveVersion:
-        return await self._get_model(m.ActiveVersion, f"/playbooks/{quote_segment(base_id)}/active")
-
-    async def active_history(self, base_id: str) -> m.ActiveHistory:
-        return await self._get_model(
-            m.ActiveHistory, f"/playbooks/{quote_segment(base_id)}/active/history")
-
-    async def playbook_settings(self, playbook_id: str) -> m.PlaybookSettings | None:
-        data = await self.get(f"/playbooks/{quote_segment(playbook_id)}/settings")
-        if data is None:
-            return None
-        return self._parse(m.PlaybookSettings, data, "GET playbook settings")
-
-    async def knowledgebases(self, *, include_playbook_usage: bool = False
-                             ) -> list[m.KnowledgeBase]:
-        return await self._get_list(
-            m.KnowledgeBase, f"{self._p}/knowledgebases",
-            {"include_playbook_usage": include_playbook_usage}, "items", "knowledgebases")
-
-    async def kb(self, kb_id: str) -> m.KnowledgeBase:
-        return await self._get_model(m.KnowledgeBase, f"/knowledgebases/{quote_segment(kb_id)}")
-
-    async def kb_item(self, kb_id: str, item_id: str) -> m.KBItem:
-        return await self._get_model(
-            m.KBItem, f"/knowledgebases/{quote_segment(kb_id)}/items/{quote_segment(item_id)}")
-
-    async def projects(self) -> list[m.Project]:
-        return await self._get_list(m.Project, "/projects", None, "items", "projects")
-
-    async def project(self, project_id: str | None = None) -> m.Project:
-        pid = project_id or self.project_id
-        return await self._get_model(m.Project, f"/projects/{quote_segment(pid)}")
-
-    async def project_settings(self) -> m.ProjectSettings:
-        return await self._get_model(m.ProjectSettings, f"{self._p}/settings")
-
-    async def schedule(self) -> m.Schedule:
-        return await self._get_model(m.Schedule, f"{self._p}/schedule")
-
-    async def api_tools(self, *, include_playbook_usage: bool = False) -> list[m.ApiTool]:
-        return await self._get_list(
-            m.ApiTool, f"{self._p}/api-tools",
-            {"include_playbook_usage": include_playbook_usage}, "items", "api_tools")
-
-    async def api_tool(self, tool_id: str) -> m.ApiTool:
-        return await self._get_model(m.ApiTool, f"{self._p}/api-tools/{quote_segment(tool_id)}")
-
-    # evals
-
-    async def eval_cases(self, base_id: str, *, enabled_only: bool = False) -> list[m.EvalCase]:
-        return await self._get_list(
-            m.EvalCase, f"/playbooks/{quote_segment(base_id)}/eval-cases",
-            {"enabled_only": enabled_only}, "items")
-
-    async def eval_case(self, case_id: str) -> m.EvalCase:
-        return await self._get_model(m.EvalCase, f"/eval-cases/{quote_segment(case_id)}")
-
-    async def eval_cases_yaml(self, base_id: str) -> str:
-        """All cases of a playbook as YAML text (``yaml_content`` of the answer)."""
-        data = await self.get(f"/playbooks/{quote_segment(base_id)}/eval-cases/export-yaml")
-        content = data.get("yaml_content") if isinstance(data, dict) else data
-        if not isinstance(content, str):
-            raise BadResponseError("eval-cases export has no 'yaml_content' text")
-        return content
-
-    async def eval_runs(self, base_id: str, *, page: int = 1,
-                        page_size: int = 10) -> m.EvalRunPage:
-        return await self._get_model(
-            m.EvalRunPage, f"/playbooks/{quote_segment(base_id)}/eval-runs",
-            {"page": page, "page_size": page_size})
-
-    async def eval_run(self, run_id: str) -> m.EvalRun:
-        return await self._get_model(m.EvalRun, f"/eval-runs/{quote_segment(run_id)}")
-
-    async def eval_results(self, run_id: str) -> list[m.EvalResult]:
-        return await self._get_list(
-            m.EvalResult, f"/eval-runs/{quote_segment(run_id)}/results", None, "items", "results")
-
-    async def eval_result(self, result_id: str) -> m.EvalResult:
-        return await self._get_model(m.EvalResult, f"/eval-results/{quote_segment(result_id)}")

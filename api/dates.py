@@ -2,8 +2,8 @@
 
 A range ending "now" changes every second, so its query — and the response-cache key — never
 repeats across restarts. Preset ranges end at a whole hour (24h) or at the end of the UTC day
-(longer presets), like `api.query.last_days`, but a moment already on the boundary stays there
-(the demo's clock is the end of its anchor day).
+(longer presets); a moment already on the boundary stays there (the demo's clock is the end of
+its anchor day).
 """
 from __future__ import annotations
 

@@ -44,8 +44,6 @@ REDACTED = "****"
 class StudioError(Exception):
     """Base of every error the API layer raises. ``str()`` is one line, safe to show."""
 
-    retryable = False
-
     def __init__(self, message: str, status: int | None = None) -> None:
         self.message = one_line(message, 500)
         self.status = status
@@ -87,8 +85,6 @@ class ConflictError(StudioError):
 class RateLimitedError(StudioError):
     """429 that outlasted the retries. ``retry_after`` is in seconds when the server said."""
 
-    retryable = True
-
     def __init__(
         self, message: str, status: int | None = 429, retry_after: float | None = None
     ) -> None:
@@ -99,13 +95,9 @@ class RateLimitedError(StudioError):
 class ServerError(StudioError):
     """5xx from the server."""
 
-    retryable = True
-
 
 class UnreachableError(StudioError):
     """No answer: connection refused/reset, DNS failure or a timeout. ``kind`` says which."""
-
-    retryable = True
 
     def __init__(self, message: str, kind: str = "connect") -> None:
         super().__init__(message, None)

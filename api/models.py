@@ -1,4 +1,4 @@
-"""Pydantic v2 models of every response family of the Studio Chat API.
+"""Pydantic v2 models of the Studio Chat API's answers that the app reads (``api.endpoints``).
 
 Tolerant by design, because a real API drifts: unknown fields are kept (``extra="allow"``),
 every field is optional, ``null`` lists become ``[]``, labels are plain strings (known values
@@ -167,10 +167,6 @@ class Signals(Model):
     recontact_risk: Str = None
     recontact_risk_reason: Str = None
 
-    @property
-    def is_scored(self) -> bool:
-        return self.sentiment_label is not None or self.summary is not None
-
 
 class Conversation(Signals):
     """One conversation of the list endpoint (every metadata field inline)."""
@@ -196,21 +192,6 @@ class Conversation(Signals):
     context: Dict = Field(default_factory=dict)
 
 
-ConversationSummary = Conversation  # the list item; summaries use the slimmer Summary below
-
-
-class Summary(Signals):
-    """One item of ``/conversations/summaries`` (labels without reasons, in practice)."""
-
-    conversation_id: Str = None
-    first_user_message: Str = None
-    tags: StrList = Field(default_factory=list)
-    has_handoff: Bool = None
-    message_count: Int = None
-    last_message_at: Str = None
-    skills: StrList = Field(default_factory=list)
-
-
 class Window(Model):
     """The paging envelope of the list endpoints."""
 
@@ -221,19 +202,6 @@ class Window(Model):
 
 class ConversationPage(Window):
     conversations: ListOf[Conversation] = Field(default_factory=list)
-
-
-class SummaryPage(Window):
-    summaries: ListOf[Summary] = Field(default_factory=list)
-
-    def model_post_init(self, _: Any) -> None:
-        # the array key is undocumented: accept "items" or "conversations" too (CONTRACT.md)
-        if not self.summaries and self.model_extra:
-            for key in ("items", "conversations"):
-                raw = self.model_extra.get(key)
-                if isinstance(raw, list):
-                    self.summaries = SummaryPage.model_validate({"summaries": raw}).summaries
-                    break
 
 
 class ToolCall(Model):
@@ -266,20 +234,6 @@ class Citation(Model):
 class ConversationDetail(Conversation):
     messages: ListOf[Message] = Field(default_factory=list)
     citations: ListOf[Citation] = Field(default_factory=list)
-
-
-class MessagesResponse(Model):
-    messages: ListOf[Message] = Field(default_factory=list)
-    citations: ListOf[Citation] = Field(default_factory=list)
-
-
-class BatchResponse(Model):
-    conversations: ListOf[ConversationDetail] = Field(default_factory=list)
-
-
-class ConversationMetrics(Signals):
-    scored_at: Str = None
-    message_count_at_scoring: Int = None
 
 
 # -- analytics ------------------------------------------------------------------------------
@@ -346,10 +300,6 @@ class AccountAnalytics(Model):
     time_series: ListOf[TimeBucket] = Field(default_factory=list)
     time_granularity: Str = None
 
-    @property
-    def time_saved_minutes(self) -> int:
-        return (self.total_ai_messages or 0) * 5
-
 
 class AggregateMetrics(Model):
     total_conversations: Int = None
@@ -398,9 +348,6 @@ class CsatAnalytics(Model):
     time_granularity: Str = None
     ratings: ListOf[CsatRating] = Field(default_factory=list)
     ratings_offset: Int = None
-
-
-CSAT = CsatAnalytics
 
 
 class ConversionMetric(Model):
@@ -479,10 +426,6 @@ class ResourceEvent(Model):
     created_at: Str = None
     conversation_id: Str = None
 
-    @property
-    def label(self) -> str:
-        return self.tool_name or self.action_name or self.skill_name or self.toolkit_slug or ""
-
 
 class ActionCount(Model):
     action_name: Str = None
@@ -555,10 +498,6 @@ class KBItemsAnalytics(Model):
 class Sparkline(Model):
     total: Int = None
     series: ListOf[DateCount] = Field(default_factory=list)
-
-    @property
-    def counts(self) -> list[int]:
-        return [p.count or 0 for p in self.series]
 
 
 def parse_sparklines(data: Any) -> dict[str, Sparkline]:
@@ -647,14 +586,6 @@ class Playbook(Model):
     updated_at: Str = None
 
 
-class PlaybookVersion(Model):
-    id: Str = None
-    version_number: Int = None
-    name: Str = None
-    created_at: Str = None
-    updated_at: Str = None
-
-
 class ActiveVersion(Model):
     base_id: Str = None
     version_number: Int = None
@@ -698,9 +629,6 @@ class KnowledgeBase(Model):
     snippet_items: AnyList = Field(default_factory=list)
     intercom_items: ListOf[IntercomItem] = Field(default_factory=list)
     used_by_playbooks: ListOf[NamedRef] = Field(default_factory=list)
-
-
-KB = KnowledgeBase
 
 
 class KBItem(Model):

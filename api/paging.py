@@ -12,13 +12,13 @@ in a ``PagingReport`` and flagged as ``drift`` — never hidden: a later page an
 while we paged), or a final count different from ``total``. When ``total`` grew while paging,
 pages past the planned end are read until a short page, as the brief's script does.
 
-``iter_details`` fetches full details (messages, tool calls, citations) through the batch
-endpoint, 50 ids per call, ``concurrency`` calls in flight, in order. A batch that fails is
-tried again (``retries`` more times, growing pause); ids whose batch still fails end up in
-``DetailReport.failed_ids``; ids the server silently skipped (unknown) in ``missing_ids``.
+``fetch_batch`` fetches full details (messages, tool calls, citations) of at most 50 ids
+through the batch endpoint. A batch that fails is tried again (``retries`` more times, growing
+pause); ``DetailReport.add`` records ids whose batch still fails in ``failed_ids`` and ids the
+server silently skipped (unknown) in ``missing_ids``.
 
-Both sit on ``ordered_map``: apply an async function to a stream of inputs with bounded
-concurrency and yield the results in input order, so memory stays bounded by the window.
+``ordered_map`` applies an async function to a stream of inputs with bounded concurrency and
+yields the results in input order, so memory stays bounded by the window.
 """
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from .endpoints import project_path
 from .errors import AuthError, BadResponseError, NotFoundError, StudioError
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "aiter_of",
     "chunked",
     "iter_conversations",
-    "iter_details",
     "fetch_batch",
     "batch_details",
     "page_items",
@@ -58,7 +58,7 @@ R = TypeVar("R")
 
 BATCH_MAX = 50
 PAGE_TRIES = 4  # asks for a page whose rows lack their ids
-ARRAY_KEYS = ("conversations", "summaries", "items")
+ARRAY_KEYS = ("conversations", "items")
 
 
 # ------------------------------------------------------------------------ ordered_map
@@ -238,7 +238,6 @@ async def iter_conversations(
     page_size: int = 100,
     concurrency: int = 4,
     *,
-    endpoint: str = "conversations",
     report: PagingReport | None = None,
     cache: bool = False,
     speculate: int = 0,
@@ -247,16 +246,14 @@ async def iter_conversations(
 ) -> AsyncGenerator[dict[str, Any], None]:
     """Every conversation of ``query`` (list objects as dicts), in the server's order.
 
-    ``endpoint``: ``"conversations"`` (full list objects) or ``"summaries"``. Pass a
-    ``PagingReport`` to read ``expected_total`` as soon as the first page arrived and the
+    Pass a ``PagingReport`` to read ``expected_total`` as soon as the first page arrived and the
     drift check once iteration ends. ``cache=False`` (default) reads fresh pages.
     ``speculate``: pages asked for together with the first one (see the module doc; at
     most ``concurrency - 1``). ``start``: the offset of the first page (a resumed export);
     ``seen``: ids already had, not yielded again (and counted as duplicates if listed).
     """
     report = report if report is not None else PagingReport()
-    suffix = "/summaries" if endpoint == "summaries" else ""
-    path = f"/projects/{client.project_id}/conversations{suffix}"
+    path = project_path(client.project_id, "/conversations")
     params = query.to_params() if hasattr(query, "to_params") else dict(query or {})
     pager = _Pager(client, path, params, max(1, min(page_size, 100)), cache, report)
     if seen is not None:
@@ -420,7 +417,7 @@ async def fetch_batch(
     (auth/not-found errors and cancellation do propagate). ``decode``: turn the answer's raw
     bytes into the details by id elsewhere (raising ``StudioError`` when unusable), instead
     of ``batch_details`` on the client's decoding."""
-    path = f"/projects/{client.project_id}/conversations/batch"
+    path = project_path(client.project_id, "/conversations/batch")
     body = {"conversation_ids": list(ids)}
     error = ""
     for attempt in range(retries + 1):
@@ -456,26 +453,3 @@ async def chunked(items: AsyncIterable[T] | Iterable[T],
                 chunk = []
     if chunk:
         yield chunk
-
-
-async def iter_details(
-    client: Any,
-    ids: AsyncIterable[str] | Iterable[str],
-    batch: int = BATCH_MAX,
-    concurrency: int = 4,
-    *,
-    retries: int = 2,
-    retry_delay: float = 0.5,
-    report: DetailReport | None = None,
-) -> AsyncGenerator[DetailBatch, None]:
-    """``DetailBatch`` per ``batch`` ids, in order; failures recorded in ``report``."""
-    report = report if report is not None else DetailReport()
-    size = max(1, min(batch, BATCH_MAX))
-
-    async def one(chunk: list[str]) -> DetailBatch:
-        return await fetch_batch(client, chunk, retries=retries, retry_delay=retry_delay,
-                                 report=report)
-
-    async for result in ordered_map(chunked(ids, size), one, concurrency):
-        report.add(result)
-        yield result

@@ -174,13 +174,6 @@ class ConversationQuery:
         rename = rename or {}
         return {rename.get(k, k): params[k] for k in names if k in params}
 
-    def summaries_params(self) -> dict[str, str]:
-        """Params the summaries endpoint documents (the others would be ignored)."""
-        return self._subset((
-            "start_date", "end_date", "sentiment", "resources", "tags", "playbook_base_id",
-            "has_handoff", "sort_by", "sort_order",
-        ))
-
     def analytics_params(self) -> dict[str, str]:
         """Conversation analytics: ``playbook_base_ids`` (plural)."""
         return self._subset(
@@ -234,9 +227,6 @@ class ConversationQuery:
         return cls.build(**raw)
 
     # ---------------------------------------------------------------- misc
-    def is_empty(self) -> bool:
-        return self == ConversationQuery()
-
     def __str__(self) -> str:
         return self.to_text()
 
@@ -396,27 +386,3 @@ def format_datetime(value: datetime) -> str:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "...'"
-
-
-# -------------------------------------------------------------------- presets
-def last_days(n: int, now: datetime | None = None) -> tuple[str, str]:
-    """(start_date, end_date) covering today (UTC) and the ``n - 1`` days before.
-
-    Whole UTC days: the end is the next midnight, so the range (and the cache key) stays the
-    same all day long instead of moving every second.
-    """
-    if n < 1:
-        raise QueryError("days", "must be 1 or more")
-    now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    today = now.astimezone(UTC).date()
-    end = datetime(today.year, today.month, today.day, tzinfo=UTC) + timedelta(days=1)
-    return format_datetime(end - timedelta(days=n)), format_datetime(end)
-
-
-def with_last_days(query: ConversationQuery, n: int,
-                   now: datetime | None = None) -> ConversationQuery:
-    """``query`` with its date range set to ``last_days(n, now)``."""
-    start, end = last_days(n, now)
-    return dataclasses.replace(query, start_date=start, end_date=end)

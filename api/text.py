@@ -16,7 +16,7 @@ import re
 import unicodedata
 from typing import Any
 
-__all__ = ["sanitize", "sanitize_obj", "fold", "one_line", "cell_width"]
+__all__ = ["sanitize", "fold", "one_line", "cell_width"]
 
 # String sequences (OSC, DCS, SOS, PM, APC) in their 7-bit (ESC x) and 8-bit (C1) forms, ended by
 # ST (ESC \ or U+009C) or, as terminals accept for OSC, by BEL. An unterminated one is left to the
@@ -56,17 +56,6 @@ def sanitize(s: object) -> str:
     except UnicodeEncodeError:  # lone surrogates (from JSON "\\ud800"): unprintable anywhere
         s = _SURROGATES.sub("\ufffd", s)
     return s
-
-
-def sanitize_obj(obj: Any) -> Any:
-    """Sanitize every string (keys included) inside nested dicts, lists and tuples."""
-    if isinstance(obj, str):
-        return sanitize(obj)
-    if isinstance(obj, dict):
-        return {sanitize_obj(k): sanitize_obj(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(sanitize_obj(v) for v in obj)
-    return obj
 
 
 def one_line(s: Any, max_chars: int = 300) -> str:

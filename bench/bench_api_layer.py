@@ -5,10 +5,11 @@ Usage: .venv/bin/python bench/bench_api_layer.py [ROUNDS]   (default 200)
 Runs against the in-process demo (size 5,000, seed 7, anchor 2026-06-15) with a throw-away
 cache directory, and prints p50/p95 per operation:
 
-  page uncached   GET a page of 50 conversations through StudioClient, cache off (client +
-                  demo app: auth, SQL, JSON both ways)
+  page uncached   GET a page of 50 conversations (``api.endpoints.conversations.page``) through
+                  StudioClient, cache off (client + demo app: auth, SQL, JSON both ways)
   page cache hit  the same GET answered from the disk cache (key hash + SQLite read + unpickle)
-  batch 50        POST batch of 50 conversation details (messages stored by the demo)
+  batch 50        POST batch of 50 conversation details as the export asks for them
+                  (``api.paging.fetch_batch``: raw dicts; messages stored by the demo)
   parse page      ConversationPage.model_validate of a 100-conversation page
   parse batch     ConversationDetail.model_validate of 50 details (messages, tool calls)
   sanitize 1 MB   api.text.sanitize of 1 MB of text with escape sequences every 100 bytes
@@ -64,21 +65,26 @@ async def main(rounds: int) -> None:
     from api.cache import ResponseCache
     from api.client import StudioClient
     from api.config import load_settings
+    from api.endpoints import conversations
+    from api.paging import fetch_batch
+    from api.query import ConversationQuery
     from api.text import sanitize
 
     settings = load_settings()
     cache = ResponseCache(tmp / "responses-v1")
     async with StudioClient.from_settings(settings, cache=cache) as client:
-        path = f"/projects/{client.project_id}/conversations"
-        params = {"limit": 50, "sort_by": "last_message_at"}
-        await client.get(path, params)  # warm-up (demo DB open, caches filled)
-        report("page uncached", await timed(lambda: client.get(path, params, cache=False), rounds))
-        report("page cache hit", await timed(lambda: client.get(path, params), rounds))
-        page = await client.get(path, {"limit": 100}, cache=False)
+        pid = client.project_id
+        ep = conversations.page(pid, ConversationQuery.build(sort_by="last_message_at"), limit=50)
+        await client.get(ep.path, ep.params)  # warm-up (demo DB open, caches filled)
+        report("page uncached",
+               await timed(lambda: client.get(ep.path, ep.params, cache=False), rounds))
+        report("page cache hit", await timed(lambda: client.get(ep.path, ep.params), rounds))
+        big = conversations.page(pid, ConversationQuery(), limit=100)
+        page = await client.get(big.path, big.params, cache=False)
         ids = [c["conversation_id"] for c in page["conversations"][:50]]
         batch_rounds = max(5, rounds // 10)
-        report("batch 50", await timed(lambda: client.batch_raw(ids), batch_rounds))
-        details = await client.batch_raw(ids)
+        report("batch 50", await timed(lambda: fetch_batch(client, ids), batch_rounds))
+        details = list((await fetch_batch(client, ids)).details.values())
     report("parse page", timed_sync(lambda: m.ConversationPage.model_validate(page), rounds))
     report("parse batch", timed_sync(
         lambda: [m.ConversationDetail.model_validate(d) for d in details], batch_rounds))

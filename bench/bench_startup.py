@@ -81,13 +81,6 @@ def child_main(args: argparse.Namespace) -> None:
                 return
             if "first_page" not in out:
                 self.call_after_refresh(self._first_page)
-            elif self._pending is not None:
-                label, started, page = self._pending
-                if table.page == page:
-                    self._pending = None
-                    self.call_after_refresh(lambda: self._flip_done(label, started))
-
-        _pending: tuple[str, float, int] | None = None
 
         def _first_page(self) -> None:
             emit("first_page")
@@ -105,8 +98,14 @@ def child_main(args: argparse.Namespace) -> None:
 
             table = self.screen.query_one(ConversationTable)
             self._flip_event = asyncio.Event()
-            self._pending = (label, time.perf_counter(), page)
+            started = time.perf_counter()
             self.simulate_key_press(page, table)
+            # the explorer hands the page to its table: the table's PageChanged, sent from
+            # the screen's handler, stops at the screen (Textual does not bubble a message
+            # back past its sender), so the app watches the table instead
+            while table.page != page or table.shown_offset != table.start or not table.rows:
+                await asyncio.sleep(0.001)
+            self.call_after_refresh(lambda: self._flip_done(label, started))
             await self._flip_event.wait()
             await self._settle()  # the page's fetch and the prefetch of the following one
 

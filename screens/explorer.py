@@ -12,7 +12,7 @@ import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -120,11 +120,9 @@ class ExplorerScreen(Screen[None]):
     def sidebar(self) -> FilterSidebar | None:
         """The filter sidebar, or None until it is first shown (the screen's largest widget
         tree: mounting it lazily keeps it off the path to the first frame, and away at 80
-        columns)."""
-        from widgets.filter_sidebar import FilterSidebar
-
-        found = self.query(FilterSidebar)
-        return found.first() if found else None
+        columns): looked up by name, its module is not imported before)."""
+        found = self.query("FilterSidebar")
+        return cast("FilterSidebar", found.first()) if found else None
 
     async def ensure_sidebar(self) -> FilterSidebar:
         sidebar = self.sidebar

@@ -14,8 +14,10 @@ import pytest
 
 from api import errors
 from api.cache import ResponseCache
-from api.client import StudioClient, auth_headers, quote_segment
+from api.client import StudioClient, auth_headers
 from api.config import Secret, load_settings
+from api.endpoints import configuration, conversations, path, quote_segment, resources
+from api.query import ConversationQuery
 
 TOKEN = "sbs_supersecret_token_123"
 
@@ -325,40 +327,42 @@ def test_secret_hides_itself():
     assert copy.deepcopy(settings) == settings  # deep-copying Settings still works
 
 
-# -- typed helpers -------------------------------------------------------------------------------
+# -- endpoints (api.endpoints) through the client ------------------------------------------------
 
 
-async def test_batch_splits_into_chunks_of_50_and_dedups():
+async def test_batch_is_one_call_of_at_most_50_ids():
     def handler(request):
         ids = json.loads(request.content)["conversation_ids"]
-        assert len(ids) <= 50
-        return httpx.Response(200, json={"conversations": [{"conversation_id": i} for i in ids]})
+        assert request.method == "POST" and len(ids) <= 50
+        return httpx.Response(200, json={"conversations": [{"conversation_id": i} for i in ids]
+                                         + ["junk"]})
 
     client = StudioClient(settings_for(), transport=httpx.MockTransport(handler))
-    ids = [f"c{i}" for i in range(120)] + ["c1", "c2"]
+    ids = [f"c{i}" for i in range(50)]
     async with client:
-        details = await client.batch(ids)
-    assert [d.conversation_id for d in details] == [f"c{i}" for i in range(120)]
+        details = await conversations.batch(client, "proj-1", ids)
+        assert await conversations.batch(client, "proj-1", []) == []
+        with pytest.raises(ValueError, match="at most 50"):
+            await conversations.batch(client, "proj-1", ids + ["c50"])
+    assert [d.conversation_id for d in details] == ids
 
 
 async def test_path_ids_are_quoted():
     client, rec, _ = make_client(ok({"conversation_id": "a/b"}))
     async with client:
-        detail = await client.conversation("a/b?c")
+        detail = await client.load(conversations.detail("proj-1", "a/b?c"))
     assert detail.conversation_id == "a/b"
     assert rec.requests[0].url.raw_path == b"/projects/proj-1/conversations/a%2Fb%3Fc"
 
 
-async def test_list_conversations_accepts_query_objects():
-    class Q:
-        def to_params(self):
-            return {"sentiment": "negative", "has_handoff": "true"}
-
+async def test_conversation_page_sends_the_query_and_the_window():
+    query = ConversationQuery.build(sentiment="negative", has_handoff=True)
     client, rec, _ = make_client(ok({"conversations": [{"conversation_id": "1"}], "total": 1}))
     async with client:
-        page = await client.list_conversations(Q(), limit=20, offset=40)
+        page = await client.load(conversations.page("proj-1", query, limit=20, offset=40))
     q = rec.requests[0].url.params
-    assert (q["sentiment"], q["limit"], q["offset"]) == ("negative", "20", "40")
+    assert (q["sentiment"], q["has_handoff"], q["limit"], q["offset"]) == (
+        "negative", "true", "20", "40")
     assert page.total == 1 and page.conversations[0].conversation_id == "1"
 
 
@@ -366,7 +370,7 @@ async def test_wrong_shape_is_bad_response():
     client, _, _ = make_client(ok(["not", "an", "object"]))
     async with client:
         with pytest.raises(errors.BadResponseError):
-            await client.schedule()
+            await client.load(configuration.schedule("proj-1"))
 
 
 async def test_sparklines_and_playbook_settings_null():
@@ -374,10 +378,10 @@ async def test_sparklines_and_playbook_settings_null():
         ok({"t1": {"total": 3, "series": [{"date": "2026-06-01", "count": 3}]}, "junk": 5}),
         ok(None))
     async with client:
-        sp = await client.sparklines("kbs", days=30)
-        settings = await client.playbook_settings("pb")
-    assert sp["t1"].counts == [3] and "junk" not in sp
-    assert settings is None
+        sp = await client.load(resources.sparklines("proj-1", "kbs", 30))
+        settings = await client.load(configuration.playbook_settings("pb"))
+    assert [p.count for p in sp["t1"].series] == [3] and "junk" not in sp
+    assert settings.is_disabled is None and settings.winback is None  # null: no settings
     assert rec.requests[0].url.path.endswith("/analytics/kbs/sparklines")
     assert rec.requests[0].url.params["days"] == "30"
 
@@ -531,10 +535,10 @@ async def test_quote_segment_encodes_every_id_character(cid, encoded):
     assert quote_segment(cid) == encoded
     client, rec, _ = make_client(ok({"conversation_id": "c"}))
     async with client:
-        await client.messages(cid)
-    path = f"/projects/proj-1/conversations/{encoded}/messages"
-    assert rec.requests[0].url.raw_path == path.encode()
-    assert StudioClient.path("/conversations/{}/messages", cid) == path[len("/projects/proj-1"):]
+        await client.load(conversations.detail("proj-1", cid))
+    sent = f"/projects/proj-1/conversations/{encoded}"
+    assert rec.requests[0].url.raw_path == sent.encode()
+    assert path("/conversations/{}", cid) == sent[len("/projects/proj-1"):]
 
 
 @pytest.mark.parametrize("cid", [None, "", "   ", ".", ".."])
@@ -542,13 +546,13 @@ async def test_missing_or_empty_ids_are_rejected_before_sending(cid):
     client, rec, _ = make_client(ok({}))
     async with client:
         with pytest.raises(ValueError, match="id"):
-            await client.conversation(cid)
+            await client.load(conversations.detail("proj-1", cid))
         with pytest.raises(errors.StudioError, match="id"):  # caught like any API error
-            await client.kb_item("kb-1", cid)
+            await client.load(resources.kb_item("kb-1", cid))
     assert rec.requests == []
 
 
 def test_path_template_needs_one_id_per_placeholder():
-    assert StudioClient.path("/playbooks/{}/versions/{}", "p 1", 3) == "/playbooks/p%201/versions/3"
+    assert path("/playbooks/{}/versions/{}", "p 1", 3) == "/playbooks/p%201/versions/3"
     with pytest.raises(ValueError, match="placeholder"):
-        StudioClient.path("/playbooks/{}/history")
+        path("/playbooks/{}/history")

@@ -7,6 +7,8 @@ from api import errors
 from api.cache import ResponseCache
 from api.client import StudioClient
 from api.config import load_settings
+from api.endpoints import analytics, configuration, conversations, resources
+from api.query import ConversationQuery
 
 
 class FakeSleep:
@@ -48,6 +50,12 @@ def make_client(demo, sleep=None, cache=None, **kw) -> StudioClient:
                         sleep=sleep or FakeSleep(), **kw)
 
 
+async def first_page(client: StudioClient, limit: int):
+    """The first ``limit`` conversations of the whole project."""
+    return await client.load(conversations.page(client.project_id, ConversationQuery(),
+                                                limit=limit))
+
+
 def seed_giving(status: int) -> int:
     """A Faults seed whose first error_rate fault answers ``status`` (500 or 503)."""
     from api.demo.faults import Faults
@@ -61,7 +69,7 @@ def seed_giving(status: int) -> int:
 async def test_latency_is_just_slower(demo, faults):
     faults(latency_ms=30, jitter_ms=10)
     async with make_client(demo) as client:
-        page = await client.list_conversations(limit=5)
+        page = await first_page(client, 5)
     assert len(page.conversations) == 5
 
 
@@ -70,7 +78,7 @@ async def test_latency_beyond_the_deadline_is_a_timeout(demo, faults):
     sleep = FakeSleep()
     async with make_client(demo, sleep, total_timeout=0.05, max_tries=2) as client:
         with pytest.raises(errors.UnreachableError) as info:
-            await client.list_conversations(limit=5)
+            await first_page(client, 5)
     assert info.value.kind == "timeout" and "no answer within" in str(info.value)
     assert len(sleep.delays) == 1  # retried once
 
@@ -79,7 +87,7 @@ async def test_503_is_retried_then_succeeds(demo, faults):
     f = faults(error_rate=1.0, max_faults=1, seed=seed_giving(503))
     sleep = FakeSleep()
     async with make_client(demo, sleep) as client:
-        page = await client.list_conversations(limit=3)
+        page = await first_page(client, 3)
     assert len(page.conversations) == 3
     assert f.injected == 1 and len(sleep.delays) == 1
 
@@ -88,7 +96,7 @@ async def test_a_500_on_a_read_is_asked_again(demo, faults):
     f = faults(error_rate=1.0, max_faults=1, seed=seed_giving(500))
     sleep = FakeSleep()
     async with make_client(demo, sleep) as client:
-        page = await client.list_conversations(limit=3)
+        page = await first_page(client, 3)
     assert len(page.conversations) == 3
     assert f.injected == 1 and len(sleep.delays) == 1
 
@@ -108,7 +116,7 @@ async def test_persistent_5xx_ends_in_server_error(demo, faults):
     faults(error_rate=1.0, seed=seed_giving(503))
     async with make_client(demo, max_tries=5) as client:
         with pytest.raises(errors.ServerError) as info:
-            await client.schedule()
+            await client.load(configuration.schedule(client.project_id))
     assert info.value.status in (500, 503)
 
 
@@ -116,7 +124,7 @@ async def test_429_honours_retry_after(demo, faults):
     faults(rate_limit_rate=1.0, retry_after_s=2, max_faults=2)
     sleep = FakeSleep()
     async with make_client(demo, sleep) as client:
-        page = await client.list_conversations(limit=2)
+        page = await first_page(client, 2)
     assert len(page.conversations) == 2
     assert sleep.delays == [2.0, 2.0]
 
@@ -126,7 +134,7 @@ async def test_429_forever_is_rate_limited_error(demo, faults):
     sleep = FakeSleep()
     async with make_client(demo, sleep, max_tries=3) as client:
         with pytest.raises(errors.RateLimitedError) as info:
-            await client.list_conversations(limit=2)
+            await first_page(client, 2)
     assert info.value.retry_after == 3.0 and "HTTP 429" in str(info.value)
     assert sleep.delays == [3.0, 3.0]
 
@@ -135,7 +143,7 @@ async def test_hang_times_out_and_is_retried(demo, faults):
     f = faults(hang_rate=1.0, max_faults=1)
     sleep = FakeSleep()
     async with make_client(demo, sleep, total_timeout=0.2) as client:
-        page = await client.list_conversations(limit=2)
+        page = await first_page(client, 2)
     assert len(page.conversations) == 2 and f.injected == 1 and len(sleep.delays) == 1
 
 
@@ -143,7 +151,7 @@ async def test_hang_forever_is_a_clear_timeout(demo, faults):
     faults(hang_rate=1.0)
     async with make_client(demo, total_timeout=0.1, max_tries=2) as client:
         with pytest.raises(errors.UnreachableError) as info:
-            await client.conversation("whatever")
+            await client.load(conversations.detail(client.project_id, "whatever"))
     assert info.value.kind == "timeout"
     assert "no answer within 0.1s" in str(info.value)
 
@@ -153,14 +161,14 @@ async def test_malformed_json_is_asked_again_then_bad_response(demo, faults):
     sleep = FakeSleep()
     async with make_client(demo, sleep, max_tries=3) as client:
         with pytest.raises(errors.BadResponseError) as info:
-            await client.list_conversations(limit=20)
+            await first_page(client, 20)
     assert "malformed JSON" in str(info.value) and len(sleep.delays) == 2
 
 
 async def test_a_body_cut_short_once_is_read_again(demo, faults):
     faults(malformed_rate=1.0, max_faults=1)
     async with make_client(demo, FakeSleep(), max_tries=3) as client:
-        page = await client.list_conversations(limit=20)
+        page = await first_page(client, 20)
     assert len(page.conversations) == 20
 
 
@@ -178,15 +186,17 @@ async def test_a_malformed_answer_to_a_post_that_is_not_idempotent_is_not_repeat
 async def test_dropped_fields_never_crash(demo, faults, field):
     faults(drop_field=field, seed=3)
     async with make_client(demo) as client:
-        page = await client.list_conversations(limit=10)
+        page = await first_page(client, 10)
         ids = [c.conversation_id for c in page.conversations if c.conversation_id]
         if ids:
-            detail = await client.conversation(ids[0])
+            detail = await client.load(conversations.detail(client.project_id, ids[0]))
             assert detail.conversation_id in (ids[0], None)
-        await client.analytics({"start_date": "2026-05-01T00:00:00Z",
-                                "end_date": "2026-06-15T00:00:00Z"})
-        await client.sparklines("skills")
-        await client.playbooks()
+        window = ConversationQuery.build(start_date="2026-05-01T00:00:00Z",
+                                         end_date="2026-06-15T00:00:00Z")
+        pid = client.project_id
+        await client.load(analytics.conversation_analytics(pid, window))
+        await client.load(resources.sparklines(pid, "skills", 14))
+        await client.load(configuration.playbooks(pid))
     if field == "total":
         assert page.total is None and len(page.conversations) == 10
     if field == "conversations":

@@ -1,4 +1,5 @@
-"""Every typed helper against the in-process demo backend: each answer parses, losslessly.
+"""Every endpoint function the app calls, against the in-process demo backend: each answer
+parses into its model, losslessly.
 
 "Losslessly" matters because the models are lenient: a field whose declared type disagrees with
 what the server sends would silently become None. ``assert_lossless`` walks the raw JSON next to
@@ -16,10 +17,20 @@ from pydantic import BaseModel
 
 from api.client import StudioClient
 from api.config import load_settings
+from api.endpoints import (
+    analytics,
+    configuration,
+    conversations,
+    conversions,
+    evals,
+    resources,
+    trending,
+)
 from api.errors import ConflictError
+from api.query import ConversationQuery
 
-RANGE = {"start_date": "2026-05-16T00:00:00Z", "end_date": "2026-06-15T23:59:59Z"}
-SHORT_RANGE = {"start_date": "2026-05-16", "end_date": "2026-06-15"}
+RANGE = ConversationQuery.build(start_date="2026-05-16T00:00:00Z",
+                                end_date="2026-06-15T23:59:59Z")
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
@@ -107,107 +118,96 @@ async def check(client: StudioClient, result: Any) -> Any:
 
 
 async def test_conversation_family(client):
-    page = await client.list_conversations(RANGE, limit=100)
+    pid = client.project_id
+    page = await client.load(conversations.page(pid, RANGE, limit=100))
     await check(client, page)
     assert page.total and len(page.conversations) == 100
-    handoff = await client.list_conversations({**RANGE, "has_handoff": "true"}, limit=5)
+    rows = await client.load(conversations.rows(pid, RANGE, limit=100))
+    assert [r.conversation() for r in rows.rows] == page.conversations
+    handoff = await client.load(
+        conversations.page(pid, RANGE.replace(has_handoff=True), limit=5))
     await check(client, handoff)
-    summaries = await client.summaries(RANGE, limit=20)
-    await check(client, summaries)
-    assert len(summaries.summaries) == 20
     ids = [c.conversation_id for c in page.conversations]
     for cid in ids[:3] + [handoff.conversations[0].conversation_id]:
-        await check(client, await client.conversation(cid))
-        await check(client, await client.messages(cid))
-        await check(client, await client.conversation_metrics(cid))
-    details = await client.batch(ids[:60])
-    assert len(details) == 60
-    assert sum(len(d.messages) for d in details) > 60
+        await check(client, await client.load(conversations.detail(pid, cid)))
+    details = await conversations.batch(client, pid, ids[:50])
+    await check(client, details)
+    assert [d.conversation_id for d in details] == ids[:50]
+    assert sum(len(d.messages) for d in details) > 50
     assert any(call for d in details for msg in d.messages for call in msg.tool_calls)
     assert any(d.citations for d in details)
 
 
 async def test_analytics_family(client):
-    await check(client, await client.analytics(RANGE))
-    await check(client, await client.account_analytics(RANGE))
-    agg = await client.aggregate_metrics(RANGE)
+    pid = client.project_id
+    await check(client, await client.load(analytics.conversation_analytics(pid, RANGE)))
+    await check(client, await client.load(analytics.account_analytics(RANGE)))
+    agg = await client.load(analytics.aggregate_metrics(pid, RANGE))
     await check(client, agg)
     assert agg.total_scored_conversations and agg.sentiment_distribution
-    csat = await client.csat({**RANGE, "ratings_limit": 50})
+    csat = await client.load(analytics.csat(pid, RANGE, ratings_limit=50))
     await check(client, csat)
-    metrics = await client.conversion_metrics()
+    low = await client.load(analytics.csat(pid, RANGE, ratings_limit=10, max_rating=2))
+    await check(client, low)
+    assert all(r.rating is not None and r.rating <= 2 for r in low.ratings)
+    metrics = await client.load(conversions.metrics(pid))
     await check(client, metrics)
     assert metrics
-    await check(client, await client.conversion_metric(metrics[0].slug))
-    conv = await client.conversion_analytics(metrics[0].slug, RANGE)
+    conv = await client.load(conversions.analytics(pid, metrics[0].slug, RANGE,
+                                                   events_limit=20))
     await check(client, conv)
-    unknown = await client.conversion_analytics("no-such-metric", RANGE)
+    unknown = await client.load(conversions.analytics(pid, "no-such-metric", RANGE))
     assert unknown.is_configured is False
 
 
 async def test_resource_family(client):
-    await check(client, await client.api_tool_analytics(SHORT_RANGE))
-    await check(client, await client.toolkit_analytics(SHORT_RANGE))
-    await check(client, await client.skill_analytics(SHORT_RANGE))
-    kbs = await client.kb_analytics(SHORT_RANGE)
+    pid = client.project_id
+    await check(client, await client.load(resources.api_tools(pid, RANGE, limit=50)))
+    await check(client, await client.load(resources.toolkits(pid, RANGE, limit=50)))
+    await check(client, await client.load(resources.skills(pid, RANGE, limit=50)))
+    kbs = await client.load(resources.kbs(pid, RANGE))
     await check(client, kbs)
     assert kbs.by_kb
-    await check(client, await client.kb_items_analytics(kbs.by_kb[0].kb_id, SHORT_RANGE))
+    await check(client, await client.load(resources.kb_items(pid, kbs.by_kb[0].kb_id, RANGE,
+                                                             limit=10)))
     for kind in ("api-tools", "toolkits", "skills", "kbs"):
-        spark = await client.sparklines(kind, days=14)
+        spark = await client.load(resources.sparklines(pid, kind, 14))
         await check(client, spark)
         assert spark and all(len(s.series) == 14 for s in spark.values())
 
 
 async def test_configuration_family(client):
-    projects = await client.projects()
-    await check(client, projects)
-    await check(client, await client.project())
-    await check(client, await client.project_settings())
-    await check(client, await client.schedule())
-    playbooks = await client.playbooks(include_versions=True)
+    pid = client.project_id
+    await check(client, await client.load(configuration.project_info(pid)))
+    await check(client, await client.load(configuration.project_settings(pid)))
+    await check(client, await client.load(configuration.schedule(pid)))
+    playbooks = await client.load(configuration.playbooks(pid, versions=True))
     await check(client, playbooks)
     pb = playbooks[0]
-    await check(client, await client.playbook(pb.id))
-    await check(client, await client.history(pb.id))
-    await check(client, await client.version(pb.id, pb.version_number))
-    await check(client, await client.active(pb.base_id))
-    await check(client, await client.active_history(pb.base_id))
-    pb_settings = await client.playbook_settings(pb.id)
-    if pb_settings is not None:
-        await check(client, pb_settings)
-    kbs = await client.knowledgebases(include_playbook_usage=True)
+    await check(client, await client.load(configuration.playbook_active(pb.base_id)))
+    await check(client, await client.load(configuration.playbook_active_history(pb.base_id)))
+    await check(client, await client.load(configuration.playbook_settings(pb.id)))
+    kbs = await client.load(configuration.knowledgebases(pid, usage=True))
     await check(client, kbs)
     for kb in kbs:
-        full = await client.kb(kb.id)
-        await check(client, full)
+        await check(client, await client.load(resources.knowledgebase(kb.id)))
     items = [(kb.id, it.id) for kb in kbs for it in kb.intercom_items][:1] + [
         (kb.id, f.get("id")) for kb in kbs for f in kb.faq_items if f.get("id")][:1]
     for kb_id, item_id in items:
-        await check(client, await client.kb_item(kb_id, item_id))
-    tools = await client.api_tools(include_playbook_usage=True)
-    await check(client, tools)
-    await check(client, await client.api_tool(tools[0].id))
+        await check(client, await client.load(resources.kb_item(kb_id, item_id)))
+    await check(client, await client.load(configuration.api_tools(pid, usage=True)))
 
 
 async def test_eval_family(client):
-    playbooks = await client.playbooks()
+    playbooks = await client.load(configuration.playbooks(client.project_id))
     found_runs = False
     for pb in playbooks:
-        cases = await client.eval_cases(pb.base_id)
-        await check(client, cases)
-        runs = await client.eval_runs(pb.base_id, page_size=5)
+        await check(client, await client.load(evals.eval_cases(pb.base_id)))
+        runs = await client.load(evals.eval_runs(pb.base_id, page_size=5))
         await check(client, runs)
-        for case in cases[:1]:
-            await check(client, await client.eval_case(case.id))
-        assert "\n" in await client.eval_cases_yaml(pb.base_id) or not cases
         for run in runs.items[:1]:
             found_runs = True
-            await check(client, await client.eval_run(run.id))
-            results = await client.eval_results(run.id)
-            await check(client, results)
-            if results:
-                await check(client, await client.eval_result(results[0].id))
+            await check(client, await client.load(evals.eval_results(run.id)))
     assert found_runs
 
 
@@ -222,28 +222,23 @@ async def test_trending_family(demo_db):
     async with StudioClient(settings, transport=recorder, cache=None, base_url=info.base_url,
                             project_id=info.project_id, token=info.api_key) as client:
         client.recorder = recorder
-        status = await client.trending_status()
+        pid, everything = client.project_id, ConversationQuery()
+        status = await client.load(trending.status(pid, everything))
         await check(client, status)
         if status.analysis is not None:
-            analysis = await client.trending_analysis(status.analysis.id)
+            analysis = await client.load(trending.analysis(pid, status.analysis.id))
             await check(client, analysis)
             assert analysis.topics
-        job = await client.trending_generate({"tags": ["billing"]})
+        job = await trending.generate(client, pid, ConversationQuery.build(tags="billing"))
         await check(client, job)
         assert job.key
         seen = []
         for _ in range(8):
             now[0] += 0.5
-            polled = await client.trending_job(job.key)
+            polled = await client.load(trending.job(pid, job.key))
             await check(client, polled)
             seen.append(polled.status)
         assert "running" in seen and seen[-1] == "completed"
-        await check(client, await client.trending_analysis(polled.analysis_id))
+        await check(client, await client.load(trending.analysis(pid, polled.analysis_id)))
         with pytest.raises(ConflictError, match="HTTP 409"):
-            await client.trending_generate()
-
-
-async def test_analyze_returns_metrics(client):
-    page = await client.list_conversations(RANGE, limit=1)
-    metrics = await client.analyze(page.conversations[0].conversation_id)
-    await check(client, metrics)
+            await trending.generate(client, pid, everything)

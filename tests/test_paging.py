@@ -7,7 +7,14 @@ import pytest
 from fake_api import FakeApi, conversation
 
 from api.errors import AuthError, BadResponseError
-from api.paging import DetailReport, PagingReport, iter_conversations, iter_details, ordered_map
+from api.paging import (
+    DetailReport,
+    PagingReport,
+    chunked,
+    fetch_batch,
+    iter_conversations,
+    ordered_map,
+)
 from api.query import ConversationQuery
 
 
@@ -89,12 +96,12 @@ async def test_rows_vanishing_is_drift(tmp_path):
     assert report.drift and "299 of 300" in report.describe()
 
 
-async def test_summaries_items_key_and_server_page_cap(tmp_path):
+async def test_items_key_and_server_page_cap(tmp_path):
     api = FakeApi(230, array_key="items")
     api.max_limit = 50  # server answers fewer than asked: follow its limit
-    rows, report = await collect(api, tmp_path, endpoint="summaries")
+    rows, report = await collect(api, tmp_path)
     assert len(rows) == 230 and not report.drift
-    assert all(r.url.path.endswith("/summaries") for r in api.requests)
+    assert all(r.url.path.endswith("/conversations") for r in api.requests)
 
 
 def _without_total(api):
@@ -155,8 +162,7 @@ async def test_speculative_pages_past_a_short_first_page_are_cancelled(tmp_path)
 async def test_speculation_follows_a_server_page_cap(tmp_path):
     api = FakeApi(230, array_key="items")
     api.max_limit = 50  # speculative offsets 100, 200 were asked at the wrong page size
-    rows, report = await collect(api, tmp_path, endpoint="summaries", concurrency=8,
-                                 speculate=4)
+    rows, report = await collect(api, tmp_path, concurrency=8, speculate=4)
     assert [r["conversation_id"] for r in rows] == [r["conversation_id"] for r in api.rows]
     assert not report.drift
 
@@ -250,9 +256,14 @@ async def test_details_in_order_with_retry_and_failed_ids(tmp_path):
     api.batch_failures["c00050"] = 1  # second batch fails once, then works
     api.batch_failures["c00100"] = 99  # third batch always fails
     report = DetailReport()
+
+    async def one(chunk):
+        return await fetch_batch(client, chunk, retry_delay=0, report=report)
+
     async with api.client(tmp_path) as client:
-        batches = [b async for b in iter_details(client, ids, concurrency=3, retry_delay=0,
-                                                 report=report)]
+        batches = [b async for b in ordered_map(chunked(ids, 50), one, 3)]
+    for batch in batches:
+        report.add(batch)
     assert [b.ids[0] for b in batches] == ["c00000", "c00050", "c00100", "c00150",
                                           "c00200", "c00250"]
     assert report.failed_ids == [f"c{i:05d}" for i in range(100, 150)]
@@ -267,7 +278,7 @@ async def test_details_auth_error_is_fatal(tmp_path):
     api._batch = lambda body: __import__("httpx").Response(401, json={"detail": "bad key"})
     async with api.client(tmp_path) as client:
         with pytest.raises(AuthError):
-            [b async for b in iter_details(client, ["c00001"], retry_delay=0)]
+            await fetch_batch(client, ["c00001"], retry_delay=0)
 
 
 async def test_ordered_map_cancels_in_flight_work_on_error():

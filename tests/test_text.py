@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.text import fold, one_line, sanitize, sanitize_obj
+from api.text import fold, one_line, sanitize
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
@@ -60,11 +60,6 @@ def test_printable_text_is_unchanged(s):
 )
 def test_known_sequences(raw, expected):
     assert sanitize(raw) == expected
-
-
-def test_sanitize_obj_recurses_keys_and_values():
-    obj = {"a\x1b[1m": ["x\x07", ("y\x9b1m",), {"n": 1, "b": True, "z": None}]}
-    assert sanitize_obj(obj) == {"a": ["x", ("y",), {"n": 1, "b": True, "z": None}]}
 
 
 def test_one_line():

@@ -78,8 +78,6 @@ def window_of(filters: Any) -> tuple[datetime, datetime] | None:
 
 
 # -------------------------------------------------------------------- readers of models
-# api.models tolerates odd values (wrong types become None) but keeps what parses as a
-# number, NaN and infinities included: these read model fields as the readers above read dicts
 
 
 def finite(value: float | None) -> float | None:
@@ -88,18 +86,18 @@ def finite(value: float | None) -> float | None:
 
 
 def ratio(value: float | None, denominator: float | None) -> float | None:
-    """``rate`` of model fields: the ratio field, or None when its denominator is 0 or
-    missing (an empty window's 0.0 deflection rate means "no data")."""
+    """A ratio field of a model, or None when its denominator is 0 or missing (an empty
+    window's 0.0 deflection rate means "no data")."""
     return finite(value) if finite(denominator) else None
 
 
 def clean(value: str | None) -> str | None:
-    """``text`` of a model field: the text with terminal control sequences stripped."""
+    """A model's text with terminal control sequences stripped."""
     return None if value is None else sanitize(value)
 
 
 def bucket_labels(stamps: Iterable[str | None], granularity: str | None) -> list[str]:
-    """``buckets`` of a model's time series (its buckets' timestamps or dates): 'YYYY-MM-DD',
+    """Labels of a model's time series (its buckets' timestamps or dates): 'YYYY-MM-DD',
     or 'YYYY-MM-DD HH:MM' when the granularity is "hour"."""
     hourly = clean(granularity) == "hour"
     labels = []
@@ -110,5 +108,5 @@ def bucket_labels(stamps: Iterable[str | None], granularity: str | None) -> list
 
 
 def per_bucket(granularity: str | None) -> str:
-    """``per`` of a model's ``time_granularity``: the bucket size for a chart title."""
+    """A model's ``time_granularity`` as the bucket size for a chart title."""
     return clean(granularity) or "bucket"

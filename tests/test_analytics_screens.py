@@ -627,3 +627,20 @@ async def test_w_cycles_the_shared_window_in_the_real_app(demo_db, tmp_path):
         assert app.screen.load_count == 2  # the overview reloaded for the new window
         requests = app.test_transport.params_of("/conversations/analytics")
         assert requests[-1]["start_date"] == "2026-03-18T00:00:00Z"
+
+
+@pytest.mark.parametrize("screen_class", [ResourcesScreen, ConfigurationScreen])
+async def test_screens_reload_only_when_a_field_they_use_changes(demo_db, screen_class):
+    """Resource analytics take the days only, configuration nothing: another assistant or tag
+    asks nothing again; other days do (for the screens that take them)."""
+    app = harness(demo_db, screen_class)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        asked = len(app.client.test_requests)
+        app.filters = app.filters.replace(tags=("billing",))
+        await settle(pilot)
+        assert screen.load_count == 1 and len(app.client.test_requests) == asked
+        app.filters = app.filters.replace(start_date="2026-06-01T00:00:00Z")
+        await settle(pilot)
+        assert screen.load_count == (2 if screen_class is ResourcesScreen else 1)

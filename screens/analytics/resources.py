@@ -7,6 +7,7 @@ date range applies here (the screen says so). Recent calls list failures first.
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -165,6 +166,10 @@ class ResourcesScreen(AnalyticsScreen):
         self.kb_id: str | None = None
         self.kb_names: dict[str, str] = {}
         self.param_filter = ""
+
+    def scope_of(self, filters: ConversationQuery) -> Hashable:
+        # the endpoints take the UTC days only: another assistant or tag changes no figure
+        return tuple(sorted(resource_dates(filters).items()))
 
     def compose_body(self) -> ComposeResult:
         with TabbedContent(id="tabs"):

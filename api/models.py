@@ -10,11 +10,12 @@ Texts are kept as the API sent them; sanitize (``api.text``) when showing them.
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapValidator
+
+from api.text import as_text
 
 
 def _lenient(value: Any, handler: Any) -> Any:
@@ -37,19 +38,6 @@ def _none_to_list(value: Any) -> Any:
 
 def _none_to_dict(value: Any) -> Any:
     return {} if value is None else value
-
-
-def _to_str(value: Any) -> Any:
-    """Numbers and booleans as text, objects and lists as compact JSON (e.g. tool arguments)."""
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return value
 
 
 def _lenient_int(value: Any, handler: Any) -> Any:
@@ -100,7 +88,7 @@ def _dict_or_empty(value: Any, handler: Any) -> Any:
         return {}
 
 
-Str = Annotated[str | None, BeforeValidator(_to_str), WrapValidator(_lenient)]
+Str = Annotated[str | None, BeforeValidator(as_text), WrapValidator(_lenient)]
 Int = Annotated[int | None, WrapValidator(_lenient_int)]
 def _lenient_num(value: Any, handler: Any) -> Any:
     """A finite number (or numeric string); a boolean, NaN or infinity is None (no figure)."""

@@ -12,6 +12,7 @@ a spoofing bidi control (U+202A-U+202E, U+2066-U+2069) or a lone surrogate, and
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
@@ -114,3 +115,17 @@ def fold(s: Any, width: int = 100, max_chars: int = 20_000) -> str:
             piece for line in text.split("\n") for piece in _fold_line(line, width)
         )
     return text + note
+
+
+def as_text(value: Any) -> str | None:
+    """An API value read where text is expected: numbers and booleans as text, objects and
+    lists as compact JSON (e.g. tool arguments); anything else is None."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return None

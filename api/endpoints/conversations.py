@@ -6,7 +6,6 @@ models are built (``api.endpoints.load_models`` builds them in a thread meanwhil
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from api.endpoints import Endpoint, endpoint, parse_list, project_path
 from api.errors import BadResponseError
 from api.query import ConversationQuery
+from api.text import as_text
 
 if TYPE_CHECKING:
     from api import models as m
@@ -53,18 +53,6 @@ def detail(project: str, conversation_id: str) -> Endpoint[m.ConversationDetail]
 # The fields the table shows, read with the rules of api.models (Str, Int, Bool): a value of
 # the wrong type that cannot be converted is None. tests/test_explorer_states.py checks that
 # both readings agree.
-
-
-def _str(value: Any) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, default=str)
-    return None
 
 
 def _int(value: Any) -> int | None:
@@ -110,20 +98,20 @@ class ConversationRow:
 
     def __init__(self, item: Mapping[str, Any]) -> None:
         get = item.get
-        self.conversation_id = _str(get("conversation_id"))
-        self.last_message_at = _str(get("last_message_at"))
-        self.playbook_name = _str(get("playbook_name"))
+        self.conversation_id = as_text(get("conversation_id"))
+        self.last_message_at = as_text(get("last_message_at"))
+        self.playbook_name = as_text(get("playbook_name"))
         self.playbook_version = _int(get("playbook_version"))
-        self.inbox_id = _str(get("inbox_id"))
-        self.inbox_name = _str(get("inbox_name"))
+        self.inbox_id = as_text(get("inbox_id"))
+        self.inbox_name = as_text(get("inbox_name"))
         self.message_count = _int(get("message_count"))
         self.has_handoff = _bool(get("has_handoff"))
-        self.sentiment_label = _str(get("sentiment_label"))
-        self.deflection_quality = _str(get("deflection_quality"))
-        self.handoff_reason = _str(get("handoff_reason"))
-        self.recontact_risk = _str(get("recontact_risk"))
-        self.user_intent = _str(get("user_intent"))
-        self.summary = _str(get("summary"))
+        self.sentiment_label = as_text(get("sentiment_label"))
+        self.deflection_quality = as_text(get("deflection_quality"))
+        self.handoff_reason = as_text(get("handoff_reason"))
+        self.recontact_risk = as_text(get("recontact_risk"))
+        self.user_intent = as_text(get("user_intent"))
+        self.summary = as_text(get("summary"))
         self._item = item
         self._model: m.Conversation | None = None
 

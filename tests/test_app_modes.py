@@ -68,6 +68,17 @@ async def _stored_by_the_client(settings, transport=None):
     return result.data, path, params
 
 
+
+def _peeked(peek, path, params):
+    """What the start-up cache reader finds for ``path``/``params`` (None: nothing)."""
+    assert peek is not None
+    try:
+        entry = peek.get(path, params)
+    finally:
+        peek.close()
+    return None if entry is None else entry.data
+
+
 async def test_the_start_up_cache_reader_finds_what_the_client_stored(tmp_path):
     """tui.cache_peek derives the client's cache key without building the client: a drift
     would only cost the first paint from the cache, silently, so it is checked here."""
@@ -78,13 +89,7 @@ async def test_the_start_up_cache_reader_finds_what_the_client_stored(tmp_path):
     settings = _settings(tmp_path, STUDIO_API_TOKEN="t", STUDIO_PROJECT_ID="p 1",
                          STUDIO_API_URL="https://user:pw@api.example.test/v1/")
     data, path, params = await _stored_by_the_client(settings, transport)
-    peek = open_peek(settings)
-    assert peek is not None
-    try:
-        entry = peek.get(path, params)
-    finally:
-        peek.close()
-    assert entry is not None and entry.data == data == answer
+    assert _peeked(open_peek(settings), path, params) == data == answer
 
 
 async def test_the_start_up_cache_reader_finds_what_the_demo_client_stored(tmp_path, demo_db):
@@ -97,10 +102,4 @@ async def test_the_start_up_cache_reader_finds_what_the_demo_client_stored(tmp_p
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "demo").symlink_to(demo_db.parent)
     data, path, params = await _stored_by_the_client(settings)
-    peek = open_peek(settings)
-    assert peek is not None
-    try:
-        entry = peek.get(path, params)
-    finally:
-        peek.close()
-    assert entry is not None and entry.data == data
+    assert _peeked(open_peek(settings), path, params) == data

@@ -11,6 +11,7 @@ import pytest
 from analytics_harness import HarnessApp, demo_client
 from analytics_harness import settle as settle_harness
 from app_support import explorer, screen_lines, settle, wait_until
+from test_analytics_screens import select_row
 from textual.widgets import DataTable, Input, Static, Tabs
 
 from api.text import sanitize
@@ -28,15 +29,6 @@ from widgets.tables import TitledTable
 WIDE = (160, 48)
 SMALL = (80, 24)
 CITED = "21014450"  # a demo conversation citing six knowledge-base items
-
-
-async def select_row(pilot, table_widget, key: str) -> None:
-    table = table_widget.query_one(DataTable)
-    table.focus()
-    table.move_cursor(row=table.get_row_index(key))
-    await pilot.pause()
-    await pilot.press("enter")
-    await pilot.pause()
 
 
 def reference_blocks(text: str) -> dict[str, str]:

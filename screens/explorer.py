@@ -298,7 +298,9 @@ class ExplorerScreen(Screen[None]):
     @work(exclusive=True, group="conversation-page", exit_on_error=False)
     async def _fetch_page(self, request: PageRequest) -> None:
         app, table = services(self), self.table
-        await self._paint_peek(request)
+        if await self._paint_peek(request):
+            await self.wait_for_refresh()  # on screen before the client is built
+        app.first_page_shown()
         try:
             client = await app.get_client()
             endpoint = conversations.rows(client.project_id, request.query,
@@ -317,15 +319,17 @@ class ExplorerScreen(Screen[None]):
         table.page_settled(request)
         self._prefetch(request.following())
 
-    async def _paint_peek(self, request: PageRequest) -> None:
-        """At start-up, paint the cached page before the client exists (see tui.cache_peek)."""
+    async def _paint_peek(self, request: PageRequest) -> bool:
+        """At start-up, paint the cached page before the client exists (see tui.cache_peek);
+        whether it did."""
         if request in self._pages:
-            return
+            return False
         page = await services(self).peek_cached(partial(
             conversations.rows, query=request.query, limit=request.limit,
             offset=request.offset))
         if page is not None:
             self.table.show_page(request, page, from_cache=True)
+        return page is not None
 
     @work(exclusive=True, group="conversation-prefetch", exit_on_error=False)
     async def _prefetch(self, request: PageRequest) -> None:

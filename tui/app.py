@@ -12,6 +12,7 @@ The protocol other screens rely on:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import os
@@ -41,6 +42,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = "30d"
+FIRST_PAGE_WAIT = 0.3  # seconds the client waits for the cached first page to be painted
 MAX_BACK = 20  # drill-downs remembered for `esc`
 
 
@@ -147,6 +149,7 @@ class StudioApp(App[None]):
         self._client: Any = None
         self._client_lock = asyncio.Lock()
         self._first_frame = asyncio.Event()
+        self._first_page = asyncio.Event()  # the cached first page is on screen (or none was)
         self._peek: Any = None  # tui.cache_peek.CachePeek, False when unavailable/closed
         self._peek_lock = asyncio.Lock()
         self._peek_enabled = client_factory is None  # custom clients: no assumptions
@@ -183,6 +186,10 @@ class StudioApp(App[None]):
         pydantic models, the demo backend — stay off the path to the first frame)."""
         if self._client is None:
             await self._first_frame.wait()
+            # building the client in a thread takes the interpreter from the paint of the
+            # cached first page: after it, unless there is none to wait for
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._first_page.wait(), FIRST_PAGE_WAIT)
             async with self._client_lock:
                 if self._client is None:
                     await self._open_peek()  # before: it must not wait behind the client
@@ -205,6 +212,10 @@ class StudioApp(App[None]):
         if self._peek:
             self._peek.close()
         self._peek = False
+
+    def first_page_shown(self) -> None:
+        """The explorer's first page is painted from the cache, or will not be."""
+        self._first_page.set()
 
     async def peek_cached(self, request: Callable[[str], Endpoint[T]]) -> T | None:
         """Before the client exists: the cached answer to `request(project id)`, parsed, or

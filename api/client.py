@@ -476,8 +476,15 @@ class StudioClient:
 
     async def load(self, endpoint: Endpoint[T]) -> T:
         """The endpoint's answer as its model (from the cache while fresh, else the API)."""
-        return endpoint.parse(await self.get(endpoint.path, endpoint.params,
-                                             cache=endpoint.cache))
+        if not endpoint.cache or self.cache is None:
+            return endpoint.parse(await self.request("GET", endpoint.path, endpoint.params))
+        result = await self.get_result(endpoint.path, endpoint.params)
+        try:
+            return endpoint.parse(result.data)
+        except BadResponseError:
+            if not result.from_cache:
+                raise
+        return await self._refetch(endpoint)
 
     async def load_swr(self, endpoint: Endpoint[T], *, revalidate: bool = False
                        ) -> AsyncGenerator[Result, None]:
@@ -490,4 +497,19 @@ class StudioClient:
         async with aclosing(self.get_swr(endpoint.path, endpoint.params,
                                          revalidate=revalidate)) as results:
             async for result in results:
-                yield replace(result, data=endpoint.parse(result.data))
+                try:
+                    data = endpoint.parse(result.data)
+                except BadResponseError:
+                    if not result.from_cache:
+                        raise
+                    yield Result(await self._refetch(endpoint))
+                    return
+                yield replace(result, data=data)
+
+    async def _refetch(self, endpoint: Endpoint[T]) -> T:
+        """A cached answer that does not parse (stored before it was read, or by another
+        version) is neither shown nor kept: the API is asked again and its answer stored."""
+        cleaned = _clean_params(endpoint.params)
+        fresh = await self._fetch_and_store(endpoint.path, cleaned,
+                                            self._cache_key(endpoint.path, cleaned))
+        return endpoint.parse(fresh.data)

@@ -556,3 +556,27 @@ def test_path_template_needs_one_id_per_placeholder():
     assert path("/playbooks/{}/versions/{}", "p 1", 3) == "/playbooks/p%201/versions/3"
     with pytest.raises(ValueError, match="placeholder"):
         path("/playbooks/{}/history")
+
+
+@pytest.mark.parametrize("swr", [False, True])
+async def test_a_cached_answer_that_does_not_parse_is_asked_again(tmp_path, swr):
+    """A malformed 200 is stored before it is read; read again from the cache (fresh or
+    stale, or on ctrl+r) it must not fail for the TTL: the API is asked and its answer kept."""
+    good = {"conversations": [{"conversation_id": "c1"}], "total": 1}
+    cache = ResponseCache(tmp_path / "c")
+    client, rec, _ = make_client(ok([]), ok(good), ok({"total": 0}), cache=cache, max_tries=1)
+    endpoint = conversations.rows("proj-1", ConversationQuery(), limit=5)
+
+    async def load():
+        if not swr:
+            return await client.load(endpoint)
+        return [r.data async for r in client.load_swr(endpoint)][-1]
+
+    async with client:
+        with pytest.raises(errors.BadResponseError):
+            await load()  # the API's own malformed answer: an error, as before
+        page = await load()  # the cached one does not parse: asked again
+        assert [r.conversation_id for r in page.rows] == ["c1"]
+        page = await load()  # the good answer is the one kept
+        assert [r.conversation_id for r in page.rows] == ["c1"]
+    assert len(rec.requests) == 2

@@ -118,16 +118,17 @@ class ConversationScreen(Screen[None]):
     @work(exclusive=True, group="conversation", exit_on_error=False)
     async def _load(self, cid: str | None) -> None:
         app = services(self)
-        client = await app.get_client()
-        try:
-            if cid is None:
-                raise InvalidIdError("missing id (None)")
-            endpoint = conversations.detail(client.project_id, cid)
-        except InvalidIdError as exc:  # no id to ask for: say so, no request
-            self._show_problem(f"Cannot open this conversation: {exc}")
+        if cid is None:  # no id to ask for: say so, no request
+            self._show_problem("Cannot open this conversation: missing id (None)")
             return
         self._set_title(cid, loading=True)
         try:
+            client = await app.get_client()
+            try:
+                endpoint = conversations.detail(client.project_id, cid)
+            except InvalidIdError as exc:
+                self._show_problem(f"Cannot open this conversation: {exc}")
+                return
             async for result in client.load_swr(endpoint):
                 if cid != self.conversation_id:
                     return

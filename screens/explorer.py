@@ -9,6 +9,7 @@ instant, and the next page is prefetched) and the highlighted conversation's det
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import partial
@@ -34,6 +35,8 @@ from widgets.detail_pane import DetailPane
 from widgets.filter_bar import FilterBar
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # imported when first shown: the sidebar's many widget classes stay off the first frame
     from widgets.filter_sidebar import FilterSidebar
@@ -298,9 +301,13 @@ class ExplorerScreen(Screen[None]):
     @work(exclusive=True, group="conversation-page", exit_on_error=False)
     async def _fetch_page(self, request: PageRequest) -> None:
         app, table = services(self), self.table
-        if await self._paint_peek(request):
-            await self.wait_for_refresh()  # on screen before the client is built
-        app.first_page_shown()
+        try:
+            if await self._paint_peek(request):
+                await self.wait_for_refresh()  # on screen before the client is built
+        except Exception as exc:  # noqa: BLE001 - the peek only saves time: the API is asked
+            log.info("cached first page not shown: %s", type(exc).__name__)
+        finally:
+            app.first_page_shown()
         try:
             client = await app.get_client()
             endpoint = conversations.rows(client.project_id, request.query,

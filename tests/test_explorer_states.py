@@ -444,3 +444,37 @@ def test_a_page_of_rows_tolerates_odd_answers():
     for answer in ([], "text", 3):
         with pytest.raises(BadResponseError):
             parse(answer)
+
+
+async def test_a_failing_cache_peek_does_not_stop_the_first_page(studio_app):
+    """The start-up peek only saves time: when reading the cached page fails, the page is
+    asked of the API as usual (the worker used to die with the table left loading)."""
+    from api.errors import BadResponseError
+
+    app = studio_app()
+
+    async def broken_peek(request):
+        raise BadResponseError("unexpected answer shape for GET /conversations")
+
+    app.peek_cached = broken_peek
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = explorer(app).table
+        assert table.rows and not table.loading_page
+        assert app.test_transport.params_of("/conversations")
+
+
+async def test_a_client_that_cannot_be_built_is_reported_in_the_conversation_view(studio_app):
+    from screens.conversation import ConversationScreen
+
+    app = studio_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+
+        async def no_client():
+            raise RuntimeError("no client today")
+
+        app.get_client = no_client
+        app.push_screen(ConversationScreen("21014999"))
+        await settle(pilot)
+        assert any("no client today" in n.message for n in app.test_notifications)

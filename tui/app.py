@@ -28,6 +28,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from api.dates import preset_range
+from api.errors import StudioError
 from api.lookups import Lookups, load_lookups
 from api.query import SHARED_FIELDS, ConversationQuery
 from screens.analytics import ANALYTICS
@@ -228,7 +229,12 @@ class StudioApp(App[None]):
             return None
         endpoint = request(peek.project_id)
         entry = await asyncio.to_thread(peek.get, endpoint.path, endpoint.params)
-        return None if entry is None else endpoint.parse(entry.data)
+        if entry is None:
+            return None
+        try:
+            return endpoint.parse(entry.data)
+        except StudioError:  # stored before it was read: the client asks the API again
+            return None
 
     def now(self) -> datetime:
         """Now — on the demo backend, the demo's "now": where its data ends (the end of the

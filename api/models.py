@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WrapValidator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, WrapValidator
 
 from api.text import as_text
 
@@ -222,6 +222,14 @@ class Citation(Model):
 class ConversationDetail(Conversation):
     messages: ListOf[Message] = Field(default_factory=list)
     citations: ListOf[Citation] = Field(default_factory=list)
+    # the answer as the API sent it (api.endpoints.conversations.detail keeps it): what
+    # "copy JSON" copies, so that a user debugging the API sees its values, not ours
+    _answer: Any = PrivateAttr(default=None)
+
+    @property
+    def answer(self) -> Any:
+        return self._answer if self._answer is not None else self.model_dump(
+            mode="json", exclude_unset=True)
 
 
 # -- analytics ------------------------------------------------------------------------------

@@ -271,9 +271,7 @@ class ConversationScreen(Screen[None]):
         if self.detail is None:
             self.notify("Nothing loaded yet", severity="warning", timeout=2, markup=False)
             return
-        # the fields the answer had (unknown ones included), as the app read them
-        payload = json.dumps(self.detail.model_dump(mode="json", exclude_unset=True), indent=2,
-                             ensure_ascii=False, default=str)
+        payload = json.dumps(self.detail.answer, indent=2, ensure_ascii=False, default=str)
         self.app.copy_to_clipboard(payload)
         self.notify(f"Copied the conversation JSON ({len(payload):,} characters)", timeout=3,
                     markup=False)

@@ -147,3 +147,14 @@ def test_numbers_are_finite_and_never_booleans():
     fine = AggregateMetrics.model_validate({"total_conversations": "12",
                                             "coverage_percentage": 93.5})
     assert fine.total_conversations == 12 and fine.coverage_percentage == 93.5
+
+
+def test_a_conversation_keeps_the_answer_as_sent_for_copy_json():
+    """The view reads the model (lenient); "copy JSON" copies what the API sent."""
+    from api.endpoints import conversations
+
+    raw = {"conversation_id": "c1", "message_count": "7.6", "tags": "a, b",
+           "has_handoff": {"x": 1}, "messages": [{"role": "user"}, "junk"]}
+    detail = conversations.detail("p", "c1").parse(raw)
+    assert detail.message_count == 8 and detail.tags == ["a", "b"]
+    assert detail.answer == raw

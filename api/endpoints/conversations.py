@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from api.endpoints import Endpoint, endpoint, parse_list, project_path
+from api.endpoints import Endpoint, endpoint, parse_list, parse_model, project_path
 from api.errors import BadResponseError
 from api.query import ConversationQuery
 from api.text import as_text
@@ -45,8 +45,15 @@ def rows(project: str, query: ConversationQuery, *, limit: int = 50, offset: int
 def detail(project: str, conversation_id: str) -> Endpoint[m.ConversationDetail]:
     from api import models as m
 
-    return endpoint(m.ConversationDetail,
-                    project_path(project, "/conversations/{}", conversation_id))
+    where = project_path(project, "/conversations/{}", conversation_id)
+    read = parse_model(m.ConversationDetail, f"GET {where}")
+
+    def parse(data: Any) -> m.ConversationDetail:
+        detail = read(data)
+        detail._answer = data
+        return detail
+
+    return Endpoint(where, None, parse)
 
 
 # -- list rows without pydantic ---------------------------------------------------------------

@@ -477,7 +477,7 @@ class StudioClient:
     async def load(self, endpoint: Endpoint[T]) -> T:
         """The endpoint's answer as its model (from the cache while fresh, else the API)."""
         if not endpoint.cache or self.cache is None:
-            return endpoint.parse(await self.request("GET", endpoint.path, endpoint.params))
+            return endpoint.parse(await self.get(endpoint.path, endpoint.params, cache=False))
         result = await self.get_result(endpoint.path, endpoint.params)
         try:
             return endpoint.parse(result.data)

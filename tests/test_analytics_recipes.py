@@ -44,23 +44,28 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3})")
 
 
 class Recorder:
-    """Wraps a client's get/get_swr and keeps every (path, params, answer)."""
+    """Wraps a client's get/get_result/get_swr and keeps every (path, params, answer)."""
 
     def __init__(self, client) -> None:
         self.calls: list[tuple[str, dict, Any]] = []
-        get, get_swr = client.get, client.get_swr
+        get, get_result, get_swr = client.get, client.get_result, client.get_swr
 
         async def rec_get(path, params=None, **kw):
             data = await get(path, params, **kw)
             self.calls.append((path, dict(params or {}), data))
             return data
 
+        async def rec_result(path, params=None, **kw):
+            result = await get_result(path, params, **kw)
+            self.calls.append((path, dict(params or {}), result.data))
+            return result
+
         async def rec_swr(path, params=None, **kw):
             async for result in get_swr(path, params, **kw):
                 self.calls.append((path, dict(params or {}), result.data))
                 yield result
 
-        client.get, client.get_swr = rec_get, rec_swr
+        client.get, client.get_result, client.get_swr = rec_get, rec_result, rec_swr
 
     def answer(self, suffix: str, **params: Any) -> Any:
         """The last answer whose path ends with ``suffix`` and whose params include ``params``."""

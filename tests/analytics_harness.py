@@ -8,7 +8,7 @@ tests can assert what a key press opened. ``screen_text`` collects what a screen
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -131,10 +131,10 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def screen_text(screen: Screen) -> str:
-    """Everything the screen's widgets hold as text: statics, KPI tiles, every table cell."""
+def node_texts(widgets: Iterable[Any]) -> list[str]:
+    """The text each widget holds: statics, KPI tiles, every table cell (a row per line)."""
     parts: list[str] = []
-    for widget in screen.query("*"):
+    for widget in widgets:
         if isinstance(widget, Kpis):
             parts.append(widget.text)
         elif isinstance(widget, Static):
@@ -142,7 +142,12 @@ def screen_text(screen: Screen) -> str:
         elif isinstance(widget, DataTable):
             for i in range(widget.row_count):
                 parts.append(" | ".join(_plain(c) for c in widget.get_row_at(i)))
-    return "\n".join(parts)
+    return parts
+
+
+def screen_text(screen: Screen) -> str:
+    """Everything the screen's widgets hold as text: statics, KPI tiles, every table cell."""
+    return "\n".join(node_texts(screen.query("*")))
 
 
 async def settle(pilot: Any) -> None:

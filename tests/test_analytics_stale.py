@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from analytics_harness import screen_text
+from analytics_harness import node_texts, screen_text
 from app_support import make_app
 from conftest import DEMO_ANCHOR, DEMO_SEED, DEMO_SIZE
 from rich.text import Text
@@ -84,16 +84,7 @@ def _plain(value: Any) -> str:
 
 def widget_text(widget) -> str:
     """What a section holds as text, hidden parts included (a hidden tab is one key away)."""
-    parts: list[str] = []
-    for w in [widget, *widget.query("*")]:
-        if isinstance(w, Kpis):
-            parts.append(w.text)
-        elif isinstance(w, Static):
-            parts.append(_plain(w.content))
-        elif isinstance(w, DataTable):
-            for i in range(w.row_count):
-                parts.append(" | ".join(_plain(c) for c in w.get_row_at(i)))
-    return "\n".join(p for p in parts if p)
+    return "\n".join(p for p in node_texts([widget, *widget.query("*")]) if p)
 
 
 def sections(screen) -> dict[str, Any]:

@@ -23,6 +23,10 @@ PRESETS: dict[str, timedelta | None] = {
 }
 ISO = "%Y-%m-%dT%H:%M:%SZ"
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# relative windows of saved views: <N>h, <N>d or <N>w, up to ten years
+WINDOW_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
+MAX_WINDOW = timedelta(days=3650)
+_WINDOW = re.compile(r"([0-9]{1,6})([hdw])")
 
 
 def stable_end(now: datetime, step: timedelta = timedelta(hours=1)) -> datetime:
@@ -40,6 +44,27 @@ def preset_range(preset: str, now: datetime) -> tuple[str | None, str | None]:
     delta = PRESETS.get(preset)
     if delta is None:
         return None, None
+    return _window_bounds(delta, now)
+
+
+def parse_window(text: str) -> timedelta:
+    """A relative window — ``<N>h``, ``<N>d`` or ``<N>w`` (``24h``, ``7d``, ``2w``...) — as
+    a duration from 1 hour to ``MAX_WINDOW``. Raises ValueError quoting ``text``."""
+    match = _WINDOW.fullmatch(text.strip().lower())
+    delta = WINDOW_UNITS[match[2]] * int(match[1]) if match else None
+    if delta is None or not timedelta(0) < delta <= MAX_WINDOW:
+        raise ValueError(f"window {text!r}: expected <N>h, <N>d or <N>w (24h, 7d, 30d, "
+                         f"90d, 2w...), from 1 hour to {MAX_WINDOW.days} days")
+    return delta
+
+
+def window_range(window: str, now: datetime) -> tuple[str, str]:
+    """The bounds of a relative window ending `now`, on the same stable boundaries as the
+    presets (``window_range("7d", now) == preset_range("7d", now)``)."""
+    return _window_bounds(parse_window(window), now)
+
+
+def _window_bounds(delta: timedelta, now: datetime) -> tuple[str, str]:
     end = stable_end(now, timedelta(hours=1) if delta < timedelta(days=2) else timedelta(days=1))
     return (end - delta).strftime(ISO), end.strftime(ISO)
 

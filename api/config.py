@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, NoReturn, TypedDict
 
@@ -41,6 +41,8 @@ __all__ = [
     "paths",
     "config_dir",
     "cache_dir",
+    "data_dir",
+    "read_config",
     "DEFAULT_API_URL",
     "DEMO_BASE_URL",
     "CONFIG_FILE_NAME",
@@ -51,6 +53,7 @@ DEFAULT_API_URL = "https://api.studiochat.io"
 DEMO_BASE_URL = "http://demo.studio.local"  # the client takes DemoInfo.base_url at start
 CONFIG_FILE_NAME = "config.toml"
 RESPONSE_CACHE_DIR = "responses-v1"
+REVIEW_STORE_FILE = "reviews.sqlite3"  # in the data dir (api.reviews)
 PROFILE_KEYS = ("token", "project_id", "api_url")
 
 
@@ -122,6 +125,7 @@ class _CommonSettings(TypedDict):
     profile: str | None
     cache_dir: Path
     config_dir: Path
+    data_dir: Path
     offline: bool
     demo_size: int
     demo_seed: int
@@ -143,6 +147,9 @@ class Settings:
     demo_anchor: str | None = None  # YYYY-MM-DD; None = today (UTC)
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+    # what the user made (reviews, session state): kept apart from the cache, which may be
+    # cleared at any time
+    data_dir: Path = field(default_factory=lambda: data_dir())
 
     @property
     def config_file(self) -> Path:
@@ -178,6 +185,16 @@ def cache_dir(env: Mapping[str, str] = os.environ) -> Path:
     return Path(env.get("STUDIO_TUI_CACHE_DIR") or platformdirs.user_cache_dir(APP_NAME))
 
 
+def data_dir(env: Mapping[str, str] = os.environ) -> Path:
+    return Path(env.get("STUDIO_TUI_DATA_DIR") or platformdirs.user_data_dir(APP_NAME))
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The parsed ``config.toml`` at ``path`` (``{}`` when absent), for the modules that read
+    their own tables of it; a malformed or unreadable file raises ``ConfigError``."""
+    return _read_config(path)
+
+
 def _read_config(path: Path) -> dict[str, Any]:
     """The parsed ``config.toml``, ``{}`` when absent. Malformed files raise ``ConfigError``."""
     try:
@@ -203,6 +220,20 @@ def _profiles(config: dict[str, Any], path: Path) -> dict[str, dict[str, Any]]:
     if not isinstance(profiles, dict) or not all(isinstance(v, dict) for v in profiles.values()):
         raise ConfigError(f"{path}: [profiles.NAME] tables expected")
     return profiles
+
+
+def profile_setting(settings: Settings, key: str) -> str | None:
+    """A string setting of the active profile (``[profiles.NAME] key = "..."``), else of the
+    file's top level; None when absent (or on the demo backend without either)."""
+    path = settings.config_file
+    config = _read_config(path)
+    values: Any = config.get(key)
+    if settings.profile:
+        profile = _profiles(config, path).get(settings.profile, {})
+        values = profile.get(key, values)
+    if values is not None and not isinstance(values, str):
+        raise ConfigError(f"{path}: {key} must be a string")
+    return values or None
 
 
 def _profile_values(config: dict[str, Any], name: str, path: Path) -> dict[str, str]:
@@ -304,6 +335,7 @@ def load_settings(
         profile=named or default or None,
         cache_dir=cache_dir(env),
         config_dir=cfg_dir,
+        data_dir=data_dir(env),
         offline=offline,
         demo_size=_int_env(env, "STUDIO_DEMO_SIZE", 5000),
         demo_seed=_int_env(env, "STUDIO_DEMO_SEED", 7),
@@ -348,4 +380,6 @@ def paths(settings: Settings | None = None, env: Mapping[str, str] = os.environ)
         "cache dir": cache,
         "response cache": cache / RESPONSE_CACHE_DIR,
         "demo database dir": cache / "demo",
+        "data dir": settings.data_dir if settings else data_dir(env),
+        "review store": (settings.data_dir if settings else data_dir(env)) / REVIEW_STORE_FILE,
     }

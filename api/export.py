@@ -1,4 +1,5 @@
-"""Export conversations to JSON, CSV or JSONL — streaming, atomic, owner-only, resumable.
+"""Export conversations to JSON, CSV, JSONL or Markdown — streaming, atomic, owner-only,
+resumable.
 
 The same code serves ``studio-tui export`` and the TUI (``run_export`` takes a progress
 callback and stops cleanly when its task is cancelled).
@@ -27,6 +28,15 @@ Formats (byte-compatible with the brief's ``export_conversations.py``):
   (``playbooks_info``, ``context``), lists of plain values joined with ``", "`` as above.
   Both column sets go through the same cell safety (below).
 - ``jsonl``: one conversation per line, ``json.dumps(conv, ensure_ascii=False)``.
+- ``md``: one Markdown document (``api.transcript``), always with the messages: each
+  conversation's transcript is streamed to the partial file after a ``---`` rule, and the
+  top (``export_preamble``: title, counts, redaction, and for an incomplete export what is
+  missing, named first) is written in front at the end, as JSON's header is. Resumable.
+
+``redact`` (``--redact``) masks emails, phone numbers and card-like numbers in every string of
+every row (``api.redact.redact_value``), in every format; the JSON header then holds
+``"redacted": true`` after ``total_exported`` and the Markdown top says so (CSV and JSONL
+have no metadata). A resumed export keeps the choice of the run it continues.
 
 JSON and JSONL text is the API's data as-is (the file is data, not a terminal): escape
 sequences are not stripped there; every display of it sanitizes.
@@ -52,6 +62,8 @@ conversations come from the batch endpoint only (``--ids-from``); without ``mess
 ``messages``/``citations`` keys are dropped so rows look like list rows. ``exclude_ids``
 leaves those conversations out ("all matching except these"): listed rows with those ids are
 skipped without fetching their details, and ``total_matched`` counts the listing without them.
+With ``reviews`` (``--with-reviews``) each conversation gains a ``review`` object, the local
+review of ``api.reviews`` or null (CSV: ``REVIEW_CSV_COLUMNS`` after the column set).
 
 Nothing is written looking complete when it is not:
 
@@ -101,7 +113,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,12 +134,14 @@ from .paging import (
     iter_conversations,
     ordered_map,
 )
+from .redact import redact_value
 from .text import one_line, sanitize
 
 __all__ = [
     "FORMATS",
     "CSV_COLUMNS",
     "FULL_CSV_COLUMNS",
+    "REVIEW_CSV_COLUMNS",
     "ExportError",
     "ExportIncomplete",
     "ExportProgress",
@@ -140,7 +154,7 @@ __all__ = [
     "write_text_atomic",
 ]
 
-FORMATS = ("json", "csv", "jsonl")
+FORMATS = ("json", "csv", "jsonl", "md")
 CSV_COLUMNS = [
     "conversation_id", "inbox_name", "playbook_name", "playbook_version", "playbooks_info",
     "message_count", "first_message_at", "last_message_at", "first_user_message",
@@ -156,6 +170,9 @@ FULL_CSV_COLUMNS = [
     "winback_sent_at", "context",
 ]
 CSV_COLUMN_SETS = {"brief": CSV_COLUMNS, "full": FULL_CSV_COLUMNS}
+# ``reviews``: the local review of each conversation (api.reviews), after the column set
+REVIEW_CSV_COLUMNS = ["review_status", "review_verdict", "review_note", "review_who",
+                      "review_updated_at"]
 STATE_VERSION = 2
 MISSING_TRIES = 4  # asks for details a batch answer left out (the first ask included)
 VERIFY_PASSES = 3  # re-listings after the data moved while paging, before giving up
@@ -340,14 +357,16 @@ def _encode_list(value: list[Any] | tuple[Any, ...], indent: str, parts: list[st
     parts.append("\n" + indent + "]")
 
 
-def json_header(exported_at: str, total_matched: int | None, total_exported: int) -> str:
+def json_header(exported_at: str, total_matched: int | None, total_exported: int,
+                redacted: bool = False) -> str:
     dump = json.dumps
     return (
         "{\n"
         f'  "exported_at": {dump(exported_at, ensure_ascii=False)},\n'
         f'  "total_matched": {dump(total_matched)},\n'
         f'  "total_exported": {dump(total_exported)},\n'
-        '  "conversations": ['
+        + ('  "redacted": true,\n' if redacted else "")
+        + '  "conversations": ['
     )
 
 
@@ -387,13 +406,21 @@ def _json_cell(value: Any) -> Any:
     return value
 
 
-def csv_row(conv: dict[str, Any], raw: bool = False, columns: str = "brief") -> dict[str, Any]:
+def csv_row(conv: dict[str, Any], raw: bool = False, columns: str = "brief",
+            reviews: bool = False) -> dict[str, Any]:
     """One CSV row of ``conv``; ``raw``: cells exactly as the brief's script writes them;
-    ``columns``: ``"brief"`` (the brief's columns and bytes) or ``"full"``."""
+    ``columns``: ``"brief"`` (the brief's columns and bytes) or ``"full"``; ``reviews``: add
+    ``REVIEW_CSV_COLUMNS`` from ``conv["review"]`` (empty when it is null)."""
     if columns == "brief":
-        return {column: _csv_value(conv.get(column), raw) for column in CSV_COLUMNS}
-    return {column: _csv_value(_json_cell(conv.get(column)), raw)
-            for column in CSV_COLUMN_SETS[columns]}
+        row = {column: _csv_value(conv.get(column), raw) for column in CSV_COLUMNS}
+    else:
+        row = {column: _csv_value(_json_cell(conv.get(column)), raw)
+               for column in CSV_COLUMN_SETS[columns]}
+    if reviews:
+        review = conv.get("review") or {}
+        row.update((column, _csv_value(review.get(column.removeprefix("review_")), raw))
+                   for column in REVIEW_CSV_COLUMNS)
+    return row
 
 
 class _Writer:
@@ -455,6 +482,7 @@ class _JsonlWriter(_Writer):
 class _CsvWriter(_Writer):
     raw = False  # ``csv_raw``: cells as the brief writes them, not made safe
     columns = "brief"  # or "full" (``CSV_COLUMN_SETS``)
+    reviews = False  # add ``REVIEW_CSV_COLUMNS``
 
     def __init__(self, fh: io.TextIOWrapper, rows: int) -> None:
         super().__init__(fh, rows)
@@ -462,15 +490,33 @@ class _CsvWriter(_Writer):
 
     def write(self, conv: dict[str, Any]) -> None:
         if self.dict_writer is None:
-            self.dict_writer = csv.DictWriter(self.fh, fieldnames=CSV_COLUMN_SETS[self.columns],
+            fieldnames = CSV_COLUMN_SETS[self.columns] + (
+                REVIEW_CSV_COLUMNS if self.reviews else [])
+            self.dict_writer = csv.DictWriter(self.fh, fieldnames=fieldnames,
                                               extrasaction="ignore")
         if not self.rows:
             self.dict_writer.writeheader()
-        self.dict_writer.writerow(csv_row(conv, self.raw, self.columns))
+        self.dict_writer.writerow(csv_row(conv, self.raw, self.columns, self.reviews))
         self.rows += 1
 
 
-_WRITERS = {"json": _JsonWriter, "csv": _CsvWriter, "jsonl": _JsonlWriter}
+class _MdWriter(_Writer):
+    """Transcripts (``api.transcript``), each after a ``---`` rule; the top comes at the end
+    (``_Export._assemble``). Footnote labels carry the row's number: unique in the file."""
+
+    redact = False
+
+    def write(self, conv: dict[str, Any]) -> None:
+        from .models import ConversationDetail
+        from .transcript import MD_SEPARATOR, transcript_markdown
+
+        detail = ConversationDetail.model_validate(conv)
+        self.fh.write(MD_SEPARATOR + transcript_markdown(
+            detail, redact=self.redact, heading_level=2, footnote_prefix=f"{self.rows + 1}-"))
+        self.rows += 1
+
+
+_WRITERS = {"json": _JsonWriter, "csv": _CsvWriter, "jsonl": _JsonlWriter, "md": _MdWriter}
 
 
 def iso_z(moment: datetime) -> str:
@@ -652,6 +698,15 @@ class _State:
 # written), "excluded" (in ``exclude_ids``: not written, details not fetched). Sources yield
 # lists of units in the final order.
 Unit = tuple[str, Any, str]
+# conversation ids -> their stored reviews (``api.reviews.ReviewStore.json_for``)
+ReviewLookup = Callable[[list[str]], Mapping[str, dict[str, Any]]]
+
+
+def _with_reviews(units: list[Unit], lookup: ReviewLookup) -> list[Unit]:
+    """The rows of ``units`` with their ``review`` (null when none), looked up in one call."""
+    found = lookup([cid for cid, row, _ in units if isinstance(row, dict)])
+    return [(cid, {**row, "review": found.get(cid)} if isinstance(row, dict) else row, status)
+            for cid, row, status in units]
 
 
 def _row_id(row: dict[str, Any]) -> str:
@@ -989,10 +1044,13 @@ class _OutputLock:
 # ------------------------------------------------------------------------ the export
 class _Export:
     def __init__(self, out: Path, fmt: str, state: _State, resumed: bool,
-                 keep_partial: bool, fast_json: bool = False) -> None:
+                 keep_partial: bool, fast_json: bool = False,
+                 reviews: ReviewLookup | None = None) -> None:
         self.out = out
+        self.reviews = reviews
         self.fmt = fmt
         self.state = state
+        self.redact = bool(state.options.get("redact"))  # (a resumed run keeps its choice)
         self.partial = out.with_name(out.name + ".partial")
         self.state_path = out.with_name(out.name + ".state.json")
         self.ids_path = out.with_name(out.name + ".ids")
@@ -1018,6 +1076,11 @@ class _Export:
         """Write a chunk; ``listed``: its rows come from the listing (else from a
         verification pass)."""
         units = [unit for unit in units if unit[0] not in self.ids]  # never a row twice
+        if self.reviews is not None:
+            units = _with_reviews(units, self.reviews)
+        if self.redact:  # after the reviews: their notes are text of the row too
+            units = [(cid, redact_value(row) if isinstance(row, dict) else row, status)
+                     for cid, row, status in units]
         self.at_boundary = False
         self.writer.write_many([row for _, row, status in units
                                 if row is not None and status in ("ok", "lacking")])
@@ -1082,12 +1145,14 @@ class _Export:
         """Publish the output atomically; return its size. Blocking: run it in a thread."""
         self._join_saver()
         self.fh.flush()
-        if self.fmt != "json":  # the partial becomes the output: make it durable first
+        if self.fmt not in ("json", "md"):  # the partial becomes the output: durable first
             os.fsync(self.fh.fileno())
         self.fh.close()
         self.ids_fh.close()
         if self.fmt == "json":
             self._assemble_json()
+        elif self.fmt == "md":
+            self._assemble_md()
         else:
             os.replace(self.partial, self.out)
         _unlink(self.partial, self.state_path, self.ids_path)
@@ -1096,15 +1161,29 @@ class _Export:
 
     def _assemble_json(self) -> None:
         state = self.state
-        header = json_header(state.exported_at, state.total_matched, state.written)
+        header = json_header(state.exported_at, state.total_matched, state.written,
+                             self.redact)
         footer = "\n  ]\n}" if state.written else "]\n}"
+        self._assemble(header + ("\n" if state.written else ""), footer)
+
+    def _assemble_md(self) -> None:
+        from .transcript import export_preamble
+
+        state = self.state
+        self._assemble(export_preamble(
+            exported_at=state.exported_at, total_matched=state.total_matched,
+            total_exported=state.written, redacted=self.redact, failed_ids=state.failed_ids,
+            lacking_ids=state.lacking_ids, missing_ids=state.missing_ids), "")
+
+    def _assemble(self, header: str, footer: str) -> None:
+        """The output: ``header``, the partial file's bytes, ``footer``; atomically."""
         # the name _clean_stale_temps looks for: a killed assembly leaves this file behind
         fd, tmp = tempfile.mkstemp(dir=self.out.parent, prefix=f".{self.out.name}.",
                                    suffix=".tmp")
         try:
             os.fchmod(fd, FILE_MODE)
             with os.fdopen(fd, "wb") as dst, open(self.partial, "rb") as body:
-                dst.write(header.encode("utf-8") + (b"\n" if state.written else b""))
+                dst.write(header.encode("utf-8", ITEM_ERRORS))
                 shutil.copyfileobj(body, dst, 1 << 20)
                 dst.write(footer.encode("utf-8"))
                 dst.flush()
@@ -1193,6 +1272,8 @@ async def run_export(
     csv_raw: bool = False,
     columns: str = "brief",
     exclude_ids: Iterable[str] | None = None,
+    reviews: ReviewLookup | None = None,
+    redact: bool = False,
 ) -> ExportReport:
     """Export every conversation of ``query`` (or exactly ``ids``) to ``out_path``.
 
@@ -1209,6 +1290,10 @@ async def run_export(
     control characters removed): unsafe to open in a spreadsheet. The default makes them safe.
     ``columns``: the CSV column set, ``"brief"`` (the brief's) or ``"full"`` (every documented
     list field). ``exclude_ids``: conversations left out of the query's (or the ids') export.
+    ``reviews``: the stored reviews of a list of ids (``ReviewStore.json_for``); each
+    conversation gets a ``review`` object (null when it has none; CSV: review columns).
+    ``redact``: emails, phone numbers and card-like numbers masked in every text (module
+    docstring). ``fmt="md"`` always exports the messages (a transcript is made of them).
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
@@ -1221,10 +1306,12 @@ async def run_export(
     lock.acquire()
     try:
         _clean_stale_temps(out)  # after the lock: no live export of out is writing them
+        messages = messages or fmt == "md"
         return await _run_locked(client, query, out, fmt, messages, concurrency, progress, ids,
                                  allow_partial, resume, page_size, keep_partial, retries,
                                  retry_delay, clock(), worker, started, csv_raw=csv_raw,
-                                 columns=columns, exclude=frozenset(exclude_ids or ()))
+                                 columns=columns, exclude=frozenset(exclude_ids or ()),
+                                 reviews=reviews, redact=redact)
     finally:
         lock.release()
 
@@ -1234,7 +1321,9 @@ async def _run_locked(client: Any, query: Any, out: Path, fmt: str, messages: bo
                       allow_partial: bool, resume: bool, page_size: int, keep_partial: bool,
                       retries: int, retry_delay: float, now: datetime, worker: bool,
                       started: float, *, csv_raw: bool = False, columns: str = "brief",
-                      exclude: frozenset[str] = frozenset()) -> ExportReport:
+                      exclude: frozenset[str] = frozenset(),
+                      reviews: ReviewLookup | None = None,
+                      redact: bool = False) -> ExportReport:
     id_excluded = None
     if ids is not None and exclude:  # an id list: simply without them
         kept = [cid for cid in ids if cid not in exclude]
@@ -1245,6 +1334,10 @@ async def _run_locked(client: Any, query: Any, out: Path, fmt: str, messages: bo
     if fmt == "csv":  # a resumed partial never mixes safe and raw cells, nor column sets
         options["csv_raw"] = bool(csv_raw)
         options["columns"] = columns
+    if reviews is not None:  # a resumed file never mixes rows with and without reviews
+        options["reviews"] = True
+    if redact:  # nor masked and plain rows (_Export reads it from there)
+        options["redact"] = True
     state, resumed = _initial_state(out, options, resume, now)
     paging, details = PagingReport(), DetailReport()
     report = ExportReport(path=out, fmt=fmt, resumed_from=state.consumed if resumed else 0,
@@ -1254,13 +1347,19 @@ async def _run_locked(client: Any, query: Any, out: Path, fmt: str, messages: bo
                  exclude=exclude, excluded=id_excluded)
     fast = bool(getattr(client, "decodes_with_fastjson", False))
     try:
-        export = _Export(out, fmt, state, resumed, keep_partial, fast_json=fast)
+        export = _Export(out, fmt, state, resumed, keep_partial, fast_json=fast,
+                         reviews=reviews)
     except OSError as exc:
         raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     if isinstance(export.writer, _CsvWriter):  # fmt == "csv"
         export.writer.raw = bool(csv_raw)
         export.writer.columns = columns
-    plan.worker = _start_worker(worker and fast and fmt == "json" and messages and ids is None)
+        export.writer.reviews = reviews is not None
+    if isinstance(export.writer, _MdWriter):  # fmt == "md"
+        export.writer.redact = redact
+    # the worker's rows arrive encoded: a review could not be added to them, nor masks
+    plan.worker = _start_worker(worker and fast and fmt == "json" and messages and ids is None
+                                and reviews is None and not redact)
     try:
         await _pump(plan, export, allow_partial, progress)
         _stop_worker(plan)  # it exits while the file is assembled, not at interpreter exit

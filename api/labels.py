@@ -16,6 +16,17 @@ RECONTACT_RISK: tuple[str, ...] = ("low", "medium", "high")
 SORT_BY: tuple[str, ...] = ("last_message_at", "first_message_at", "message_count")
 SORT_ORDER: tuple[str, ...] = ("desc", "asc")
 
+# each signal of a conversation: (query field, label attribute, reason attribute) of
+# api.models.Signals, in the order the brief lists them
+SIGNALS: tuple[tuple[str, str, str], ...] = (
+    ("sentiment", "sentiment_label", "sentiment_reason"),
+    ("resources", "resources_label", "resources_reason"),
+    ("sentiment_shift", "sentiment_shift", "sentiment_shift_reason"),
+    ("deflection_quality", "deflection_quality", "deflection_quality_reason"),
+    ("handoff_reason", "handoff_reason", "handoff_reason_detail"),
+    ("recontact_risk", "recontact_risk", "recontact_risk_reason"),
+)
+
 # query field -> allowed values, for the label filters (OR logic, comma-separated)
 LABEL_FIELDS: dict[str, tuple[str, ...]] = {
     "sentiment": SENTIMENT,

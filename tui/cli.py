@@ -124,9 +124,12 @@ class _OneLineErrors(click.Group):
 @click.option("--offline", is_flag=True, help="Serve cached answers only; never call the API.")
 @click.option("--demo-size", type=click.IntRange(min=1),
               help="Conversations in the embedded demo backend (default 5000).")
+@click.option("--fresh", is_flag=True,
+              help="Start the explorer clean: do not reopen the last view, filters and row.")
 @click.version_option(package_name="studio-tui", prog_name="studio-tui")
 @click.pass_context
-def main(ctx: click.Context, profile, token, project_id, api_url, offline, demo_size) -> None:
+def main(ctx: click.Context, profile, token, project_id, api_url, offline, demo_size,
+         fresh) -> None:
     """Keyboard-driven explorer for the Studio Chat analytics API.
 
     Without a command, opens the terminal UI. Without a token, everything runs against the
@@ -140,7 +143,7 @@ def main(ctx: click.Context, profile, token, project_id, api_url, offline, demo_
     if ctx.invoked_subcommand is None:
         from tui.app import run_app  # (the GC stays paused until its first frame: entry.py)
 
-        run_app(_load_settings(ctx.obj))
+        run_app(_load_settings(ctx.obj), fresh=fresh)
 
 
 # ------------------------------------------------------------------------ fetch
@@ -318,30 +321,51 @@ def _label_option(name: str, help_text: str):
     return click.option(name, metavar="A,B", help=help_text)
 
 
+_QUERY_FLAGS = (
+    click.option("--start", help="Start date (YYYY-MM-DD or ISO 8601), on last_message_at."),
+    click.option("--end", help="End date (YYYY-MM-DD or ISO 8601)."),
+    click.option("--playbook-id", help="Playbook version id (any participating)."),
+    click.option("--playbook-base-id", help="Assistant (all versions)."),
+    click.option("--inbox-id"),
+    click.option("--tags", metavar="A,B", help="Comma-separated tags (AND)."),
+    click.option("--handoff", metavar="true|false"),
+    click.option("--winback", metavar="true|false"),
+    click.option("--search", help="Substring of the conversation id."),
+    _label_option("--sentiment", "negative,neutral,positive (OR)."),
+    _label_option("--resources", "irrelevant,partial,relevant (OR)."),
+    _label_option("--sentiment-shift", "improved,stable,degraded (OR)."),
+    _label_option("--deflection-quality", "resolved,partial,actioned,no_response (OR)."),
+    _label_option("--handoff-reason", "policy,user_request,frustration,bot_limitation (OR)."),
+    _label_option("--recontact-risk", "low,medium,high (OR)."),
+    click.option("--skill-name"),
+    click.option("--min-messages"),
+    click.option("--max-messages"),
+    click.option("--sort-by", metavar="FIELD",
+                 help="last_message_at, first_message_at, message_count"),
+    click.option("--sort-order", metavar="asc|desc"),
+)
+
+
+def query_options(command: Any) -> Any:
+    """The query flags (``--start`` to ``--sort-order``, read by ``_build_query``), for every
+    command that builds a conversation query: ``export``, ``views save``."""
+    for option in reversed(_QUERY_FLAGS):  # as if stacked: listed in this order in --help
+        command = option(command)
+    return command
+
+
 @main.command()
-@click.option("--start", help="Start date (YYYY-MM-DD or ISO 8601), on last_message_at.")
-@click.option("--end", help="End date (YYYY-MM-DD or ISO 8601).")
-@click.option("--playbook-id", help="Playbook version id (any participating).")
-@click.option("--playbook-base-id", help="Assistant (all versions).")
-@click.option("--inbox-id")
-@click.option("--tags", metavar="A,B", help="Comma-separated tags (AND).")
-@click.option("--handoff", metavar="true|false")
-@click.option("--winback", metavar="true|false")
-@click.option("--search", help="Substring of the conversation id.")
-@_label_option("--sentiment", "negative,neutral,positive (OR).")
-@_label_option("--resources", "irrelevant,partial,relevant (OR).")
-@_label_option("--sentiment-shift", "improved,stable,degraded (OR).")
-@_label_option("--deflection-quality", "resolved,partial,actioned,no_response (OR).")
-@_label_option("--handoff-reason", "policy,user_request,frustration,bot_limitation (OR).")
-@_label_option("--recontact-risk", "low,medium,high (OR).")
-@click.option("--skill-name")
-@click.option("--min-messages")
-@click.option("--max-messages")
-@click.option("--sort-by", metavar="FIELD", help="last_message_at, first_message_at, message_count")
-@click.option("--sort-order", metavar="asc|desc")
+@query_options
+@click.option("--view", metavar="NAME",
+              help="A saved view (`views list`): its filters, sort and window or dates; "
+                   "explicit flags override them (--start, --end: that bound).")
 @click.option("--messages", is_flag=True, help="Add messages and citations (batch endpoint).")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl"]), default="json",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "md"]),
+              default="json", show_default=True,
+              help="md: one Markdown document of transcripts (implies --messages).")
+@click.option("--redact", is_flag=True,
+              help="Mask emails, phone numbers and card-like numbers in every text field "
+                   "(said in the file's metadata: JSON header, Markdown top).")
 @click.option("--batch-size", type=click.IntRange(1, 100), default=100, show_default=True,
               help="Conversations per list page.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
@@ -353,6 +377,9 @@ def _label_option(name: str, help_text: str):
 @click.option("--allow-partial", is_flag=True,
               help="Skip conversations whose details still fail after retries (exit 0).")
 @click.option("--resume", is_flag=True, help="Continue an interrupted export of the same file.")
+@click.option("--with-reviews", is_flag=True,
+              help="Add each conversation's local review (`reviews mark`): a `review` object "
+                   "(null when none), or review_* columns in CSV.")
 @click.option("--csv-raw", is_flag=True,
               help="CSV: write cells exactly as the brief's export_conversations.py does "
                    "(formulas and control characters kept): unsafe to open in a spreadsheet. "
@@ -367,6 +394,11 @@ def export(opts: GlobalOptions, **kw: Any) -> None:
     """Export conversations (like the brief's export_conversations.py), streaming."""
     from api.export import ExportError, read_ids
 
+    view = None
+    if kw["view"] is not None:
+        from tui.cli_views import resolved_view
+
+        view = resolved_view(opts, kw["view"])
     ids = None
     if kw["ids_from"]:
         try:
@@ -374,13 +406,16 @@ def export(opts: GlobalOptions, **kw: Any) -> None:
         except ExportError as exc:
             _fail(f"error: --ids-from: {exc}", EXIT_USAGE)
         ignored = [f"--{opt.replace('_', '-')}" for opt in _QUERY_OPTIONS if kw[opt] is not None]
+        ignored += ["--view"] if view is not None else []
         if ignored:
             click.echo(f"studio-tui: note: --ids-from exports exactly those ids; "
                        f"{', '.join(ignored)} ignored", err=True)
-    elif not kw["start"] or not kw["end"]:
-        missing = "--start" if not kw["start"] else "--end"
-        _fail(f"error: {missing} is required (YYYY-MM-DD or ISO 8601)", EXIT_USAGE)
-    query = _build_query(kw)
+    else:
+        for flag, field in (("start", "start_date"), ("end", "end_date")):
+            if not kw[flag] and not getattr(view, field, None):
+                why = f" (view {kw['view']} has no window or dates)" if view is not None else ""
+                _fail(f"error: --{flag} is required (YYYY-MM-DD or ISO 8601){why}", EXIT_USAGE)
+    query = _build_query(kw, view)
     report = _run(_export(opts, query, ids, kw), _ResumeHint(kw["output"]))
     _print_outcome(report)
 
@@ -397,12 +432,13 @@ _QUERY_OPTIONS = {
 }
 
 
-def _build_query(kw: dict) -> Any:
+def _build_query(kw: dict, base: Any = None) -> Any:
+    """The query of the flags (``query_options``), over ``base`` (a view's) when given."""
     from api.query import ConversationQuery, QueryError
 
     raw = {field: kw[opt] for opt, field in _QUERY_OPTIONS.items() if kw[opt] is not None}
     try:
-        return ConversationQuery.build(**raw)
+        return base.replace(**raw) if base is not None else ConversationQuery.build(**raw)
     except QueryError as exc:
         message = exc.message
         if exc.other:  # a range check names a second field: by its flag too
@@ -459,15 +495,22 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
     concurrency = kw["concurrency"]
     hint = _ResumeHint(kw["output"])
     stop = _StopOnSignals()
+    store = None
     try:
         async with _client(opts, cache=False, concurrency=concurrency,
                            max_tries=EXPORT_TRIES) as client:
+            if kw.get("with_reviews"):
+                from tui.cli_reviews import open_review_store
+
+                store = open_review_store(opts, client.project_id)
             return await run_export(
                 client, query, kw["output"], kw["fmt"], kw["messages"], concurrency,
                 progress=progress, ids=ids, allow_partial=kw["allow_partial"],
                 resume=kw["resume"], page_size=kw["batch_size"], keep_partial=True,
                 worker=(os.cpu_count() or 1) > 1, csv_raw=kw["csv_raw"],
                 columns=kw["columns"],
+                reviews=None if store is None else _review_lookup(store),
+                redact=kw["redact"],
             )
     except asyncio.CancelledError:
         if stop.signum is None:  # Ctrl-C: asyncio.run turns it into KeyboardInterrupt
@@ -491,6 +534,21 @@ async def _export(opts: GlobalOptions, query: Any, ids: list[str] | None, kw: di
     finally:
         stop.remove()
         progress.end()
+        if store is not None:
+            store.close()
+
+
+def _review_lookup(store: Any) -> Any:
+    """``store.json_for``, its failures as the export's (one line, partial kept)."""
+    from api.export import ExportError
+    from api.reviews import ReviewStoreError
+
+    def lookup(ids: list[str]) -> Any:
+        try:
+            return store.json_for(ids)
+        except ReviewStoreError as exc:
+            raise ExportError(str(exc)) from None
+    return lookup
 
 
 class _StopOnSignals:
@@ -661,3 +719,12 @@ def demo_server(opts: GlobalOptions, host, port, size, seed, anchor, latency_ms,
         _fail(f"error: cannot serve on {host}:{port}: {exc.strerror or exc}")
     except KeyboardInterrupt:
         pass
+
+
+from tui.cli_reviews import reviews as _reviews_group  # noqa: E402 (needs the helpers above)
+
+main.add_command(_reviews_group)
+
+from tui.cli_views import views as _views_group  # noqa: E402 (needs the helpers above)
+
+main.add_command(_views_group)

@@ -3,7 +3,6 @@ references, the sources it cites, collapsible tool calls."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -17,24 +16,14 @@ from textual.widgets import Collapsible, Static
 
 from api.dates import short_time
 from api.text import sanitize
+from api.transcript import CITATION_MARK, citation_numbers, cited_ids
+from api.transcript import looks_like_citation_id as _looks_like_id
 
 if TYPE_CHECKING:
     from api.models import Citation, Message, ToolCall
 
 FOLD_CHARS = 3_000
-#: a citation marker in message text, ``[[citation_id]]`` (ids: letters, digits, - and _)
-CITATION_MARK = re.compile(r"\[\[([A-Za-z0-9][A-Za-z0-9_-]{0,127})\]\]")
 REFERENCE_STYLE = "bold cyan"
-
-
-def _looks_like_id(text: str) -> bool:
-    """A marker the citation list does not hold still hides a machine id (not ``[[bold]]``)."""
-    return len(text) >= 8 and any(c.isdigit() for c in text)
-
-
-def cited_ids(text: str) -> list[str]:
-    """The citation ids `text` marks, in order of first mention."""
-    return list(dict.fromkeys(m.group(1) for m in CITATION_MARK.finditer(text)))
 
 
 def render_citations(text: str, numbers: Mapping[str, int]) -> Text:
@@ -72,13 +61,7 @@ class CitationRefs:
     def build(cls, texts: Sequence[str], citations: Sequence[Citation],
               label: Callable[[Citation], Text] | None = None) -> CitationRefs:
         by_id = {c.citation_id: c for c in citations if c.citation_id}
-        order = [cid for text in texts for cid in cited_ids(text) if cid in by_id]
-        order += [str(c.citation_id) for c in citations]
-        numbers: dict[str, int] = {}
-        for cid in order:
-            if cid in by_id and cid not in numbers:
-                numbers[cid] = len(numbers) + 1
-        refs = cls(numbers, by_id)
+        refs = cls(citation_numbers(texts, citations), by_id)
         if label is not None:
             refs.label = label
         return refs

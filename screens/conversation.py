@@ -2,11 +2,18 @@
 
 Messages are mounted in chunks after the first paint (a 300-message conversation or a 50 KB
 message never freezes the UI); long texts are folded until asked for.
+
+Triage: the conversation's local review is shown under its title; `m` / `!` toggle reviewed /
+flagged (back to todo), `E` edits the verdict and note. Writes go through the app's review
+store in a thread, one at a time (a toggle reads the result of the one before), and post
+`ReviewsChanged`. `M` copies a Markdown transcript, `O` opens the platform's page.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -21,15 +28,20 @@ from api.endpoints import conversations
 from api.endpoints.conversations import ConversationRow
 from api.errors import InvalidIdError
 from api.lookups import Lookups, resolve_kb_items
-from api.text import sanitize
-from screens.services import services
-from widgets.conversation_meta import meta_text
+from api.reviews import Review
+from api.text import one_line, sanitize
+from screens.services import ReviewsChanged, services
+from screens.share import copy_transcript, open_platform_link
+from widgets.conversation_meta import meta_text, review_text
 from widgets.footer import KeyBar
 from widgets.message_view import CitationRefs, MessageView
 from widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
+
     from api.models import Citation, ConversationDetail
+    from api.reviews import ReviewStore
+    from screens.review_dialog import ReviewEdit
 
 CHUNK = 25
 Navigator = Callable[[int], Awaitable[ConversationRow | None]]
@@ -72,9 +84,15 @@ class ConversationScreen(Screen[None]):
     CSS_PATH = "conversation.tcss"
 
     BINDINGS = [
+        # triage first: the footer shows the keys in this order, as many as fit
+        Binding("m", "mark('reviewed')", "Reviewed", id="conversation.review.mark"),
+        Binding("exclamation_mark", "mark('flagged')", "Flag", id="conversation.review.flag"),
+        Binding("E", "edit_review", "Verdict", id="conversation.review.edit"),
         Binding("J,right_square_bracket", "step(1)", "Next conv.", id="conversation.next"),
         Binding("K,left_square_bracket", "step(-1)", "Prev conv.", id="conversation.prev"),
         Binding("slash", "find", "Search", id="conversation.find"),
+        Binding("M", "copy_markdown", "Copy Markdown", id="conversation.copy_markdown"),
+        Binding("O", "open_url", "Open link", id="conversation.open_url"),
         Binding("n", "find_next(1)", "Next match", show=False, id="conversation.find_next"),
         Binding("N", "find_next(-1)", "Prev match", show=False, id="conversation.find_prev"),
         Binding("y", "copy_id", "Copy id", id="conversation.copy_id"),
@@ -95,10 +113,13 @@ class ConversationScreen(Screen[None]):
         self._matches: list[MessageView] = []
         self._match_index = -1
         self._term: str | None = None
+        self.review: Review | None = None  # of `conversation_id`; None until read
+        self._review_writes = asyncio.Lock()
 
     def compose(self) -> ComposeResult:
         yield StatusHeader("Conversation")
         yield Static("", id="conv-title", markup=False)
+        yield Static(review_text(None), id="conv-review", markup=False)
         with VerticalScroll(id="conv-body"):
             yield Static(Text("loading…", style="dim"), id="conv-meta", markup=False)
             yield Vertical(id="messages")
@@ -122,6 +143,7 @@ class ConversationScreen(Screen[None]):
             self._show_problem("Cannot open this conversation: missing id (None)")
             return
         self._set_title(cid, loading=True)
+        self._load_review(cid)
         try:
             client = await app.get_client()
             try:
@@ -275,3 +297,102 @@ class ConversationScreen(Screen[None]):
         self.app.copy_to_clipboard(payload)
         self.notify(f"Copied the conversation JSON ({len(payload):,} characters)", timeout=3,
                     markup=False)
+
+    # ----------------------------------------------------------------- review
+    @work(exclusive=True, group="review-read", exit_on_error=False)
+    async def _load_review(self, cid: str) -> None:
+        try:
+            store = await services(self).review_store()
+            found = await asyncio.to_thread(store.get, [cid])
+        except Exception as exc:  # noqa: BLE001 - shown in place of the review
+            if cid == self.conversation_id:
+                self.query_one("#conv-review", Static).update(
+                    review_text(None, problem=f"not available: {exc}"))
+            return
+        if cid == self.conversation_id:
+            self._show_review(found.get(cid) or Review.todo(cid))
+
+    def _show_review(self, review: Review) -> None:
+        self.review = review
+        self.query_one("#conv-review", Static).update(
+            review_text(review, services(self).display_tz))
+
+    def action_mark(self, status: str) -> None:
+        if self.conversation_id:
+            self._toggle_review(self.conversation_id, status)
+
+    def action_edit_review(self) -> None:
+        if self.conversation_id:
+            self._edit_review(self.conversation_id)
+
+    async def _current_review(self, store: ReviewStore, cid: str) -> Review:
+        if self.review is not None and self.review.conversation_id == cid:
+            return self.review
+        found = await asyncio.to_thread(store.get, [cid])
+        return found.get(cid) or Review.todo(cid)
+
+    @work(group="review-write", exit_on_error=False)
+    async def _toggle_review(self, cid: str, status: str) -> None:
+        async with self._review_writes:
+            try:
+                store = await services(self).review_store()
+                current = await self._current_review(store, cid)
+                target = "todo" if current.status == status else status
+                await self._write_review(store, cid, status=target)
+            except Exception as exc:  # noqa: BLE001 - one line, the view unchanged
+                self._review_failed(cid, exc)
+
+    @work(group="review-write", exit_on_error=False)
+    async def _edit_review(self, cid: str) -> None:
+        from screens.review_dialog import ReviewDialog
+
+        app = services(self)
+        try:
+            store = await app.review_store()
+            current = await self._current_review(store, cid)
+        except Exception as exc:  # noqa: BLE001 - one line
+            self._review_failed(cid, exc)
+            return
+        edit: ReviewEdit | None = await self.app.push_screen_wait(ReviewDialog(
+            cid, app.review_verdicts, verdict=current.verdict, note=current.note))
+        if edit is None:
+            return
+        async with self._review_writes:
+            try:
+                current = await self._current_review(store, cid)  # a toggle may have run
+                # only what changed: a stored verdict no longer configured stays valid
+                verdict = (edit.verdict or "") if edit.verdict != current.verdict else None
+                note = edit.note if edit.note != current.note else None
+                status = "reviewed" if current.status == "todo" else None  # saving is reviewing
+                if (status, verdict, note) != (None, None, None):
+                    await self._write_review(store, cid, status=status, verdict=verdict,
+                                             note=note)
+            except Exception as exc:  # noqa: BLE001 - one line, the view unchanged
+                self._review_failed(cid, exc)
+
+    async def _write_review(self, store: ReviewStore, cid: str, *, status: str | None = None,
+                            verdict: str | None = None, note: str | None = None) -> None:
+        """Set the given fields (None: left as stored) and show and announce the result."""
+        app = services(self)
+        written = await asyncio.to_thread(partial(store.mark, [cid], status=status,
+                                                  verdict=verdict, note=note,
+                                                  who=app.review_who))
+        if written and cid == self.conversation_id:
+            self._show_review(written[0])
+        self.app.post_message(ReviewsChanged((cid,)))
+
+    def _review_failed(self, cid: str, error: BaseException) -> None:
+        self.notify(one_line(f"Review of {cid} not saved: {error}", 300), severity="error",
+                    timeout=8, markup=False)
+
+    # ----------------------------------------------------------------- leaving the app
+    def action_copy_markdown(self) -> None:
+        if self.detail is None:
+            self.notify("Nothing loaded yet", severity="warning", timeout=2, markup=False)
+            return
+        self.run_worker(copy_transcript(self, self.detail), group="markdown", exclusive=True,
+                        exit_on_error=False)
+
+    def action_open_url(self) -> None:
+        open_platform_link(self, self.conversation_id or "")
+

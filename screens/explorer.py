@@ -19,7 +19,7 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
+from textual.widgets import Static
 from textual.worker import Worker
 
 from api.dates import preset_range
@@ -27,8 +27,11 @@ from api.endpoints import conversations, load_models
 from api.endpoints.conversations import ConversationRow, RowPage
 from api.lookups import Lookups
 from api.query import ConversationQuery, QueryError
+from api.session import SessionState
 from api.text import sanitize
+from screens.explorer_triage import TriageScreen
 from screens.services import services
+from screens.triage import REVIEW_FILTERS
 from tui.commands import PaletteCommand
 from widgets.conversation_table import ConversationTable, PageRequest
 from widgets.detail_pane import DetailPane
@@ -39,6 +42,7 @@ from widgets.status_header import StatusHeader
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # imported when first shown: the sidebar's many widget classes stay off the first frame
+    from api.views import View
     from widgets.filter_sidebar import FilterSidebar
 
 AUTO_FOLD_WIDTH = 110
@@ -46,6 +50,7 @@ PAGE_CACHE_SIZE = 24  # pages kept in memory
 PREFETCH_DELAY_S = 0.15
 DETAIL_PAINT_DELAY_S = 0.03  # before the detail pane's metadata: a page flip paints first
 DETAIL_DEBOUNCE_S = 0.25  # then before fetching the highlighted conversation's detail
+SESSION_SAVE_DELAY_S = 0.5  # the last session is written once the user pauses
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ TRIAGE_PRESETS = (
 )
 
 
-class ExplorerScreen(Screen[None]):
+class ExplorerScreen(TriageScreen):
     CSS_PATH = "explorer.tcss"
     # size classes are set by _size_classes (in compose, before the children exist: no
     # restyle of the whole screen at start-up), not by Textual's breakpoints
@@ -110,6 +115,7 @@ class ExplorerScreen(Screen[None]):
         with Horizontal(id="explorer-body"):  # the sidebar is mounted when first shown
             with Vertical(id="main"):
                 yield FilterBar(shared_only=False, wrap=True, id="filter-summary")
+                yield Static("", id="triage-line", markup=False)
                 with Horizontal(id="table-and-detail"):
                     yield ConversationTable(id="table")
                     yield DetailPane(id="detail")
@@ -138,6 +144,7 @@ class ExplorerScreen(Screen[None]):
             if app.lookups.loaded:
                 self._fill_sidebar(sidebar, app.lookups)
             sidebar.set_query(self.query_obj, preset=app.date_preset)
+            sidebar.set_views(list(app.views), app.active_view)
         return sidebar
 
     def on_mount(self) -> None:
@@ -145,11 +152,32 @@ class ExplorerScreen(Screen[None]):
         table, pane = self.table, self.query_one(DetailPane)
         table.tz = pane.tz = app.display_tz
         table.lookups = app.lookups
-        self._show_query()
+        offset = self._restore(app.restored)
+        self._show_query(offset=offset)
         self.call_after_refresh(self._mount_sidebar_if_room)
         self.watch(self.app, "filters", self._app_filters_changed, init=False)
         self.watch(self.app, "lookups", self._lookups_changed, init=False)
+        self.watch(self.app, "views", self.views_changed, init=False)
+        self.watch(self.app, "active_view", self.active_view_changed)
         self.query_one("#conversations").focus()
+
+    def _restore(self, state: SessionState | None) -> int:
+        """The explorer of the last session (the app restored the shared filters): its own
+        filters, columns, review filter; returns the offset of the row to highlight."""
+        if state is None:
+            return 0
+        restored = services(self).restored_query()
+        if restored is not None:
+            self.own = restored.own()
+        if state.columns:
+            self.set_columns(state.columns)
+        if state.review_filter in REVIEW_FILTERS:
+            self.triage.mode = state.review_filter
+        if state.view:  # reopening the view is a look at it: what came since is marked
+            self.look_at_view(state.view)
+        if state.open_conversation and state.conversation_id:
+            self.call_after_refresh(self.reopen, state.conversation_id)
+        return state.offset
 
     def _size_classes(self, width: int, height: int) -> None:
         wanted = {
@@ -185,13 +213,16 @@ class ExplorerScreen(Screen[None]):
             self.notify(f"Filter sidebar not shown: {type(exc).__name__}", severity="error",
                         markup=False)
 
-    def _show_query(self) -> None:
+    def _show_query(self, offset: int = 0) -> None:
         query = self.query_obj
         self.query_one(FilterBar).show(query, services(self).lookups)
-        dropped = self.table.load(query)
+        self.rescan()
+        dropped = self.table.load(query, offset=offset)
         if dropped:  # a selection is of the conversations the filters list: never lost unsaid
             self.notify(f"Selection cleared, the filters changed: {dropped}",
                         severity="warning", timeout=5, markup=False)
+        self.show_triage()
+        self.save_session_soon()
 
     # ----------------------------------------------------------------- filters
     def apply_query(self, query: ConversationQuery, *, preset: str | None = None) -> None:
@@ -232,6 +263,12 @@ class ExplorerScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - optional choices; the filters still work
             self.notify(f"Filter choices not loaded: {type(exc).__name__}", severity="warning",
                         markup=False)
+
+    def on_filter_sidebar_view_chosen(self, event: FilterSidebar.ViewChosen) -> None:
+        view = services(self).views.get(event.name)
+        if view is not None:
+            self.apply_view(view)
+            self.action_focus_table()
 
     def on_filter_sidebar_search_submitted(self, event: FilterSidebar.SearchSubmitted) -> None:
         self.action_focus_table()  # the user looks for one conversation: show the results
@@ -278,16 +315,30 @@ class ExplorerScreen(Screen[None]):
         self.notify("Filters cleared (date range kept)", timeout=2, markup=False)
 
     # ----------------------------------------------------------------- pages
+    def show_filtered_page(self) -> None:
+        request = self.table.current_request()
+        if request is not None:
+            self._page_wanted(ConversationTable.PageWanted(request, False))
+
     @on(ConversationTable.PageWanted)
     def _page_wanted(self, event: ConversationTable.PageWanted) -> None:
         # a prefetch planned for the page left behind (or another query): no longer wanted
         self.workers.cancel_group(self, "conversation-prefetch")
         request = event.request
+        if self.triage.mode != "all":  # served from the scan: the API cannot filter reviews
+            if event.force:
+                self.rescan(force=True)
+            self.table.show_page(request, self.triage.page(request.offset, request.limit),
+                                 from_cache=False)
+            if self.triage.scan is not None and self.triage.scan.complete:
+                self.table.page_settled(request)
+            return
         if event.force:
             self._pages.clear()
         cached = self._pages.get(request)
         if cached is not None:
             self.table.show_page(request, cached, from_cache=True)
+            self.reviews_for_page(cached)
             # revalidate once the page is on screen: the fetch (and, on the embedded demo,
             # the backend's SQL in this process) must not delay the paint
             self.call_after_refresh(self._start_fetch, request)
@@ -317,6 +368,7 @@ class ExplorerScreen(Screen[None]):
                     return  # stale: the user moved on
                 self._remember(request, result.data)
                 table.show_page(request, result.data, from_cache=result.from_cache)
+                self.reviews_for_page(result.data)
                 app.note_result(result)
         except Exception as exc:  # noqa: BLE001 - reported, the page shown is kept
             if request == table.current_request():
@@ -336,6 +388,7 @@ class ExplorerScreen(Screen[None]):
             offset=request.offset))
         if page is not None:
             self.table.show_page(request, page, from_cache=True)
+            self.reviews_for_page(page)
         return page is not None
 
     @work(exclusive=True, group="conversation-prefetch", exit_on_error=False)
@@ -366,6 +419,7 @@ class ExplorerScreen(Screen[None]):
     @on(ConversationTable.Highlighted)
     def _highlighted(self, event: ConversationTable.Highlighted) -> None:
         self._show_detail(event.conversation)
+        self.save_session_soon()
 
     @work(exclusive=True, group="detail-pane", exit_on_error=False)
     async def _show_detail(self, row: ConversationRow | None) -> None:
@@ -391,11 +445,9 @@ class ExplorerScreen(Screen[None]):
 
     @on(ConversationTable.Selected)
     def _selected(self, event: ConversationTable.Selected) -> None:
-        from screens.conversation import ConversationScreen
-
         cid = event.conversation.conversation_id
         if cid:
-            self.app.push_screen(ConversationScreen(cid, self.table.step))
+            self.open_conversation(cid)
 
     # ----------------------------------------------------------------- actions
     async def action_toggle_sidebar(self) -> None:
@@ -457,7 +509,33 @@ class ExplorerScreen(Screen[None]):
         for preset in ("24h", "7d", "30d", "90d"):
             commands.append(PaletteCommand(f"Date range: last {preset}", "Shared date filter",
                                            partial(self.set_date_preset, preset)))
+        app = services(self)
+        for view in app.views.values():
+            kind = "built-in view" if view.builtin else "saved view"
+            commands.append(PaletteCommand(f"View: {view.name}", f"{kind}: {view.text()}",
+                                           partial(self._view_from_palette, view)))
+        commands += [
+            PaletteCommand("Save filters as a view", "Name asked (V)", self.action_save_view),
+            PaletteCommand("Choose columns", "Show, hide and order the table's columns (T)",
+                           self.action_choose_columns),
+            PaletteCommand("Review filter: all / unreviewed / flagged", "(U)",
+                           self.action_cycle_review_filter),
+            PaletteCommand(f"Redact transcripts: turn {'off' if app.redact else 'on'}",
+                           "Mask emails, phone and card numbers in Markdown copies",
+                           self.toggle_redact),
+        ]
         return commands
+
+    def _view_from_palette(self, view: View) -> None:
+        if self.app.current_mode != "explorer":
+            self.app.switch_mode("explorer")
+        self.apply_view(view)
+
+    def toggle_redact(self) -> None:
+        app = services(self)
+        app.redact = not app.redact
+        self.notify(f"Redaction {'on' if app.redact else 'off'} for transcripts", timeout=3,
+                    markup=False)
 
     def _run_from_palette(self, preset: TriagePreset) -> None:
         if self.app.current_mode != "explorer":

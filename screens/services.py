@@ -9,6 +9,8 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
+from textual.message import Message
+
 if TYPE_CHECKING:
     from textual.dom import DOMNode
 
@@ -17,6 +19,9 @@ if TYPE_CHECKING:
     from api.endpoints import Endpoint
     from api.lookups import Lookups
     from api.query import ConversationQuery
+    from api.reviews import ReviewStore
+    from api.session import SessionState
+    from api.views import View
 
 
 T = TypeVar("T")
@@ -28,6 +33,22 @@ class Services(Protocol):
     lookups: Lookups  # names of assistants, versions, inboxes, knowledge bases
     display_tz: tzinfo  # the time zone dates are shown in
     date_preset: str  # which preset produced the shared dates ("30d", ..., "custom")
+    review_who: str  # who the reviews marked here are by (config `[reviews] who`, else $USER)
+    review_verdicts: tuple[str, ...]  # the verdicts a review may carry (config, else defaults)
+    redact: bool  # transcripts and exports mask emails, phones and card numbers
+    views: dict[str, View]  # saved and built-in views, by name (reactive)
+    active_view: str | None  # the view the explorer shows (reactive)
+    restored: SessionState | None  # the explorer's last session (None with --fresh)
+
+    async def review_store(self) -> ReviewStore: ...
+
+    def conversation_url(self, conversation_id: str) -> str | None: ...
+
+    def open_link(self, url: str) -> bool: ...
+
+    def restored_query(self) -> ConversationQuery | None: ...
+
+    def save_session(self, state: SessionState) -> None: ...
 
     @property
     def client(self) -> StudioClient: ...
@@ -48,6 +69,14 @@ class Services(Protocol):
 
     def report_error(self, error: BaseException,
                      retry: Callable[[], Any] | None = None) -> None: ...
+
+
+class ReviewsChanged(Message):
+    """Reviews of `ids` were written (posted to the app, which tells the screens)."""
+
+    def __init__(self, ids: tuple[str, ...]) -> None:
+        super().__init__()
+        self.ids = ids
 
 
 def services(node: DOMNode) -> Services:

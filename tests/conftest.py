@@ -41,6 +41,16 @@ def _share_demo_dir(shared: str, cache_dir: str) -> None:
         os.symlink(shared, link)
 
 
+@pytest.fixture(autouse=True)
+def own_user_dirs(tmp_path_factory, monkeypatch):
+    """A config and data dir per test: saved views, reviews and the last session never leak
+    from one test into another (the response cache stays per worker)."""
+    base = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("STUDIO_TUI_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("STUDIO_TUI_DATA_DIR", str(base / "data"))
+    return base
+
+
 @pytest.fixture(scope="session")
 def demo_db():
     """Path of the pinned demo database (generated once, reused across runs)."""

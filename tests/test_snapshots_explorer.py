@@ -55,3 +55,16 @@ def test_export_dialog_80x24(snap_compare, studio_app):
     """All matching except one, at the smallest supported size: buttons and result line in."""
     assert snap_compare(studio_app(), terminal_size=(80, 24),
                         run_before=_keys("F", "asterisk", "space", "x"))
+
+
+def test_explorer_views_and_reviews_80x24(snap_compare, studio_app):
+    """A built-in view (w), two conversations reviewed (m moves on) and one flagged (!)."""
+    assert snap_compare(studio_app(), terminal_size=(80, 24),
+                        run_before=_keys("w", "m", "m", "exclamation_mark", "k"))
+
+
+def test_explorer_views_and_reviews_160x48(snap_compare, studio_app):
+    """The same at 160x48: the views listed at the top of the sidebar, the active one marked;
+    the unreviewed-only filter on (U)."""
+    assert snap_compare(studio_app(), terminal_size=(160, 48),
+                        run_before=_keys("w", "m", "m", "exclamation_mark", "U"))

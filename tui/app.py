@@ -8,6 +8,9 @@ The protocol other screens rely on:
 - `app.lookups` — reactive `api.lookups.Lookups` (choices and names), loaded once in a worker.
 - `app.now()` — the clock (the demo anchor on the demo backend, so data and tests agree).
 - `app.note_result(result)` / `app.report_error(exc, retry)` — connection state + notifications.
+- `app.views` / `app.active_view` — saved views (config.toml) and the one the explorer shows;
+  `app.review_store()` — the local reviews of this API and project; `app.restored` — the last
+  session of the explorer (None with `--fresh`).
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ import contextlib
 import gc
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -30,19 +34,25 @@ from textual.screen import Screen
 from api.dates import preset_range
 from api.errors import StudioError
 from api.lookups import Lookups, load_lookups
-from api.query import SHARED_FIELDS, ConversationQuery
+from api.query import SHARED_FIELDS, ConversationQuery, QueryError
+from api.session import SessionState, load_session, save_session, session_path
 from screens.analytics import ANALYTICS
+from screens.services import ReviewsChanged
 from tui.commands import PaletteCommand, StudioCommands
 from widgets.status_header import connection_state
 
 if TYPE_CHECKING:
     from api.endpoints import Endpoint
+    from api.reviews import ReviewStore
+    from api.views import View
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PRESET = "30d"
+DEFAULT_VERDICTS = ("bot_correct", "bot_wrong", "kb_gap", "tool_failure", "should_handoff",
+                    "needs_followup")  # until the config is read (api.reviews has the same)
 FIRST_PAGE_WAIT = 0.3  # seconds the client waits for the cached first page to be painted
 MAX_BACK = 20  # drill-downs remembered for `esc`
 
@@ -135,6 +145,8 @@ class StudioApp(App[None]):
     connection: reactive[str] = reactive("connecting")
     connection_detail: reactive[str] = reactive("")
     project_name: reactive[str] = reactive("")
+    views: reactive[dict[str, View]] = reactive(dict, init=False, always_update=True)
+    active_view: reactive[str | None] = reactive(None, init=False)
 
     def __init__(
         self,
@@ -142,6 +154,7 @@ class StudioApp(App[None]):
         *,
         client_factory: Callable[[], Any] | None = None,
         now: datetime | None = None,
+        fresh: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -160,8 +173,22 @@ class StudioApp(App[None]):
         self.back_stack: list[BackStep] = []  # drill-downs `esc` returns from
         self.user_keymap: dict[str, str] = {}  # `[keymap]` of the config file (help shows it)
         self._retry: Callable[[], Any] | None = None
+        self.review_who = os.environ.get("USER") or "unknown"
+        self.review_verdicts: tuple[str, ...] = DEFAULT_VERDICTS
+        self.redact = False
+        self._url_template: str | None = None
+        self._reviews: ReviewStore | None = None
+        self._reviews_lock = asyncio.Lock()
+        self._session_file = session_path(settings.data_dir, settings.base_url,
+                                          settings.project_id or "demo")
+        self.restored = None if fresh else load_session(self._session_file)
         start, end = preset_range(DEFAULT_PRESET, self.now())
-        self.set_reactive(StudioApp.filters, ConversationQuery.build(start_date=start, end_date=end))
+        filters = ConversationQuery.build(start_date=start, end_date=end)
+        restored = self.restored_query()
+        if restored is not None and self.restored is not None:
+            filters, self.date_preset = shared_part(restored), self.restored.preset or "custom"
+            self.set_reactive(StudioApp.active_view, self.restored.view)
+        self.set_reactive(StudioApp.filters, filters)
 
     # ------------------------------------------------------------------ client
     def _default_client_factory(self) -> Any:
@@ -199,6 +226,85 @@ class StudioApp(App[None]):
                         self._client = client
                     self._close_peek()
         return self._client
+
+    # ------------------------------------------------------------------ triage state
+    def restored_query(self) -> ConversationQuery | None:
+        """The explorer's query of the last session; a relative window (`7d`) is taken again
+        from now, as its preset would be."""
+        state = self.restored
+        if state is None or not state.query:
+            return None
+        try:
+            query = ConversationQuery.from_text(state.query)
+            if state.preset and state.preset not in ("custom", "all"):
+                start, end = preset_range(state.preset, self.now())
+                if start is not None:
+                    query = query.replace(start_date=start, end_date=end)
+            return query
+        except QueryError:  # written by another version, or by hand: start clean
+            return None
+
+    def save_session(self, state: SessionState) -> None:
+        """Remember what the explorer shows (called from a thread: a small atomic write)."""
+        try:
+            save_session(self._session_file, state)
+        except OSError as exc:
+            log.info("session not saved: %s", type(exc).__name__)
+
+    async def review_store(self) -> ReviewStore:
+        """The reviews of this API and project (opened once the client knows the project)."""
+        if self._reviews is None:
+            client = await self.get_client()
+            async with self._reviews_lock:
+                if self._reviews is None:
+                    from api.reviews import ReviewStore
+
+                    self._reviews = await asyncio.to_thread(
+                        ReviewStore.for_settings, self.settings, client.project_id)
+        return self._reviews
+
+    def conversation_url(self, conversation_id: str) -> str | None:
+        """The conversation on its platform (the profile's `conversation_url` template with
+        `{id}`), or None when no template is configured."""
+        if not self._url_template or not conversation_id:
+            return None
+        from urllib.parse import quote
+
+        return self._url_template.replace("{id}", quote(conversation_id, safe=""))
+
+    def open_link(self, url: str) -> bool:
+        """Copy `url` and open it in a browser where one can show it (the browser of the
+        textual-serve page, or a graphical session); whether it was opened. Over SSH a
+        "browser" would be a text one taking over this terminal: the link is only copied."""
+        self.copy_to_clipboard(url)
+        graphical = sys.platform in ("darwin", "win32") or bool(
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        if self.is_headless or not (self.is_web or graphical):
+            return False
+        self.open_url(url)
+        return True
+
+    async def _load_user_config(self) -> None:
+        """Saved views, review settings and the URL template, from config.toml (a damaged
+        file is said once; the built-in views and the defaults are used)."""
+        from api.config import profile_setting
+        from api.reviews import review_settings
+        from api.views import BUILTIN_VIEWS, load_views
+
+        path = self.settings.config_file
+        views = {v.name: v for v in BUILTIN_VIEWS}
+        try:
+            views = await asyncio.to_thread(load_views, path)
+            self.review_verdicts, self.review_who = await asyncio.to_thread(
+                review_settings, path)
+            self._url_template = await asyncio.to_thread(
+                profile_setting, self.settings, "conversation_url")
+        except StudioError as exc:
+            from api.text import one_line
+
+            self.notify(one_line(str(exc), 300), title="Config", severity="warning",
+                        timeout=8, markup=False)
+        self.views = views
 
     # ------------------------------------------------------------------ cache peek
     async def _open_peek(self) -> Any:
@@ -285,6 +391,7 @@ class StudioApp(App[None]):
             gc.enable()
         self._first_frame.set()
         self.run_worker(self._load_lookups(), group="lookups", exit_on_error=False)
+        self.run_worker(self._load_user_config(), group="user-config", exit_on_error=False)
 
     async def _load_lookups(self) -> None:
         try:
@@ -297,6 +404,8 @@ class StudioApp(App[None]):
                         "ids are shown instead", severity="warning", timeout=6, markup=False)
 
     async def on_unmount(self) -> None:
+        if self._reviews is not None:
+            self._reviews.close()
         if self._client is not None:
             await self._client.aclose()
 
@@ -336,6 +445,11 @@ class StudioApp(App[None]):
         except KeyError:  # not opened yet
             return None
         return stack[0] if stack else None
+
+    def on_reviews_changed(self, event: ReviewsChanged) -> None:
+        explorer = self.get_screen_for_mode("explorer")
+        if explorer is not None:
+            explorer.reviews_changed(event.ids)
 
     # ------------------------------------------------------------------ status
     def note_result(self, result: Any) -> None:
@@ -463,6 +577,6 @@ class StudioApp(App[None]):
         return commands
 
 
-def run_app(settings: Any) -> None:
+def run_app(settings: Any, *, fresh: bool = False) -> None:
     """Entry point used by `tui.cli` (default command)."""
-    StudioApp(settings).run()
+    StudioApp(settings, fresh=fresh).run()

@@ -1,7 +1,8 @@
 """Conversation metadata as Rich Text (labels with reasons, summary, intent, tags, ...).
 
 Shared by the explorer's detail pane and the full conversation screen. Input is the tolerant
-model of the list/detail endpoint (`api.models.Conversation`): any field may be None.
+model of the list/detail endpoint (`api.models.Conversation`): any field may be None; the
+local review (`api.reviews.Review`) is drawn by `review_text`.
 """
 from __future__ import annotations
 
@@ -12,21 +13,18 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 
 from api.dates import short_time
-from api.text import sanitize
+from api.labels import SIGNALS
+from api.text import one_line, sanitize
 from widgets.labels import badge
 
 if TYPE_CHECKING:
     from api.models import Conversation, PlaybookRef
+    from api.reviews import Review
 
-SIGNALS = (
-    ("sentiment", "sentiment_label", "sentiment_reason"),
-    ("resources", "resources_label", "resources_reason"),
-    ("sentiment_shift", "sentiment_shift", "sentiment_shift_reason"),
-    ("deflection_quality", "deflection_quality", "deflection_quality_reason"),
-    ("handoff_reason", "handoff_reason", "handoff_reason_detail"),
-    ("recontact_risk", "recontact_risk", "recontact_risk_reason"),
-)
 LONG_FIELD = 2_000
+# a review's status by shape as well as colour (NO_COLOR, 16 colours)
+REVIEW_STATUS = {"todo": ("○ todo", "dim"), "reviewed": ("✓ reviewed", "bold green"),
+                 "flagged": ("⚑ flagged", "bold yellow")}
 
 
 def _s(value: Any, limit: int = LONG_FIELD) -> str:
@@ -112,4 +110,30 @@ def meta_text(conv: Conversation, tz: tzinfo | None = None, *, compact: bool = F
         _row(text, "first user", conv.first_user_message)
         _row(text, "last reply", conv.last_assistant_message)
     text.rstrip()
+    return text
+
+
+def review_text(review: Review | None, tz: tzinfo | None = None, *,
+                problem: str | None = None) -> Text:
+    """The local review on one line (wrapped when narrow): status, verdict, who and when,
+    then the note. None: not read yet; `problem`: why it could not be read."""
+    text = Text()
+    text.append(f"{'review':<13}", style="bold")  # aligned with the rows of `meta_text`
+    if problem is not None:
+        text.append(one_line(problem, 200), style="red")
+        return text
+    if review is None:
+        text.append("…", style="dim")
+        return text
+    label, style = REVIEW_STATUS.get(review.status, (sanitize(review.status), ""))
+    text.append(label, style=style)
+    if review.verdict:
+        text.append("  verdict ", style="dim")
+        text.append(sanitize(review.verdict), style="bold")
+    if review.updated_at:
+        text.append(f"  by {one_line(review.who, 40)} {short_time(review.updated_at, tz)}",
+                    style="dim")
+    if review.note:
+        text.append("  note ", style="dim")
+        text.append(one_line(review.note, 300), style="italic")
     return text

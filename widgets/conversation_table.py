@@ -5,13 +5,19 @@ table works out which page it needs (its size follows the layout) and asks for i
 `PageWanted`; the screen loads it and hands it over with `show_page` (a cached page at once, the
 fresh one after), then `page_settled`. Names for ids (`lookups`) and the time zone (`tz`) are
 set by the screen too.
+
+The columns shown and their order (`columns`, keys of api.columns.TABLE_COLUMNS) are set with
+`set_columns`. The local marks (`reviews`, `csat`, `new_since`) are attributes the screen sets,
+then calls `refresh_marks`: they need no request. Adjacent one-cell mark columns (selection,
+new, review) share one grid column: the gaps between columns would cost more than the marks.
 """
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, fields
-from datetime import UTC, tzinfo
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, tzinfo
+from typing import Any, Protocol
 
 from rich.text import Text
 from textual import on
@@ -22,13 +28,14 @@ from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import Static
 
-from api.dates import short_time
+from api.columns import DEFAULT_COLUMNS, check_columns
+from api.dates import parse_ts, short_time
 from api.endpoints.conversations import ConversationRow, RowPage
 from api.labels import SORT_BY
 from api.lookups import Lookups
 from api.query import ConversationQuery
-from api.text import sanitize
-from widgets.labels import badge, outcome
+from api.text import one_line, sanitize
+from widgets.labels import MISSING, badge, outcome
 from widgets.page_grid import PageGrid
 
 SORT_COLUMNS = {"last": "last_message_at", "msgs": "message_count"}
@@ -39,12 +46,14 @@ WIDE_WIDTH = 118
 class Column:
     key: str
     label: str
-    width: int | None
+    width: int  # in cells; the least it gets when it takes the width left (FLEX)
     wide_only: bool = False
 
 
 COLUMNS = (
     Column("sel", "", 1),
+    Column("new", "N", 1),
+    Column("review", "R", 1),
     Column("last", "last msg", 11),
     Column("id", "id", 12),
     Column("assistant", "assistant", 14, wide_only=True),
@@ -53,8 +62,47 @@ COLUMNS = (
     Column("sentiment", "sent.", 7),
     Column("outcome", "outcome", 11),
     Column("risk", "risk", 7),
-    Column("intent", "intent", None),
+    Column("intent", "intent", 8),
+    Column("tags", "tags", 16),
+    Column("reason", "reason", 11),
+    Column("csat", "csat", 4),
 )
+COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+# the first of these shown takes the width left (none shown: the rest of the line stays blank)
+FLEX = ("intent", "tags")
+MARKS = frozenset({"sel", "new", "review"})  # one-cell columns drawn side by side
+LOCAL = frozenset({"new", "review", "csat"})  # painted from the screen's data, no request
+
+
+class HasStatus(Protocol):
+    """What the table reads of a review (api.reviews.Review): its status."""
+
+    @property
+    def status(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Marks:
+    """The screen's local data the cells of `LOCAL` columns are drawn from."""
+
+    reviews: Mapping[str, HasStatus] = field(default_factory=dict)
+    csat: Mapping[str, int] = field(default_factory=dict)
+    new_since: datetime | None = None
+
+
+NO_MARKS = Marks()
+
+
+@dataclass(frozen=True)
+class GridPart:
+    """One column of the grid: one table column, or adjacent mark columns side by side."""
+
+    keys: tuple[str, ...]
+    width: int
+
+    @property
+    def key(self) -> str:
+        return "+".join(self.keys)
 
 
 @dataclass(frozen=True)
@@ -75,11 +123,45 @@ def _clip(value: str | None, width: int) -> Text:
     return Text(text if len(text) <= width else text[: width - 1] + "…")
 
 
+_REVIEW_MARKS = {"reviewed": ("✓", "bold green"), "flagged": ("!", "bold yellow"),
+                 "todo": (" ", "")}
+
+
+def _csat(rating: int | None) -> Text:
+    if rating is None:
+        return Text(MISSING, style="dim")
+    if isinstance(rating, int) and not isinstance(rating, bool) and 1 <= rating <= 5:
+        style = "bold red" if rating <= 2 else "yellow" if rating == 3 else "green"
+        return Text(f"{rating}★", style=style)
+    return Text(f"? {sanitize(str(rating))}")
+
+
+def _tags(row: ConversationRow) -> Text:
+    tags = [one_line(t) for t in row.tags]
+    return _clip(", ".join(tags), 120) if tags else Text(MISSING, style="dim")
+
+
 def cell(column: str, row: ConversationRow, selected: bool, lookups: Lookups,
-         tz: tzinfo) -> Text:
+         tz: tzinfo, marks: Marks = NO_MARKS) -> Text:
     """One grid cell for `row` (always a Text: never parsed as markup)."""
     if column == "sel":
         return Text("✓" if selected else " ", style="bold")
+    cid = row.conversation_id or ""
+    if column == "new":
+        moment, since = parse_ts(row.last_message_at), marks.new_since
+        is_new = moment is not None and since is not None and moment > since
+        return Text("●" if is_new else " ", style="bold cyan")
+    if column == "review":
+        review = marks.reviews.get(cid)
+        status = "todo" if review is None else str(review.status)
+        mark, style = _REVIEW_MARKS.get(status, ("?", "bold"))
+        return Text(mark, style=style)
+    if column == "csat":
+        return _csat(marks.csat.get(cid))
+    if column == "tags":
+        return _tags(row)
+    if column == "reason":
+        return badge("handoff_reason", row.handoff_reason)
     if column == "last":
         return Text(short_time(row.last_message_at, tz))
     if column == "id":
@@ -169,6 +251,11 @@ class ConversationTable(Vertical, can_focus=False):
         self.query_obj: ConversationQuery | None = None
         self.lookups = Lookups()  # names for ids (inboxes)
         self.tz: tzinfo = UTC  # the time zone dates are shown in
+        self.columns: tuple[str, ...] = DEFAULT_COLUMNS  # set with `set_columns`
+        # local marks, set by the screen (then `refresh_marks`), keyed by conversation id
+        self.reviews: Mapping[str, HasStatus] = {}
+        self.csat: Mapping[str, int] = {}
+        self.new_since: str | None = None  # ISO 8601; later last messages are marked new
         self.page_size = 0
         self.start = 0
         self.total: int | None = None
@@ -180,7 +267,7 @@ class ConversationTable(Vertical, can_focus=False):
         self._shown_start = 0  # offset of the rows on screen (`start` is the page asked for)
         self._shown_page: RowPage | None = None
         self._wide: bool | None = None
-        self._built_intent = 0
+        self._parts: list[GridPart] = []  # the grid's columns as built
         self._built_sort: tuple[str, str] | None = None  # the sort the header's arrow shows
         self._pending_cursor = 0
         self._keep_id: str | None = None  # kept highlighted across a change of the page size
@@ -216,7 +303,7 @@ class ConversationTable(Vertical, can_focus=False):
             return  # hidden (another screen): keep the page as it is
         wide = self.size.width >= WIDE_WIDTH
         rows = max(3, self.size.height - 2)  # header row + status line
-        if wide != self._wide or self._intent_width() != self._built_intent:
+        if wide != self._wide or self._plan(wide) != self._parts:
             self._wide = wide
             self._build_columns()
         if rows != self.page_size:
@@ -240,24 +327,69 @@ class ConversationTable(Vertical, can_focus=False):
         pending = self._pending_cursor
         return self.start + (self.page_size - 1 if pending < 0 else pending)
 
-    def _columns(self) -> list[Column]:
-        return [c for c in COLUMNS if self._wide or not c.wide_only]
-
-    def _intent_width(self) -> int:
-        """The last column takes what is left (no horizontal scrollbar eating a row)."""
-        columns = self._columns()
-        fixed = sum(c.width or 0 for c in columns) + 2 * len(columns)
-        return max(8, self.size.width - fixed - 1)
+    def _plan(self, wide: bool | None) -> list[GridPart]:
+        """The grid's columns for the chosen keys at this width: the first FLEX column shown
+        takes what is left (the grid crops, so no horizontal scrollbar eats a row)."""
+        shown = [COLUMN_BY_KEY[k] for k in self.columns
+                 if wide or not COLUMN_BY_KEY[k].wide_only]
+        parts: list[list[Column]] = []
+        for column in shown:
+            if parts and column.key in MARKS and parts[-1][-1].key in MARKS:
+                parts[-1].append(column)
+            else:
+                parts.append([column])
+        flex = next((k for k in FLEX if any(c.key == k for c in shown)), None)
+        fixed = sum(c.width for c in shown if c.key != flex) + 2 * len(parts)
+        return [GridPart(tuple(c.key for c in part),
+                         max(part[0].width, self.size.width - fixed - 1)
+                         if part[0].key == flex else sum(c.width for c in part))
+                for part in parts]
 
     def _build_columns(self) -> None:
         table = self.table
         table.clear(columns=True)
-        self._built_intent = self._intent_width()
+        self._parts = self._plan(self._wide)
         self._built_sort = self._sort()
-        for column in self._columns():
-            table.add_column(self._header_label(column), width=column.width or self._built_intent,
-                             key=column.key)
+        for part in self._parts:
+            table.add_column(self._part_label(part), width=part.width, key=part.key)
         self._paint_rows(table.cursor_row)
+
+    def _part_label(self, part: GridPart) -> str:
+        if len(part.keys) == 1:
+            return self._header_label(COLUMN_BY_KEY[part.keys[0]])
+        return "".join(COLUMN_BY_KEY[k].label[:1] or " " for k in part.keys)
+
+    def set_columns(self, keys: tuple[str, ...] | list[str]) -> None:
+        """Show these columns in this order (keys of api.columns.TABLE_COLUMNS; ValueError
+        naming an unknown one). The selection mark is always shown (first when left out);
+        without any data column the default set is shown. Cursor and page are kept."""
+        chosen = check_columns(keys)
+        if "sel" not in chosen:
+            chosen = ("sel", *chosen)
+        if len(chosen) == 1:
+            chosen = DEFAULT_COLUMNS
+        self.columns = chosen
+        if self._wide is not None:  # laid out: else the first layout builds them
+            self._build_columns()
+
+    def refresh_marks(self) -> None:
+        """Repaint the local columns (reviews, CSAT, new) of the page, after the screen
+        changed `reviews`, `csat` or `new_since`: no request, cursor left where it is."""
+        table, marks = self.table, self._marks()
+        for index, part in enumerate(self._parts):
+            if LOCAL.isdisjoint(part.keys):
+                continue
+            for y, row in enumerate(self.rows[: table.row_count]):
+                table.update_cell_at(Coordinate(y, index), self._part_cell(part, row, marks))
+
+    def _marks(self) -> Marks:
+        return Marks(self.reviews, self.csat, parse_ts(self.new_since))
+
+    def _part_cell(self, part: GridPart, row: ConversationRow, marks: Marks) -> Text:
+        selected, lookups, tz = self.is_selected(row), self.lookups, self.tz
+        if len(part.keys) == 1:
+            return cell(part.keys[0], row, selected, lookups, tz, marks)
+        return Text.assemble(*(cell(k, row, selected, lookups, tz, marks) for k in part.keys))
 
     def _sort(self) -> tuple[str, str]:
         query = self.query_obj
@@ -364,12 +496,8 @@ class ConversationTable(Vertical, can_focus=False):
     def _paint_rows(self, cursor: int = 0) -> None:
         table = self.table
         table.clear()
-        columns = [c.key for c in self._columns()]
-        lookups, tz = self.lookups, self.tz
-        table.add_rows(
-            [cell(c, row, self.is_selected(row), lookups, tz) for c in columns]
-            for row in self.rows
-        )
+        parts, marks = self._parts, self._marks()
+        table.add_rows([self._part_cell(p, row, marks) for p in parts] for row in self.rows)
         if self.rows:
             last = len(self.rows) - 1
             table.move_cursor(row=last if cursor < 0 else min(cursor, last))
@@ -531,8 +659,10 @@ class ConversationTable(Vertical, can_focus=False):
                 self.clear_selection()  # every one unpicked: nothing left selected
         else:
             self.selected.symmetric_difference_update({cid})
-        self.table.update_cell_at(Coordinate(self.table.cursor_row, 0),
-                                  cell("sel", row, self.is_selected(row), self.lookups, self.tz))
+        index = next((i for i, p in enumerate(self._parts) if "sel" in p.keys), None)
+        if index is not None:
+            self.table.update_cell_at(Coordinate(self.table.cursor_row, index),
+                                      self._part_cell(self._parts[index], row, self._marks()))
         self._update_status()
         self.action_cursor_down()
 

@@ -16,7 +16,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Label, Select, SelectionList, Static
+from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets.option_list import Option
 
 from api.dates import PRESETS, parse_typed, preset_range, show_typed
 from api.labels import LABEL_FIELDS, SORT_BY, SORT_ORDER
@@ -69,6 +70,7 @@ class FilterSidebar(VerticalScroll):
     FilterSidebar Select, FilterSidebar Input { width: 1fr; margin-bottom: 0; }
     FilterSidebar Input { background: $boost; }
     FilterSidebar SelectionList { height: auto; max-height: 10; border: none; padding: 0; }
+    FilterSidebar #views { height: auto; max-height: 8; border: none; padding: 0; }
     FilterSidebar .hint { color: $text-muted; }
     FilterSidebar .error { color: $text-error; display: none; }
     FilterSidebar .error.-shown { display: block; }
@@ -86,6 +88,13 @@ class FilterSidebar(VerticalScroll):
     class SearchSubmitted(Message):
         """Enter in the id search box (after the query it typed, if valid, was applied)."""
 
+    class ViewChosen(Message):
+        """Enter on a saved view of the list."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+
     def __init__(self, now: datetime, tz: tzinfo = UTC, **kwargs: Any) -> None:
         """`now`: where date presets end; `tz`: the time zone dates are shown in now."""
         super().__init__(**kwargs)
@@ -102,6 +111,8 @@ class FilterSidebar(VerticalScroll):
     def compose(self) -> ComposeResult:
         # text boxes keep their text on focus (select_on_focus=False): tabbing through the
         # sidebar must not leave the next key to wipe a date or the time zone
+        yield Label("Views (w: next)", classes="heading")
+        yield OptionList(id="views", compact=True)
         yield Label("Date range (last activity)", classes="heading")
         yield Label("from .. to, both days included", classes="hint")
         yield Select(compact=True, options=[(p, p) for p in PRESETS], value="30d", allow_blank=False, id="preset")
@@ -285,7 +296,23 @@ class FilterSidebar(VerticalScroll):
         for value in values:
             selection.select(value)
 
+    def set_views(self, names: list[str], active: str | None) -> None:
+        """The saved views, the one shown marked."""
+        views = self.query_one("#views", OptionList)
+        views.clear_options()
+        views.add_options(
+            Option(Text(f"{'▸ ' if name == active else '  '}{sanitize(name)}"), id=name)
+            for name in names)
+        if active in names:
+            views.highlighted = names.index(active)
+
     # ----------------------------------------------------------------- events
+    @on(OptionList.OptionSelected, "#views")
+    def _view_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id is not None:
+            self.post_message(self.ViewChosen(event.option.id))
+
     @on(Select.Changed, "#preset")
     def _preset_changed(self, event: Select.Changed) -> None:
         event.stop()

@@ -66,10 +66,11 @@ class StatusHeader(Widget):
     #: (label, style) the screen sets about its own figures (loading, some not loaded):
     #: shown instead of the app's connection state, which another screen's success may set
     screen_state: reactive[tuple[str, str] | None] = reactive(None)
+    screen_title: reactive[str] = reactive("")  # the screen's name (and what it shows)
 
     def __init__(self, title: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.screen_title = title
+        self.set_reactive(StatusHeader.screen_title, title)
 
     def on_mount(self) -> None:
         app = self.app

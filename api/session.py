@@ -1,0 +1,93 @@
+"""The last session of the explorer, so that a restart lands where the user left.
+
+One small JSON file in the data dir per API base URL and project (a session of the demo never
+reopens against production). Written atomically and owner-only; a missing, damaged or foreign
+file is no session at all, never an error: restoring is a convenience.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from api.config import public_url
+
+SESSION_DIR = "sessions"
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """What the explorer showed: the view (or none), the filters in their text form, the date
+    preset that produced the dates, the table's columns, the offset of its page and the
+    highlighted conversation, and the conversation left open (if any)."""
+
+    view: str | None = None
+    query: str = ""
+    preset: str | None = None
+    columns: tuple[str, ...] | None = None
+    review_filter: str = "all"
+    offset: int = 0
+    conversation_id: str | None = None
+    open_conversation: bool = False
+
+    @classmethod
+    def from_json(cls, data: Any) -> SessionState | None:
+        if not isinstance(data, dict):
+            return None
+        kinds = {f.name: f.type for f in fields(cls)}
+        values: dict[str, Any] = {}
+        for name, value in data.items():
+            if name not in kinds or value is None:
+                continue
+            if name == "columns":
+                if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                    values[name] = tuple(value)
+            elif name == "offset":
+                if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                    values[name] = value
+            elif name == "open_conversation":
+                if isinstance(value, bool):
+                    values[name] = value
+            elif isinstance(value, str):
+                values[name] = value
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["columns"] = list(self.columns) if self.columns is not None else None
+        return data
+
+
+def session_path(data_dir: Path, base_url: str, project_id: str) -> Path:
+    """The session file of one API and project (a hash: the URL may be long or odd)."""
+    key = f"{public_url(base_url)}\n{project_id}".encode()
+    return data_dir / SESSION_DIR / f"{hashlib.sha256(key).hexdigest()[:24]}.json"
+
+
+def load_session(path: Path) -> SessionState | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+        return SessionState.from_json(json.loads(text))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def save_session(path: Path, state: SessionState) -> None:
+    """Replace the session file at once (a crash leaves the old one or the new one)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:  # mkstemp: mode 0600
+            json.dump(state.to_json(), file)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def forget_session(path: Path) -> None:
+    path.unlink(missing_ok=True)

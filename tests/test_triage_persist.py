@@ -1,0 +1,203 @@
+"""Triage that persists, in the real app on the demo backend: saved views, the last session,
+review marks and the review filter survive a restart (issue 13's pilot tests)."""
+from __future__ import annotations
+
+import pytest
+from app_support import explorer, screen_lines, settle, wait_until
+
+WIDE = (160, 48)
+
+
+async def start(pilot) -> None:
+    await settle(pilot)
+    app = pilot.app
+    await wait_until(lambda: app.views, pilot=pilot, what="views loaded")
+    await wait_until(lambda: explorer(app).table.total is not None, pilot=pilot,
+                     what="first page")
+
+
+async def type_text(pilot, text: str) -> None:
+    for char in text:
+        await pilot.press(char)
+
+
+async def test_a_saved_view_is_listed_after_a_restart_and_reopens_with_its_filters(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        await pilot.press("S", "H")  # negative handoffs
+        await settle(pilot)
+        await pilot.press("V")
+        await type_text(pilot, "neg-handoffs")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.active_view == "neg-handoffs"
+        saved = app.views["neg-handoffs"]
+        assert saved.window == "30d" and not saved.builtin
+        assert saved.query.sentiment == ("negative",) and saved.query.has_handoff is True
+        assert saved.query.start_date is None  # a relative window moves with time
+
+    app = studio_app(fresh=True)  # not the session: the view itself
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        screen = explorer(app)
+        assert screen.query_obj.sentiment == ()
+        assert "neg-handoffs" in app.views
+        assert any(c.title == "View: neg-handoffs" for c in app.palette_commands())
+        screen.apply_view(app.views["neg-handoffs"])
+        await settle(pilot)
+        query = screen.query_obj
+        assert query.sentiment == ("negative",) and query.has_handoff is True
+        assert app.active_view == "neg-handoffs"
+        assert "Explorer: neg-handoffs" in screen_lines(app)[0]
+        await pilot.press("R")  # a filter more: the view is modified
+        await settle(pilot)
+        assert "Explorer: neg-handoffs*" in screen_lines(app)[0]
+        assert "view neg-handoffs (modified)" in "\n".join(screen_lines(app))
+
+
+async def test_w_cycles_through_the_views(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        names = list(app.views)
+        await pilot.press("w")
+        await settle(pilot)
+        assert app.active_view == names[0]
+        await pilot.press("w")
+        await settle(pilot)
+        assert app.active_view == names[1]
+        await pilot.press("W", "W")
+        await settle(pilot)
+        assert app.active_view == names[-1]
+        view = app.views[names[-1]]
+        assert explorer(app).query_obj == view.resolve(app.now())
+
+
+async def test_the_session_reopens_filters_row_and_conversation(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        await pilot.press("S")
+        await settle(pilot)
+        await pilot.press("j", "j", "j")
+        await settle(pilot)
+        screen = explorer(app)
+        highlighted = screen.table.current().conversation_id
+        await pilot.pause(0.6)  # the session is written once the user pauses
+        await settle(pilot)
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        screen = explorer(app)
+        assert screen.query_obj.sentiment == ("negative",)
+        await wait_until(lambda: screen.table.current() is not None, pilot=pilot)
+        assert screen.table.current().conversation_id == highlighted
+        await pilot.press("enter")  # quit from a conversation view ...
+        await settle(pilot)
+        await pilot.pause(0.6)
+        await settle(pilot)
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:  # ... lands on that conversation
+        await start(pilot)
+        await wait_until(lambda: type(app.screen).__name__ == "ConversationScreen",
+                         pilot=pilot, what="conversation reopened")
+        assert app.screen.conversation_id == highlighted
+        await pilot.press("escape")
+        await settle(pilot)
+        assert explorer(app).table.current().conversation_id == highlighted
+
+    app = studio_app(fresh=True)
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        assert explorer(app).query_obj.sentiment == ()
+        assert app.screen is explorer(app)
+
+
+async def test_review_marks_survive_a_restart_and_show_in_the_table(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        table = explorer(app).table
+        first = table.current().conversation_id
+        await pilot.press("m")  # reviewed, and on to the next row
+        await settle(pilot)
+        second = table.current().conversation_id
+        assert second != first
+        await pilot.press("exclamation_mark")
+        await settle(pilot)
+        store = await app.review_store()
+        reviews = store.get([first, second])
+        assert reviews[first].status == "reviewed" and reviews[second].status == "flagged"
+
+    app = studio_app(fresh=True)
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        table = explorer(app).table
+        await wait_until(lambda: first in table.reviews, pilot=pilot, what="marks read")
+        assert table.reviews[first].status == "reviewed"
+        # the table's rows (the detail pane below shows the highlighted id again)
+        rows = [line for line in screen_lines(app) if first[:8] in line or second[:8] in line]
+        rows = rows[:2]
+        assert "✓" in rows[0] and "!" in rows[1]
+        await pilot.press("m")  # the same key again: back to do
+        await settle(pilot)
+        store = await app.review_store()
+        assert store.get([first])[first].status == "todo"
+
+
+async def test_unreviewed_only_counts_honestly(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        screen = explorer(app)
+        screen.apply_view(app.views["frustration"])
+        await settle(pilot)
+        total = screen.table.total
+        assert total and total < 5000
+        marked = [r.conversation_id for r in screen.table.rows[:3]]
+        for _ in marked:
+            await pilot.press("m")
+            await settle(pilot)
+        await wait_until(lambda: screen.triage.scan and screen.triage.scan.complete,
+                         pilot=pilot, what="scan")
+        await settle(pilot)
+        line = "\n".join(screen_lines(app))
+        assert f"3 / {total:,} reviewed" in line
+        await pilot.press("U")  # unreviewed only
+        await settle(pilot)
+        await wait_until(lambda: screen.table.total == total - 3, pilot=pilot,
+                         what="filtered total")
+        shown = {r.conversation_id for r in screen.table.rows}
+        assert not shown & set(marked)
+        assert f"unreviewed only: {total - 3:,}" in "\n".join(screen_lines(app))
+        await pilot.press("U")  # flagged only: none yet
+        await settle(pilot)
+        await wait_until(lambda: screen.table.total == 0, pilot=pilot, what="no flagged")
+        await pilot.press("U")
+        await settle(pilot)
+        assert screen.table.total == total
+
+
+@pytest.mark.parametrize("template,expected", [
+    ("https://app.example.com/c/{id}", "https://app.example.com/c/"),
+    (None, None),
+])
+async def test_open_on_the_platform_uses_the_profile_template(studio_app, own_user_dirs,
+                                                               template, expected):
+    config = own_user_dirs / "config"
+    config.mkdir(exist_ok=True)
+    if template:
+        (config / "config.toml").write_text(f'conversation_url = "{template}"\n')
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        cid = explorer(app).table.current().conversation_id
+        await pilot.press("O")
+        await settle(pilot)
+        if expected:
+            assert app.clipboard == expected + cid
+        else:
+            assert any("conversation_url" in n.message for n in app.test_notifications)

@@ -217,6 +217,7 @@ class ExplorerScreen(TriageScreen):
         query = self.query_obj
         self.query_one(FilterBar).show(query, services(self).lookups)
         self.rescan()
+        self.load_csat()
         dropped = self.table.load(query, offset=offset)
         if dropped:  # a selection is of the conversations the filters list: never lost unsaid
             self.notify(f"Selection cleared, the filters changed: {dropped}",
@@ -490,8 +491,18 @@ class ExplorerScreen(TriageScreen):
     def action_export(self) -> None:
         from screens.export_dialog import ExportDialog
 
-        selection = self.table.selection() or ("query", self.query_obj)
-        self.app.push_screen(ExportDialog(selection, self.query_obj, self.table.total))
+        selection = self.table.selection()
+        scan = self.triage.scan
+        if selection is None and self.triage.mode != "all":
+            if scan is None or not scan.complete:
+                self.notify("The review filter is still reading the conversations: export "
+                            "when its count is shown", severity="warning", markup=False)
+                return
+            # what the table lists, not all the API matches
+            ids = [r.conversation_id for r in self.triage.filtered() if r.conversation_id]
+            selection = ("ids", ids)
+        self.app.push_screen(ExportDialog(selection or ("query", self.query_obj),
+                                          self.query_obj, self.table.total))
 
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [

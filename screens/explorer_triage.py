@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SESSION_SAVE_DELAY_S = 0.5  # the last session is written once the user pauses
+CSAT_PAGE = 200  # the most the ratings table gives at once
+CSAT_CAP = 5000
 
 
 class TriageScreen(Screen[None]):
@@ -240,6 +242,38 @@ class TriageScreen(Screen[None]):
         except ValueError as exc:
             self.notify(f"Columns not applied: {exc}", severity="warning", markup=False)
 
+    def load_csat(self) -> None:
+        """The ratings of the window when the CSAT column is shown (the list does not carry
+        them): the CSAT endpoint's ratings table, read page by page up to `CSAT_CAP`."""
+        if "csat" in self.table.columns:
+            self._load_csat(self.query_obj)
+
+    @work(exclusive=True, group="csat-ratings", exit_on_error=False)
+    async def _load_csat(self, query: ConversationQuery) -> None:
+        from api.endpoints import analytics
+
+        app = services(self)
+        ratings: dict[str, int] = {}
+        try:
+            client = await app.get_client()
+            offset = 0
+            while offset < CSAT_CAP:
+                answer = await client.load(analytics.csat(
+                    client.project_id, query, ratings_limit=CSAT_PAGE, ratings_offset=offset))
+                for rating in answer.ratings:
+                    if rating.conversation_id and rating.rating is not None:
+                        ratings.setdefault(rating.conversation_id, rating.rating)
+                offset += CSAT_PAGE
+                if not answer.ratings or offset >= (answer.total_rated or 0):
+                    break
+        except Exception as exc:  # noqa: BLE001 - the column says "–"; the reason is told
+            self.notify(f"CSAT ratings not loaded: {one_line(str(exc) or type(exc).__name__)}",
+                        severity="warning", timeout=5, markup=False)
+            return
+        if self.query_obj.shared() == query.shared():
+            self.table.csat = ratings
+            self.table.refresh_marks()
+
     def action_choose_columns(self) -> None:
         from screens.columns_dialog import ColumnsDialog
 
@@ -248,6 +282,7 @@ class TriageScreen(Screen[None]):
     def _columns_chosen(self, chosen: tuple[str, ...] | None) -> None:
         if chosen:
             self.set_columns(chosen)
+            self.load_csat()
             self.show_triage()
             self.save_session_soon()
 

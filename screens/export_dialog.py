@@ -34,7 +34,7 @@ from api.text import sanitize
 from screens.services import services
 from widgets.toggles import RadioChoice, TickBox
 
-FORMATS = ("json", "csv", "jsonl")
+FORMATS = ("json", "csv", "jsonl", "md")
 
 
 def _file_id(path: Path) -> tuple[int, int, int] | None:
@@ -73,6 +73,7 @@ class ExportDialog(ModalScreen[Path | None]):
         self.confirm_overwrite: Path | None = None
         self.result_path: Path | None = None
         self._path_edited = False
+        self._redact = False
         self._auto_path = ""  # the name last written by the dialog (not by the user)
         self._target: tuple[Path, Any] | None = None  # the running export's file + its id
 
@@ -102,8 +103,10 @@ class ExportDialog(ModalScreen[Path | None]):
             with RadioSet(id="columns", compact=True, disabled=True):
                 yield RadioChoice("CSV: all fields", value=True, id="cols-full")
                 yield RadioChoice("CSV: the brief's columns", id="cols-brief")
-            yield TickBox("Include messages and citations (slower)", compact=True,
-                           id="messages")
+            with Horizontal(id="ticks"):
+                yield TickBox("Messages and citations (slower)", compact=True, id="messages")
+                yield TickBox("Redact emails, phones, cards", value=services(self).redact,
+                              compact=True, id="redact")
             with Horizontal(id="path-row"):
                 yield Label("File ", id="path-label")
                 yield Input(value=self._auto_path, compact=True, id="path")
@@ -136,8 +139,12 @@ class ExportDialog(ModalScreen[Path | None]):
     def _format_changed(self) -> None:
         csv_chosen = self.fmt == "csv"
         self.query_one("#columns", RadioSet).disabled = not csv_chosen
-        # a CSV file never holds the messages: not offered rather than silently dropped
-        self.query_one("#messages", Checkbox).disabled = csv_chosen
+        # a CSV file never holds the messages: not offered rather than silently dropped; a
+        # Markdown transcript always does
+        messages = self.query_one("#messages", Checkbox)
+        messages.disabled = self.fmt in ("csv", "md")
+        if self.fmt == "md":
+            messages.value = True
         if not self._path_edited:
             self._auto_path = self._default_path(self.fmt)
             self.query_one("#path", Input).value = self._auto_path
@@ -202,6 +209,7 @@ class ExportDialog(ModalScreen[Path | None]):
         elif selected and self.kind == "except":
             query, exclude = self.target
         messages = self.query_one("#messages", Checkbox).value and self.fmt != "csv"
+        self._redact = self.query_one("#redact", Checkbox).value
         self.running = True
         self._target = (path, _file_id(path))
         self.add_class("-running")
@@ -227,7 +235,8 @@ class ExportDialog(ModalScreen[Path | None]):
 
         client = await services(self).get_client()
         return await run_export(client, query, path, self.fmt, messages, progress=progress,
-                                ids=ids, exclude_ids=exclude, columns=columns)
+                                ids=ids, exclude_ids=exclude, columns=columns,
+                                redact=self._redact)
 
     @on(Worker.StateChanged)
     def _export_stopped(self, event: Worker.StateChanged) -> None:

@@ -201,3 +201,37 @@ async def test_open_on_the_platform_uses_the_profile_template(studio_app, own_us
             assert app.clipboard == expected + cid
         else:
             assert any("conversation_url" in n.message for n in app.test_notifications)
+
+
+async def test_the_dialog_exports_the_unreviewed_as_one_redacted_markdown_file(studio_app,
+                                                                              tmp_path):
+    from textual.widgets import Checkbox, Input
+
+    out = tmp_path / "queue.md"
+    app = studio_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start(pilot)
+        screen = explorer(app)
+        screen.apply_view(app.views["frustration"])
+        await settle(pilot)
+        first = screen.table.current().conversation_id
+        await pilot.press("m", "U")  # the first reviewed; the table lists the unreviewed
+        await settle(pilot)
+        await wait_until(lambda: screen.triage.scan and screen.triage.scan.complete,
+                         pilot=pilot, what="scan")
+        await settle(pilot)
+        unreviewed = screen.table.total
+        await pilot.press("x")
+        await settle(pilot)
+        dialog = app.screen
+        await pilot.click("#fmt-md")
+        assert dialog.query_one("#messages", Checkbox).value  # transcripts carry them
+        await pilot.click("#redact")
+        dialog.query_one("#path", Input).value = str(out)
+        await pilot.click("#start")
+        await settle(pilot)
+        text = out.read_text(encoding="utf-8")
+        assert text.count("\n## Conversation ") == unreviewed
+        assert f"## Conversation {first}" not in text
+        assert "**Redacted:**" in text
+        assert out.stat().st_mode & 0o777 == 0o600

@@ -44,7 +44,8 @@ if TYPE_CHECKING:
     from screens.review_dialog import ReviewEdit
 
 CHUNK = 25
-Navigator = Callable[[int], Awaitable[ConversationRow | None]]
+# (step, the conversation shown) -> the conversation `step` away in the list it came from
+Navigator = Callable[[int, str | None], Awaitable[ConversationRow | None]]
 
 
 def citation_label(citation: Citation, lookups: Lookups) -> Text:
@@ -220,7 +221,8 @@ class ConversationScreen(Screen[None]):
 
     @work(exclusive=True, group="conversation-step", exit_on_error=False)
     async def _step(self, delta: int) -> None:
-        row = await self.navigator(delta) if self.navigator is not None else None
+        row = (await self.navigator(delta, self.conversation_id)
+               if self.navigator is not None else None)
         if row is None or not row.conversation_id:
             self.notify("No more conversations in that direction", timeout=2, markup=False)
             return

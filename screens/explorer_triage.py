@@ -21,7 +21,7 @@ from textual.widgets import Static
 from api.columns import DEFAULT_COLUMNS, check_columns
 from api.dates import PRESETS
 from api.endpoints import conversations
-from api.endpoints.conversations import RowPage
+from api.endpoints.conversations import ConversationRow, RowPage
 from api.errors import StudioError
 from api.query import ConversationQuery, QueryError
 from api.session import SessionState
@@ -95,9 +95,20 @@ class TriageScreen(Screen[None]):
     def open_conversation(self, cid: str) -> None:
         from screens.conversation import ConversationScreen
 
-        self.app.push_screen(ConversationScreen(cid, self.table.step))
+        self.app.push_screen(ConversationScreen(cid, self.step_from))
         self._conversation_open = True
         self.save_session_soon()
+
+    async def step_from(self, delta: int, shown: str | None) -> ConversationRow | None:
+        """The conversation `delta` rows from `shown` (the conversation view's J/K). When
+        `shown` left the list (reviewed under "unreviewed only"), the row that took its place
+        is highlighted already: it is the next one."""
+        table = self.table
+        current = table.current()
+        listed = {r.conversation_id for r in table.rows}
+        if delta > 0 and shown and shown not in listed and current is not None:
+            return current
+        return await table.step(delta)
 
     async def reopen(self, cid: str) -> None:
         """The conversation left open last session, once its page is on screen."""

@@ -235,3 +235,31 @@ async def test_the_dialog_exports_the_unreviewed_as_one_redacted_markdown_file(s
         assert f"## Conversation {first}" not in text
         assert "**Redacted:**" in text
         assert out.stat().st_mode & 0o777 == 0o600
+
+
+async def test_next_after_reviewing_in_the_unreviewed_queue_skips_nothing(studio_app):
+    """Under "unreviewed only", the conversation just reviewed leaves the list: J goes to the
+    one that took its place, not to the one after it."""
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        screen = explorer(app)
+        screen.apply_view(app.views["frustration"])
+        await settle(pilot)
+        await pilot.press("U")
+        await settle(pilot)
+        await wait_until(lambda: screen.triage.scan and screen.triage.scan.complete,
+                         pilot=pilot, what="scan")
+        await settle(pilot)
+        queue = [r.conversation_id for r in screen.table.rows[:3]]
+        await pilot.press("enter")
+        await settle(pilot)
+        for expected_next in queue[1:]:
+            await pilot.press("m")  # reviewed: it leaves the queue
+            await settle(pilot)
+            await pilot.press("J")
+            await settle(pilot)
+            assert app.screen.conversation_id == expected_next
+        await pilot.press("K")  # back: the reviewed ones are no longer listed
+        await settle(pilot)
+        assert app.screen.conversation_id == queue[2]

@@ -114,7 +114,8 @@ class ConversationIdsScreen(Screen[None]):
 
         self.app.push_screen(ConversationScreen(event.key, self.step))
 
-    async def step(self, delta: int) -> conversations.ConversationRow | None:
+    async def step(self, delta: int, shown: str | None = None
+                   ) -> conversations.ConversationRow | None:
         """Next / previous conversation of this page for the conversation view (which walks
         the explorer's rows: a ConversationRow, built from the list item's fields)."""
         table = self.query_one("#ids", PagedTable).query_one(DataTable)

@@ -137,7 +137,7 @@ def _csat(rating: int | None) -> Text:
 
 
 def _tags(row: ConversationRow) -> Text:
-    tags = [one_line(t) for t in row.tags]
+    tags = [one_line(t) for t in row.tags if t]
     return _clip(", ".join(tags), 120) if tags else Text(MISSING, style="dim")
 
 

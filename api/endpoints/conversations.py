@@ -101,7 +101,7 @@ class ConversationRow:
     __slots__ = ("conversation_id", "last_message_at", "playbook_name", "playbook_version",
                  "inbox_id", "inbox_name", "message_count", "has_handoff", "sentiment_label",
                  "deflection_quality", "handoff_reason", "recontact_risk", "user_intent",
-                 "summary", "tags", "_item", "_model")
+                 "summary", "_item", "_model")
 
     def __init__(self, item: Mapping[str, Any]) -> None:
         get = item.get
@@ -119,8 +119,6 @@ class ConversationRow:
         self.recontact_risk = as_text(get("recontact_risk"))
         self.user_intent = as_text(get("user_intent"))
         self.summary = as_text(get("summary"))
-        tags = get("tags")
-        self.tags = tuple(t for t in map(as_text, tags) if t) if isinstance(tags, list) else ()
         self._item = item
         self._model: m.Conversation | None = None
 
@@ -131,6 +129,12 @@ class ConversationRow:
 
             self._model = m.Conversation.model_validate(self._item)
         return self._model
+
+    @property
+    def tags(self) -> list[str | None]:
+        """The conversation's tags (read with the models' rules: only a table that shows
+        them pays for the parse)."""
+        return self.conversation().tags
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ConversationRow) and other._item == self._item

@@ -334,17 +334,9 @@ class ReviewStore:
     def get(self, ids: Iterable[str]) -> dict[str, Review]:
         """The stored reviews of ``ids`` (conversations without a row are left out)."""
         wanted = list(dict.fromkeys(ids))
-        found: dict[str, Review] = {}
         with self._guard() as conn:
-            for start in range(0, len(wanted), _CHUNK):
-                chunk = wanted[start:start + _CHUNK]
-                rows = conn.execute(
-                    "SELECT conversation_id, status, verdict, note, who, updated_at "
-                    "FROM reviews WHERE base_url = ? AND project_id = ? AND conversation_id IN "
-                    f"({', '.join('?' * len(chunk))})",
-                    (self.base_url, self.project_id, *chunk)).fetchall()
-                found.update((row[0], Review(*row)) for row in rows)
-        return {cid: found[cid] for cid in wanted if cid in found}
+            found = self._rows_with_source(conn, wanted)
+        return {cid: found[cid][0] for cid in wanted if cid in found}
 
     def json_for(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """``Review.to_json()`` of the stored reviews of ``ids`` (for an export)."""

@@ -16,6 +16,21 @@ async def start(pilot) -> None:
                      what="first page")
 
 
+async def open_view(pilot, name: str, *keys: str):
+    """The explorer on the built-in view `name` (then `keys`), its scan read to the end."""
+    await start(pilot)
+    screen = explorer(pilot.app)
+    screen.apply_view(pilot.app.views[name])
+    await settle(pilot)
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+    await wait_until(lambda: screen.triage.scan and screen.triage.scan.complete,
+                     pilot=pilot, what="scan")
+    await settle(pilot)
+    return screen
+
+
 async def type_text(pilot, text: str) -> None:
     for char in text:
         await pilot.press(char)
@@ -151,10 +166,7 @@ async def test_review_marks_survive_a_restart_and_show_in_the_table(studio_app):
 async def test_unreviewed_only_counts_honestly(studio_app):
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:
-        await start(pilot)
-        screen = explorer(app)
-        screen.apply_view(app.views["frustration"])
-        await settle(pilot)
+        screen = await open_view(pilot, "frustration")
         total = screen.table.total
         assert total and total < 5000
         marked = [r.conversation_id for r in screen.table.rows[:3]]
@@ -210,15 +222,9 @@ async def test_the_dialog_exports_the_unreviewed_as_one_redacted_markdown_file(s
     out = tmp_path / "queue.md"
     app = studio_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await start(pilot)
-        screen = explorer(app)
-        screen.apply_view(app.views["frustration"])
-        await settle(pilot)
+        screen = await open_view(pilot, "frustration")
         first = screen.table.current().conversation_id
         await pilot.press("m", "U")  # the first reviewed; the table lists the unreviewed
-        await settle(pilot)
-        await wait_until(lambda: screen.triage.scan and screen.triage.scan.complete,
-                         pilot=pilot, what="scan")
         await settle(pilot)
         unreviewed = screen.table.total
         await pilot.press("x")
@@ -242,15 +248,7 @@ async def test_next_after_reviewing_in_the_unreviewed_queue_skips_nothing(studio
     one that took its place, not to the one after it."""
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:
-        await start(pilot)
-        screen = explorer(app)
-        screen.apply_view(app.views["frustration"])
-        await settle(pilot)
-        await pilot.press("U")
-        await settle(pilot)
-        await wait_until(lambda: screen.triage.scan and screen.triage.scan.complete,
-                         pilot=pilot, what="scan")
-        await settle(pilot)
+        screen = await open_view(pilot, "frustration", "U")
         queue = [r.conversation_id for r in screen.table.rows[:3]]
         await pilot.press("enter")
         await settle(pilot)

@@ -190,13 +190,8 @@ def data_dir(env: Mapping[str, str] = os.environ) -> Path:
 
 
 def read_config(path: Path) -> dict[str, Any]:
-    """The parsed ``config.toml`` at ``path`` (``{}`` when absent), for the modules that read
-    their own tables of it; a malformed or unreadable file raises ``ConfigError``."""
-    return _read_config(path)
-
-
-def _read_config(path: Path) -> dict[str, Any]:
-    """The parsed ``config.toml``, ``{}`` when absent. Malformed files raise ``ConfigError``."""
+    """The parsed ``config.toml`` at ``path`` (``{}`` when absent), also for the modules that
+    read their own tables of it; a malformed or unreadable file raises ``ConfigError``."""
     try:
         fh = path.open("rb")
     except FileNotFoundError:
@@ -208,7 +203,7 @@ def _read_config(path: Path) -> dict[str, Any]:
     try:
         with fh:
             data = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot parse {path}: {exc}") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -226,7 +221,7 @@ def profile_setting(settings: Settings, key: str) -> str | None:
     """A string setting of the active profile (``[profiles.NAME] key = "..."``), else of the
     file's top level; None when absent (or on the demo backend without either)."""
     path = settings.config_file
-    config = _read_config(path)
+    config = read_config(path)
     values: Any = config.get(key)
     if settings.profile:
         profile = _profiles(config, path).get(settings.profile, {})
@@ -316,7 +311,7 @@ def load_settings(
     """
     cfg_dir = config_dir(env)
     cfg_path = cfg_dir / CONFIG_FILE_NAME
-    config = _read_config(cfg_path)
+    config = read_config(cfg_path)
     named = profile or env.get("STUDIO_TUI_PROFILE", "").strip() or None
     default = config.get("default_profile") if not named else None
     if default is not None and not isinstance(default, str):

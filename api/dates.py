@@ -22,6 +22,8 @@ PRESETS: dict[str, timedelta | None] = {
     "all": None,
 }
 ISO = "%Y-%m-%dT%H:%M:%SZ"
+_SAFE_FIRST = datetime.min + timedelta(days=2)  # a day's offset either way stays a date
+_SAFE_LAST = datetime.max - timedelta(days=2)
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # relative windows of saved views: <N>h, <N>d or <N>w, up to ten years
 WINDOW_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
@@ -115,6 +117,8 @@ def parse_ts(value: Any) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if not _SAFE_FIRST <= parsed.replace(tzinfo=None) <= _SAFE_LAST:
+        return None  # moved into any time zone, it would overflow the calendar
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 

@@ -115,10 +115,9 @@ def _parse_time(text: object, what: str) -> str:
     if not isinstance(text, str):
         raise ReviewError(f"{what}: a time (ISO 8601) expected, not {type(text).__name__}")
     try:
-        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        return iso_ms(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
+    except (ValueError, OverflowError):  # (a year-1 or -9999 time moved to UTC overflows)
         raise ReviewError(f"{what}: not an ISO 8601 time: {_shown(text)}") from None
-    return iso_ms(parsed)
 
 
 def _shown(value: object, limit: int = 60) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from api.config import public_url
+from api.dates import PRESETS, parse_window
 
 SESSION_DIR = "sessions"
 
@@ -28,6 +29,7 @@ class SessionState:
     view: str | None = None
     query: str = ""
     preset: str | None = None
+    window: str | None = None  # a view's relative window (`2w`) the dates came from
     columns: tuple[str, ...] | None = None
     review_filter: str = "all"
     offset: int = 0
@@ -52,6 +54,12 @@ class SessionState:
             elif name == "open_conversation":
                 if isinstance(value, bool):
                     values[name] = value
+            elif name == "preset":
+                if value in PRESETS:
+                    values[name] = value
+            elif name == "window":
+                if isinstance(value, str) and _window_ok(value):
+                    values[name] = value
             elif isinstance(value, str):
                 values[name] = value
         return cls(**values)
@@ -60,6 +68,14 @@ class SessionState:
         data = asdict(self)
         data["columns"] = list(self.columns) if self.columns is not None else None
         return data
+
+
+def _window_ok(text: str) -> bool:
+    try:
+        parse_window(text)
+    except ValueError:
+        return False
+    return True
 
 
 def session_path(data_dir: Path, base_url: str, project_id: str) -> Path:

@@ -208,10 +208,10 @@ class ViewSet(NamedTuple):
 
 def read_views(config_file: Path) -> ViewSet:
     """Every view, and the user's views that could not be read (see the module docstring)."""
-    from api.config import _read_config  # the settings' own reader: same errors, same file
+    from api.config import read_config  # the settings' own reader: same errors, same file
 
     try:
-        tables = _read_config(config_file).get("views", {})
+        tables = read_config(config_file).get("views", {})
     except UnicodeDecodeError:  # (tomllib decodes the bytes itself)
         raise ConfigError(f"cannot parse {config_file}: not UTF-8 text") from None
     if not isinstance(tables, dict):

@@ -218,6 +218,7 @@ def main() -> None:
             (Path(tmp) / "cache").mkdir(mode=0o700)
             (Path(tmp) / "cache" / "demo").symlink_to(db.parent)
             env = {**os.environ, "STUDIO_TUI_CACHE_DIR": str(Path(tmp) / "cache"),
+                   "STUDIO_TUI_DATA_DIR": str(Path(tmp) / "data"),
                    "STUDIO_TUI_CONFIG_DIR": tmp, "STUDIO_DEMO_SIZE": str(size),
                    "STUDIO_DEMO_SEED": str(SEED), "STUDIO_DEMO_ANCHOR": ANCHOR}
             for var in ("STUDIO_API_TOKEN", "STUDIO_PROJECT_ID", "STUDIO_API_URL"):

@@ -362,6 +362,7 @@ def main() -> None:
                     (Path(home) / "cache").mkdir(mode=0o700)
                     (Path(home) / "cache" / "demo").symlink_to(db.parent)
                     app_env = {"STUDIO_TUI_CACHE_DIR": str(Path(home) / "cache"),
+                               "STUDIO_TUI_DATA_DIR": str(Path(home) / "data"),
                                "STUDIO_TUI_CONFIG_DIR": home, "STUDIO_DEMO_SIZE": str(size),
                                "STUDIO_DEMO_SEED": str(SEED), "STUDIO_DEMO_ANCHOR": ANCHOR}
                     report(tmux, args, size, home, app_env, tmp)

@@ -153,7 +153,8 @@ class ExplorerScreen(TriageScreen):
         table.tz = pane.tz = app.display_tz
         table.lookups = app.lookups
         offset = self._restore(app.restored)
-        self._show_query(offset=offset)
+        self._show_query(offset=offset, highlight=app.restored.conversation_id
+                         if app.restored else None)
         self.call_after_refresh(self._mount_sidebar_if_room)
         self.watch(self.app, "filters", self._app_filters_changed, init=False)
         self.watch(self.app, "lookups", self._lookups_changed, init=False)
@@ -213,12 +214,12 @@ class ExplorerScreen(TriageScreen):
             self.notify(f"Filter sidebar not shown: {type(exc).__name__}", severity="error",
                         markup=False)
 
-    def _show_query(self, offset: int = 0) -> None:
+    def _show_query(self, offset: int = 0, highlight: str | None = None) -> None:
         query = self.query_obj
         self.query_one(FilterBar).show(query, services(self).lookups)
         self.rescan()
         self.load_csat()
-        dropped = self.table.load(query, offset=offset)
+        dropped = self.table.load(query, offset=offset, highlight=highlight)
         if dropped:  # a selection is of the conversations the filters list: never lost unsaid
             self.notify(f"Selection cleared, the filters changed: {dropped}",
                         severity="warning", timeout=5, markup=False)
@@ -492,15 +493,13 @@ class ExplorerScreen(TriageScreen):
         from screens.export_dialog import ExportDialog
 
         selection = self.table.selection()
-        scan = self.triage.scan
-        if selection is None and self.triage.mode != "all":
-            if scan is None or not scan.complete:
+        if self.triage.mode != "all" and (selection is None or selection[0] != "ids"):
+            listed = self.listed_selection()  # what the table lists, not all the API matches
+            if listed is None:
                 self.notify("The review filter is still reading the conversations: export "
                             "when its count is shown", severity="warning", markup=False)
                 return
-            # what the table lists, not all the API matches
-            ids = [r.conversation_id for r in self.triage.filtered() if r.conversation_id]
-            selection = ("ids", ids)
+            selection = ("ids", listed)
         self.app.push_screen(ExportDialog(selection or ("query", self.query_obj),
                                           self.query_obj, self.table.total))
 

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from api.columns import DEFAULT_COLUMNS, check_columns
-from api.dates import PRESETS
+from api.dates import PRESETS, window_range
 from api.endpoints import conversations
 from api.endpoints.conversations import ConversationRow, RowPage
 from api.errors import StudioError
@@ -127,12 +127,28 @@ class TriageScreen(Screen[None]):
             self._session_timer.stop()
         self._session_timer = self.set_timer(SESSION_SAVE_DELAY_S, self._save_session)
 
+    def current_window(self) -> str | None:
+        """The relative window the dates come from: a preset, or the active view's own
+        window (`2w`) while the dates are still its; None for fixed dates."""
+        app = services(self)
+        if PRESETS.get(app.date_preset):
+            return app.date_preset
+        view = self.active_view()
+        if view is not None and view.window:
+            start, end = window_range(view.window, app.now())
+            query = self.query_obj
+            if (query.start_date, query.end_date) == (start, end):
+                return view.window
+        return None
+
     def session_state(self) -> SessionState:
         app, table = services(self), self.table
         row = table.current()
         columns = table.columns
+        window = self.current_window()
         return SessionState(
             view=app.active_view, query=self.query_obj.to_text(), preset=app.date_preset,
+            window=None if window in PRESETS else window,
             columns=None if columns == DEFAULT_COLUMNS else tuple(columns),
             review_filter=self.triage.mode,
             offset=table.shown_offset + max(0, table.table.cursor_row),
@@ -165,9 +181,11 @@ class TriageScreen(Screen[None]):
         view = self.active_view()
         if view is None:
             return False
-        columns = view.columns or DEFAULT_COLUMNS
+        def shown(columns: tuple[str, ...]) -> list[str]:  # "sel" is always shown
+            return [c for c in columns if c != "sel"]
+
         return (view.resolve(services(self).now()) != self.query_obj
-                or tuple(columns) != tuple(self.table.columns))
+                or shown(view.columns or DEFAULT_COLUMNS) != shown(tuple(self.table.columns)))
 
     def apply_view(self, view: View) -> None:
         """Show `view`: its query (a relative window taken from now), its columns; the
@@ -227,15 +245,17 @@ class TriageScreen(Screen[None]):
         from api.views import View, load_views, save_view
 
         app = services(self)
-        preset = app.date_preset
-        window = preset if PRESETS.get(preset) else None
+        window = self.current_window()
         query = self.query_obj
         if window:  # a relative window is saved as such: the view moves with time
             query = query.replace(start_date=None, end_date=None)
         columns = tuple(self.table.columns)
+        active = self.active_view()
+        description = active.description if active is not None and active.name == name else ""
         path = app.settings.config_file
         try:
-            view = View(name, query, window, None if columns == DEFAULT_COLUMNS else columns)
+            view = View(name, query, window, None if columns == DEFAULT_COLUMNS else columns,
+                        description=description)
             await asyncio.to_thread(save_view, path, view, overwrite=True)
             views = await asyncio.to_thread(load_views, path)
         except (OSError, ValueError, StudioError) as exc:
@@ -334,8 +354,8 @@ class TriageScreen(Screen[None]):
                 capped = not done and len(scan.rows) >= SCAN_CAP
                 if done or capped:
                     scan = scan.finished(capped)
-                await self._read_reviews([r.conversation_id for r in page.rows
-                                          if r.conversation_id])
+                await self._read_reviews_or_say([r.conversation_id for r in page.rows
+                                                 if r.conversation_id])
                 self.triage.scan = scan
                 self._triage_changed()
                 if scan.complete:
@@ -343,6 +363,17 @@ class TriageScreen(Screen[None]):
         except Exception as exc:  # noqa: BLE001 - said; the counts stay marked incomplete
             if self.query_obj == query:
                 app.report_error(exc, retry=lambda: self.rescan(force=True))
+
+    async def _read_reviews_or_say(self, ids: list[str]) -> None:
+        """The reviews of `ids`; a store that fails is said once (its rows read as todo),
+        never taken for an API error."""
+        try:
+            await self._read_reviews(ids)
+        except Exception as exc:  # noqa: BLE001 - one line; the list goes on
+            if not self.triage.store_failed:
+                self.triage.store_failed = True
+                self.notify(f"Reviews not read: {one_line(str(exc) or type(exc).__name__)}",
+                            title="Review store", severity="error", timeout=8, markup=False)
 
     async def _read_reviews(self, ids: list[str]) -> None:
         if not ids:
@@ -396,12 +427,33 @@ class TriageScreen(Screen[None]):
             if view else "Explorer"
         self._show_marks()
 
+    def listed_selection(self) -> list[str] | None:
+        """Under a review filter, the ids "all matching" selects: those the table lists
+        (the API's "all matching" would bring the others back); None while still read."""
+        if not self.triage.exact():
+            return None
+        excluded = self.table.excluded
+        return [r.conversation_id for r in self.triage.filtered()
+                if r.conversation_id and r.conversation_id not in excluded]
+
     def _targets(self) -> list[str]:
-        """The conversations a review key applies to: the picked rows, else the
-        highlighted one."""
-        if self.table.selected and not self.table.select_all_matching:
-            return sorted(self.table.selected)
-        row = self.table.current()
+        """The conversations a review key applies to: the picked rows (all listed ones
+        under a review filter), else the highlighted one."""
+        table = self.table
+        if table.select_all_matching and self.triage.mode != "all":
+            listed = self.listed_selection()
+            if listed is None:
+                self.notify("The review filter is still reading the conversations",
+                            severity="warning", markup=False)
+                return []
+            return listed
+        if table.select_all_matching:  # the API's whole result: not marked blindly
+            self.notify("Reviews apply to picked rows (space), not to all matching (*)",
+                        severity="warning", markup=False)
+            return []
+        if table.selected:
+            return sorted(table.selected)
+        row = table.current()
         return [row.conversation_id] if row and row.conversation_id else []
 
     def action_review(self, status: str) -> None:
@@ -442,8 +494,13 @@ class TriageScreen(Screen[None]):
         def save(edit: ReviewEdit | None) -> None:
             if edit is None:
                 return
-            # "" clears a verdict (None would keep the stored one)
-            changes: dict[str, Any] = {"verdict": edit.verdict or "", "note": edit.note}
+            # only what was edited: the other rows keep their own note, a verdict no
+            # longer configured is not sent again ("" clears, None keeps)
+            changes: dict[str, Any] = {}
+            if edit.verdict != (review.verdict if review else None):
+                changes["verdict"] = edit.verdict or ""
+            if edit.note != (review.note if review else ""):
+                changes["note"] = edit.note
             if all(status_of(self.triage.reviews, cid) == "todo" for cid in ids):
                 changes["status"] = "reviewed"
             self._write_reviews(ids, **changes)
@@ -465,12 +522,18 @@ class TriageScreen(Screen[None]):
     async def action_next_unreviewed(self) -> None:
         """The cursor on the next conversation still to review (crossing pages)."""
         table = self.table
+        page = table.start
         for _ in range(SCAN_CAP):
             row = await table.step(1)
             if row is None:
                 self.notify("No unreviewed conversation below this one", timeout=3,
                             markup=False)
                 return
+            if table.start != page:  # a new page: its reviews before its rows are judged
+                page = table.start
+                await self._read_reviews_or_say([r.conversation_id for r in table.rows
+                                                 if r.conversation_id])
+                self._show_marks()
             if status_of(self.triage.reviews, row.conversation_id) == "todo":
                 return
 

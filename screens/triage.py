@@ -70,6 +70,7 @@ class Triage:
     scan: Scan | None = None
     reviews: dict[str, Review] = field(default_factory=dict)
     new_since: str | None = None  # the view's last look before this one
+    store_failed: bool = False  # the review store could not be read (said once)
 
     def filtered(self) -> list[ConversationRow]:
         rows = self.scan.rows if self.scan else ()
@@ -77,10 +78,14 @@ class Triage:
 
     def page(self, offset: int, limit: int) -> RowPage:
         """A page of the filtered conversations; its total only once the scan is complete
-        (until then the table says "?" rather than a count that is still growing)."""
+        and not capped (else the table says "?" rather than a count that may grow)."""
         rows = self.filtered()
-        total = len(rows) if self.scan is not None and self.scan.complete else None
+        total = len(rows) if self.exact() else None
         return RowPage(tuple(rows[offset:offset + limit]), total)
+
+    def exact(self) -> bool:
+        """Whether the filtered conversations are all there are (every page read)."""
+        return self.scan is not None and self.scan.complete and not self.scan.capped
 
     def is_new(self, row: ConversationRow) -> bool:
         if not self.new_since:
@@ -121,7 +126,7 @@ class Triage:
             parts.append("reading the reviews…")
         if self.mode != "all":
             shown = len(self.filtered())
-            count = f"{shown:,}" if scan is not None and scan.complete else f"{shown:,}+"
+            count = f"{shown:,}" if self.exact() else f"{shown:,}+"
             parts.append(f"{FILTER_WORDS[self.mode]}: {count}")
         return " · ".join(parts)
 

@@ -323,3 +323,12 @@ def test_for_settings_uses_the_configured_verdicts(tmp_path):
         assert store.verdicts == ("good", "bad")
         assert store.path == tmp_path / "d" / "reviews.sqlite3"
         assert store.project_id == "demo-project"
+
+
+def test_a_time_that_overflows_in_utc_is_one_line(tmp_path):
+    from api.reviews import ReviewError, ReviewStore
+
+    store = ReviewStore.open(tmp_path / "r.sqlite3", base_url="http://x", project_id="p")
+    with pytest.raises(ReviewError, match="not an ISO 8601 time"):
+        store.import_records([{"conversation_id": "c", "status": "reviewed",
+                               "updated_at": "0001-01-01T00:00:00+01:00"}])

@@ -261,3 +261,94 @@ async def test_next_after_reviewing_in_the_unreviewed_queue_skips_nothing(studio
         await pilot.press("K")  # back: the reviewed ones are no longer listed
         await settle(pilot)
         assert app.screen.conversation_id == queue[2]
+
+
+async def test_u_judges_a_new_page_by_its_own_reviews(studio_app):
+    """`u` crossing onto a page reads that page's reviews before it stops on a row."""
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        table = explorer(app).table
+        size = table.page_size
+        store = await app.review_store()
+        from api.endpoints import conversations
+
+        client = await app.get_client()
+        second = await client.load(conversations.rows(client.project_id, table.query_obj,
+                                                      limit=size, offset=size))
+        ids = [r.conversation_id for r in second.rows]
+        store.mark(ids[:3], status="reviewed", who="other process")  # unseen by the app
+        await pilot.press("G")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert table.current().conversation_id == ids[3]
+
+
+async def test_quitting_right_after_a_change_keeps_it(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        await pilot.press("S", "j", "j", "q")  # no pause before quitting
+        highlighted = explorer(app).table.current().conversation_id
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        screen = explorer(app)
+        assert screen.query_obj.sentiment == ("negative",)
+        await wait_until(lambda: screen.table.current() is not None, pilot=pilot)
+        assert screen.table.current().conversation_id == highlighted
+
+
+async def test_all_dates_and_no_filter_is_a_session_too(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        explorer(app).set_date_preset("all")
+        await settle(pilot)
+        assert explorer(app).query_obj.to_text() == ""
+        await pilot.press("q")
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        assert app.filters.start_date is None and app.date_preset == "all"
+
+
+async def test_a_view_deleted_since_is_no_longer_shown_as_active(studio_app):
+    from api.query import ConversationQuery
+    from api.views import View, delete_view, save_view
+
+    app = studio_app()
+    save_view(app.settings.config_file, View("gone", ConversationQuery(tags=("billing",)),
+                                             "2w"))
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        explorer(app).apply_view(app.views["gone"])
+        await settle(pilot)
+        assert "Explorer: gone" in screen_lines(app)[0]
+        await pilot.press("q")
+    delete_view(app.settings.config_file, "gone")
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        assert app.active_view is None
+        assert "Explorer: gone" not in screen_lines(app)[0]
+        assert explorer(app).query_obj.tags == ("billing",)  # its filters stay shown
+
+
+async def test_select_all_under_the_review_filter_exports_what_is_listed(studio_app):
+    from screens.export_dialog import ExportDialog
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_view(pilot, "frustration")
+        first = screen.table.current().conversation_id
+        await pilot.press("m", "U")
+        await settle(pilot)
+        listed = screen.table.total
+        await pilot.press("asterisk", "x")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        assert dialog.kind == "ids" and len(dialog.target) == listed
+        assert first not in dialog.target

@@ -31,7 +31,7 @@ from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from api.dates import preset_range
+from api.dates import preset_range, window_range
 from api.errors import StudioError
 from api.lookups import Lookups, load_lookups
 from api.query import SHARED_FIELDS, ConversationQuery, QueryError
@@ -232,16 +232,20 @@ class StudioApp(App[None]):
         """The explorer's query of the last session; a relative window (`7d`) is taken again
         from now, as its preset would be."""
         state = self.restored
-        if state is None or not state.query:
+        if state is None:
             return None
         try:
-            query = ConversationQuery.from_text(state.query)
-            if state.preset and state.preset not in ("custom", "all"):
-                start, end = preset_range(state.preset, self.now())
-                if start is not None:
-                    query = query.replace(start_date=start, end_date=end)
+            query = ConversationQuery.from_text(state.query)  # "": all dates, no filter
+            start: str | None
+            end: str | None
+            if state.window:
+                start, end = window_range(state.window, self.now())
+            else:
+                start, end = preset_range(state.preset or "custom", self.now())
+            if start is not None:
+                query = query.replace(start_date=start, end_date=end)
             return query
-        except QueryError:  # written by another version, or by hand: start clean
+        except (QueryError, ValueError):  # written by another version, or by hand: clean
             return None
 
     def save_session(self, state: SessionState) -> None:
@@ -289,12 +293,16 @@ class StudioApp(App[None]):
         file is said once; the built-in views and the defaults are used)."""
         from api.config import profile_setting
         from api.reviews import review_settings
-        from api.views import BUILTIN_VIEWS, load_views
+        from api.views import BUILTIN_VIEWS, read_views
 
         path = self.settings.config_file
         views = {v.name: v for v in BUILTIN_VIEWS}
         try:
-            views = await asyncio.to_thread(load_views, path)
+            found = await asyncio.to_thread(read_views, path)
+            views = found.views
+            for problem in found.broken.values():  # the others load: one line each
+                self.notify(str(problem), title="View not loaded", severity="warning",
+                            timeout=8, markup=False)
             self.review_verdicts, self.review_who = await asyncio.to_thread(
                 review_settings, path)
             self._url_template = await asyncio.to_thread(
@@ -305,6 +313,8 @@ class StudioApp(App[None]):
             self.notify(one_line(str(exc), 300), title="Config", severity="warning",
                         timeout=8, markup=False)
         self.views = views
+        if self.active_view is not None and self.active_view not in views:
+            self.active_view = None  # deleted since (or broken): its filters stay shown
 
     # ------------------------------------------------------------------ cache peek
     async def _open_peek(self) -> Any:
@@ -485,6 +495,14 @@ class StudioApp(App[None]):
                     markup=False)
 
     # ------------------------------------------------------------------ actions
+    async def action_quit(self) -> None:
+        """Quit; the explorer's session is written first (its own write waits for a pause
+        in the keys, which a quit does not leave)."""
+        explorer = self.get_screen_for_mode("explorer")
+        if explorer is not None and explorer.is_attached:
+            self.save_session(explorer.session_state())
+        await super().action_quit()
+
     def action_open_mode(self, mode: str) -> None:
         if self.current_mode != mode:
             self.back_stack.clear()  # the user went elsewhere: esc no longer jumps back

@@ -409,8 +409,11 @@ class ConversationTable(Vertical, can_focus=False):
         return column.label[: width - 1] + arrow
 
     # ----------------------------------------------------------------- loading
-    def load(self, query: ConversationQuery, *, offset: int = 0) -> str | None:
-        """Show `query` from `offset` (the screen calls this whenever filters change).
+    def load(self, query: ConversationQuery, *, offset: int = 0,
+             highlight: str | None = None) -> str | None:
+        """Show `query` on the page that holds `offset`, the cursor there, or on the
+        conversation `highlight` when that page lists it (the screen calls this whenever
+        filters change; with an offset and an id when it restores a session).
 
         The selection is kept when `query` lists the same conversations (only the sort
         differs), else cleared: returns what was dropped ("2 selected conversations"), for
@@ -422,9 +425,10 @@ class ConversationTable(Vertical, can_focus=False):
         self.query_obj = query
         if self._wide is not None and self._sort() != self._built_sort:
             self._build_columns()  # the arrow moves to the sorted column
-        self.start = offset
-        self._pending_cursor = 0
-        self._keep_id = None
+        size = self.page_size
+        self.start = (offset // size) * size if size else offset
+        self._pending_cursor = offset - self.start
+        self._keep_id = highlight
         self._request()
         return dropped
 
@@ -461,7 +465,7 @@ class ConversationTable(Vertical, can_focus=False):
         self.total = page.total
         same_page = request == self._shown_request
         cursor = self.table.cursor_row if same_page else self._pending_cursor
-        if not same_page and self._keep_id is not None:  # the page size changed under it
+        if not same_page and self._keep_id is not None:  # the page size changed, a restore
             cursor = next((i for i, r in enumerate(self.rows)
                            if r.conversation_id == self._keep_id), cursor)
         self._shown_request = request

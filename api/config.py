@@ -203,8 +203,10 @@ def read_config(path: Path) -> dict[str, Any]:
     try:
         with fh:
             data = tomllib.load(fh)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"cannot parse {path}: {exc}") from None
+    except UnicodeDecodeError:  # (tomllib decodes the bytes itself)
+        raise ConfigError(f"cannot parse {path}: not UTF-8 text") from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
     return data

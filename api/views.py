@@ -210,10 +210,7 @@ def read_views(config_file: Path) -> ViewSet:
     """Every view, and the user's views that could not be read (see the module docstring)."""
     from api.config import read_config  # the settings' own reader: same errors, same file
 
-    try:
-        tables = read_config(config_file).get("views", {})
-    except UnicodeDecodeError:  # (tomllib decodes the bytes itself)
-        raise ConfigError(f"cannot parse {config_file}: not UTF-8 text") from None
+    tables = read_config(config_file).get("views", {})
     if not isinstance(tables, dict):
         raise ConfigError(f"{config_file}: views must be [views.NAME] tables")
     views = dict(_BUILTINS)

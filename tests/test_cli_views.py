@@ -222,3 +222,14 @@ def test_export_with_an_unknown_view_or_no_dates(run, tmp_path):
                  "-o", out)
     assert result.exit_code == 0, result.stderr
     assert all(c["has_handoff"] for c in json.loads(out.read_text())["conversations"])
+
+
+@pytest.mark.parametrize("args,fresh", [([], False), (["--fresh"], True)])
+def test_fresh_reaches_the_app(monkeypatch, args, fresh):
+    import tui.app
+
+    started = []
+    monkeypatch.setattr(tui.app, "run_app", lambda settings, **kw: started.append(kw))
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0
+    assert started == [{"fresh": fresh}]

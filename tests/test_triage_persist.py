@@ -352,3 +352,23 @@ async def test_select_all_under_the_review_filter_exports_what_is_listed(studio_
         assert isinstance(dialog, ExportDialog)
         assert dialog.kind == "ids" and len(dialog.target) == listed
         assert first not in dialog.target
+
+
+async def test_new_since_last_look_marks_what_came_after_and_moves_on(studio_app):
+    from textual.coordinate import Coordinate
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        store = await app.review_store()
+        store.set_last_look("frustration", "2026-06-13T00:00:00Z")
+        screen = await open_view(pilot, "frustration")
+        await wait_until(lambda: screen.triage.new_since, pilot=pilot, what="last look")
+        await settle(pilot)
+        newer = [r for r in screen.triage.scan.rows if r.last_message_at > "2026-06-13T"]
+        assert newer and len(newer) < len(screen.triage.scan.rows)
+        assert f"{len(newer):,} new since last look" in "\n".join(screen_lines(app))
+        grid = screen.table.table
+        marks = [grid.get_cell_at(Coordinate(i, 0)).plain for i in range(len(screen.table.rows))]
+        assert sum("●" in m for m in marks) == min(len(newer), len(marks))
+        assert store.last_look("frustration").startswith("2026-06-16T00:00:00")  # this look

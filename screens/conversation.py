@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from screens.review_dialog import ReviewEdit
 
 CHUNK = 25
+UNREVIEWED_STEPS = 5000  # conversations `u` walks through at most
+
 # (step, the conversation shown) -> the conversation `step` away in the list it came from
 Navigator = Callable[[int, str | None], Awaitable[ConversationRow | None]]
 
@@ -91,6 +93,8 @@ class ConversationScreen(Screen[None]):
         Binding("E", "edit_review", "Verdict", id="conversation.review.edit"),
         Binding("J,right_square_bracket", "step(1)", "Next conv.", id="conversation.next"),
         Binding("K,left_square_bracket", "step(-1)", "Prev conv.", id="conversation.prev"),
+        Binding("u", "next_unreviewed", "Next unreviewed", show=False,
+                id="conversation.review.next"),
         Binding("slash", "find", "Search", id="conversation.find"),
         Binding("M", "copy_markdown", "Copy Markdown", id="conversation.copy_markdown"),
         Binding("O", "open_url", "Open link", id="conversation.open_url"),
@@ -229,6 +233,29 @@ class ConversationScreen(Screen[None]):
         self.conversation_id = row.conversation_id
         self.detail = None
         self._load(self.conversation_id)
+
+    def action_next_unreviewed(self) -> None:
+        if self.navigator is not None:
+            self._next_unreviewed()
+
+    @work(exclusive=True, group="conversation-step", exit_on_error=False)
+    async def _next_unreviewed(self) -> None:
+        """On through the list the view came from to the next conversation still to do."""
+        if self.navigator is None:
+            return
+        store = await services(self).review_store()
+        shown = self.conversation_id
+        for _ in range(UNREVIEWED_STEPS):
+            row = await self.navigator(1, shown)
+            if row is None or not row.conversation_id:
+                break
+            shown = row.conversation_id
+            reviews = await asyncio.to_thread(store.get, [shown])
+            if shown not in reviews or reviews[shown].status == "todo":
+                self.conversation_id, self.detail = shown, None
+                self._load(shown)
+                return
+        self.notify("No unreviewed conversation after this one", timeout=3, markup=False)
 
     def action_scroll(self, delta: int) -> None:
         body = self.query_one("#conv-body", VerticalScroll)

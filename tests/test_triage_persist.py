@@ -372,3 +372,18 @@ async def test_new_since_last_look_marks_what_came_after_and_moves_on(studio_app
         marks = [grid.get_cell_at(Coordinate(i, 0)).plain for i in range(len(screen.table.rows))]
         assert sum("●" in m for m in marks) == min(len(newer), len(marks))
         assert store.last_look("frustration").startswith("2026-06-16T00:00:00")  # this look
+
+
+async def test_u_in_the_conversation_view_skips_the_reviewed(studio_app):
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        rows = [r.conversation_id for r in explorer(app).table.rows[:4]]
+        store = await app.review_store()
+        store.mark(rows[1:3], status="reviewed", who="t")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert app.screen.conversation_id == rows[3]
+        assert explorer(app).table.current().conversation_id == rows[3]

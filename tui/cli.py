@@ -728,3 +728,7 @@ main.add_command(_reviews_group)
 from tui.cli_views import views as _views_group  # noqa: E402 (needs the helpers above)
 
 main.add_command(_views_group)
+
+from tui.cli_compare import compare_cmd as _compare_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(_compare_cmd)

@@ -182,6 +182,12 @@ def _narrow(query: ConversationQuery, changes: Mapping[str, Any]) -> Conversatio
     return query.replace(**values) if values else query
 
 
+def metric_query(cohort: Cohort, metric: str) -> ConversationQuery | None:
+    """The conversations of ``cohort`` that ``metric`` counts (None: it counts none)."""
+    spec = next((s for s in METRICS if s.name == metric), None)
+    return _narrow(cohort.query, spec.count) if spec is not None else None
+
+
 def count_queries(cohort: Cohort) -> list[ConversationQuery]:
     """Every distinct query whose total ``compare`` asks for this cohort."""
     found = {cohort.query: None}
@@ -303,10 +309,10 @@ async def compare(client: StudioClient, project: str, a: Cohort, b: Cohort,
     queries = list(dict.fromkeys([*count_queries(a), *count_queries(b)]))
 
     async def total(query: ConversationQuery) -> int:
-        page = await client.load(conversations.rows(project, query, limit=1))
+        endpoint = conversations.rows(project, query, limit=1)
+        page = await client.load(endpoint)
         if page.total is None:
-            raise BadResponseError(f"GET /projects/{project}/conversations answered "
-                                   "without a total")
+            raise BadResponseError(f"{endpoint} answered without a total")
         return page.total
 
     async def average(query: ConversationQuery) -> float | None:

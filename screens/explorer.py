@@ -530,11 +530,39 @@ class ExplorerScreen(TriageScreen):
                            self.action_choose_columns),
             PaletteCommand("Review filter: all / unreviewed / flagged", "(U)",
                            self.action_cycle_review_filter),
+            PaletteCommand("Compare: these filters vs the whole project",
+                           "Every metric with its 95% interval",
+                           partial(self.open_compare, self.query_obj.replace(
+                               start_date=None, end_date=None, sort_by=None,
+                               sort_order=None).to_text(), "")),
             PaletteCommand(f"Redact transcripts: turn {'off' if app.redact else 'on'}",
                            "Mask emails, phone and card numbers in Markdown copies",
                            self.toggle_redact),
         ]
+        return commands + self._compare_commands()
+
+    def _compare_commands(self) -> list[PaletteCommand]:
+        """Compare each assistant's last two versions; each saved view with the project."""
+        app = services(self)
+        commands = []
+        for assistant in app.lookups.assistants:
+            if len(assistant.versions) >= 2:
+                (new, new_n), (old, old_n) = assistant.versions[:2]
+                commands.append(PaletteCommand(
+                    f"Compare: {assistant.name} v{old_n} vs v{new_n}",
+                    "The two latest versions, each over its whole history",
+                    partial(self.open_compare, f"playbook:{old}", f"playbook:{new}",
+                            whole_history=True)))
+        for view in app.views.values():
+            commands.append(PaletteCommand(
+                f"Compare: view {view.name} vs the whole project", view.text(),
+                partial(self.open_compare, view.name, "")))
         return commands
+
+    def open_compare(self, a: str, b: str, *, whole_history: bool = False) -> None:
+        from screens.compare import CompareScreen
+
+        self.app.push_screen(CompareScreen(a, b, whole_history=whole_history))
 
     def _view_from_palette(self, view: View) -> None:
         if self.app.current_mode != "explorer":

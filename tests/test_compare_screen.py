@@ -1,0 +1,55 @@
+"""The Compare screen in the real app: two cohorts over the shared window, intervals drawn
+around 0, a metric's conversations one key away."""
+from __future__ import annotations
+
+from app_support import explorer, screen_lines, settle, wait_until
+
+WIDE = (160, 48)
+
+
+async def test_compare_two_cohorts_and_open_a_metrics_conversations(studio_app):
+    from screens.compare import CompareScreen
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        explorer(app).open_compare("handoff:yes", "")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await wait_until(lambda: screen.result is not None, pilot=pilot, what="comparison")
+        result = screen.result
+        assert result.b.label == "" and result.a.query.has_handoff is True
+        assert (result.start, result.end) == (app.filters.start_date, app.filters.end_date)
+        text = "\n".join(screen_lines(app))
+        assert "the whole project" in text and "Holm" in text
+        row = next(i for i, m in enumerate(result.metrics)
+                   if m.name == "handoff_reason:frustration")
+        screen.query_one("#metrics").move_cursor(row=row)
+        await pilot.press("B")
+        await settle(pilot)
+        query = explorer(app).query_obj
+        assert app.screen is explorer(app)
+        assert query.handoff_reason == ("frustration",) and query.has_handoff is True
+
+
+async def test_a_bad_cohort_is_one_line_in_the_screen(studio_app):
+    from screens.compare import CompareScreen
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        app.push_screen(CompareScreen("sentiment:furious", ""))
+        await settle(pilot)
+        text = "\n".join(screen_lines(app))
+        assert "✗" in text and "furious" in text
+        assert app.screen.result is None
+
+
+def test_the_interval_line_marks_zero_and_the_difference():
+    from screens.compare import interval_bar
+
+    line = interval_bar(-4.0, 10.0, 3.0, 20.0).plain
+    assert len(line) == 25 and "●" in line and "┼" in line  # crosses 0
+    apart = interval_bar(5.0, 15.0, 10.0, 20.0)
+    assert "│" in apart.plain and "┼" not in apart.plain and apart.style == "bold"

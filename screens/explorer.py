@@ -328,8 +328,6 @@ class ExplorerScreen(TriageScreen):
         self.workers.cancel_group(self, "conversation-prefetch")
         request = event.request
         if self.triage.mode != "all":  # served from the scan: the API cannot filter reviews
-            if event.force:
-                self.rescan(force=True)
             self.table.show_page(request, self.triage.page(request.offset, request.limit),
                                  from_cache=False)
             if self.triage.scan is not None and self.triage.scan.complete:
@@ -415,6 +413,7 @@ class ExplorerScreen(TriageScreen):
             self._pages.popitem(last=False)
 
     def refresh_data(self) -> None:
+        self.rescan(force=True)  # the counts too: what the line says is reloaded with the page
         self.table.reload()
 
     # ----------------------------------------------------------------- table events

@@ -331,6 +331,7 @@ class TriageScreen(Screen[None]):
         if not force and scan is not None and scan.query == query:
             return
         self.triage.scan = Scan(query)
+        self.triage.scan_error = None
         self._scan_rows(query, force)
 
     @work(exclusive=True, group="review-scan", exit_on_error=False)
@@ -362,6 +363,8 @@ class TriageScreen(Screen[None]):
                     return
         except Exception as exc:  # noqa: BLE001 - said; the counts stay marked incomplete
             if self.query_obj == query:
+                self.triage.scan_error = one_line(str(exc) or type(exc).__name__, 80)
+                self.show_triage()
                 app.report_error(exc, retry=lambda: self.rescan(force=True))
 
     async def _read_reviews_or_say(self, ids: list[str]) -> None:

@@ -71,6 +71,7 @@ class Triage:
     reviews: dict[str, Review] = field(default_factory=dict)
     new_since: str | None = None  # the view's last look before this one
     store_failed: bool = False  # the review store could not be read (said once)
+    scan_error: str | None = None  # why the scan stopped before its end (one line)
 
     def filtered(self) -> list[ConversationRow]:
         rows = self.scan.rows if self.scan else ()
@@ -114,7 +115,8 @@ class Triage:
             seen = len(scan.rows)
             of = f"{done:,} / {seen:,} reviewed"
             if not scan.complete:
-                of += f" (reading {seen:,} of {scan.total if scan.total is not None else '?'})"
+                total = scan.total if scan.total is not None else "?"
+                of += f" ({'read' if self.scan_error else 'reading'} {seen:,} of {total})"
             elif scan.capped:
                 of += f" (first {seen:,} of {scan.total or 0:,} matching)"
             parts.append(of)
@@ -122,8 +124,10 @@ class Triage:
                 parts.append(f"{counts['flagged']:,} flagged")
             if counts["new"]:
                 parts.append(f"{counts['new']:,} new since last look")
-        elif scan is not None and not scan.complete:
+        elif scan is not None and not scan.complete and not self.scan_error:
             parts.append("reading the reviews…")
+        if self.scan_error:
+            parts.append(f"progress not counted ({self.scan_error}): ctrl+r reads again")
         if self.mode != "all":
             shown = len(self.filtered())
             count = f"{shown:,}" if self.exact() else f"{shown:,}+"

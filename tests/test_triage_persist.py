@@ -387,3 +387,25 @@ async def test_u_in_the_conversation_view_skips_the_reviewed(studio_app):
         await settle(pilot)
         assert app.screen.conversation_id == rows[3]
         assert explorer(app).table.current().conversation_id == rows[3]
+
+
+async def test_a_scan_that_fails_says_so_and_ctrl_r_reads_again(studio_app):
+    """The progress of a view whose conversations could not be read is not shown as still
+    being read: the line says it is not counted, and ctrl+r counts it."""
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await start(pilot)
+        app.test_faults.path_contains = "/conversations"
+        app.test_faults.error_rate = 1.0
+        explorer(app).apply_view(app.views["degraded"])
+        await settle(pilot)
+        text = "\n".join(screen_lines(app))
+        assert "not counted" in text and "reading" not in text
+        app.test_faults.error_rate = 0.0
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        screen = explorer(app)
+        await wait_until(lambda: screen.triage.scan and screen.triage.scan.complete,
+                         pilot=pilot, what="scan")
+        await settle(pilot)
+        assert f"0 / {screen.table.total:,} reviewed" in "\n".join(screen_lines(app))

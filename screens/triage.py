@@ -71,7 +71,8 @@ class Triage:
     reviews: dict[str, Review] = field(default_factory=dict)
     new_since: str | None = None  # the view's last look before this one
     store_failed: bool = False  # the review store could not be read (said once)
-    scan_error: str | None = None  # why the scan stopped before its end (one line)
+    scan_error: str | None = None  # why the scan stopped before its end (the header and a
+    # notification say it in full; the line only that the counts are not there)
 
     def filtered(self) -> list[ConversationRow]:
         rows = self.scan.rows if self.scan else ()
@@ -127,7 +128,7 @@ class Triage:
         elif scan is not None and not scan.complete and not self.scan_error:
             parts.append("reading the reviews…")
         if self.scan_error:
-            parts.append(f"progress not counted ({self.scan_error}): ctrl+r reads again")
+            parts.append("progress not counted: the API failed, ctrl+r reads again")
         if self.mode != "all":
             shown = len(self.filtered())
             count = f"{shown:,}" if self.exact() else f"{shown:,}+"

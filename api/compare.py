@@ -1,9 +1,11 @@
 """Two cohorts of conversations compared metric by metric, with honest uncertainty (issue 14).
 
 A cohort is a saved view or a query in its text form (``handoff:yes sentiment:negative``);
-both are counted over the same window. Every count is the ``total`` of one list request with
-``limit=1`` (the cohort's query narrowed by the metric's filter); all of them are sent at
-once, through the client's cache. Nothing downloads conversations.
+both are counted over the same window. A count is the ``total`` of one list request with
+``limit=1`` (the cohort's query narrowed by the metric's filter), or, for a cohort that
+filters only on dates, assistant, version, inbox and tags, a value of the aggregate metrics'
+distributions (one request for every signal). All requests are sent at once, through the
+client's cache. Nothing downloads conversations.
 
 Each share has the base the Quality signals screen uses (screens/analytics/signals.py):
 
@@ -39,6 +41,7 @@ from api.text import one_line
 
 if TYPE_CHECKING:
     from api.client import StudioClient
+    from api.models import AggregateMetrics
 
 __all__ = [
     "ALPHA",
@@ -61,6 +64,8 @@ LABEL_CHARS = 80  # of a cohort's label (a view name or the query typed)
 # the filters the conversation analytics (average messages) apply
 AVERAGE_FIELDS = ("start_date", "end_date", "playbook_id", "playbook_base_id", "tags")
 _NO_COUNT = ("sort_by", "sort_order")  # change the order, never the total
+# what the aggregate metrics filter by (with tags): a cohort of these takes its signals there
+AGGREGATE_ONLY = ("start_date", "end_date", "playbook_id", "playbook_base_id", "inbox_id")
 
 
 class CompareError(ValueError):
@@ -188,10 +193,16 @@ def metric_query(cohort: Cohort, metric: str) -> ConversationQuery | None:
     return _narrow(cohort.query, spec.count) if spec is not None else None
 
 
+def by_aggregate(query: ConversationQuery) -> bool:
+    """Whether the signal counts of ``query`` can come from the aggregate metrics: one
+    request instead of one per label, when it filters only on what that endpoint filters."""
+    return query.replace(**{f: None for f in AGGREGATE_ONLY}, tags=()) == ConversationQuery()
+
+
 def count_queries(cohort: Cohort) -> list[ConversationQuery]:
     """Every distinct query whose total ``compare`` asks for this cohort."""
     found = {cohort.query: None}
-    for spec in METRICS:
+    for spec in METRICS[:1] if by_aggregate(cohort.query) else METRICS:
         for changes in (spec.count, spec.base):
             query = _narrow(cohort.query, changes)
             if query is not None:
@@ -322,13 +333,23 @@ async def compare(client: StudioClient, project: str, a: Cohort, b: Cohort,
     async def averages_of() -> list[float | None]:
         return list(await asyncio.gather(average(a.query), average(b.query)))
 
+    async def distributions(cohort: Cohort) -> AggregateMetrics | None:
+        if not by_aggregate(cohort.query):
+            return None
+        return await client.load(analytics.aggregate_metrics(project, cohort.query))
+
     note = _average_note(a, b)
-    counts, avgs = await asyncio.gather(asyncio.gather(*(total(q) for q in queries)),
-                                        averages_of() if note is None else _nothing())
+    counts, avgs, dist_a, dist_b = await asyncio.gather(
+        asyncio.gather(*(total(q) for q in queries)),
+        averages_of() if note is None else _nothing(), distributions(a), distributions(b))
     totals = dict(zip(queries, counts, strict=True))
     averages = (avgs[0], avgs[1]) if avgs else (None, None)
+    aggregates = {id(a): dist_a, id(b): dist_b}
 
     def side(cohort: Cohort, spec: MetricSpec) -> Side:
+        found = aggregates[id(cohort)]
+        if found is not None and spec is not METRICS[0]:
+            return _aggregate_side(found, spec)
         base = _narrow(cohort.query, spec.base)
         count = _narrow(cohort.query, spec.count)
         return Side(totals[count] if count is not None else 0,
@@ -349,6 +370,19 @@ async def compare(client: StudioClient, project: str, a: Cohort, b: Cohort,
     adjusted = tuple(next(adjusted_iter) if m.p_value is not None else None for m in metrics)
     return Comparison(a, b, (totals[a.query], totals[b.query]), tuple(metrics), adjusted,
                       averages, note)
+
+
+def _aggregate_side(found: AggregateMetrics, spec: MetricSpec) -> Side:
+    """A signal's count and base from the distributions: the base is the distribution of the
+    field that defines it (sentiment for the scored conversations)."""
+    field, _, label = spec.name.partition(":")
+    base_field = next(f for f in spec.base if f in labels.LABEL_FIELDS)
+
+    def distribution(name: str) -> Mapping[str, float]:
+        return getattr(found, f"{name}_distribution") or {}
+
+    base = sum(int(distribution(base_field).get(v, 0)) for v in labels.LABEL_FIELDS[base_field])
+    return Side(int(distribution(field).get(label, 0)), base)
 
 
 async def _nothing() -> list[float | None]:

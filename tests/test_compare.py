@@ -7,6 +7,7 @@ import asyncio
 import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -18,6 +19,7 @@ from api.stats import newcombe_diff
 from tui.cli import main
 
 START, END = "2026-05-17T00:00:00Z", "2026-06-16T00:00:00Z"  # the demo's 30d window (views)
+NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)  # within the pinned demo's last day
 HISTORY = "2026-02-01T00:00:00Z"  # before the demo's first conversation: every version
 LABELS = {
     "sentiment": ("negative", "neutral", "positive"),
@@ -261,8 +263,7 @@ async def test_one_limit_1_request_per_count_all_at_once(demo_db, tmp_path):
     info = demo_info(demo_db)
     transport = RecordingTransport(Slow())
     settings = load_settings()
-    from datetime import UTC, datetime
-    now = datetime(2026, 6, 15, 12, tzinfo=UTC)
+    now = NOW
     a = cohort_from("frustration", tmp_path / "config.toml", now)
     b = cohort_from("handoff:yes tags:billing", tmp_path / "config.toml", now)
     wa, wb = same_window(a, b)
@@ -320,3 +321,28 @@ def test_cohorts_over_different_dates_need_a_window(run):
 def test_ids_are_not_a_cohort(run):
     line = one_error(run("compare", "ids:abc", "handoffs"))
     assert "ids" in line
+
+
+async def test_cohorts_of_dates_and_versions_take_their_signals_from_the_aggregates(
+        demo_db, tmp_path):
+    """Such a cohort needs two list counts (deflection) and one aggregate request, not one
+    count per label; the figures are checked against the stored conversations above."""
+    from api.client import StudioClient
+    from api.compare import by_aggregate, cohort_from, compare
+    from api.config import Secret, load_settings
+    from api.demo.app import create_app
+
+    info = demo_info(demo_db)
+    transport = RecordingTransport(httpx.ASGITransport(app=create_app(demo_db)))
+    a = cohort_from("since:2026-05-17 until:2026-06-16", tmp_path / "c.toml", NOW)
+    b = cohort_from("since:2026-05-17 until:2026-06-16 tags:billing", tmp_path / "c.toml", NOW)
+    assert by_aggregate(a.query) and by_aggregate(b.query)
+    async with StudioClient(load_settings(), base_url=info.base_url,
+                            project_id=info.project_id, token=Secret(info.api_key),
+                            transport=transport, max_tries=1, cache=None) as client:
+        result = await compare(client, info.project_id, a, b)
+    paths = [r.url.path for r in transport.requests]
+    assert sum(p.endswith("/conversations") for p in paths) == 4
+    assert sum(p.endswith("/metrics/aggregate") for p in paths) == 2
+    negative = next(m for m in result.metrics if m.name == "sentiment:negative")
+    assert 0 < negative.a.count <= negative.a.base < result.conversations[0]

@@ -56,6 +56,7 @@ __all__ = [
     "cohort_from",
     "compare",
     "count_queries",
+    "metric_of",
     "same_window",
 ]
 
@@ -309,14 +310,16 @@ def _round(value: float | None) -> float | None:
 
 # ------------------------------------------------------------------------ computing
 async def compare(client: StudioClient, project: str, a: Cohort, b: Cohort,
-                  start: str | None = None, end: str | None = None) -> Comparison:
-    """Every metric for both cohorts over one window (``same_window``): one list request
-    with ``limit=1`` per distinct count, all at once, and one analytics request per cohort
-    when its filters allow an average."""
+                  start: str | None = None, end: str | None = None, *,
+                  own_windows: bool = False) -> Comparison:
+    """Every metric for both cohorts over one window (``same_window``; with
+    ``own_windows`` each keeps its own dates, as before and after a deployment): one list
+    request with ``limit=1`` per distinct count, all at once, and one analytics request per
+    cohort when its filters allow an average."""
     from api.endpoints import analytics, conversations
-    from api.stats import diff_p_value, holm, newcombe_diff
 
-    a, b = same_window(a, b, start, end)
+    if not own_windows:
+        a, b = same_window(a, b, start, end)
     queries = list(dict.fromkeys([*count_queries(a), *count_queries(b)]))
 
     async def total(query: ConversationQuery) -> int:
@@ -355,21 +358,18 @@ async def compare(client: StudioClient, project: str, a: Cohort, b: Cohort,
         return Side(totals[count] if count is not None else 0,
                     totals[base] if base is not None else 0)
 
-    metrics = []
-    for spec in METRICS:
-        sa, sb = side(a, spec), side(b, spec)
-        diff = newcombe_diff(sb.count, sb.base, sa.count, sa.base)  # B - A
-        delta, low, high = diff.pp()
-        defined = delta is not None
-        metrics.append(Metric(
-            spec.name, sa, sb, delta, (low, high) if defined else None, diff.significant,
-            diff_p_value(sb.count, sb.base, sa.count, sa.base) if defined else None,
-        ))
-    tested = [m.p_value for m in metrics if m.p_value is not None]
-    adjusted_iter = iter(holm(tested))
-    adjusted = tuple(next(adjusted_iter) if m.p_value is not None else None for m in metrics)
-    return Comparison(a, b, (totals[a.query], totals[b.query]), tuple(metrics), adjusted,
+    metrics = tuple(metric_of(spec.name, side(a, spec), side(b, spec)) for spec in METRICS)
+    return Comparison(a, b, (totals[a.query], totals[b.query]), metrics, holm_adjusted(metrics),
                       averages, note)
+
+
+def holm_adjusted(metrics: tuple[Metric, ...]) -> tuple[float | None, ...]:
+    """Each metric's p-value adjusted by Holm over every metric with a defined difference
+    (None for the others)."""
+    from api.stats import holm
+
+    tested = iter(holm([m.p_value for m in metrics if m.p_value is not None]))
+    return tuple(next(tested) if m.p_value is not None else None for m in metrics)
 
 
 def _aggregate_side(found: AggregateMetrics, spec: MetricSpec) -> Side:
@@ -383,6 +383,17 @@ def _aggregate_side(found: AggregateMetrics, spec: MetricSpec) -> Side:
 
     base = sum(int(distribution(base_field).get(v, 0)) for v in labels.LABEL_FIELDS[base_field])
     return Side(int(distribution(field).get(label, 0)), base)
+
+
+def metric_of(name: str, a: Side, b: Side) -> Metric:
+    """The difference B - A of two shares with its 95% interval and p-value."""
+    from api.stats import diff_p_value, newcombe_diff
+
+    diff = newcombe_diff(b.count, b.base, a.count, a.base)
+    delta, low, high = diff.pp()
+    defined = delta is not None
+    return Metric(name, a, b, delta, (low, high) if defined else None, diff.significant,
+                  diff_p_value(b.count, b.base, a.count, a.base) if defined else None)
 
 
 async def _nothing() -> list[float | None]:

@@ -66,7 +66,7 @@ def _text(value: str | None) -> str:
     return sanitize(value) if value is not None else ""
 
 
-def _assistants(playbooks: list[m.Playbook]) -> tuple[list[Assistant], list[tuple[str, str]]]:
+def assistants_of(playbooks: list[m.Playbook]) -> tuple[list[Assistant], list[tuple[str, str]]]:
     names: dict[str, str] = {}
     versions: dict[str, list[tuple[str, int]]] = {}
     inboxes: dict[str, str] = {}
@@ -119,7 +119,7 @@ async def load_lookups(client: StudioClient, now: datetime) -> Lookups:
     playbooks, figures, skills, kbs, info = await asyncio.gather(
         playbooks_job, figures_job, skills_job, kbs_job, info_job)
     lookups = Lookups(loaded=True)
-    lookups.assistants, lookups.inboxes = _assistants(playbooks or [])
+    lookups.assistants, lookups.inboxes = assistants_of(playbooks or [])
     lookups.tags = sorted({_text(row.tag) for row in (figures.by_tag if figures else [])
                            if row.tag})
     lookups.skills = sorted(_text(name) for name in skills or {})

@@ -84,11 +84,7 @@ def table_lines(result: Any) -> list[str]:
         "",
         f"{'METRIC':<{METRIC_CHARS}} {'A':>6} {'B':>6} {'Δ pp':>6}  {'95% CI (pp)':<16}",
     ]
-    for m in result.metrics:
-        delta = "-" if m.delta_pp is None else f"{m.delta_pp:+.1f}"
-        lines.append(f"{m.name:<{METRIC_CHARS}} {_pct(m.a.pct):>6} {_pct(m.b.pct):>6} "
-                     f"{delta:>6}  {_ci(m.ci95_pp):<16}{' *' if m.significant else ''}"
-                     .rstrip())
+    lines += [metric_line(m) for m in result.metrics]
     avg_a, avg_b = result.averages
     if result.averages_note is None:
         lines.append(f"{'messages per conversation':<{METRIC_CHARS}} "
@@ -98,6 +94,13 @@ def table_lines(result: Any) -> list[str]:
     if result.averages_note is not None:
         lines += textwrap.wrap(result.averages_note, 80)
     return lines
+
+
+def metric_line(m: Any) -> str:
+    """One metric's row: both shares, the difference and its interval (* when it excludes 0)."""
+    delta = "-" if m.delta_pp is None else f"{m.delta_pp:+.1f}"
+    return (f"{m.name:<{METRIC_CHARS}} {_pct(m.a.pct):>6} {_pct(m.b.pct):>6} "
+            f"{delta:>6}  {_ci(m.ci95_pp):<16}{' *' if m.significant else ''}").rstrip()
 
 
 def _num(value: float | None) -> str:

@@ -453,8 +453,9 @@ def _flag(field: str) -> str:
 class _Progress:
     """A ``\\r`` line on a terminal; otherwise a quiet line every 10% (or 10 s)."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, verb: str = "exported") -> None:
         self.stream = stream
+        self.verb = verb  # what the count is of: "exported", "read"
         self.tty = stream.isatty()
         self.started = time.monotonic()
         self.last_line = 0.0
@@ -466,7 +467,7 @@ class _Progress:
         total = p.total if p.total is not None else "?"
         pct = f" {100 * p.done // p.total:3d}%" if p.total else ""
         failed = f", {p.failed} failed" if p.failed else ""
-        line = f"exported {p.written}/{total}{pct}{failed} in {elapsed:.1f}s"
+        line = f"{self.verb} {p.written}/{total}{pct}{failed} in {elapsed:.1f}s"
         if self.tty:
             self.stream.write("\r" + line + "\x1b[K")
             self.stream.flush()
@@ -732,3 +733,15 @@ main.add_command(_views_group)
 from tui.cli_compare import compare_cmd as _compare_cmd  # noqa: E402 (needs the helpers above)
 
 main.add_command(_compare_cmd)
+
+from tui.cli_kb_health import kb_health_cmd as _kb_health_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(_kb_health_cmd)
+
+from tui.cli_cost import cost_cmd as _cost_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(_cost_cmd)
+
+from tui.cli_impact import impact_cmd as _impact_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(_impact_cmd)

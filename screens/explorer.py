@@ -534,6 +534,9 @@ class ExplorerScreen(TriageScreen):
                            partial(self.open_compare, self.query_obj.replace(
                                start_date=None, end_date=None, sort_by=None,
                                sort_order=None).to_text(), "")),
+            PaletteCommand("Cost per resolution (these filters)",
+                           "From the messages' cost_usd; s switches to a sample",
+                           self.open_cost),
             PaletteCommand(f"Redact transcripts: turn {'off' if app.redact else 'on'}",
                            "Mask emails, phone and card numbers in Markdown copies",
                            self.toggle_redact),
@@ -557,6 +560,11 @@ class ExplorerScreen(TriageScreen):
                 f"Compare: view {view.name} vs the whole project", view.text(),
                 partial(self.open_compare, view.name, "")))
         return commands
+
+    def open_cost(self) -> None:
+        from screens.cost import CostScreen
+
+        self.app.push_screen(CostScreen(self.query_obj))
 
     def open_compare(self, a: str, b: str, *, whole_history: bool = False) -> None:
         from screens.compare import CompareScreen

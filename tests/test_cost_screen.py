@@ -1,0 +1,49 @@
+"""The Cost screen in the real app: the figures of `api.cost` over the explorer's filters,
+every conversation or a sample."""
+from __future__ import annotations
+
+from app_support import explorer, screen_lines, settle, wait_until
+
+WIDE = (160, 48)
+
+
+async def test_cost_over_the_filters_then_a_sample(studio_app):
+    from api.cost import collect_costs
+    from screens.cost import SAMPLE, CostScreen
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        await pilot.press("F")  # frustration handoffs: a small window of conversations
+        await settle(pilot)
+        query = explorer(app).query_obj
+        app.push_screen(CostScreen(query))
+        await settle(pilot)
+        screen = app.screen
+        await wait_until(lambda: screen.report is not None, pilot=pilot, what="costs")
+        client = await app.get_client()
+        expected = await collect_costs(client, query)
+        assert screen.report.to_json() == expected.to_json()
+        text = "\n".join(screen_lines(app))
+        assert f"${expected.per_conversation.value:.4f}" in text
+        assert f"all {expected.in_window:,} conversations" in text
+        await pilot.press("s")
+        await settle(pilot)
+        await wait_until(lambda: screen.report.sample_size is not None or
+                         screen.report.in_window <= SAMPLE, pilot=pilot, what="sample")
+        assert "per resolution" in "\n".join(screen_lines(app))
+
+
+async def test_an_api_failure_is_one_line_in_place_of_the_figures(studio_app):
+    from screens.cost import CostScreen
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        app.test_faults.path_contains = "/conversations"
+        app.test_faults.error_rate = 1.0
+        app.push_screen(CostScreen(explorer(app).query_obj))
+        await settle(pilot)
+        text = "\n".join(screen_lines(app))
+        assert "✗" in text and "$" not in text
+        assert app.screen.report is None

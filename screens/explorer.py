@@ -559,7 +559,25 @@ class ExplorerScreen(TriageScreen):
             commands.append(PaletteCommand(
                 f"Compare: view {view.name} vs the whole project", view.text(),
                 partial(self.open_compare, view.name, "")))
+        for assistant in app.lookups.assistants:
+            commands.append(PaletteCommand(
+                f"Deployment impact: {assistant.name}",
+                "Each deployment: 7 days before vs after, with intervals",
+                partial(self.open_impact, assistant.base_id)))
+        commands.append(PaletteCommand(
+            "KB article health", "Cited items against the base rates, over the shared window",
+            self.open_kb_health))
         return commands
+
+    def open_impact(self, base_id: str) -> None:
+        from screens.impact import ImpactScreen
+
+        self.app.push_screen(ImpactScreen(base_id))
+
+    def open_kb_health(self) -> None:
+        from screens.kb_health import KBHealthScreen
+
+        self.app.push_screen(KBHealthScreen())
 
     def open_cost(self) -> None:
         from screens.cost import CostScreen

@@ -105,6 +105,7 @@ class ConfigurationScreen(AnalyticsScreen):
     BINDINGS = [
         Binding("m", "mark", "Mark version for diff", id="analytics.config_mark"),
         Binding("d", "diff", "Diff marked → highlighted", id="analytics.config_diff"),
+        Binding("I", "impact", "Deployment impact", id="analytics.config_impact"),
     ]
 
     def __init__(self) -> None:
@@ -130,7 +131,9 @@ class ConfigurationScreen(AnalyticsScreen):
                 )
                 yield FigureText("", id="assistant-info")
                 yield TitledTable(
-                    "Deployment history", ("activated at", "version", "by"), id="deployments"
+                    "Deployment history — I: impact of each deployment",
+                    ("activated at", "version", "by"),
+                    id="deployments",
                 )
                 yield TitledTable(
                     "Versions — enter: instructions · m: mark · d: diff marked → this",
@@ -287,6 +290,20 @@ class ConfigurationScreen(AnalyticsScreen):
             diff_text(old.content or "", new.content or "", version_label(old), version_label(new))
         )
         self.query_one("#instructions", Static).update(out)
+
+    def action_impact(self) -> None:
+        """Deployment impact of the assistant highlighted in the assistants table (when it
+        has the focus), else of the one whose deployment history is shown."""
+        from screens.impact import ImpactScreen
+
+        assistants = self.query_one("#assistants", TitledTable)
+        base_id = self.base_id
+        if self.focused is assistants.table and assistants.keys:
+            base_id = assistants.keys[assistants.table.cursor_row].split("#", 1)[0]
+        if base_id is None:
+            self.notify("No assistant to show the impact of", severity="warning", markup=False)
+            return
+        self.app.push_screen(ImpactScreen(base_id))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.row_key is not None and event.data_table.parent is self.query_one("#versions"):

@@ -158,6 +158,7 @@ class ResourcesScreen(AnalyticsScreen):
     BINDINGS = [
         Binding("plus,equals_sign", "spark_days(1)", "More days", id="analytics.spark_more"),
         Binding("minus", "spark_days(-1)", "Fewer days", id="analytics.spark_fewer"),
+        Binding("h", "kb_health", "KB article health", id="analytics.kb_health", show=False),
     ]
 
     def __init__(self) -> None:
@@ -415,6 +416,20 @@ class ResourcesScreen(AnalyticsScreen):
         index = SPARK_DAYS.index(self.spark_days) if self.spark_days in SPARK_DAYS else 1
         self.spark_days = SPARK_DAYS[max(0, min(len(SPARK_DAYS) - 1, index + step))]
         self.run_task(self.load_sparklines(), "sparklines")
+
+    def action_kb_health(self) -> None:
+        """KB article health over this window: of the KB highlighted in "Citations by KB"
+        when that table has the focus, else of every knowledge base."""
+        from screens.kb_health import KBHealthScreen
+
+        table = self.query_one("#kb-by-kb", TitledTable)
+        row = table.table.cursor_row
+        kb_id = None
+        if table.table.has_focus and 0 <= row < len(table.keys):
+            key = table.keys[row].split("#", 1)[0]
+            kb_id = None if key == f"kb{row}" else key  # a row without a KB id: every KB
+        filters = self.filters
+        self.app.push_screen(KBHealthScreen(filters.start_date, filters.end_date, kb_id))
 
     # -------------------------------------------------------------- drill-down
     def on_bar_chart_selected(self, event: BarChart.Selected) -> None:

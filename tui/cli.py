@@ -635,11 +635,19 @@ def _open_cache(opts: GlobalOptions, warn: Any = _warn) -> Any:
 
 
 @cache.command("stats")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: {\"path\", \"entries\", \"bytes\", \"size_limit\"}.")
 @click.pass_obj
-def cache_stats(opts: GlobalOptions) -> None:
+def cache_stats(opts: GlobalOptions, fmt: str) -> None:
     """Entries and size of the response cache."""
     with _open_cache(opts) as store:
         stats = store.stats()
+    if fmt == "json":
+        click.echo(json.dumps({key: stats[key] if key != "path" else str(stats[key])
+                               for key in ("path", "entries", "bytes", "size_limit")},
+                              indent=2))
+        return
     click.echo(f"path: {stats['path']}")
     click.echo(f"entries: {stats['entries']}")
     click.echo(f"size: {stats['bytes']:,} bytes (limit {stats['size_limit']:,})")
@@ -673,17 +681,30 @@ def cache_clear(opts: GlobalOptions) -> None:
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True,
+              help="json: {\"paths\": {config_dir, ..., review_store}, "
+                   "\"demo_databases\": [{\"path\", \"bytes\"}], \"using\": text}.")
 @click.pass_obj
-def locate(opts: GlobalOptions) -> None:
-    """Print where the config, cache and demo database live."""
+def locate(opts: GlobalOptions, fmt: str) -> None:
+    """Print where the config, cache, demo databases, data dir and review store live."""
     from api.config import paths
 
     settings = _load_settings(opts)
-    for name, path in paths(settings).items():
+    where = paths(settings)
+    # old generator versions stay until removed: say how big they are
+    demo_dbs = [(db, db.stat().st_size)
+                for db in sorted(where["demo database dir"].glob("demo-*.sqlite3"))]
+    if fmt == "json":
+        click.echo(json.dumps({
+            "paths": {name.replace(" ", "_"): str(path) for name, path in where.items()},
+            "demo_databases": [{"path": str(db), "bytes": size} for db, size in demo_dbs],
+            "using": settings.describe()}, indent=2))
+        return
+    for name, path in where.items():
         click.echo(f"{name}: {path}")
-    demo_dbs = sorted(paths(settings)["demo database dir"].glob("demo-*.sqlite3"))
-    for db in demo_dbs:  # old generator versions stay until removed: say how big they are
-        click.echo(f"demo database: {db} ({db.stat().st_size / 2**20:,.1f} MiB)")
+    for db, size in demo_dbs:
+        click.echo(f"demo database: {db} ({size / 2**20:,.1f} MiB)")
     click.echo(f"using: {settings.describe()}")
 
 

@@ -16,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench_export import start_server
+from bench_export import pinned_demo_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,19 +69,8 @@ def main() -> None:
     ap.add_argument("--a", default="frustration", help="cohort A (a view or a query)")
     ap.add_argument("--b", default="handoff:yes tags:billing", help="cohort B")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
-        env.update(STUDIO_TUI_CACHE_DIR=tmp, STUDIO_TUI_CONFIG_DIR=str(Path(tmp) / "config"),
-                   STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
-        proc, server_env = start_server(args.size, args.latency_ms, env)
-        try:
-            for key, value in {**env, **server_env}.items():
-                if key.startswith("STUDIO_"):
-                    os.environ[key] = value
-            result = asyncio.run(measure(args.a, args.b, args.runs))
-        finally:
-            proc.terminate()
-            proc.wait()
+    with pinned_demo_server(args.size, args.latency_ms, "bench-compare-"):
+        result = asyncio.run(measure(args.a, args.b, args.runs))
     trip, walls = result["trip"], result["walls"]
     median = statistics.median(walls)
     print(f"compare {args.a!r} vs {args.b!r}: {result['requests']} count requests (limit=1), "

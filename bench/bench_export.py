@@ -28,6 +28,7 @@ trip in sequence, once. Nothing here asserts: it prints figures (recorded in ben
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -38,6 +39,7 @@ import tempfile
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from _installed import compile_bytecode
@@ -136,6 +138,25 @@ def start_replay(source: Path, latency_ms: float, env: dict) -> tuple[subprocess
 def start_server(size: int, latency_ms: float, env: dict) -> tuple[subprocess.Popen, dict]:
     return _start([PY, "-c", "from tui.cli import main; main()", "--demo-size", str(size),
                    "demo-server", "--port", "0", "--latency-ms", str(latency_ms)], env)
+
+
+@contextlib.contextmanager
+def pinned_demo_server(size: int, latency_ms: float, prefix: str
+                       ) -> Iterator[tuple[str, dict[str, str]]]:
+    """The pinned demo (anchor 2026-06-15, seed 7) served with `latency_ms` per request, and
+    this process's STUDIO_* variables pointed at it; yields (temp dir, the child env)."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
+        env.update(STUDIO_TUI_CACHE_DIR=tmp, STUDIO_TUI_CONFIG_DIR=str(Path(tmp) / "config"),
+                   STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
+        proc, server_env = start_server(size, latency_ms, env)
+        try:
+            child = {**env, **server_env}
+            os.environ.update({k: v for k, v in child.items() if k.startswith("STUDIO_")})
+            yield tmp, child
+        finally:
+            proc.terminate()
+            proc.wait()
 
 
 def _start(cmd: list[str], env: dict) -> tuple[subprocess.Popen, dict]:

@@ -15,14 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench_export import PY, run_measured, start_server
+from bench_export import PY, pinned_demo_server, run_measured
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -56,28 +54,16 @@ def main() -> None:
     ap.add_argument("--end", default="2026-06-16")
     ap.add_argument("--cap", type=int, default=5000)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-kb-health-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
-        env.update(STUDIO_TUI_CACHE_DIR=tmp, STUDIO_TUI_CONFIG_DIR=str(Path(tmp) / "config"),
-                   STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
-        proc, server_env = start_server(args.size, args.latency_ms, env)
-        try:
-            for key, value in {**env, **server_env}.items():
-                if key.startswith("STUDIO_"):
-                    os.environ[key] = value
-            result = asyncio.run(measure(args.start, args.end, args.cap, args.runs))
-            cli = []
-            for i in range(args.runs):
-                child = {**env, **server_env,
-                         "STUDIO_TUI_CACHE_DIR": str(Path(tmp) / f"cli-cache-{i}")}
-                seconds, _ = run_measured(
-                    [PY, "-c", "from tui.cli import main; main()", "kb-health", "--start",
-                     args.start, "--end", args.end, "--cap", str(args.cap), "--format", "json"],
-                    child)
-                cli.append(seconds)
-        finally:
-            proc.terminate()
-            proc.wait()
+    with pinned_demo_server(args.size, args.latency_ms, "bench-kb-health-") as (tmp, env):
+        result = asyncio.run(measure(args.start, args.end, args.cap, args.runs))
+        cli = []
+        for i in range(args.runs):
+            child = {**env, "STUDIO_TUI_CACHE_DIR": str(Path(tmp) / f"cli-cache-{i}")}
+            seconds, _ = run_measured(
+                [PY, "-c", "from tui.cli import main; main()", "kb-health", "--start",
+                 args.start, "--end", args.end, "--cap", str(args.cap), "--format", "json"],
+                child)
+            cli.append(seconds)
     walls = result["walls"]
     print(f"kb-health {args.start} .. {args.end}: {result['citations']:,} citations, "
           f"{result['items']} items, {result['conversations']:,} conversations in the window "

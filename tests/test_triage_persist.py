@@ -31,6 +31,14 @@ async def open_view(pilot, name: str, *keys: str):
     return screen
 
 
+async def restored_on(pilot, highlighted: str) -> None:
+    """The restarted explorer shows the negative filter again, on the same conversation."""
+    screen = explorer(pilot.app)
+    assert screen.query_obj.sentiment == ("negative",)
+    await wait_until(lambda: screen.table.current() is not None, pilot=pilot)
+    assert screen.table.current().conversation_id == highlighted
+
+
 async def type_text(pilot, text: str) -> None:
     for char in text:
         await pilot.press(char)
@@ -105,10 +113,7 @@ async def test_the_session_reopens_filters_row_and_conversation(studio_app):
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:
         await start(pilot)
-        screen = explorer(app)
-        assert screen.query_obj.sentiment == ("negative",)
-        await wait_until(lambda: screen.table.current() is not None, pilot=pilot)
-        assert screen.table.current().conversation_id == highlighted
+        await restored_on(pilot, highlighted)
         await pilot.press("enter")  # quit from a conversation view ...
         await settle(pilot)
         await pilot.pause(0.6)
@@ -294,10 +299,7 @@ async def test_quitting_right_after_a_change_keeps_it(studio_app):
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:
         await start(pilot)
-        screen = explorer(app)
-        assert screen.query_obj.sentiment == ("negative",)
-        await wait_until(lambda: screen.table.current() is not None, pilot=pilot)
-        assert screen.table.current().conversation_id == highlighted
+        await restored_on(pilot, highlighted)
 
 
 async def test_all_dates_and_no_filter_is_a_session_too(studio_app):

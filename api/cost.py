@@ -18,7 +18,9 @@ Figures, over the conversations with cost data:
 - per resolution: all the cost divided by the AI-resolved conversations (handed-off
   conversations cost too, and a resolution pays for them);
 - per assistant version: the cost of the messages that version wrote, per conversation it
-  took part in (a transferred conversation counts for each of its versions).
+  took part in (a transferred conversation counts for each of its versions);
+- per model: the same over the versions running that model, each version's model read from
+  the playbooks endpoint (one request; a version it does not list is "unknown model").
 
 Over the whole window these are exact. Over a sample each mean comes with a 95% percentile
 bootstrap interval (``RESAMPLES`` resamples of the sampled conversations, seeded): no finite
@@ -26,13 +28,17 @@ population correction, so it is a little wider than it need be.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from api.text import one_line
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from api.client import StudioClient
@@ -46,6 +52,7 @@ __all__ = [
     "CostReport",
     "Estimate",
     "VersionCost",
+    "ModelRow",
     "VersionRow",
     "bootstrap_ratio",
     "collect_costs",
@@ -181,10 +188,24 @@ class VersionRow:
     conversations: int  # with cost data, in which it wrote
     cost_usd: float  # of its messages in those
     per_conversation: Estimate
+    model: str | None = None  # None: the playbooks endpoint did not name it
 
     def to_json(self) -> dict[str, Any]:
         return {"version_id": self.version_id or None, "assistant": self.assistant,
-                "version": self.number, "conversations": self.conversations,
+                "version": self.number, "model": self.model,
+                "conversations": self.conversations, "cost_usd": _usd(self.cost_usd),
+                "per_conversation": self.per_conversation.to_json()}
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    model: str | None  # None: versions whose model is unknown
+    conversations: int  # with cost data, in which a version running it wrote
+    cost_usd: float  # of those versions' messages in those
+    per_conversation: Estimate
+
+    def to_json(self) -> dict[str, Any]:
+        return {"model": self.model, "conversations": self.conversations,
                 "cost_usd": _usd(self.cost_usd),
                 "per_conversation": self.per_conversation.to_json()}
 
@@ -208,6 +229,7 @@ class CostReport:
     per_resolved_conversation: Estimate
     per_resolution: Estimate
     versions: tuple[VersionRow, ...]
+    models: tuple[ModelRow, ...] = ()
 
     @property
     def has_cost(self) -> bool:
@@ -249,6 +271,7 @@ class CostReport:
                 self.per_resolved_conversation.to_json() if figures else None,
             "per_resolution": self.per_resolution.to_json() if figures else None,
             "versions": [v.to_json() for v in self.versions] if figures else [],
+            "models": [m.to_json() for m in self.models] if figures else [],
             "note": self.note(),
         }
 
@@ -256,22 +279,36 @@ class CostReport:
 def summarize(costs: Sequence[ConversationCost], *, start: str | None = None,
               end: str | None = None, in_window: int | None = None,
               sample_size: int | None = None, seed: int | None = None,
-              not_loaded: int = 0) -> CostReport:
-    """The figures of conversations already read; intervals only for a sample."""
+              not_loaded: int = 0, models: Mapping[str, str] | None = None) -> CostReport:
+    """The figures of conversations already read; intervals only for a sample. ``models``
+    maps a version id to its model."""
     rng = random.Random(seed) if sample_size is not None else None
+    models = models or {}
     known = [c for c in costs if c.status == "complete" and c.cost is not None]
     told = [c for c in known if c.resolved is not None]
     resolved = [c for c in told if c.resolved]
     rows: dict[str, tuple[VersionCost, list[tuple[float, float]]]] = {}
+    by_model: dict[str | None, list[tuple[float, float]]] = {}
     for conversation in known:
+        spent: dict[str | None, float] = {}
         for version in conversation.versions:
             rows.setdefault(version.version_id, (version, []))[1].append((version.cost, 1.0))
+            model = models.get(version.version_id)
+            spent[model] = spent.get(model, 0.0) + version.cost
+        for model, cost in spent.items():  # a conversation counts once for each model
+            by_model.setdefault(model, []).append((cost, 1.0))
     versions = tuple(
         VersionRow(first.version_id, first.assistant, first.number, len(pairs),
-                   math.fsum(x for x, _ in pairs), _estimate(pairs, rng))
+                   math.fsum(x for x, _ in pairs), _estimate(pairs, rng),
+                   models.get(first.version_id))
         for first, pairs in sorted(rows.values(), key=lambda r: (r[0].assistant.casefold(),
                                                                  r[0].number or 0,
                                                                  r[0].version_id)))
+    model_rows = tuple(
+        ModelRow(model, len(pairs), math.fsum(x for x, _ in pairs), _estimate(pairs, rng))
+        for model, pairs in sorted(by_model.items(),
+                                   key=lambda kv: (-math.fsum(x for x, _ in kv[1]) / len(kv[1]),
+                                                   kv[0] or "")))
     return CostReport(
         start=start, end=end, in_window=len(costs) if in_window is None else in_window,
         sample_size=sample_size, seed=seed, read=len(costs), not_loaded=not_loaded,
@@ -284,6 +321,7 @@ def summarize(costs: Sequence[ConversationCost], *, start: str | None = None,
         per_resolution=_estimate([(c.cost or 0.0, 1.0 if c.resolved else 0.0) for c in told],
                                  rng),
         versions=versions,
+        models=model_rows,
     )
 
 
@@ -313,26 +351,44 @@ async def collect_costs(client: StudioClient, query: ConversationQuery, *,
     A sample as large as the window reads it whole (no interval)."""
     from api.paging import BATCH_MAX, fetch_batch, iter_conversations, ordered_map
 
-    ids = [str(item["conversation_id"]) async for item in
-           iter_conversations(client, query, LIST_PAGE, concurrency)]
-    in_window = len(set(ids))
-    chosen = sample_ids(ids, sample, seed) if sample is not None else sorted(set(ids))
-    sampled = sample is not None and len(chosen) < in_window
-    chunks = [chosen[i:i + BATCH_MAX] for i in range(0, len(chosen), BATCH_MAX)]
-    costs: list[ConversationCost] = []
-    done = failed = 0
+    models = asyncio.create_task(version_models(client))
+    try:
+        ids = [str(item["conversation_id"]) async for item in
+               iter_conversations(client, query, LIST_PAGE, concurrency)]
+        in_window = len(set(ids))
+        chosen = sample_ids(ids, sample, seed) if sample is not None else sorted(set(ids))
+        sampled = sample is not None and len(chosen) < in_window
+        chunks = [chosen[i:i + BATCH_MAX] for i in range(0, len(chosen), BATCH_MAX)]
+        costs: list[ConversationCost] = []
+        done = failed = 0
 
-    def fetch(chunk: list[str]) -> Awaitable[Any]:
-        return fetch_batch(client, chunk)
+        def fetch(chunk: list[str]) -> Awaitable[Any]:
+            return fetch_batch(client, chunk)
 
-    if progress is not None:
-        progress(CostProgress(len(chosen), 0, 0))
-    async for batch in ordered_map(chunks, fetch, concurrency):
-        costs += [conversation_cost(batch.details[i]) for i in batch.ids if i in batch.details]
-        done += len(batch.ids)
-        failed += len(batch.ids) - sum(i in batch.details for i in batch.ids)
         if progress is not None:
-            progress(CostProgress(len(chosen), done, failed))
-    return summarize(costs, start=query.start_date, end=query.end_date, in_window=in_window,
-                     sample_size=len(chosen) if sampled else None,
-                     seed=seed if sampled else None, not_loaded=failed)
+            progress(CostProgress(len(chosen), 0, 0))
+        async for batch in ordered_map(chunks, fetch, concurrency):
+            costs += [conversation_cost(batch.details[i]) for i in batch.ids if i in batch.details]
+            done += len(batch.ids)
+            failed += len(batch.ids) - sum(i in batch.details for i in batch.ids)
+            if progress is not None:
+                progress(CostProgress(len(chosen), done, failed))
+        return summarize(costs, start=query.start_date, end=query.end_date, in_window=in_window,
+                         sample_size=len(chosen) if sampled else None,
+                         seed=seed if sampled else None, not_loaded=failed, models=await models)
+    finally:
+        models.cancel()  # the reading failed: no request left behind (no-op when done)
+
+
+async def version_models(client: StudioClient) -> dict[str, str]:
+    """Each assistant version's model (every version, deleted ones too); empty when the
+    playbooks endpoint fails: the per-model rows then say "unknown model"."""
+    from api.endpoints import configuration
+
+    try:
+        playbooks = await client.load(
+            configuration.playbooks(client.project_id, versions=True, deleted=True))
+    except Exception as exc:  # noqa: BLE001 - the models only label rows; the costs stand
+        log.info("playbook models unavailable: %s", type(exc).__name__)
+        return {}
+    return {p.id: one_line(p.model, NAME_CHARS) for p in playbooks if p.id and p.model}

@@ -37,7 +37,8 @@ def usd(estimate: Estimate) -> tuple[str, str, str]:
 
 
 class CostScreen(Screen[None]):
-    """Cost per conversation, per AI-resolved conversation, per resolution and per version."""
+    """Cost per conversation, per AI-resolved conversation, per resolution, per version and
+    per model."""
 
     CSS_PATH = "cost.tcss"
     BINDINGS = [
@@ -69,6 +70,7 @@ class CostScreen(Screen[None]):
             yield ProgressBar(total=None, show_eta=False, id="cost-progress")
             yield DataTable(id="cost-figures", cursor_type="row", zebra_stripes=True)
             yield DataTable(id="cost-versions", cursor_type="row", zebra_stripes=True)
+            yield DataTable(id="cost-models", cursor_type="row", zebra_stripes=True)
             yield Static("", id="cost-note", markup=False)
         yield KeyBar()
 
@@ -76,7 +78,9 @@ class CostScreen(Screen[None]):
         self.query_one("#cost-figures", DataTable).add_columns("figure", "USD", "n",
                                                                "95% interval")
         self.query_one("#cost-versions", DataTable).add_columns(
-            "assistant version", "conversations", "total", "per conversation")
+            "assistant version", "model", "conversations", "total", "per conversation")
+        self.query_one("#cost-models", DataTable).add_columns(
+            "model", "conversations", "total", "per conversation", "95% interval")
         self.action_run()
 
     def action_toggle_sample(self) -> None:
@@ -125,8 +129,10 @@ class CostScreen(Screen[None]):
             f"(left out) {report.partial_cost:,}")
         figures = self.query_one("#cost-figures", DataTable)
         versions = self.query_one("#cost-versions", DataTable)
+        models = self.query_one("#cost-models", DataTable)
         figures.clear()
         versions.clear()
+        models.clear()
         if report.has_cost:
             for name, estimate in (("per conversation", report.per_conversation),
                                    ("per AI-resolved conversation",
@@ -137,7 +143,12 @@ class CostScreen(Screen[None]):
             for row in report.versions:
                 label = f"{row.assistant} v{row.number}" if row.number is not None \
                     else row.assistant
-                versions.add_row(one_line(label, 60), f"{row.conversations:,}",
-                                 f"${row.cost_usd:.4f}", usd(row.per_conversation)[0])
+                versions.add_row(one_line(label, 60), row.model or "?",
+                                 f"{row.conversations:,}", f"${row.cost_usd:.4f}",
+                                 usd(row.per_conversation)[0])
+            for model in report.models:
+                value, _, interval = usd(model.per_conversation)
+                models.add_row(model.model or "(unknown model)", f"{model.conversations:,}",
+                               f"${model.cost_usd:.4f}", value, interval)
         self.query_one("#cost-note", Static).update(
             " · ".join(p for p in (report.note(), report.interval) if p))

@@ -54,7 +54,17 @@ def stored(demo_db) -> list[dict]:
         conn.close()
 
 
-def expected(rows: list[dict]) -> dict:
+def stored_models(demo_db) -> dict[str, str]:
+    """Each stored playbook version's model, from the demo's stored documents."""
+    conn = sqlite3.connect(f"file:{demo_db}?mode=ro", uri=True)
+    try:
+        return {vid: json.loads(body)["model"] for vid, body in conn.execute(
+            "SELECT id, body FROM docs WHERE kind = 'playbook'")}
+    finally:
+        conn.close()
+
+
+def expected(rows: list[dict], models: dict[str, str] | None = None) -> dict:
     """The figures written out: a conversation counts when every assistant message has a
     cost; one with none or only some is counted apart."""
     full = [r for r in rows if all(c is not None for *_, c in r["replies"])]
@@ -62,11 +72,15 @@ def expected(rows: list[dict]) -> dict:
     cost = {r["id"]: sum(c for *_, c in r["replies"]) for r in full}
     resolved = [r for r in full if not r["handoff"]]
     versions: dict[str, dict] = defaultdict(lambda: {"convs": set(), "usd": 0.0})
+    by_model: dict[str, dict] = defaultdict(lambda: {"convs": set(), "usd": 0.0})
     for r in full:
         for vid, name, number, c in r["replies"]:
             versions[vid]["convs"].add(r["id"])
             versions[vid]["usd"] += c
             versions[vid]["label"] = (name, number)
+            model = (models or {}).get(vid)
+            by_model[model]["convs"].add(r["id"])
+            by_model[model]["usd"] += c
     return {
         "in_window": len(rows),
         "with": len(full), "without": len(none), "partial": len(rows) - len(full) - len(none),
@@ -76,6 +90,7 @@ def expected(rows: list[dict]) -> dict:
         "resolved": len(resolved),
         "per_resolution": sum(cost.values()) / len(resolved),
         "versions": {vid: (v["label"], len(v["convs"]), v["usd"]) for vid, v in versions.items()},
+        "models": {m: (len(v["convs"]), v["usd"]) for m, v in by_model.items()},
     }
 
 
@@ -84,7 +99,8 @@ def in_window(rows: list[dict], start: str, end: str) -> list[dict]:
 
 
 def test_whole_window_matches_the_stored_messages(run, demo_db):
-    want = expected(in_window(stored(demo_db), START, END))
+    models = stored_models(demo_db)
+    want = expected(in_window(stored(demo_db), START, END), models)
     result = run("cost", "--start", START, "--end", END, "--format", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -107,14 +123,23 @@ def test_whole_window_matches_the_stored_messages(run, demo_db):
         assert (row["assistant"], row["version"], row["conversations"]) == (name, number, convs)
         assert row["cost_usd"] == pytest.approx(usd, abs=1e-6)
         assert row["per_conversation"]["usd"] == pytest.approx(usd / convs, abs=1e-6)
+        assert row["model"] == models[vid]
     # the demo's model prices differ: the dearest version costs over twice the cheapest
     per = sorted(v["per_conversation"]["usd"] for v in data["versions"])
     assert per[-1] > 2 * per[0]
+    got_models = {m["model"]: m for m in data["models"]}
+    assert set(got_models) == set(want["models"]) and len(got_models) >= 2
+    for model, (convs, usd) in want["models"].items():
+        assert got_models[model]["conversations"] == convs
+        assert got_models[model]["cost_usd"] == pytest.approx(usd, abs=1e-6)
+    dearest = [m["per_conversation"]["usd"] for m in data["models"]]
+    assert dearest == sorted(dearest, reverse=True)  # the dearest model first
+    assert dearest[0] > 2 * dearest[-1]
     assert list(data) == [
         "window", "conversations_in_window", "sample", "read", "not_loaded", "cost_data",
         "with_cost_data", "partial_cost_data", "without_cost_data",
         "ai_resolved_with_cost_data", "unknown_handoff", "total_usd", "per_conversation",
-        "per_ai_resolved_conversation", "per_resolution", "versions", "note"]
+        "per_ai_resolved_conversation", "per_resolution", "versions", "models", "note"]
 
 
 def test_table_and_progress(run):
@@ -210,6 +235,25 @@ def test_per_resolution_charges_handoffs_to_resolutions():
     assert report.per_conversation.value == 2.0
     assert report.per_resolved_conversation.value == 1.0
     assert report.per_resolution.value == 4.0
+
+
+def test_models_group_versions_and_an_unknown_version_is_said():
+    def two(a, b):  # a conversation handed from version a to version b, $1 each
+        first, second = _detail([1.0], version=a), _detail([1.0], version=b)
+        first["messages"] += second["messages"][1:]
+        return conversation_cost(first)
+
+    models = {"v1": "cheap-model", "v2": "cheap-model", "v3": "dear-model"}
+    report = summarize([two("v1", "v2"), conversation_cost(_detail([5.0], version="v3")),
+                        conversation_cost(_detail([2.0], version="v9"))], models=models)
+    rows = {m.model: (m.conversations, m.cost_usd, m.per_conversation.value)
+            for m in report.models}
+    # both versions of one model in one conversation: it counts once, with both costs
+    assert rows == {"dear-model": (1, 5.0, 5.0), None: (1, 2.0, 2.0),
+                    "cheap-model": (1, 2.0, 2.0)}
+    assert [m.model for m in report.models][0] == "dear-model"
+    assert {v.version_id: v.model for v in report.versions}["v9"] is None
+    assert report.to_json()["models"][0]["model"] == "dear-model"
 
 
 def test_bootstrap_and_sample_are_seeded_and_sound():

@@ -27,6 +27,9 @@ async def test_cost_over_the_filters_then_a_sample(studio_app):
         text = "\n".join(screen_lines(app))
         assert f"${expected.per_conversation.value:.4f}" in text
         assert f"all {expected.in_window:,} conversations" in text
+        assert expected.models and all(m.model for m in expected.models)
+        for row in expected.models:  # the per-model table, the dearest first
+            assert f"{row.model}" in text and f"${row.cost_usd:.4f}" in text
         await pilot.press("s")
         await settle(pilot)
         await wait_until(lambda: screen.report.sample_size is not None or

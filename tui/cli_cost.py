@@ -1,5 +1,5 @@
-"""``studio-tui cost``: what conversations cost, per conversation, per AI resolution and per
-assistant version, from the messages' ``cost_usd`` (api/cost.py).
+"""``studio-tui cost``: what conversations cost, per conversation, per AI resolution, per
+assistant version and per model, from the messages' ``cost_usd`` (api/cost.py).
 
     studio-tui cost --start D --end D [--sample N] [--seed N] [--format table|json]
 
@@ -34,8 +34,8 @@ VERSION_CHARS = 34  # of "assistant vN" in the table
 @click.pass_obj
 def cost_cmd(opts: GlobalOptions, start: str | None, end: str | None, sample: int | None,
              seed: int, fmt: str) -> None:
-    """Cost per conversation, per AI-resolved conversation (no handoff), per resolution and
-    per assistant version, from the token usage (cost_usd) the messages carry. Conversations
+    """Cost per conversation, per AI-resolved conversation (no handoff), per resolution, per
+    assistant version and per model, from the token usage (cost_usd) the messages carry. Conversations
     without cost data are counted apart, never as $0."""
     for flag, value in (("--start", start), ("--end", end)):
         if not value:
@@ -105,16 +105,27 @@ def table_lines(report: Any) -> list[str]:
         f"per AI-resolved conv.     {_figure(report.per_resolved_conversation)}",
         f"per resolution (all/res.) {_figure(report.per_resolution)}",
         "",
-        f"{'ASSISTANT VERSION':<{VERSION_CHARS}} {'CONVS':>6} {'TOTAL':>10} {'PER CONV':>9}"
-        + ("  95% CI" if report.sample_size is not None else ""),
     ]
-    for row in report.versions:
-        name = f"{row.assistant} v{row.number if row.number is not None else '?'}"
+    sampled = report.sample_size is not None
+    lines += _rows("ASSISTANT VERSION", sampled, (
+        (f"{row.assistant} v{row.number if row.number is not None else '?'}", row)
+        for row in report.versions))
+    lines.append("")
+    lines += _rows("MODEL", sampled, ((row.model or "(unknown model)", row)
+                                      for row in report.models))
+    lines += ["", "per resolution: all the cost / AI-resolved conversations (no handoff)"]
+    return lines
+
+
+def _rows(title: str, sampled: bool, rows: Any) -> list[str]:
+    """A table of (name, row with conversations, cost_usd and per_conversation)."""
+    lines = [f"{title:<{VERSION_CHARS}} {'CONVS':>6} {'TOTAL':>10} {'PER CONV':>9}"
+             + ("  95% CI" if sampled else "")]
+    for name, row in rows:
         if len(name) > VERSION_CHARS:
             name = name[:VERSION_CHARS - 1] + "…"
         ci = row.per_conversation.ci95
         lines.append(f"{name:<{VERSION_CHARS}} {row.conversations:>6} "
                      f"{_usd(row.cost_usd):>10} {_usd(row.per_conversation.value):>9}"
                      + (f"  {_usd(ci[0])}..{_usd(ci[1])}" if ci is not None else ""))
-    lines += ["", "per resolution: all the cost / AI-resolved conversations (no handoff)"]
     return lines

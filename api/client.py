@@ -227,6 +227,7 @@ class StudioClient:
         """Build the demo transport; fill base URL, project, key and the cache scope."""
         from .demo import demo_transport
         from .demo.files import db_filename, resolve_params
+        from .demo.generate import generator_fingerprint
 
         try:
             size, seed, anchor = resolve_params(settings.demo_size, settings.demo_seed,
@@ -237,8 +238,10 @@ class StudioClient:
         kw.setdefault("base_url", info.base_url)
         kw.setdefault("project_id", info.project_id)
         kw.setdefault("token", Secret(info.api_key))
-        # one demo URL serves many generated databases: keep their cache entries apart
-        kw.setdefault("cache_scope", f"{info.base_url}/{db_filename(size, seed, anchor)}")
+        # one demo URL serves many generated databases, and an edited generator rebuilds one
+        # under the same name: keep their cache entries apart
+        kw.setdefault("cache_scope", f"{info.base_url}/{db_filename(size, seed, anchor)}/"
+                                     f"{generator_fingerprint()}")
         return transport
 
     async def __aenter__(self) -> StudioClient:

@@ -227,7 +227,6 @@ class StudioClient:
         """Build the demo transport; fill base URL, project, key and the cache scope."""
         from .demo import demo_transport
         from .demo.files import db_filename, resolve_params
-        from .demo.generate import generator_fingerprint
 
         try:
             size, seed, anchor = resolve_params(settings.demo_size, settings.demo_seed,
@@ -238,10 +237,7 @@ class StudioClient:
         kw.setdefault("base_url", info.base_url)
         kw.setdefault("project_id", info.project_id)
         kw.setdefault("token", Secret(info.api_key))
-        # one demo URL serves many generated databases, and an edited generator rebuilds one
-        # under the same name: keep their cache entries apart
-        kw.setdefault("cache_scope", f"{info.base_url}/{db_filename(size, seed, anchor)}/"
-                                     f"{generator_fingerprint()}")
+        kw.setdefault("cache_scope", info.cache_scope(db_filename(size, seed, anchor)))
         return transport
 
     async def __aenter__(self) -> StudioClient:

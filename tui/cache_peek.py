@@ -54,7 +54,7 @@ def _scope(settings: Any) -> tuple[str, str] | None:
     if not db.exists():
         return None
     info = demo_info(db)
-    return f"{info.base_url}/{db.name}".rstrip("/"), info.project_id
+    return info.cache_scope(db.name), info.project_id
 
 
 def open_peek(settings: Any) -> CachePeek | None:

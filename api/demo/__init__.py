@@ -34,23 +34,36 @@ class DemoInfo:
     api_key: str = field(repr=False)
     other_project_id: str
     other_api_key: str = field(repr=False)
+    # names the database's build: a database rebuilt by an edited generator has another
+    fingerprint: str = ""
+
+    def cache_scope(self, db_name: str) -> str:
+        """The response cache's scope: one demo URL serves many databases; keep them apart."""
+        return f"{self.base_url}/{db_name}/{self.fingerprint}".rstrip("/")
+
+
+def _meta(db_path: str | Path) -> dict[str, str]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        return dict(conn.execute("SELECT key, value FROM meta WHERE key IN "
+                                 "('api_keys', 'generator_fingerprint')").fetchall())
+    finally:
+        conn.close()
 
 
 def demo_keys(db_path: str | Path) -> list[tuple[str, str]]:
     """[(api_key, project_id), ...] of a demo database, the primary project first."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    try:
-        row = conn.execute("SELECT value FROM meta WHERE key='api_keys'").fetchone()
-    finally:
-        conn.close()
-    return list(json.loads(row[0]).items()) if row else []
+    keys = _meta(db_path).get("api_keys")
+    return list(json.loads(keys).items()) if keys else []
 
 
 def demo_info(db_path: str | Path, base_url: str = DEMO_BASE_URL) -> DemoInfo:
-    keys = demo_keys(db_path)
+    meta = _meta(db_path)
+    keys = list(json.loads(meta["api_keys"]).items()) if "api_keys" in meta else []
     (key, project), (other_key, other_project) = keys[0], keys[1 % len(keys)]
     return DemoInfo(base_url=base_url, project_id=project, api_key=key,
-                    other_project_id=other_project, other_api_key=other_key)
+                    other_project_id=other_project, other_api_key=other_key,
+                    fingerprint=meta.get("generator_fingerprint", ""))
 
 
 def demo_transport(

@@ -140,6 +140,8 @@ def plan_conversation(world: World, seq: int) -> Plan:
     story = _pick_story(story_rng(world.seed, seq), intent, v["locale"].startswith("es"))
     has_error = rng.random() < 0.025
     outcome = _outcome(rng, intent, inbox_name, has_error)
+    if participants[-1].id == world.frustrating_version:  # planted: draws for these only
+        outcome = _more_frustration(rng, outcome)
     roles, winback_index, answered = _roles(rng, outcome, has_error)
     times, latencies = _timeline(rng, world, roles, winback_index, first_ts, inbox_name,
                                  participants[-1].model)
@@ -147,7 +149,10 @@ def plan_conversation(world: World, seq: int) -> Plan:
     calls = _tool_calls(rng, world, intent, story, outcome, roles, winback_index, v, main)
     _apply_tool_latency(latencies, calls)
     scored = rng.random() >= (0.06 + (0.45 if times[-1] > world.end_ts - DAY else 0.0))
-    signals = _signals(rng, outcome, calls, has_error) if scored else dict.fromkeys(SCORED_SIGNALS)
+    misled = world.misleading_item is not None and any(
+        i is world.misleading_item for c in calls for i in c.citations)
+    signals = (_signals(rng, outcome, calls, has_error, misled) if scored
+               else dict.fromkeys(SCORED_SIGNALS))
     tags = _tags(rng, intent, story, signals, v)
     skills = sorted({c.ref for c in calls if c.kind == "skill" and c.success})
     first_user, last_ai = _edge_texts(rng, story, outcome, roles, winback_index, answered,
@@ -251,6 +256,21 @@ def _outcome(rng: random.Random, intent: Intent, inbox_name: str, has_error: boo
     if has_error:
         table = {"resolved": 5, "partial": 25, "actioned": 5, "no_response": 65}
     return {"handoff": False, "reason": None, "deflection": weighted(rng, table)}
+
+
+# the planted frustrating version: some deflections and other handoffs become frustration ones
+MORE_FRUSTRATION = (0.10, 0.35)
+# the planted misleading article: most conversations citing it turn negative
+MISLED_NEGATIVE = 0.85
+
+
+def _more_frustration(rng: random.Random, outcome: Outcome) -> Outcome:
+    if outcome["handoff"]:
+        if outcome["reason"] != "frustration" and rng.random() < MORE_FRUSTRATION[1]:
+            return {"handoff": True, "reason": "frustration", "deflection": None}
+    elif rng.random() < MORE_FRUSTRATION[0]:
+        return {"handoff": True, "reason": "frustration", "deflection": None}
+    return outcome
 
 
 def _roles(rng: random.Random, outcome: Outcome,
@@ -449,11 +469,13 @@ SHIFT_BY_SENTIMENT = {
 
 
 def _signals(rng: random.Random, outcome: Outcome, calls: list[ToolCall],
-             has_error: bool) -> dict[str, Any]:
+             has_error: bool, misled: bool = False) -> dict[str, Any]:
     case = outcome["reason"] or outcome["deflection"]
     sentiment = weighted(rng, BY_CASE[case][0])
     if has_error and sentiment == "positive":
         sentiment = "neutral"
+    if misled and rng.random() < MISLED_NEGATIVE:
+        sentiment = "negative"
     if case == "frustration":  # escalated for frustration: the customer was not content
         sentiment = "negative"
     shift = weighted(rng, SHIFT_BY_SENTIMENT[sentiment])

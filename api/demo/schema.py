@@ -1,6 +1,6 @@
 """SQLite schema of the demo backend: the contract between generate.py and app.py."""
 
-GENERATOR_VERSION = 11
+GENERATOR_VERSION = 12
 
 # conv_messages.body = zlib-compressed UTF-8 JSON ``{"messages": [...], "citations": [...]}``:
 # exactly ``content.build_messages`` of the conversation's plan.

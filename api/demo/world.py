@@ -832,6 +832,9 @@ class World:
     incident_day: int
     kb_by_id: dict[str, Kb] = field(default_factory=dict)
     last_day_hours: int = 24  # hours of the anchor day with data (it ends at the demo's "now")
+    # the planted effects (PLANTED): the version id and the KB item behind them
+    frustrating_version: str = ""
+    misleading_item: KbItem | None = None
 
     def hours_of(self, day: int) -> int:
         return self.last_day_hours if day == DAYS - 1 else 24
@@ -937,6 +940,15 @@ KB_SPECS = (  # title, type, status, source, item kind, playbook keys
 )
 FINAL_DELETED = ("Archived Macros 2023",)  # permanently deleted: listed only on request
 
+# Effects planted for the comparative screens to find (docs/ARCHITECTURE.md): the support
+# assistant's v4 hands off for frustration far more often (its team rolled it back), and one
+# help-center article sends people the wrong way, so most conversations citing it turn negative.
+PLANTED_VERSION = ("support", 4)
+PLANTED_ITEM = ("Help Center", "Tracking your parcel")
+PLANTED_ITEM_BODY = ("Track your parcel on the ParcelCo portal with the 8-digit code from your "
+                     "order email. (ParcelCo stopped carrying our orders in 2025: its portal "
+                     "finds none of them.)")
+
 ARTICLES = {  # intent -> article titles
     "refund": ("How refunds work", "Refund timelines by payment method", "Damaged items"),
     "billing": ("Understanding your invoice", "Duplicate charges and pre-authorisations",
@@ -966,8 +978,9 @@ def _build_kbs(rng: random.Random, main: Project,
                         continue
                     iid = str(rng.randrange(10**6, 10**7)) if item_type == "intercom" else new_id(rng)
                     url = None if item_type in ("faq", "snippet") else _item_url(item_type, iid, t)
-                    items.append(KbItem(iid, kb_id, item_type, t, url,
-                                        f"{t}: {ARTICLES_BODY.get(intent, 'See the article.')}",
+                    body = (PLANTED_ITEM_BODY if (title, t) == PLANTED_ITEM
+                            else ARTICLES_BODY.get(intent, "See the article."))
+                    items.append(KbItem(iid, kb_id, item_type, t, url, f"{t}: {body}",
                                         (intent,)))
         else:
             items.append(KbItem("", kb_id, None, title, None,
@@ -1122,6 +1135,10 @@ def build_world(seed: int, anchor: str, size: int) -> World:
         {slug: new_id(rng) for slug in TOOLKITS},
         _allocate(weights, size), weights, incident, last_day_hours=last_day_hours)
     world.kb_by_id = {kb.id: kb for kb in kbs}
+    key, number = PLANTED_VERSION
+    world.frustrating_version = bases[key].versions[number - 1].id
+    world.misleading_item = next((i for kb in kbs if kb.title == PLANTED_ITEM[0]
+                                  for i in kb.items if i.title == PLANTED_ITEM[1]), None)
     return world
 
 

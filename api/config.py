@@ -18,6 +18,9 @@ Sources, lowest precedence first (each field comes from the highest source that 
     project_id = "..."
     api_url = "https://api.studiochat.io"   # optional
 
+A top-level ``theme = "nord"`` picks the terminal UI's theme (``read_theme``; the UI and
+``studio-tui theme NAME`` write it).
+
 No token at all means the embedded demo backend (``Settings.demo``); its project id and key are
 filled in by the client from ``api.demo.demo_transport()`` when it starts, not here.
 """
@@ -43,6 +46,8 @@ __all__ = [
     "cache_dir",
     "data_dir",
     "read_config",
+    "read_theme",
+    "THEME_KEY",
     "DEFAULT_API_URL",
     "DEMO_BASE_URL",
     "CONFIG_FILE_NAME",
@@ -55,6 +60,7 @@ CONFIG_FILE_NAME = "config.toml"
 RESPONSE_CACHE_DIR = "responses-v1"
 REVIEW_STORE_FILE = "reviews.sqlite3"  # in the data dir (api.reviews)
 PROFILE_KEYS = ("token", "project_id", "api_url")
+THEME_KEY = "theme"  # top-level key of config.toml
 
 
 def public_url(url: str) -> str:
@@ -231,6 +237,16 @@ def profile_setting(settings: Settings, key: str) -> str | None:
     if values is not None and not isinstance(values, str):
         raise ConfigError(f"{path}: {key} must be a string")
     return values or None
+
+
+def read_theme(path: Path) -> str | None:
+    """The top-level ``theme = "NAME"`` of the config file at ``path`` (a Textual theme, for
+    every profile alike: it is the terminal's, not the API's), or None; not a string raises
+    ``ConfigError``. Whether the name exists is the UI's to check."""
+    value = read_config(path).get(THEME_KEY)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{path}: {THEME_KEY} must be a string")
+    return value or None
 
 
 def _profile_values(config: dict[str, Any], name: str, path: Path) -> dict[str, str]:

@@ -21,7 +21,8 @@ read is left out of ``views`` and reported in ``broken`` (name -> one-line ``Con
 naming the file and the view); ``get_view`` of that name raises it, the other views load. A
 file that does not parse, or a ``views`` key that is not a table, raises ``ConfigError``.
 
-Writing (``save_view``, ``delete_view``) edits the file with tomlkit under an exclusive lock
+Writing (``save_view``, ``delete_view``; ``save_setting`` for a top-level key such as
+``theme``) edits the file with tomlkit under an exclusive lock
 (``flock`` on ``config.toml.lock``, kept next to it), so that two processes saving at once
 lose nothing, then replaces it atomically (0600; the directory 0700). Everything else in the
 file is kept as written: profiles, ``[keymap]``, comments, order. Comment lines just above a
@@ -66,6 +67,7 @@ __all__ = [
     "get_view",
     "save_view",
     "delete_view",
+    "save_setting",
 ]
 
 NAME_CHARS = "1-64 letters, digits, '_', '.' or '-'"
@@ -310,6 +312,21 @@ def delete_view(config_file: Path, name: str) -> None:
             known = dict.fromkeys([*_BUILTINS, *(str(k) for t in tables for k in t)])
             raise UnknownView(_unknown(name, known))
         _remove(doc, host, name)
+
+    _edit_config(config_file, edit)
+
+
+def save_setting(config_file: Path, key: str, value: str) -> None:
+    """Set the top-level ``key = "value"`` of ``config_file`` (``theme``, ...): in place when
+    the key is there, else just above the first table (tomlkit's place for it). A ``[key]``
+    table is not replaced (``ConfigError``): it holds what the user wrote."""
+
+    def edit(doc: TOMLDocument) -> None:
+        from tomlkit.items import AoT, Table
+
+        if isinstance(doc.get(key), Table | AoT):
+            raise ConfigError(f"{config_file}: {key} must be a string, not a table")
+        doc[key] = value
 
     _edit_config(config_file, edit)
 

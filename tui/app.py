@@ -189,6 +189,10 @@ class StudioApp(App[None]):
             filters, self.date_preset = shared_part(restored), self.restored.preset or "custom"
             self.set_reactive(StudioApp.active_view, self.restored.view)
         self.set_reactive(StudioApp.filters, filters)
+        self._saved_theme: str | None = None  # what config.toml holds
+        self._theme_problem = ""  # said once the app is mounted
+        self._theme_lock = asyncio.Lock()
+        self._apply_config_theme()
 
     # ------------------------------------------------------------------ client
     def _default_client_factory(self) -> Any:
@@ -372,7 +376,58 @@ class StudioApp(App[None]):
     # ------------------------------------------------------------------ lifecycle
     def on_mount(self) -> None:
         self._apply_keymap()
+        if self._theme_problem:
+            self.notify(self._theme_problem, title="Theme", severity="warning", timeout=8,
+                        markup=False)
         self.call_after_refresh(self._after_first_frame)
+
+    # ------------------------------------------------------------------ theme
+    def _apply_config_theme(self) -> None:
+        """The `theme` of config.toml, set here in the constructor: the stylesheet is first
+        applied with it, so no frame shows the default theme. An unknown name keeps the
+        default and is said once."""
+        path = self.settings.config_file
+        from api.config import read_theme
+        from api.text import one_line
+
+        try:
+            name = read_theme(path)
+        except StudioError as exc:  # (a config that does not parse stops the CLI first)
+            self._theme_problem = one_line(str(exc), 300)
+            return
+        if name is None:
+            return
+        self._saved_theme = name  # so that applying it does not write it back
+        if name in self.available_themes:
+            self.theme = name
+        else:
+            self._theme_problem = (f'unknown theme "{one_line(name, 60)}" in {path}; '
+                                   f"using {self.theme}")
+
+    def watch_theme(self, name: str) -> None:
+        """Whichever way the theme changed (the palette's Theme command, code), config.toml
+        gets it, off the UI thread."""
+        if name != self._saved_theme:
+            self.run_worker(self._save_theme(), group="theme", exit_on_error=False)
+
+    async def _save_theme(self) -> None:
+        # one save at a time, each writing the theme shown when it runs: the file ends with
+        # the last pick however fast they come
+        async with self._theme_lock:
+            name, path = self.theme, self.settings.config_file
+            if name == self._saved_theme:
+                return
+            from api.config import THEME_KEY
+            from api.text import one_line
+            from api.views import save_setting
+
+            try:
+                await asyncio.to_thread(save_setting, path, THEME_KEY, name)
+            except StudioError as exc:
+                self.notify(one_line(str(exc), 300), title="Theme not saved",
+                            severity="warning", timeout=8, markup=False)
+                return
+            self._saved_theme = name
 
     def _apply_keymap(self) -> None:
         """`[keymap]` of the config file: binding id = "keys" (e.g. `"table.next_page" =

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from tui import cli_completion as complete
 from tui.cli import EXIT_USAGE, GlobalOptions, _client, _fail, _run
 from tui.cli_views import _config_file, _echo_json, _now
 
@@ -21,12 +22,15 @@ METRIC_CHARS = 30  # the longest metric name, deflection_quality:no_response
 
 
 @click.command("compare")
-@click.argument("a")
-@click.argument("b")
+@click.argument("a", shell_complete=complete.COHORT)
+@click.argument("b", shell_complete=complete.COHORT)
 @click.option("--start", help="Start date (YYYY-MM-DD or ISO 8601) of both cohorts.")
 @click.option("--end", help="End date (YYYY-MM-DD or ISO 8601) of both cohorts.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+              show_default=True,
+              help='json: {"a", "b", "window", "metrics", "multiple_comparisons", '
+                   '"average_messages"}; each metric {"metric", "a", "b", "delta_pp", '
+                   '"ci95_pp", "significant"}.')
 @click.pass_obj
 def compare_cmd(opts: GlobalOptions, a: str, b: str, start: str | None, end: str | None,
                 fmt: str) -> None:

@@ -30,7 +30,12 @@ VERSION_CHARS = 34  # of "assistant vN" in the table
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of the sample and of its bootstrap.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+              show_default=True,
+              help='json: {"window", "conversations_in_window", "sample", "read", '
+                   '"not_loaded", "cost_data", "with_cost_data", "partial_cost_data", '
+                   '"without_cost_data", "ai_resolved_with_cost_data", "unknown_handoff", '
+                   '"total_usd", "per_conversation", "per_ai_resolved_conversation", '
+                   '"per_resolution", "versions", "models", "note"}.')
 @click.pass_obj
 def cost_cmd(opts: GlobalOptions, start: str | None, end: str | None, sample: int | None,
              seed: int, fmt: str) -> None:

@@ -22,7 +22,10 @@ from tui.cli_views import _echo_json, _now
 @click.option("--days", type=click.IntRange(1, 365), default=7, show_default=True,
               help="Days before and after each deployment (clipped at the neighbouring ones).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+              show_default=True,
+              help='json: [{"version", "deployed_at", "before", "after", "metrics", '
+                   '"activated_by", "clipped", "conversations", "average_messages", '
+                   '"multiple_comparisons"}], one per deployment.')
 @click.pass_obj
 def impact_cmd(opts: GlobalOptions, assistant: str, days: int, fmt: str) -> None:
     """Each deployment of ASSISTANT (base id or name): deflection and each signal label as a

@@ -31,7 +31,11 @@ STAGES = {"citations": "read citations", "conversations": "read conversations",
 @click.option("--cap", type=click.IntRange(min=1), default=None,
               help="Citations read at most, most recent first (default 5000).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+              show_default=True,
+              help='json: {"window", "kb", "base_rates", "citations", "conversations", '
+                   '"ranked_by", "items"}; each item {"kb_id", "kb_title", "item_id", '
+                   '"title", "url", "citations", "conversations", "negative", "handoff", '
+                   '"irrelevant_resources"}.')
 @click.pass_obj
 def kb_health_cmd(opts: GlobalOptions, start: str, end: str, kb_id: str | None,
                   cap: int | None, fmt: str) -> None:

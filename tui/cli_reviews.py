@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from tui import cli_completion as complete
+
 if TYPE_CHECKING:
     from api.reviews import Review, ReviewStore
     from tui.cli import GlobalOptions
@@ -86,8 +88,9 @@ def _failures() -> Iterator[None]:
 # ------------------------------------------------------------------------ mark
 @reviews.command("mark")
 @click.argument("ids", nargs=-1, required=True)
-@click.option("--status", metavar="reviewed|flagged|todo", help="The review's status.")
-@click.option("--verdict", metavar="V",
+@click.option("--status", metavar="reviewed|flagged|todo", help="The review's status.",
+              shell_complete=complete.STATUSES)
+@click.option("--verdict", metavar="V", shell_complete=complete.VERDICTS,
               help='A verdict of the configured list ([reviews] verdicts); "" clears it.')
 @click.option("--note", metavar="TEXT", help='A free-text note; "" clears it.')
 @click.pass_obj
@@ -113,11 +116,14 @@ def mark(opts: GlobalOptions, ids: tuple[str, ...], status: str | None, verdict:
 
 # ------------------------------------------------------------------------ list
 @reviews.command("list")
-@click.option("--view", "view_name", metavar="NAME",
+@click.option("--view", "view_name", metavar="NAME", shell_complete=complete.VIEWS,
               help="Every conversation the saved view lists, with its review (todo if none).")
-@click.option("--status", metavar="reviewed|flagged|todo", help="Only reviews of this status.")
+@click.option("--status", metavar="reviewed|flagged|todo", help="Only reviews of this status.",
+              shell_complete=complete.STATUSES)
 @click.option("--format", "fmt", type=click.Choice(LIST_FORMATS), default="table",
-              show_default=True)
+              show_default=True,
+              help='json: [{"conversation_id", "status", "verdict", "note", "who", '
+                   '"updated_at"}]; jsonl: one such object a line; csv: those columns.')
 @click.pass_obj
 def list_reviews(opts: GlobalOptions, view_name: str | None, status: str | None,
                  fmt: str) -> None:
@@ -241,7 +247,9 @@ def export_reviews(opts: GlobalOptions, output: str) -> None:
 @reviews.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: the merge report as JSON on stdout.")
+              show_default=True,
+              help='json: the merge report, {"added", "updated", "unchanged", "kept_local", '
+                   '"conflicts"}, on stdout.')
 @click.pass_obj
 def import_reviews(opts: GlobalOptions, file: str, fmt: str) -> None:
     """Merge a `reviews export` file: per conversation the newer change wins; conflicts (both

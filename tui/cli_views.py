@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from api.columns import TABLE_COLUMNS
+from tui import cli_completion as complete
 from tui.cli import (
     EXIT_FAILURE,
     EXIT_USAGE,
@@ -99,7 +100,9 @@ def views() -> None:
 
 @views.command("list")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+              show_default=True,
+              help='json: [{"name", "builtin", "description", "query", "window", "columns", '
+                   '"filters"}], the built-in views first.')
 def list_views(fmt: str) -> None:
     """Every view: the built-in ones, then yours (config.toml, [views.NAME])."""
     from api.errors import ConfigError
@@ -126,9 +129,12 @@ def list_views(fmt: str) -> None:
 
 
 @views.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.VIEWS)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+              show_default=True,
+              help='json: {"name", "builtin", "description", "query", "window", "columns", '
+                   '"filters", "kind", "start_date", "end_date"} (the dates its window '
+                   'covers now).')
 @click.pass_obj
 def show_view(opts: GlobalOptions, name: str, fmt: str) -> None:
     """One view, with the dates its window covers now."""
@@ -159,10 +165,10 @@ def show_view(opts: GlobalOptions, name: str, fmt: str) -> None:
 @views.command("save")
 @click.argument("name")
 @query_options
-@click.option("--window", metavar="Nh|Nd|Nw",
+@click.option("--window", metavar="Nh|Nd|Nw", shell_complete=complete.WINDOW,
               help="Relative window (24h, 7d, 30d, 90d, 2w...), moving with time; "
                    "instead of --start/--end, which save fixed dates.")
-@click.option("--columns", metavar="A,B,C",
+@click.option("--columns", metavar="A,B,C", shell_complete=complete.COLUMNS,
               help=f"The table's columns, in order (keys: {', '.join(TABLE_COLUMNS)}).")
 @click.option("--description", help="One line saying what the view is for.")
 @click.option("--force", is_flag=True, help="Replace your view of that name.")
@@ -209,7 +215,7 @@ def save_view_cmd(opts: GlobalOptions, name: str, window: str | None, columns: s
 
 
 @views.command("delete")
-@click.argument("name")
+@click.argument("name", shell_complete=complete.OWN_VIEWS)
 def delete_view_cmd(name: str) -> None:
     """Delete your view NAME (a built-in one cannot be deleted)."""
     from api.errors import ConfigError

@@ -48,6 +48,7 @@ def test_impact_finds_the_worse_deployment_and_its_rollback(demo_db, world):
     frustration = _metric(worse["metrics"], FRUSTRATION)
     assert frustration["significant"] and frustration["ci95_pp"][0] > 0, frustration
     assert _metric(worse["metrics"], "deflection rate")["delta_pp"] < 0
+    assert worse["multiple_comparisons"]["significant_after"] >= 1  # it survives Holm
     # the next deployment (the rollback) brings frustration handoffs back down
     after = deployments[deployments.index(worse) + 1]
     assert _metric(after["metrics"], FRUSTRATION)["delta_pp"] < 0
@@ -69,6 +70,7 @@ def test_compare_finds_the_worse_version_against_its_neighbours(demo_db, world):
                     f"playbook:{versions[number - 1].id}", *window, "--format", "json")
         metric = _metric(data["metrics"], FRUSTRATION)
         assert metric["significant"] and metric["ci95_pp"][0] > 0, (neighbour.number, metric)
+        assert data["multiple_comparisons"]["significant_after"] >= 1
         assert data["b"]["conversations"] > 100 and data["a"]["conversations"] > 100
 
 

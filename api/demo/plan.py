@@ -259,7 +259,7 @@ def _outcome(rng: random.Random, intent: Intent, inbox_name: str, has_error: boo
 
 
 # the planted frustrating version: some deflections and other handoffs become frustration ones
-MORE_FRUSTRATION = (0.10, 0.35)
+MORE_FRUSTRATION = (0.15, 0.5)
 # the planted misleading article: most conversations citing it turn negative
 MISLED_NEGATIVE = 0.85
 

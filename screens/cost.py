@@ -78,9 +78,9 @@ class CostScreen(Screen[None]):
         self.query_one("#cost-figures", DataTable).add_columns("figure", "USD", "n",
                                                                "95% interval")
         self.query_one("#cost-versions", DataTable).add_columns(
-            "assistant version", "model", "conversations", "total", "per conversation")
+            "assistant version", "model", "convs", "total", "per conv")
         self.query_one("#cost-models", DataTable).add_columns(
-            "model", "conversations", "total", "per conversation", "95% interval")
+            "model", "convs", "total", "per conv", "95% interval")
         self.action_run()
 
     def action_toggle_sample(self) -> None:

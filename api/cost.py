@@ -391,4 +391,5 @@ async def version_models(client: StudioClient) -> dict[str, str]:
     except Exception as exc:  # noqa: BLE001 - the models only label rows; the costs stand
         log.info("playbook models unavailable: %s", type(exc).__name__)
         return {}
-    return {p.id: one_line(p.model, NAME_CHARS) for p in playbooks if p.id and p.model}
+    models = {p.id: one_line(p.model or "", NAME_CHARS) for p in playbooks if p.id}
+    return {vid: model for vid, model in models.items() if model}  # blank: unknown

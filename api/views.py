@@ -322,9 +322,9 @@ def save_setting(config_file: Path, key: str, value: str) -> None:
     table is not replaced (``ConfigError``): it holds what the user wrote."""
 
     def edit(doc: TOMLDocument) -> None:
-        from tomlkit.items import AoT, Table
+        from tomlkit.items import AoT, InlineTable, Table
 
-        if isinstance(doc.get(key), Table | AoT):
+        if isinstance(doc.get(key), Table | InlineTable | AoT):
             raise ConfigError(f"{config_file}: {key} must be a string, not a table")
         doc[key] = value
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -143,12 +144,13 @@ class CostScreen(Screen[None]):
             for row in report.versions:
                 label = f"{row.assistant} v{row.number}" if row.number is not None \
                     else row.assistant
-                versions.add_row(one_line(label, 60), row.model or "?",
+                # API text as plain Text: a str cell would be read as markup
+                versions.add_row(Text(one_line(label, 60)), Text(row.model or "?"),
                                  f"{row.conversations:,}", f"${row.cost_usd:.4f}",
                                  usd(row.per_conversation)[0])
             for model in report.models:
                 value, _, interval = usd(model.per_conversation)
-                models.add_row(model.model or "(unknown model)", f"{model.conversations:,}",
+                models.add_row(Text(model.model or "(unknown model)"), f"{model.conversations:,}",
                                f"${model.cost_usd:.4f}", value, interval)
         self.query_one("#cost-note", Static).update(
             " · ".join(p for p in (report.note(), report.interval) if p))

@@ -267,3 +267,22 @@ def test_bootstrap_and_sample_are_seeded_and_sound():
     picked = sample_ids(ids, 10, 5)
     assert len(set(picked)) == 10 and picked == sample_ids(list(reversed(ids)), 10, 5)
     assert sample_ids(ids, 500, 5) == sorted(ids)
+
+
+async def test_version_models_keep_only_named_models_made_safe():
+    from api.cost import version_models
+    from api.models import Playbook
+
+    class Client:
+        project_id = "p"
+
+        async def load(self, endpoint):
+            return [Playbook(id="a", model="gpt\x1b[31m-4o"), Playbook(id="b", model="  \x1b[0m "),
+                    Playbook(id="c", model=None), Playbook(id=None, model="x")]
+
+    class Failing(Client):
+        async def load(self, endpoint):
+            raise RuntimeError("down")
+
+    assert await version_models(Client()) == {"a": "gpt-4o"}
+    assert await version_models(Failing()) == {}

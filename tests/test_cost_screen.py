@@ -50,3 +50,29 @@ async def test_an_api_failure_is_one_line_in_place_of_the_figures(studio_app):
         text = "\n".join(screen_lines(app))
         assert "✗" in text and "$" not in text
         assert app.screen.report is None
+
+
+async def test_markup_in_names_from_the_api_is_shown_as_text(studio_app):
+    """Model and assistant names are API text: shown as written, never read as markup."""
+    from api.cost import conversation_cost, summarize
+    from screens.cost import CostScreen
+
+    def detail(version: str, name: str) -> dict:
+        return {"conversation_id": version, "has_handoff": False, "messages": [
+            {"role": "assistant", "metadata": {"playbook_id": version, "playbook_name": name,
+                                               "playbook_version": 1, "cost_usd": 0.5}}]}
+
+    odd = summarize([conversation_cost(detail("v1", "Bot [/]")),
+                     conversation_cost(detail("v2", "[link=https://x.example]Bot"))],
+                    models={"v1": "gpt[/]", "v2": "[bold]m"})
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        screen = CostScreen(explorer(app).query_obj)
+        app.push_screen(screen)
+        await wait_until(lambda: screen.report is not None, pilot=pilot, what="costs")
+        screen._show(odd)
+        await settle(pilot)
+        text = "\n".join(screen_lines(app))
+        for shown in ("gpt[/]", "[bold]m", "Bot [/] v1", "[link=https://x.example]Bot v1"):
+            assert shown in text, shown

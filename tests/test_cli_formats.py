@@ -84,6 +84,15 @@ def test_every_json_format_documents_its_keys_in_help():
         assert "--format" in run(*path, "--help").stdout
         checked.append(path)
     assert {("locate",), ("views", "list"), ("compare",), ("cost",)} <= set(checked)
+    # and a test below compares them with the real output, so a typo in --help fails
+    assert set(checked) == COMPARED_WITH_OUTPUT
+
+
+COMPARED_WITH_OUTPUT = {
+    ("locate",), ("cache", "stats"), ("views", "list"), ("views", "show"),
+    ("reviews", "list"), ("reviews", "import"),
+    ("compare",), ("kb-health",), ("cost",), ("impact",), ("theme",),
+}
 
 
 def keys_of(data: Any) -> list[str]:
@@ -129,12 +138,14 @@ WINDOW = ("--start", "2026-06-01", "--end", "2026-06-15")  # within the pinned d
     (("kb-health", *WINDOW), "items"),
     (("cost", *WINDOW), None),
     (("impact", "Support Assistant", "--days", "3"), None),
+    (("theme",), None),
+    (("theme", "nord"), None),  # the list after the change
 ])
-def test_analysis_keys_are_the_documented_ones(demo_db, args, nested):
+def test_command_keys_are_the_documented_ones(demo_db, args, nested):
     data = json.loads(run(*args, "--format", "json").stdout)
     doc = documented(args[0])
     assert keys_of(data) == doc[0]
-    if isinstance(data, list):  # one object per deployment
+    if isinstance(data, list):  # one object per deployment, per theme
         assert data and all(list(item) == doc[0] for item in data)
     if nested is not None:  # the objects of the list under `nested`, documented next
         assert data[nested] and all(list(item) == doc[1] for item in data[nested])

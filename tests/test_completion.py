@@ -191,6 +191,16 @@ def test_saved_views_where_views_are_named(comp, my_view):
     assert lines == ["plain", my_view.name, my_view.description]
 
 
+def test_theme_names(comp):
+    from tui.cli_theme import theme_darkness
+
+    names = list(theme_darkness())
+    assert values(bash(comp, "studio-tui theme ")) == names and "nord" in names
+    rose = [name for name in names if name.startswith("rose")]
+    assert len(rose) > 1 and values(bash(comp, "studio-tui theme rose")) == rose
+    assert zsh(comp, "studio-tui theme ansi-") == [("plain", "ansi-dark"), ("plain", "ansi-light")]
+
+
 def test_profiles_and_verdicts_from_the_config(comp, config_file):
     config_file.write_text('[profiles.prod]\napi_url = "https://x"\n[profiles.staging]\n'
                            '[reviews]\nverdicts = ["good", "bad", "gap"]\n')

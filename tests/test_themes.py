@@ -116,26 +116,21 @@ async def test_theme_changed_by_code_is_saved_in_place_and_last_pick_wins(studio
                                        '[keymap]\n"app.quit" = "q"\n')
 
 
-async def test_unknown_theme_keeps_the_default_and_says_so_once(studio_app, config_file):
-    config_file.write_text('theme = "no-such-theme"\n')
+@pytest.mark.parametrize(("written", "said"), [
+    ('theme = "no-such-theme"\n',
+     'unknown theme "no-such-theme" in {config_file}; using textual-dark'),
+    ("theme = 3\n", "{config_file}: theme must be a string"),
+])
+async def test_a_bad_theme_keeps_the_default_and_is_said_once(studio_app, config_file,
+                                                              written, said):
+    config_file.write_text(written)
     app = studio_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
         assert app.theme == "textual-dark"
         messages = [n.message for n in app.test_notifications if "theme" in n.message]
-        assert messages == [f'unknown theme "no-such-theme" in {config_file}; '
-                            "using textual-dark"]
-    assert config_file.read_text() == 'theme = "no-such-theme"\n'  # left for the user
-
-
-async def test_theme_that_is_not_a_string_is_said_once(studio_app, config_file):
-    config_file.write_text("theme = 3\n")
-    app = studio_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        assert app.theme == "textual-dark"
-        assert [n.message for n in app.test_notifications if "theme" in n.message] == [
-            f"{config_file}: theme must be a string"]
+        assert messages == [said.format(config_file=config_file)]
+    assert config_file.read_text() == written  # left for the user
 
 
 async def test_no_color_renders_over_the_configured_theme(studio_app, config_file,
@@ -160,12 +155,14 @@ def test_save_setting_creates_an_owner_only_file(tmp_path):
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
-def test_save_setting_never_replaces_a_table(tmp_path):
+@pytest.mark.parametrize("text", ["[theme]\nname = 'nord'\n", "theme = {name = 'nord'}\n",
+                                  "[[theme]]\nname = 'nord'\n"])
+def test_save_setting_never_replaces_a_table(tmp_path, text):
     path = tmp_path / "config.toml"
-    path.write_text("[theme]\nname = 'nord'\n")
+    path.write_text(text)
     with pytest.raises(ConfigError, match="theme must be a string, not a table"):
         save_setting(path, "theme", "dracula")
-    assert path.read_text() == "[theme]\nname = 'nord'\n"
+    assert path.read_text() == text
 
 
 # ------------------------------------------------------------------------ CLI

@@ -3,7 +3,7 @@
 Click completes the commands and options; the callbacks here (``shell_complete=`` on the
 options of tui/cli*.py) complete their values: label lists (``--sentiment negative,neu``),
 the query's text form (``compare "handoff:yes sentiment:neg``), saved view names (built-ins
-included), profiles, review statuses and verdicts, table columns, windows.
+included), profiles, review statuses and verdicts, table columns, windows, themes.
 
 The shell runs ``studio-tui`` with ``_STUDIO_TUI_COMPLETE=<shell>_complete`` (click's
 protocol); the scripts are click's with three changes, in the classes registered below:
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 
 import click
 from click.shell_completion import (
@@ -261,44 +260,53 @@ class _Bash(BashComplete):
         return words[1:], incomplete
 
     def complete(self) -> str:
-        try:
-            args, incomplete = self.get_completion_args()
-            line = os.environ.get("COMP_LINE")
-            replaced, quoted = incomplete, False  # COMP_WORDS: the word as bash split it
-            if line is not None:
-                breaks = os.environ.get("COMP_WORDBREAKS", "\"'><=;|&(:") + " \t\n"
-                replaced, quoted = _bash_word(line, breaks)
-            items = _replies(self, args, incomplete, replaced, _shell_quote if quoted else str)
-            return "\n".join(self.format_completion(item) for item in items)
-        except Exception:  # noqa: BLE001 - a completion offers nothing rather than a traceback
-            return ""
+        return _complete(self, _bash_replaced)
 
 
 class _Zsh(ZshComplete):
     source_template = _SOURCE_ZSH
 
     def complete(self) -> str:
-        try:
-            args, incomplete = self.get_completion_args()
-            items = _replies(self, args, incomplete, incomplete)
-            return "\n".join(self.format_completion(item) for item in items)
-        except Exception:  # noqa: BLE001 - as in bash
-            return ""
+        return _complete(self)
 
 
 class _Fish(FishComplete):
     source_template = _SOURCE_FISH
 
     def complete(self) -> str:
-        try:
-            args, incomplete = self.get_completion_args()
-            items = _replies(self, args, incomplete, incomplete)
-            # fish adds no space after `:` or `,` itself; its script knows `plain` only
-            return "\n".join(self.format_completion(
-                CompletionItem(item.value, type="plain" if item.type == "nospace"
-                               else item.type, help=item.help)) for item in items)
-        except Exception:  # noqa: BLE001 - as in bash
-            return ""
+        return _complete(self)
+
+    def format_completion(self, item: CompletionItem) -> str:
+        # fish adds no space after `:` or `,` itself; its script knows `plain` only
+        return super().format_completion(CompletionItem(
+            item.value, type="plain" if item.type == "nospace" else item.type,
+            help=item.help))
+
+
+def _whole_word(incomplete: str) -> tuple[str, Callable[[str], str]]:
+    return incomplete, str
+
+
+def _bash_replaced(incomplete: str) -> tuple[str, Callable[[str], str]]:
+    line = os.environ.get("COMP_LINE")
+    if line is None:  # COMP_WORDS: the word as bash split it
+        return incomplete, str
+    breaks = os.environ.get("COMP_WORDBREAKS", "\"'><=;|&(:") + " \t\n"
+    replaced, quoted = _bash_word(line, breaks)
+    return replaced, _shell_quote if quoted else str
+
+
+def _complete(shell: ShellComplete,
+              replaced: Callable[[str], tuple[str, Callable[[str], str]]] = _whole_word) -> str:
+    """The replies to the line, one a line: ``replaced(incomplete)`` is the end of the word
+    the shell replaces and how a reply is quoted (see ``_replies``). Any failure gives no
+    replies rather than a traceback."""
+    try:
+        args, incomplete = shell.get_completion_args()
+        items = _replies(shell, args, incomplete, *replaced(incomplete))
+        return "\n".join(shell.format_completion(item) for item in items)
+    except Exception:  # noqa: BLE001 - a completion offers nothing rather than a traceback
+        return ""
 
 
 for _shell in (_Bash, _Zsh, _Fish):
@@ -327,12 +335,6 @@ def _safe(complete: Callable[[str], Iterable[CompletionItem]]) -> Completer:
         except Exception:  # noqa: BLE001 - a completion offers nothing rather than a traceback
             return []
     return callback
-
-
-def _config_file() -> Path:
-    from api.config import CONFIG_FILE_NAME, config_dir
-
-    return config_dir() / CONFIG_FILE_NAME
 
 
 def _one_of(values: Sequence[str], incomplete: str) -> list[CompletionItem]:
@@ -402,6 +404,7 @@ COLUMNS = _safe(_columns)
 
 def _verdicts(incomplete: str) -> list[CompletionItem]:
     from api.reviews import review_settings
+    from tui.cli_views import _config_file
 
     verdicts, _who = review_settings(_config_file())
     return _one_of(verdicts, incomplete)
@@ -412,6 +415,7 @@ VERDICTS = _safe(_verdicts)
 
 def _profiles(incomplete: str) -> list[CompletionItem]:
     from api.config import read_config
+    from tui.cli_views import _config_file
 
     profiles = read_config(_config_file()).get("profiles")
     if not isinstance(profiles, dict):
@@ -427,6 +431,7 @@ def _view_items(incomplete: str, *, own: bool = False) -> list[CompletionItem]:
     ones that can be deleted, unreadable ones included), their description as help."""
     from api.text import one_line
     from api.views import read_views
+    from tui.cli_views import _config_file
 
     found = read_views(_config_file())
     views = [v for v in found.views.values() if not (own and v.builtin)]
@@ -440,6 +445,15 @@ def _view_items(incomplete: str, *, own: bool = False) -> list[CompletionItem]:
 
 VIEWS = _safe(_view_items)
 OWN_VIEWS = _safe(lambda incomplete: _view_items(incomplete, own=True))
+
+
+def _themes(incomplete: str) -> list[CompletionItem]:
+    from tui.cli_theme import theme_darkness
+
+    return _one_of(list(theme_darkness()), incomplete)
+
+
+THEMES = _safe(_themes)
 
 
 def query_items(incomplete: str) -> list[CompletionItem]:

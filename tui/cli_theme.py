@@ -16,7 +16,9 @@ from typing import Any
 
 import click
 
+from tui import cli_completion as complete
 from tui.cli import EXIT_FAILURE, EXIT_USAGE, _fail, _shown, _warn
+from tui.cli_views import _config_file
 
 FALLBACK_THEME = "textual-dark"
 
@@ -34,13 +36,6 @@ def default_theme(known: dict[str, bool]) -> str:
     from textual.constants import DEFAULT_THEME
 
     return DEFAULT_THEME if DEFAULT_THEME in known else FALLBACK_THEME
-
-
-def _config_file() -> Path:
-    """The theme is the user's, not a profile's: only the config dir matters."""
-    from api.config import CONFIG_FILE_NAME, config_dir
-
-    return config_dir() / CONFIG_FILE_NAME
 
 
 def _current(config_file: Path, known: dict[str, bool]) -> str:
@@ -71,7 +66,7 @@ def _echo_list(known: dict[str, bool], current: str, fmt: str) -> None:
 
 
 @click.command("theme")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete.THEMES)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True,
               help='json: the themes after any change, [{"name", "dark", "current"}], sorted '

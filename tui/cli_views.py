@@ -39,7 +39,9 @@ QUERY_CHARS = 120  # of a view's query in `views list`
 
 
 def _config_file() -> Path:
-    """Where views live: only the config dir matters, not the profile or credentials."""
+    """The config.toml of the CLI's user settings (views, theme, review verdicts): only the
+    config dir matters, not the profile or credentials. tui/cli_completion.py imports it
+    lazily: tui/cli.py imports that module before this one."""
     from api.config import CONFIG_FILE_NAME, config_dir
 
     return config_dir() / CONFIG_FILE_NAME

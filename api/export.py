@@ -32,6 +32,9 @@ Formats (byte-compatible with the brief's ``export_conversations.py``):
   conversation's transcript is streamed to the partial file after a ``---`` rule, and the
   top (``export_preamble``: title, counts, redaction, and for an incomplete export what is
   missing, named first) is written in front at the end, as JSON's header is. Resumable.
+- ``parquet``: one typed Parquet file (``api.export_parquet``: the schema, what happens to
+  values that do not fit it, and how the partial holds one Arrow segment per chunk until the
+  file is assembled in row groups at the end). Needs the ``parquet`` extra (pyarrow).
 
 ``redact`` (``--redact``) masks emails, phone numbers and card-like numbers in every string of
 every row (``api.redact.redact_value``), in every format; the JSON header then holds
@@ -154,7 +157,7 @@ __all__ = [
     "write_text_atomic",
 ]
 
-FORMATS = ("json", "csv", "jsonl", "md")
+FORMATS = ("json", "csv", "jsonl", "md", "parquet")
 CSV_COLUMNS = [
     "conversation_id", "inbox_name", "playbook_name", "playbook_version", "playbooks_info",
     "message_count", "first_message_at", "last_message_at", "first_user_message",
@@ -1065,7 +1068,12 @@ class _Export:
         except BaseException:
             self.fh.close()
             raise
-        self.writer = _WRITERS[fmt](self.fh, state.written)
+        if fmt == "parquet":  # pyarrow is imported there, by this format only
+            from .export_parquet import ParquetSegments
+
+            self.writer: _Writer = ParquetSegments(self.fh, state.written, state.options)
+        else:
+            self.writer = _WRITERS[fmt](self.fh, state.written)
         self.writer.fast = fast_json
         self.last_checkpoint = time.monotonic()
         self.at_boundary = True  # False while a chunk is half written
@@ -1145,7 +1153,7 @@ class _Export:
         """Publish the output atomically; return its size. Blocking: run it in a thread."""
         self._join_saver()
         self.fh.flush()
-        if self.fmt not in ("json", "md"):  # the partial becomes the output: durable first
+        if self.fmt not in ("json", "md", "parquet"):  # the partial becomes the output
             os.fsync(self.fh.fileno())
         self.fh.close()
         self.ids_fh.close()
@@ -1153,6 +1161,8 @@ class _Export:
             self._assemble_json()
         elif self.fmt == "md":
             self._assemble_md()
+        elif self.fmt == "parquet":
+            self._assemble_parquet()
         else:
             os.replace(self.partial, self.out)
         _unlink(self.partial, self.state_path, self.ids_path)
@@ -1175,17 +1185,38 @@ class _Export:
             total_exported=state.written, redacted=self.redact, failed_ids=state.failed_ids,
             lacking_ids=state.lacking_ids, missing_ids=state.missing_ids), "")
 
+    def _assemble_parquet(self) -> None:
+        from .export_parquet import assemble
+
+        state = self.state
+        metadata = {"exported_at": state.exported_at, "total_matched": state.total_matched,
+                    "total_exported": state.written, "redacted": self.redact,
+                    "messages": bool(state.options.get("messages")),
+                    "reviews": bool(state.options.get("reviews")),
+                    **{name: ids for name, ids in (("failed_ids", state.failed_ids),
+                                                   ("missing_ids", state.missing_ids),
+                                                   ("lacking_ids", state.lacking_ids)) if ids}}
+        self._publish(lambda dst: assemble(self.partial, dst, state.options, metadata))
+
     def _assemble(self, header: str, footer: str) -> None:
         """The output: ``header``, the partial file's bytes, ``footer``; atomically."""
+        def write(dst: io.BufferedWriter) -> None:
+            with open(self.partial, "rb") as body:
+                dst.write(header.encode("utf-8", ITEM_ERRORS))
+                shutil.copyfileobj(body, dst, 1 << 20)
+                dst.write(footer.encode("utf-8"))
+
+        self._publish(write)
+
+    def _publish(self, write: Callable[[io.BufferedWriter], None]) -> None:
+        """The output as ``write`` makes it, in a temp file published atomically."""
         # the name _clean_stale_temps looks for: a killed assembly leaves this file behind
         fd, tmp = tempfile.mkstemp(dir=self.out.parent, prefix=f".{self.out.name}.",
                                    suffix=".tmp")
         try:
             os.fchmod(fd, FILE_MODE)
-            with os.fdopen(fd, "wb") as dst, open(self.partial, "rb") as body:
-                dst.write(header.encode("utf-8", ITEM_ERRORS))
-                shutil.copyfileobj(body, dst, 1 << 20)
-                dst.write(footer.encode("utf-8"))
+            with os.fdopen(fd, "wb") as dst:
+                write(dst)
                 dst.flush()
                 os.fsync(dst.fileno())
             os.replace(tmp, self.out)
@@ -1297,6 +1328,10 @@ async def run_export(
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r} (one of {', '.join(FORMATS)})")
+    if fmt == "parquet":  # before any file is touched: without pyarrow, how to install it
+        from .export_parquet import require
+
+        require()
     if columns not in CSV_COLUMN_SETS:
         raise ExportError(f"unknown column set {columns!r} (one of {', '.join(CSV_COLUMN_SETS)})")
     started = time.monotonic()

@@ -1,4 +1,5 @@
-"""Export dialog: the selection or all matching conversations to JSON / CSV / JSONL.
+"""Export dialog: the selection or all matching conversations to JSON, CSV, JSONL, Markdown or
+Parquet.
 
 Runs `api.export.run_export` (the same code as `studio-tui export`) in a worker; progress
 messages coalesce; the export can be cancelled; an existing file needs a second confirmation.
@@ -34,7 +35,7 @@ from api.text import sanitize
 from screens.services import services
 from widgets.toggles import RadioChoice, TickBox
 
-FORMATS = ("json", "csv", "jsonl", "md")
+FORMATS = ("json", "csv", "jsonl", "md", "parquet")
 
 
 def _file_id(path: Path) -> tuple[int, int, int] | None:

@@ -24,6 +24,8 @@ from typing import Any, NoReturn
 
 import click
 
+from tui import cli_completion as complete
+
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
@@ -117,7 +119,8 @@ class _OneLineErrors(click.Group):
 
 @click.group(cls=_OneLineErrors, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--profile", help="Named profile from the config file (see `locate`).")
+@click.option("--profile", help="Named profile from the config file (see `locate`).",
+              shell_complete=complete.PROFILES)
 @click.option("--token", help="API token (overrides STUDIO_API_TOKEN and the profile).")
 @click.option("--project-id", help="Project id (overrides STUDIO_PROJECT_ID).")
 @click.option("--api-url", help="API base URL (overrides STUDIO_API_URL).")
@@ -318,7 +321,8 @@ def _json_escape(match: re.Match[str]) -> str:
 
 # ------------------------------------------------------------------------ export
 def _label_option(name: str, help_text: str):
-    return click.option(name, metavar="A,B", help=help_text)
+    return click.option(name, metavar="A,B", help=help_text,
+                        shell_complete=complete.label_list(name[2:].replace("-", "_")))
 
 
 _QUERY_FLAGS = (
@@ -328,8 +332,8 @@ _QUERY_FLAGS = (
     click.option("--playbook-base-id", help="Assistant (all versions)."),
     click.option("--inbox-id"),
     click.option("--tags", metavar="A,B", help="Comma-separated tags (AND)."),
-    click.option("--handoff", metavar="true|false"),
-    click.option("--winback", metavar="true|false"),
+    click.option("--handoff", metavar="true|false", shell_complete=complete.BOOLEANS),
+    click.option("--winback", metavar="true|false", shell_complete=complete.BOOLEANS),
     click.option("--search", help="Substring of the conversation id."),
     _label_option("--sentiment", "negative,neutral,positive (OR)."),
     _label_option("--resources", "irrelevant,partial,relevant (OR)."),
@@ -341,8 +345,9 @@ _QUERY_FLAGS = (
     click.option("--min-messages"),
     click.option("--max-messages"),
     click.option("--sort-by", metavar="FIELD",
-                 help="last_message_at, first_message_at, message_count"),
-    click.option("--sort-order", metavar="asc|desc"),
+                 help="last_message_at, first_message_at, message_count",
+                 shell_complete=complete.SORT_BY),
+    click.option("--sort-order", metavar="asc|desc", shell_complete=complete.SORT_ORDER),
 )
 
 
@@ -356,13 +361,15 @@ def query_options(command: Any) -> Any:
 
 @main.command()
 @query_options
-@click.option("--view", metavar="NAME",
+@click.option("--view", metavar="NAME", shell_complete=complete.VIEWS,
               help="A saved view (`views list`): its filters, sort and window or dates; "
                    "explicit flags override them (--start, --end: that bound).")
 @click.option("--messages", is_flag=True, help="Add messages and citations (batch endpoint).")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "md"]),
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "jsonl", "md", "parquet"]),
               default="json", show_default=True,
-              help="md: one Markdown document of transcripts (implies --messages).")
+              help="md: one Markdown document of transcripts (implies --messages); parquet: "
+                   "typed columns for DuckDB, pandas, Spark or BigQuery (needs "
+                   "`pip install 'studio-tui[parquet]'`).")
 @click.option("--redact", is_flag=True,
               help="Mask emails, phone numbers and card-like numbers in every text field "
                    "(said in the file's metadata: JSON header, Markdown top).")
@@ -394,6 +401,12 @@ def export(opts: GlobalOptions, **kw: Any) -> None:
     """Export conversations (like the brief's export_conversations.py), streaming."""
     from api.export import ExportError, read_ids
 
+    if kw["fmt"] == "parquet":  # before anything is asked of the API
+        from api.export_parquet import missing_pyarrow
+
+        problem = missing_pyarrow()
+        if problem is not None:
+            _fail(f"error: --format parquet {problem}", EXIT_USAGE)
     view = None
     if kw["view"] is not None:
         from tui.cli_views import resolved_view
@@ -766,3 +779,13 @@ main.add_command(_cost_cmd)
 from tui.cli_impact import impact_cmd as _impact_cmd  # noqa: E402 (needs the helpers above)
 
 main.add_command(_impact_cmd)
+
+main.add_command(complete.completion)
+
+from tui.cli_theme import theme_cmd as _theme_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(_theme_cmd)
+
+from tui.cli_serve import serve_cmd as _serve_cmd  # noqa: E402 (needs the helpers above)
+
+main.add_command(_serve_cmd)

@@ -30,13 +30,16 @@ from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from test_serve import served  # noqa: E402
+from serve_support import served  # noqa: E402
 
 WAIT_S = 90  # a cold chromium and a whole app process per tab, on a busy CI machine
 SHOT = Path("/tmp/browser-shot.png")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1280,800"]
+         "--window-size=1280,800",
+         # textual-serve's page asks fonts.googleapis.com for its font: on a machine whose
+         # network drops packets that would hang the page; every name but the server's fails
+         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"]
 # Every object that sets a `terminal` property gets it as its own; the xterm Terminal (the one
 # with a buffer) is kept where the test can read it.
 HOOK = """
@@ -71,6 +74,7 @@ def browser(tmp_path):
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.page_load_strategy = "eager"  # the page's scripts, not every asset it asks for
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HOOK})

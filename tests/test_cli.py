@@ -326,7 +326,8 @@ def test_help_is_fast_to_import():
     import sys
 
     code = ("import sys, tui.cli; heavy = [m for m in ('textual', 'httpx', 'api.client', "
-            "'pydantic', 'starlette') if m in sys.modules]; print(heavy)")
+            "'pydantic', 'starlette', 'asyncio', 'aiohttp', 'textual_serve') "
+            "if m in sys.modules]; print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"

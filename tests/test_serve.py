@@ -1,102 +1,33 @@
 """`studio-tui serve` without a browser: the host policy, the access secret (403 on every
-route without it), one app process per websocket that ends with it, the credentials kept off
-the app's command line, and a clean shutdown on SIGTERM and SIGINT."""
+route without it, path tricks included), one app process per websocket that ends with it,
+the credentials kept off the app's command line and environment, stdout carrying the URL
+alone, and a clean, bounded shutdown on SIGTERM and SIGINT."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import re
 import signal
 import socket
-import subprocess
-import sys
+import stat
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
 import httpx
 import pytest
 from click.testing import CliRunner
+from serve_support import WAIT_S, Served, alive, served, wait_for
 
 from api.text import sanitize
 from tui.cli import main
-from tui.cli_serve import host_problem
-
-WAIT_S = 60  # generous: each tab starts a whole app process
-
-
-def _wait_for(condition: Callable[[], object], what: str, timeout: float = WAIT_S) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-@dataclass
-class Served:
-    proc: subprocess.Popen[bytes]
-    url: str
-    out: Path
-    err: Path
-
-    @property
-    def base(self) -> str:
-        return self.url.rstrip("/").rsplit("/", 1)[0]
-
-    @property
-    def secret(self) -> str:
-        return self.url.rstrip("/").rsplit("/", 1)[1]
-
-    @property
-    def ws_url(self) -> str:
-        return self.url.replace("http://", "ws://", 1) + "ws?width=100&height=30"
-
-    def children(self) -> set[int]:
-        """The server's live child processes (the apps of the open tabs)."""
-        found: set[int] = set()
-        for task in Path(f"/proc/{self.proc.pid}/task").glob("*"):
-            try:
-                found |= {int(pid) for pid in (task / "children").read_text().split()}
-            except OSError:
-                pass
-        return {pid for pid in found if _alive(pid)}
-
-    def output(self) -> str:
-        return self.out.read_text() + self.err.read_text()
-
-
-def _alive(pid: int) -> bool:
-    """Running, not a zombie."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
-@contextmanager
-def served(tmp_path: Path, *global_args: str) -> Iterator[Served]:
-    out, err = tmp_path / "serve.out", tmp_path / "serve.err"
-    with out.open("wb") as stdout, err.open("wb") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", "from tui.entry import main; main()", *global_args,
-             "serve", "--port", "0"], stdout=stdout, stderr=stderr)
-    try:
-        _wait_for(lambda: out.read_text().endswith("\n") or proc.poll() is not None,
-                  "the URL")
-        assert proc.poll() is None, err.read_text()
-        yield Served(proc, out.read_text().strip(), out, err)
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            proc.wait(timeout=WAIT_S)
+from tui.cli_serve import ARGS_ENV, host_problem
 
 
 @pytest.fixture
-def server(demo_db, tmp_path) -> Iterator[Served]:
+def server(demo_db, tmp_path):
     with served(tmp_path) as running:
         yield running
 
@@ -126,6 +57,25 @@ async def _wait_async(condition: Callable[[], object], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def _raw_request(server: Served, method: str, target: str, headers: str = "") -> bytes:
+    """The server's answer to a request line sent byte for byte (an HTTP client would
+    normalise ``//``, ``..`` or ``%2F`` away first)."""
+    host = server.base.removeprefix("http://")
+    name, port = host.rsplit(":", 1)
+    with socket.create_connection((name, int(port)), timeout=WAIT_S) as conn:
+        conn.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host}\r\n{headers}"
+                     "Connection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+def _status(answer: bytes) -> int:
+    assert answer, "the server dropped the connection without an answer"
+    return int(answer.split(b" ", 2)[1])
 
 
 # ---------------------------------------------------------------- host policy
@@ -200,6 +150,37 @@ def test_every_route_needs_the_secret(server):
     assert server.out.read_text() == server.url + "\n"
 
 
+def test_path_tricks_and_other_methods_need_the_secret_too(server):
+    secret = server.secret
+    assert secret.upper() != secret and secret.lower() != secret, "a secret with letters"
+    upgrade = ("Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+               f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n")
+    refused = [("GET", f"//{secret}/", ""), ("GET", f"/{secret}%2F", ""),
+               ("GET", f"/{secret}%2Fws", ""), ("GET", f"/{secret.upper()}/", ""),
+               ("GET", f"/{secret.lower()}/", ""), ("GET", f"/x/../{secret}/", ""),
+               ("GET", f"/./{secret}/", ""), ("GET", f"/x/%2e%2e/{secret}/", ""),
+               ("GET", "/ws", upgrade), ("GET", f"//{secret}/ws", upgrade)]
+    for method in ("HEAD", "OPTIONS"):
+        refused += [(method, "/", ""), (method, "/static/js/textual.js", ""),
+                    (method, "/ws", "")]
+    for method, target, headers in refused:
+        status = _status(_raw_request(server, method, target, headers))
+        assert status == 403, (method, target, status)
+    assert _status(_raw_request(server, "HEAD", f"/{secret}/static/js/textual.js")) == 200
+    assert not server.children(), "a refused request started an app"
+
+
+def test_the_websocket_url_without_an_upgrade_is_a_plain_400(server):
+    answer = _raw_request(server, "GET", f"/{server.secret}/ws")
+    assert _status(answer) == 400
+    assert b"websocket" in answer.split(b"\r\n\r\n", 1)[1]
+    assert not server.children()
+    server.proc.send_signal(signal.SIGTERM)
+    assert server.proc.wait(timeout=WAIT_S) == 0
+    assert "Traceback" not in server.output()
+    assert server.output().count(server.secret) == 1
+
+
 # ---------------------------------------------------------------- one app per tab
 def test_each_tab_runs_its_own_app_which_ends_with_the_tab(server):
     async def scenario() -> None:
@@ -219,15 +200,19 @@ def test_each_tab_runs_its_own_app_which_ends_with_the_tab(server):
     asyncio.run(scenario())
 
 
-def test_credentials_reach_the_app_in_its_environment_not_its_command_line(demo_db, tmp_path):
+def test_credentials_reach_the_app_in_an_owner_only_file_not_its_command_line(
+        demo_db, tmp_path):
     from api.demo.server import running_server
 
     with running_server(db_path=demo_db) as api:
         token = api.info.api_key
+        password = "pw-" + os.urandom(8).hex()
+        api_url = api.url.replace("://", f"://user:{password}@", 1)
+        assert f"user:{password}@" in api_url
         with served(tmp_path, "--token", token, "--project-id", api.info.project_id,
-                    "--api-url", api.url) as server:
+                    "--api-url", api_url) as server:
 
-            async def scenario() -> None:
+            async def scenario() -> str:
                 async with aiohttp.ClientSession() as session:
                     async with session.ws_connect(server.ws_url) as ws:
                         tab = Tab(ws)
@@ -235,12 +220,64 @@ def test_credentials_reach_the_app_in_its_environment_not_its_command_line(demo_
                         await tab.read_until("Demo Shop")
                         await tab.read_until("online")
                         assert "DEMO" not in tab.text and token not in tab.text
+                        assert password not in tab.text
                         (app,) = server.children()
                         cmdline = Path(f"/proc/{app}/cmdline").read_bytes()
-                        assert token.encode() not in cmdline
-                        assert api.url.encode() not in cmdline
+                        environ = Path(f"/proc/{app}/environ").read_bytes()
+                        for secret in (token, password):
+                            assert secret.encode() not in cmdline
+                            assert secret.encode() not in environ
+                        (folder,) = [entry.split(b"=", 1)[1].decode()
+                                     for entry in environ.split(b"\0")
+                                     if entry.startswith(f"{ARGS_ENV}=".encode())]
+                        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+                        assert os.listdir(folder) == [], "the app left its options file"
+                        return folder
 
-            asyncio.run(scenario())
+            folder = asyncio.run(scenario())
+            assert os.path.isdir(folder)
+            server.proc.send_signal(signal.SIGTERM)
+            assert server.proc.wait(timeout=WAIT_S) == 0
+        assert not os.path.exists(folder), "the server left its options folder"
+        for secret in (token, password):
+            assert secret not in server.output()
+
+
+def test_the_options_file_is_owner_only_and_each_claimed_once(tmp_path):
+    from tui.cli_serve import claim_options, write_options
+
+    folder = tmp_path / "options"
+    folder.mkdir(mode=0o700)
+    write_options(str(folder), "one")
+    write_options(str(folder), "two")
+    (path, other) = sorted(folder.iterdir())
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    claimed = sorted([claim_options(str(folder)), claim_options(str(folder))])
+    assert claimed == ["one", "two"]
+    assert claim_options(str(folder)) is None and not list(folder.iterdir())
+
+
+def test_stdout_carries_the_url_alone_when_an_app_fails(demo_db, tmp_path):
+    """textual-serve copies a failing app's stderr to sys.stdout: it must land on stderr."""
+    token = "sk-" + os.urandom(12).hex()
+    with served(tmp_path, "--token", token, "--project-id", "p1",
+                "--api-url", "http://127.0.0.1:9") as server:
+        config = Path(os.environ["STUDIO_TUI_CONFIG_DIR"]) / "config.toml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text("this is [not toml\n")  # the tab's app reads it as it starts
+
+        async def scenario() -> None:
+            async with aiohttp.ClientSession() as session:
+                async with session.ws_connect(server.ws_url):
+                    await _wait_async(lambda: "config.toml" in server.output(),
+                                      "the app's error")
+
+        asyncio.run(scenario())
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=WAIT_S) == 0
+    assert server.out.read_text() == server.url + "\n"
+    assert "studio-tui: error:" in server.err.read_text()
+    assert token not in server.output()
 
 
 # ---------------------------------------------------------------- shutdown
@@ -261,10 +298,59 @@ def test_a_signal_stops_the_server_and_its_apps(server, signum):
 
     apps = asyncio.run(scenario())
     assert server.proc.wait(timeout=WAIT_S) == 0, server.err.read_text()
-    assert not [pid for pid in apps if _alive(pid)]
-    assert "Traceback" not in server.output()
+    assert not [pid for pid in apps if alive(pid)]
+    # the "serving" line alone: no warning, no traceback, not asyncio's late news of an exit
+    assert len(server.err.read_text().splitlines()) == 1, server.err.read_text()
     with pytest.raises(httpx.ConnectError):
         httpx.get(server.url)
+
+
+def test_sigterm_ends_a_tab_whose_browser_never_answers_the_close(server):
+    """A client that never replies to the close frame (nor reads at all) is dropped."""
+    host = server.base.removeprefix("http://")
+    name, port = host.rsplit(":", 1)
+    key = base64.b64encode(os.urandom(16)).decode()
+    with socket.create_connection((name, int(port)), timeout=WAIT_S) as conn:
+        conn.sendall(f"GET /{server.secret}/ws?width=80&height=24 HTTP/1.1\r\nHost: {host}\r\n"
+                     "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                     f"Sec-WebSocket-Key: {key}\r\n\r\n".encode())
+        seen = b""
+        while b"DEMO" not in seen:
+            seen += conn.recv(65536)
+        apps = server.children()
+        assert len(apps) == 1
+        server.proc.send_signal(signal.SIGTERM)
+        assert server.proc.wait(timeout=WAIT_S) == 0, server.err.read_text()
+    assert not [pid for pid in apps if alive(pid)]
+    assert "Traceback" not in server.output()
+    assert "1 tab(s) did not end" in server.err.read_text()
+
+
+def test_shutdown_ends_sessions_that_ignore_the_first_cancellation(monkeypatch):
+    """Past the wait, the apps left are killed and their sessions cancelled until done."""
+    from tui import cli_serve
+
+    killed: list[bool] = []
+    monkeypatch.setattr(cli_serve, "kill_apps", lambda: killed.append(True))
+    monkeypatch.setattr(cli_serve, "child_pids", set)  # the test process's are not apps
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.Event().wait()  # the tab's messages
+        except asyncio.CancelledError:
+            await asyncio.Event().wait()  # the close frame the browser never answers
+
+    async def scenario() -> tuple[int, list[bool]]:
+        server = cli_serve._server_class()("true", public_url="http://127.0.0.1:1")
+        tasks = [asyncio.create_task(asyncio.Event().wait()), asyncio.create_task(stubborn())]
+        server.sessions |= set(tasks)
+        await asyncio.sleep(0)  # both sessions under way
+        late = await server.end_sessions(0.05)
+        return late, [task.done() for task in tasks]  # before asyncio.run cancels the rest
+
+    late, done = asyncio.run(scenario())
+    assert late == 1 and killed == [True]
+    assert done == [True, True]
 
 
 def test_apps_end_when_the_server_is_killed(server):
@@ -280,4 +366,4 @@ def test_apps_end_when_the_server_is_killed(server):
     apps = asyncio.run(scenario())
     server.proc.wait(timeout=WAIT_S)
     assert apps
-    _wait_for(lambda: not [pid for pid in apps if _alive(pid)], "the orphaned app to end")
+    wait_for(lambda: not [pid for pid in apps if alive(pid)], "the orphaned app to end")

@@ -140,6 +140,17 @@ def start_server(size: int, latency_ms: float, env: dict) -> tuple[subprocess.Po
                    "demo-server", "--port", "0", "--latency-ms", str(latency_ms)], env)
 
 
+def bench_env() -> tuple[str, dict[str, str]]:
+    """(cache dir, environment) of a benchmark's subprocesses: no STUDIO_ setting of the
+    caller's, a cache of its own, the pinned demo (the tests' anchor and seed)."""
+    cache = os.environ.get("STUDIO_TUI_CACHE_DIR") or str(
+        Path(tempfile.gettempdir()) / "studio-tui-bench")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
+    env.update(STUDIO_TUI_CACHE_DIR=cache, STUDIO_TUI_CONFIG_DIR=str(Path(cache) / "config"),
+               STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
+    return cache, env
+
+
 @contextlib.contextmanager
 def pinned_demo_server(size: int, latency_ms: float, prefix: str
                        ) -> Iterator[tuple[str, dict[str, str]]]:
@@ -294,11 +305,7 @@ def main() -> None:
     concs = [int(c) for c in args.concurrency.split(",") if c.strip()]
     compile_bytecode()  # start like an installed copy (see _installed.py)
 
-    cache = os.environ.get("STUDIO_TUI_CACHE_DIR") or str(
-        Path(tempfile.gettempdir()) / "studio-tui-bench")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
-    env.update(STUDIO_TUI_CACHE_DIR=cache, STUDIO_TUI_CONFIG_DIR=str(Path(cache) / "config"),
-               STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
+    cache, env = bench_env()
     base = not args.skip_baseline
     lat = args.latency_ms
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:

@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 from _installed import compile_bytecode
-from bench_export import END, PY, ROOT, START, start_server, warm_up
+from bench_export import END, PY, ROOT, START, bench_env, start_server, warm_up
 
 
 def measured(cmd: list[str], env: dict) -> tuple[float, int, str]:
@@ -125,11 +125,7 @@ def main() -> None:
         segments(args.segments, args.messages)
         return
     compile_bytecode()  # start like an installed copy (see _installed.py)
-    cache = os.environ.get("STUDIO_TUI_CACHE_DIR") or str(
-        Path(tempfile.gettempdir()) / "studio-tui-bench")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_")}
-    env.update(STUDIO_TUI_CACHE_DIR=cache, STUDIO_TUI_CONFIG_DIR=str(Path(cache) / "config"),
-               STUDIO_DEMO_ANCHOR="2026-06-15", STUDIO_DEMO_SEED="7")
+    cache, env = bench_env()
     formats = [f for f in args.formats.split(",") if f]
     _, mb, _ = measured([PY, "-c", "import pyarrow.parquet"], env)
     print(f"a process that imports pyarrow.parquet: peak RSS {mb} MB")

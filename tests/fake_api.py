@@ -7,7 +7,9 @@ while paging (drift) or make batch calls fail a number of times.
 from __future__ import annotations
 
 import json
+import stat
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -16,6 +18,45 @@ from api.client import StudioClient
 from api.config import Settings
 
 PROJECT = "proj-1"
+FROZEN = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)  # the exports' clock in tests
+
+
+def clock() -> datetime:
+    return FROZEN
+
+
+async def export(api, tmp_path, out, **kw):
+    """``run_export`` against ``api`` (a FakeApi) with the frozen clock and no retry delay."""
+    from api.export import run_export
+    from api.query import ConversationQuery
+
+    kw.setdefault("clock", clock)
+    kw.setdefault("retry_delay", 0)
+    async with api.client(tmp_path) as client:
+        return await run_export(client, kw.pop("query", ConversationQuery()), out, **kw)
+
+
+async def interrupted(api, tmp_path, out, after, **kw):
+    """An export kept for resume (``keep_partial``), cancelled once ``after`` rows are
+    consumed."""
+    import asyncio
+
+    from api.export import run_export
+    from api.query import ConversationQuery
+
+    async with api.client(tmp_path) as client:
+        task = asyncio.create_task(run_export(
+            client, ConversationQuery(), out, keep_partial=True, clock=clock, retry_delay=0,
+            progress=lambda p: task.cancel() if p.done >= after else None, **kw))
+        try:
+            await task
+        except asyncio.CancelledError:
+            return
+        raise AssertionError(f"the export ended before {after} rows")
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
 
 
 def conversation(i: int) -> dict:

@@ -5,12 +5,10 @@ import asyncio
 import csv
 import json
 import os
-import stat
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from fake_api import FakeApi, ReplayApi
+from fake_api import FakeApi, ReplayApi, clock, export, interrupted, mode
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,12 +23,7 @@ from api.export import (
 )
 from api.query import ConversationQuery
 
-FROZEN = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
 EXPORTED_AT = "2026-06-15T12:00:00Z"
-
-
-def clock():
-    return FROZEN
 
 
 # ---------------------------------------------------------------- the brief's algorithm
@@ -89,17 +82,6 @@ def with_details(api: FakeApi, rows: list) -> list:
         merged["citations"] = detail.get("citations", [])
         out.append(merged)
     return out
-
-
-async def export(api, tmp_path, out, **kw):
-    kw.setdefault("clock", clock)
-    kw.setdefault("retry_delay", 0)
-    async with api.client(tmp_path) as client:
-        return await run_export(client, kw.pop("query", ConversationQuery()), out, **kw)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 # ---------------------------------------------------------------- formats
@@ -227,16 +209,6 @@ async def test_cancellation_removes_the_partial(tmp_path):
 
 
 # ---------------------------------------------------------------- resume
-async def interrupted(api, tmp_path, out, after, **kw):
-    """Run an export with keep_partial and cancel it once ``after`` rows are consumed."""
-    async with api.client(tmp_path) as client:
-        task = asyncio.create_task(run_export(
-            client, ConversationQuery(), out, keep_partial=True, clock=clock, retry_delay=0,
-            progress=lambda p: task.cancel() if p.done >= after else None, **kw))
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-
 @pytest.mark.parametrize("fmt", ["json", "csv", "jsonl"])
 async def test_resume_after_interruption_gives_the_same_file(tmp_path, fmt):
     api = FakeApi(730)

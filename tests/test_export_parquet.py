@@ -7,7 +7,6 @@ import asyncio
 import json
 import math
 import re
-import stat
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,32 +17,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
-from fake_api import FakeApi, ReplayApi, conversation
+from fake_api import FakeApi, ReplayApi, clock, conversation, export, interrupted, mode
 
 from api.export import ExportError, ExportIncomplete, run_export
 from api.export_parquet import INSTALL_HINT, METADATA_KEY
 from api.query import ConversationQuery
 from tui.cli import main
 
-FROZEN = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
 # the columns holding JSON text (the file's own type for them depends on pyarrow's version)
 JSON_FIELDS = {"context", "enhanced_params", "attachments"}
 README = Path(__file__).resolve().parent.parent / "README.md"
-
-
-def clock():
-    return FROZEN
-
-
-async def export(api, tmp_path, out, **kw):
-    kw.setdefault("clock", clock)
-    kw.setdefault("retry_delay", 0)
-    async with api.client(tmp_path) as client:
-        return await run_export(client, kw.pop("query", ConversationQuery()), out, **kw)
-
-
-def mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 # ---------------------------------------------------------------- reading back
@@ -388,16 +371,6 @@ async def test_reviews_and_redaction(tmp_path):
 
 
 # ---------------------------------------------------------------- trust
-async def interrupted(api, tmp_path, out, after, **kw):
-    """An export kept for resume, cancelled once ``after`` rows are consumed."""
-    async with api.client(tmp_path) as client:
-        task = asyncio.create_task(run_export(
-            client, ConversationQuery(), out, keep_partial=True, clock=clock, retry_delay=0,
-            progress=lambda p: task.cancel() if p.done >= after else None, **kw))
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-
 async def test_resume_after_interruption_gives_the_same_rows(tmp_path):
     api = FakeApi(730)
     out = tmp_path / "out.parquet"

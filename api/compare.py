@@ -272,6 +272,12 @@ class Comparison:
     def significant_after(self) -> int:
         return sum(p is not None and p < ALPHA for p in self.adjusted)
 
+    @property
+    def holm_kept(self) -> tuple[bool, ...]:
+        """Per metric: marked significant, and still so after Holm's correction (``**``)."""
+        return tuple(m.significant and p is not None and p < ALPHA
+                     for m, p in zip(self.metrics, self.adjusted, strict=True))
+
     def multiple_comparisons_note(self) -> str:
         """One line: how many of the differences marked significant on their own survive
         Holm's correction for reading every metric at once."""

@@ -140,7 +140,7 @@ class CompareScreen(Screen[None]):
         table.clear()
         spans = [abs(v) for m in result.metrics if m.ci95_pp for v in m.ci95_pp]
         scale = max([5.0, *spans])
-        for metric in result.metrics:
+        for metric, kept in zip(result.metrics, result.holm_kept, strict=True):
             a, b = metric.a, metric.b
             cells: list[str | Text] = [
                 metric.name,
@@ -151,7 +151,8 @@ class CompareScreen(Screen[None]):
                 low, high = metric.ci95_pp
                 cells += [f"{metric.delta_pp:+.1f}",
                           interval_bar(low, high, metric.delta_pp, scale),
-                          Text("significant", style="bold") if metric.significant else ""]
+                          Text("significant, Holm too" if kept else "significant",
+                               style="bold") if metric.significant else ""]
             else:
                 cells += ["–", Text("no base", style="dim"), ""]
             table.add_row(*cells, key=metric.name)

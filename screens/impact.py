@@ -67,11 +67,12 @@ def _heading(dep: DeploymentImpact) -> Text:
 
 def _rows(dep: DeploymentImpact, scale: float) -> list[tuple[str, list[Text]]]:
     rows = []
-    for metric in dep.metrics:
+    kept = dep.comparison.holm_kept if dep.comparison else (False,) * len(dep.metrics)
+    for metric, holm in zip(dep.metrics, kept, strict=True):
         cells = [plain(metric.name), _pct(metric.a.pct), _pct(metric.b.pct)]
         if metric.delta_pp is not None and metric.ci95_pp is not None:
             low, high = metric.ci95_pp
-            mark = "*" if metric.significant else " "
+            mark = "**" if holm else "* " if metric.significant else "  "
             cells += [number_cell(f" {metric.delta_pp:+.1f}{mark}"),
                       Text(" ").append_text(interval_bar(low, high, metric.delta_pp, scale))]
         else:
@@ -208,7 +209,8 @@ class ImpactScreen(Screen[None]):
             status += " · CSAT not configured"
         self.query_one("#impact-status", Static).update(status)
         self.query_one("#impact-note", Static).update(
-            f"Δ = B − A, * significant; the line: 95% interval over ±{scale:.0f} pp, │ = 0")
+            f"Δ = B − A · * significant, ** after Holm too · line: 95% interval, "
+            f"±{scale:.0f} pp, │ = 0")
         self._restore_focus(focus, tables)
 
     def _focused_position(self) -> tuple[str, int] | None:

@@ -346,3 +346,17 @@ async def test_cohorts_of_dates_and_versions_take_their_signals_from_the_aggrega
     assert sum(p.endswith("/metrics/aggregate") for p in paths) == 2
     negative = next(m for m in result.metrics if m.name == "sentiment:negative")
     assert 0 < negative.a.count <= negative.a.base < result.conversations[0]
+
+
+def test_holm_marks_only_what_survives_the_correction():
+    from api.compare import ALPHA, Comparison, Metric, Side, holm_adjusted
+
+    def metric(name, p_value):
+        return Metric(name, Side(10, 100), Side(30, 100), None, None,
+                      p_value is not None and p_value < ALPHA, p_value)
+
+    metrics = (metric("a", 0.0001), metric("b", 0.03), metric("c", 0.9), metric("d", None))
+    result = Comparison(None, None, (100, 100), metrics, holm_adjusted(metrics), (None, None),
+                        None)
+    assert result.holm_kept == (True, False, False, False)  # b: 0.03 x 3 tests is not < 0.05
+    assert sum(result.holm_kept) == result.significant_after == 1

@@ -49,6 +49,11 @@ def test_impact_finds_the_worse_deployment_and_its_rollback(demo_db, world):
     assert frustration["significant"] and frustration["ci95_pp"][0] > 0, frustration
     assert _metric(worse["metrics"], "deflection rate")["delta_pp"] < 0
     assert worse["multiple_comparisons"]["significant_after"] >= 1  # it survives Holm
+    # the table marks it ** (significant after Holm's correction too), under its version
+    table = CliRunner().invoke(main, ["impact", base.name], catch_exceptions=False).stdout
+    section = table.split(f"v{PLANTED_VERSION[1]} deployed")[1].split(" deployed ")[0]
+    line = next(row for row in section.splitlines() if row.startswith(FRUSTRATION))
+    assert line.endswith(" **"), line
     # the next deployment (the rollback) brings frustration handoffs back down
     after = deployments[deployments.index(worse) + 1]
     assert _metric(after["metrics"], FRUSTRATION)["delta_pp"] < 0

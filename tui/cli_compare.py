@@ -88,23 +88,27 @@ def table_lines(result: Any) -> list[str]:
         "",
         f"{'METRIC':<{METRIC_CHARS}} {'A':>6} {'B':>6} {'Δ pp':>6}  {'95% CI (pp)':<16}",
     ]
-    lines += [metric_line(m) for m in result.metrics]
+    lines += [metric_line(m, kept) for m, kept in zip(result.metrics, result.holm_kept,
+                                                       strict=True)]
     avg_a, avg_b = result.averages
     if result.averages_note is None:
         lines.append(f"{'messages per conversation':<{METRIC_CHARS}} "
                      f"{_num(avg_a):>6} {_num(avg_b):>6}")
-    lines += ["", "Δ = B - A in percentage points; * the 95% interval excludes 0",
+    lines += ["", "Δ = B - A in percentage points; * the 95% interval excludes 0,",
+              "** and the difference stays significant after Holm's correction",
               result.multiple_comparisons_note()]
     if result.averages_note is not None:
         lines += textwrap.wrap(result.averages_note, 80)
     return lines
 
 
-def metric_line(m: Any) -> str:
-    """One metric's row: both shares, the difference and its interval (* when it excludes 0)."""
+def metric_line(m: Any, kept: bool = False) -> str:
+    """One metric's row: both shares, the difference and its interval (* when it excludes 0,
+    ** when it also survives Holm's correction: ``kept``)."""
     delta = "-" if m.delta_pp is None else f"{m.delta_pp:+.1f}"
+    mark = " **" if kept else " *" if m.significant else ""
     return (f"{m.name:<{METRIC_CHARS}} {_pct(m.a.pct):>6} {_pct(m.b.pct):>6} "
-            f"{delta:>6}  {_ci(m.ci95_pp):<16}{' *' if m.significant else ''}").rstrip()
+            f"{delta:>6}  {_ci(m.ci95_pp):<16}{mark}").rstrip()
 
 
 def _num(value: float | None) -> str:

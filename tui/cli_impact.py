@@ -86,11 +86,13 @@ def table_lines(result: Any) -> list[str]:
             continue
         lines.append(f"{'METRIC':<{METRIC_CHARS}} {'BEFORE':>6} {'AFTER':>6} {'Δ pp':>6}  "
                      f"{'95% CI (pp)':<16}")
-        lines += [metric_line(m) for m in dep.metrics]
+        lines += [metric_line(m, kept) for m, kept in zip(
+            dep.comparison.metrics, dep.comparison.holm_kept, strict=True)]
         avg_a, avg_b = dep.average_messages
         if avg_a is not None or avg_b is not None:
             lines.append(f"{'messages per conversation':<{METRIC_CHARS}} "
                          f"{_num(avg_a):>6} {_num(avg_b):>6}")
         lines.append(dep.comparison.multiple_comparisons_note())
-    lines += ["", "Δ = after - before in percentage points; * the 95% interval excludes 0"]
+    lines += ["", "Δ = after - before in percentage points; * the 95% interval excludes 0,",
+              "** and the difference stays significant after Holm's correction"]
     return lines

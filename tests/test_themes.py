@@ -133,6 +133,26 @@ async def test_a_bad_theme_keeps_the_default_and_is_said_once(studio_app, config
     assert config_file.read_text() == written  # left for the user
 
 
+async def test_charts_paint_no_background_of_their_own_in_an_ansi_theme(studio_app):
+    """An ANSI theme leaves the background to the terminal: a chart's plot must not paint
+    the theme's surface (black there), and follows a change of theme both ways."""
+    from widgets.charts import TimeChart
+
+    app = studio_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        charts = list(app.screen.query(TimeChart))
+        assert charts and {c.plot.theme for c in charts} == {"auto"}
+        app.theme = "ansi-light"
+        await settle(pilot)
+        assert {c.plot.theme for c in charts} == {"clear"}
+        app.theme = "nord"
+        await settle(pilot)
+        assert {c.plot.theme for c in charts} == {"auto"}
+
+
 async def test_no_color_renders_over_the_configured_theme(studio_app, config_file,
                                                           monkeypatch):
     # NO_COLOR is Textual's filter over whatever theme is shown: the theme is kept, the

@@ -25,6 +25,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
+from textual.theme import Theme
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
@@ -398,6 +399,15 @@ class TimeChart(ChartBase):
             yield _new_plot()
             yield Static("", classes="chart-caption")
             yield DataTable(cursor_type="row", zebra_stripes=True, classes="chart-table")
+
+    def on_mount(self) -> None:
+        self._follow_theme(self.app.current_theme)
+        self.app.theme_changed_signal.subscribe(self, self._follow_theme)
+
+    def _follow_theme(self, theme: Theme) -> None:
+        # the plot's "auto" theme paints the theme's surface, which an ANSI theme leaves to
+        # the terminal (it would come out black): there the plot paints no background
+        self.plot.theme = "clear" if theme.ansi else "auto"
 
     def set_series(
         self,

@@ -142,9 +142,19 @@ def screen_lines(app) -> list[str]:
 
 
 async def settle(pilot) -> None:
-    """Let the app's workers finish and the screen catch up."""
+    """Let the app's workers finish and the screen catch up. A worker cancelled while awaited
+    (replaced by a newer one of its exclusive group) is no failure: wait for the others; a
+    failed worker still raises."""
+    from textual.worker import WorkerCancelled
+
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    while True:
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            await pilot.pause()
+            continue
+        break
     await pilot.pause()
 
 

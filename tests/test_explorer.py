@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
-from app_support import detail_fetched, screen_lines, screen_segments, wait_until
+from app_support import detail_fetched, screen_lines, screen_segments, settle, wait_until
 from textual.coordinate import Coordinate
 from textual.widgets import Input, OptionList, Select, SelectionList, Static
 
@@ -30,12 +30,6 @@ from widgets.message_view import MessageView
 
 WIDE = (160, 48)
 NOW = datetime(2026, 6, 16, tzinfo=UTC)  # end of the pinned anchor day
-
-
-async def settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def list_params(app) -> list[dict[str, str]]:

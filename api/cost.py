@@ -65,6 +65,7 @@ CONFIDENCE = 0.95
 RESAMPLES = 2000  # bootstrap resamples: percentiles stable to a few tenths of a percent
 NAME_CHARS = 60  # of an assistant's name as shown
 DIGITS = 6  # of a dollar figure in JSON (the API's own precision of cost_usd)
+MODELS_FAILED = "models unknown: the playbooks endpoint did not answer"
 LIST_PAGE = 100  # conversations per list page (the API's largest)
 
 Status = Literal["complete", "partial", "none"]
@@ -230,6 +231,7 @@ class CostReport:
     per_resolution: Estimate
     versions: tuple[VersionRow, ...]
     models: tuple[ModelRow, ...] = ()
+    models_note: str | None = None  # why every model is unknown, when the lookup failed
 
     @property
     def has_cost(self) -> bool:
@@ -272,6 +274,7 @@ class CostReport:
             "per_resolution": self.per_resolution.to_json() if figures else None,
             "versions": [v.to_json() for v in self.versions] if figures else [],
             "models": [m.to_json() for m in self.models] if figures else [],
+            "models_note": self.models_note if figures else None,
             "note": self.note(),
         }
 
@@ -279,7 +282,8 @@ class CostReport:
 def summarize(costs: Sequence[ConversationCost], *, start: str | None = None,
               end: str | None = None, in_window: int | None = None,
               sample_size: int | None = None, seed: int | None = None,
-              not_loaded: int = 0, models: Mapping[str, str] | None = None) -> CostReport:
+              not_loaded: int = 0, models: Mapping[str, str] | None = None,
+              models_note: str | None = None) -> CostReport:
     """The figures of conversations already read; intervals only for a sample. ``models``
     maps a version id to its model."""
     rng = random.Random(seed) if sample_size is not None else None
@@ -322,6 +326,7 @@ def summarize(costs: Sequence[ConversationCost], *, start: str | None = None,
                                  rng),
         versions=versions,
         models=model_rows,
+        models_note=models_note,
     )
 
 
@@ -373,16 +378,18 @@ async def collect_costs(client: StudioClient, query: ConversationQuery, *,
             failed += len(batch.ids) - sum(i in batch.details for i in batch.ids)
             if progress is not None:
                 progress(CostProgress(len(chosen), done, failed))
+        found = await models
         return summarize(costs, start=query.start_date, end=query.end_date, in_window=in_window,
                          sample_size=len(chosen) if sampled else None,
-                         seed=seed if sampled else None, not_loaded=failed, models=await models)
+                         seed=seed if sampled else None, not_loaded=failed,
+                         models=found, models_note=None if found is not None else MODELS_FAILED)
     finally:
         models.cancel()  # the reading failed: no request left behind (no-op when done)
 
 
-async def version_models(client: StudioClient) -> dict[str, str]:
-    """Each assistant version's model (every version, deleted ones too); empty when the
-    playbooks endpoint fails: the per-model rows then say "unknown model"."""
+async def version_models(client: StudioClient) -> dict[str, str] | None:
+    """Each assistant version's model (every version, deleted ones too); None when the
+    playbooks endpoint fails: the per-model rows then say "unknown model", and why."""
     from api.endpoints import configuration
 
     try:
@@ -390,6 +397,6 @@ async def version_models(client: StudioClient) -> dict[str, str]:
             configuration.playbooks(client.project_id, versions=True, deleted=True))
     except Exception as exc:  # noqa: BLE001 - the models only label rows; the costs stand
         log.info("playbook models unavailable: %s", type(exc).__name__)
-        return {}
+        return None
     models = {p.id: one_line(p.model or "", NAME_CHARS) for p in playbooks if p.id}
     return {vid: model for vid, model in models.items() if model}  # blank: unknown

@@ -153,4 +153,4 @@ class CostScreen(Screen[None]):
                 models.add_row(Text(model.model or "(unknown model)"), f"{model.conversations:,}",
                                f"${model.cost_usd:.4f}", value, interval)
         self.query_one("#cost-note", Static).update(
-            " · ".join(p for p in (report.note(), report.interval) if p))
+            " · ".join(p for p in (report.note(), report.models_note, report.interval) if p))

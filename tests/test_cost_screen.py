@@ -76,3 +76,24 @@ async def test_markup_in_names_from_the_api_is_shown_as_text(studio_app):
         text = "\n".join(screen_lines(app))
         for shown in ("gpt[/]", "[bold]m", "Bot [/] v1", "[link=https://x.example]Bot v1"):
             assert shown in text, shown
+
+
+async def test_a_failed_model_lookup_is_said_and_the_costs_stand(studio_app):
+    """The playbooks endpoint failing leaves every model unknown: the screen says why,
+    rather than letting "(unknown model)" read as the API's own answer."""
+    from api.cost import MODELS_FAILED
+    from screens.cost import CostScreen
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        app.test_faults.path_contains = "/playbooks"
+        app.test_faults.error_rate = 1.0
+        screen = CostScreen(explorer(app).query_obj)
+        app.push_screen(screen)
+        await wait_until(lambda: screen.report is not None, pilot=pilot, what="costs")
+        await settle(pilot)
+        report = screen.report
+        assert report.has_cost and [m.model for m in report.models] == [None]
+        assert report.models_note == MODELS_FAILED
+        assert MODELS_FAILED in "\n".join(screen_lines(app))

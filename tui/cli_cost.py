@@ -35,7 +35,7 @@ VERSION_CHARS = 34  # of "assistant vN" in the table
                    '"not_loaded", "cost_data", "with_cost_data", "partial_cost_data", '
                    '"without_cost_data", "ai_resolved_with_cost_data", "unknown_handoff", '
                    '"total_usd", "per_conversation", "per_ai_resolved_conversation", '
-                   '"per_resolution", "versions", "models", "note"}.')
+                   '"per_resolution", "versions", "models", "models_note", "note"}.')
 @click.pass_obj
 def cost_cmd(opts: GlobalOptions, start: str | None, end: str | None, sample: int | None,
              seed: int, fmt: str) -> None:
@@ -118,6 +118,8 @@ def table_lines(report: Any) -> list[str]:
     lines.append("")
     lines += _rows("MODEL", sampled, ((row.model or "(unknown model)", row)
                                       for row in report.models))
+    if report.models_note:
+        lines.append(report.models_note)
     lines += ["", "per resolution: all the cost / AI-resolved conversations (no handoff)"]
     return lines
 

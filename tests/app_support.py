@@ -145,16 +145,18 @@ async def settle(pilot) -> None:
     """Let the app's workers finish and the screen catch up. A worker cancelled while awaited
     (replaced by a newer one of its exclusive group) is no failure: wait for the others; a
     failed worker still raises."""
-    from textual.worker import WorkerCancelled
+    from textual.worker import WorkerCancelled, WorkerState
 
     await pilot.pause()
-    while True:
+    # a worker may start another as it ends (a page fetch starts the next page's prefetch):
+    # wait until none is left running, not just the ones running when called
+    while unfinished := [w for w in pilot.app.workers if not w.is_finished]:
         try:
-            await pilot.app.workers.wait_for_complete()
+            await pilot.app.workers.wait_for_complete(
+                [w for w in unfinished if w.state is not WorkerState.PENDING])
         except WorkerCancelled:
-            await pilot.pause()
-            continue
-        break
+            pass
+        await pilot.pause()
     await pilot.pause()
 
 

@@ -5,6 +5,7 @@ demo backend is pinned (anchor date, seed) so that data and snapshots are stable
 """
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -30,6 +31,20 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["STUDIO_DEMO_SIZE"] = str(DEMO_SIZE)
     for var in ("STUDIO_API_TOKEN", "STUDIO_PROJECT_ID", "STUDIO_API_URL", "NO_COLOR"):
         os.environ.pop(var, None)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    tune_gc()
+
+
+def tune_gc() -> None:
+    """Each pilot test holds a whole app while it runs, so under the default thresholds it
+    sets off full collections that walk every object of the test process: what collection
+    imported is frozen out of them, and they come less often (see bench/README.md)."""
+    gc.collect()
+    gc.freeze()
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 300)
 
 
 def _share_demo_dir(shared: str, cache_dir: str) -> None:

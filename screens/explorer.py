@@ -50,7 +50,6 @@ PAGE_CACHE_SIZE = 24  # pages kept in memory
 PREFETCH_DELAY_S = 0.15
 DETAIL_PAINT_DELAY_S = 0.03  # before the detail pane's metadata: a page flip paints first
 DETAIL_DEBOUNCE_S = 0.25  # then before fetching the highlighted conversation's detail
-SESSION_SAVE_DELAY_S = 0.5  # the last session is written once the user pauses
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from app_support import explorer, screen_lines, settle, wait_until
 
+from api.session import SessionState, load_session, session_path
+
 WIDE = (160, 48)
 
 
@@ -29,6 +31,13 @@ async def open_view(pilot, name: str, *keys: str):
                      pilot=pilot, what="scan")
     await settle(pilot)
     return screen
+
+
+def saved_session(app) -> SessionState | None:
+    """The last session as written to disk (the explorer writes it once the user pauses)."""
+    settings = app.settings
+    return load_session(session_path(settings.data_dir, settings.base_url,
+                                     settings.project_id or "demo"))
 
 
 async def restored_on(pilot, highlighted: str) -> None:
@@ -107,8 +116,8 @@ async def test_the_session_reopens_filters_row_and_conversation(studio_app):
         await settle(pilot)
         screen = explorer(app)
         highlighted = screen.table.current().conversation_id
-        await pilot.pause(0.6)  # the session is written once the user pauses
-        await settle(pilot)
+        await wait_until(lambda: (saved := saved_session(app)) and saved.conversation_id
+                         == highlighted, pilot=pilot, what="session written")
 
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -116,8 +125,8 @@ async def test_the_session_reopens_filters_row_and_conversation(studio_app):
         await restored_on(pilot, highlighted)
         await pilot.press("enter")  # quit from a conversation view ...
         await settle(pilot)
-        await pilot.pause(0.6)
-        await settle(pilot)
+        await wait_until(lambda: (saved := saved_session(app)) and saved.open_conversation,
+                         pilot=pilot, what="session written")
 
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:  # ... lands on that conversation

@@ -148,9 +148,11 @@ async def settle(pilot) -> None:
     from textual.worker import WorkerCancelled, WorkerState
 
     await pilot.pause()
+    deadline = time.monotonic() + 60
     # a worker may start another as it ends (a page fetch starts the next page's prefetch):
     # wait until none is left running, not just the ones running when called
     while unfinished := [w for w in pilot.app.workers if not w.is_finished]:
+        assert time.monotonic() < deadline, f"workers never finished: {unfinished}"
         try:
             await pilot.app.workers.wait_for_complete(
                 [w for w in unfinished if w.state is not WorkerState.PENDING])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from app_support import explorer, screen_lines, settle, wait_until
 
-from api.session import SessionState, load_session, session_path
+from api.session import SessionState, load_session
 
 WIDE = (160, 48)
 
@@ -35,9 +35,7 @@ async def open_view(pilot, name: str, *keys: str):
 
 def saved_session(app) -> SessionState | None:
     """The last session as written to disk (the explorer writes it once the user pauses)."""
-    settings = app.settings
-    return load_session(session_path(settings.data_dir, settings.base_url,
-                                     settings.project_id or "demo"))
+    return load_session(app.session_file)
 
 
 async def restored_on(pilot, highlighted: str) -> None:

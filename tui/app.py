@@ -179,9 +179,10 @@ class StudioApp(App[None]):
         self._url_template: str | None = None
         self._reviews: ReviewStore | None = None
         self._reviews_lock = asyncio.Lock()
-        self._session_file = session_path(settings.data_dir, settings.base_url,
-                                          settings.project_id or "demo")
-        self.restored = None if fresh else load_session(self._session_file)
+        # where the explorer's last session lives (per API and project)
+        self.session_file = session_path(settings.data_dir, settings.base_url,
+                                         settings.project_id or "demo")
+        self.restored = None if fresh else load_session(self.session_file)
         start, end = preset_range(DEFAULT_PRESET, self.now())
         filters = ConversationQuery.build(start_date=start, end_date=end)
         restored = self.restored_query()
@@ -255,7 +256,7 @@ class StudioApp(App[None]):
     def save_session(self, state: SessionState) -> None:
         """Remember what the explorer shows (called from a thread: a small atomic write)."""
         try:
-            save_session(self._session_file, state)
+            save_session(self.session_file, state)
         except OSError as exc:
             log.info("session not saved: %s", type(exc).__name__)
 

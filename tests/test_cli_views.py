@@ -232,4 +232,4 @@ def test_fresh_reaches_the_app(monkeypatch, args, fresh):
     monkeypatch.setattr(tui.app, "run_app", lambda settings, **kw: started.append(kw))
     result = CliRunner().invoke(main, args, catch_exceptions=False)
     assert result.exit_code == 0
-    assert started == [{"fresh": fresh}]
+    assert started == [{"fresh": fresh, "screen": "explorer"}]

@@ -354,3 +354,8 @@ def test_fish_runs_the_script(tmp_path, line, want):
                             env=shell_env(), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert result.stdout.splitlines() == want
+
+
+def test_screen_names(comp):
+    assert values(bash(comp, "studio-tui --screen c")) == ["csat", "conversions",
+                                                             "configuration"]

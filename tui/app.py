@@ -36,7 +36,7 @@ from api.errors import StudioError
 from api.lookups import Lookups, load_lookups
 from api.query import SHARED_FIELDS, ConversationQuery, QueryError
 from api.session import SessionState, load_session, save_session, session_path
-from screens.analytics import ANALYTICS
+from screens.analytics import ANALYTICS, start_mode
 from screens.services import ReviewsChanged
 from tui.commands import PaletteCommand, StudioCommands
 from widgets.status_header import connection_state
@@ -155,8 +155,12 @@ class StudioApp(App[None]):
         client_factory: Callable[[], Any] | None = None,
         now: datetime | None = None,
         fresh: bool = False,
+        screen: str = "explorer",
         **kwargs: Any,
     ) -> None:
+        # Textual opens DEFAULT_MODE first (App.__init__ reads it): the screen asked for
+        # (`--screen`), so that no other screen is built and loaded before it
+        self.DEFAULT_MODE = start_mode(screen)  # type: ignore[misc]
         super().__init__(**kwargs)
         self.settings = settings
         self._client_factory = client_factory or self._default_client_factory
@@ -164,6 +168,8 @@ class StudioApp(App[None]):
         self._client_lock = asyncio.Lock()
         self._first_frame = asyncio.Event()
         self._first_page = asyncio.Event()  # the cached first page is on screen (or none was)
+        if self.DEFAULT_MODE != "explorer":  # no first page of conversations to wait for
+            self._first_page.set()
         self._peek: Any = None  # tui.cache_peek.CachePeek, False when unavailable/closed
         self._peek_lock = asyncio.Lock()
         self._peek_enabled = client_factory is None  # custom clients: no assumptions
@@ -651,6 +657,6 @@ class StudioApp(App[None]):
         return commands
 
 
-def run_app(settings: Any, *, fresh: bool = False) -> None:
+def run_app(settings: Any, *, fresh: bool = False, screen: str = "explorer") -> None:
     """Entry point used by `tui.cli` (default command)."""
-    StudioApp(settings, fresh=fresh).run()
+    StudioApp(settings, fresh=fresh, screen=screen).run()

@@ -24,6 +24,7 @@ from typing import Any, NoReturn
 
 import click
 
+from screens.analytics import START_SCREENS
 from tui import cli_completion as complete
 
 EXIT_FAILURE = 1
@@ -129,10 +130,13 @@ class _OneLineErrors(click.Group):
               help="Conversations in the embedded demo backend (default 5000).")
 @click.option("--fresh", is_flag=True,
               help="Start the explorer clean: do not reopen the last view, filters and row.")
+@click.option("--screen", type=click.Choice(START_SCREENS, case_sensitive=False),
+              default="explorer", show_default=True,
+              help="The screen the app opens on (esc goes to the explorer).")
 @click.version_option(package_name="studio-tui", prog_name="studio-tui")
 @click.pass_context
 def main(ctx: click.Context, profile, token, project_id, api_url, offline, demo_size,
-         fresh) -> None:
+         fresh, screen) -> None:
     """Keyboard-driven explorer for the Studio Chat analytics API.
 
     Without a command, opens the terminal UI. Without a token, everything runs against the
@@ -146,7 +150,7 @@ def main(ctx: click.Context, profile, token, project_id, api_url, offline, demo_
     if ctx.invoked_subcommand is None:
         from tui.app import run_app  # (the GC stays paused until its first frame: entry.py)
 
-        run_app(_load_settings(ctx.obj), fresh=fresh)
+        run_app(_load_settings(ctx.obj), fresh=fresh, screen=screen.lower())
 
 
 # ------------------------------------------------------------------------ fetch

@@ -3,10 +3,10 @@
     studio-tui [global options] serve [--host 127.0.0.1] [--port 8766] [--allow-remote]
 
 Each browser tab (one websocket) runs its own ``studio-tui`` process with the global options
-given to ``serve`` (profile, token, project id, API URL, offline, demo size, ``--fresh``);
-closing the tab ends that process. The options never go on its command line, where ``ps``
-would show a token or a URL's credentials, nor in its environment, which stays readable in
-``/proc/<pid>/environ`` for the life of the process. The server makes an owner-only folder
+given to ``serve`` (profile, token, project id, API URL, offline, demo size, ``--fresh``,
+``--screen``); closing the tab ends that process. The options never go on its command line,
+where ``ps`` would show a token or a URL's credentials, nor in its environment, which stays
+readable in ``/proc/<pid>/environ`` for the life of the process. The server makes an owner-only folder
 (0700) at start and writes one options file (0600) there for each websocket it accepts, just
 before textual-serve starts the tab's app; the environment (``ARGS_ENV``) holds only the
 folder's path. The app claims one file as it starts, reads it and deletes it: every tab gets
@@ -95,7 +95,7 @@ def public_base(host: str, port: int) -> str:
 
 
 # ---------------------------------------------------------------- the app process of a tab
-def child_args(opts: GlobalOptions, fresh: bool) -> list[str]:
+def child_args(opts: GlobalOptions, fresh: bool, screen: str = "explorer") -> list[str]:
     """The global options ``serve`` got, as the child's command line arguments."""
     args: list[str] = []
     for flag, value in (("--profile", opts.profile), ("--token", opts.token),
@@ -108,6 +108,8 @@ def child_args(opts: GlobalOptions, fresh: bool) -> list[str]:
         args += ["--demo-size", str(opts.demo_size)]
     if fresh:
         args.append("--fresh")
+    if screen != "explorer":
+        args += ["--screen", screen]
     return args
 
 
@@ -421,8 +423,10 @@ def serve_cmd(ctx: click.Context, host: str, port: int, allow_remote: bool) -> N
         click.echo("studio-tui: warning: serving on a non-loopback host over plain HTTP: "
                    "the access secret and everything shown cross the network unencrypted",
                    err=True)
-    fresh = bool(ctx.find_root().params.get("fresh"))
-    options = json.dumps({"args": child_args(opts, fresh), "server_pid": os.getpid()})
+    root = ctx.find_root().params
+    screen = str(root.get("screen") or "explorer").lower()
+    options = json.dumps({"args": child_args(opts, bool(root.get("fresh")), screen),
+                          "server_pid": os.getpid()})
     options_dir = tempfile.mkdtemp(prefix="studio-tui-serve-")  # 0700
     try:
         os.environ[ARGS_ENV] = options_dir

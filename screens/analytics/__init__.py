@@ -32,9 +32,14 @@ class AnalyticsEntry:
     description: str
 
     @property
+    def slug(self) -> str:
+        """The screen's name on the command line ("Quality signals" -> "quality-signals")."""
+        return self.name.lower().replace(" ", "-")
+
+    @property
     def mode(self) -> str:
-        """The app's mode for this screen ("Quality signals" -> "analytics-quality-signals")."""
-        return f"analytics-{self.name}".lower().replace(" ", "-")
+        """The app's mode for this screen ("analytics-quality-signals")."""
+        return f"analytics-{self.slug}"
 
     def screen_class(self) -> type[Screen]:
         """The screen's class (imports its module)."""
@@ -83,6 +88,20 @@ ANALYTICS = (
 )
 
 
+# what `studio-tui --screen NAME` accepts: the explorer, then each analytics screen
+START_SCREENS = ("explorer", *(e.slug for e in ANALYTICS))
+
+
+def start_mode(screen: str) -> str:
+    """The app's mode for a name of `START_SCREENS` (ValueError for any other)."""
+    if screen == "explorer":
+        return screen
+    for entry in ANALYTICS:
+        if entry.slug == screen:
+            return entry.mode
+    raise ValueError(f"unknown screen {screen!r} (known: {', '.join(START_SCREENS)})")
+
+
 def __getattr__(name: str) -> Any:
     # `ANALYTICS_SCREENS` (tests, benchmarks): (key, name, screen class, description) of
     # every screen; importing them all is what this package avoids at start-up
@@ -91,4 +110,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["ANALYTICS", "ANALYTICS_SCREENS", "AnalyticsEntry"]
+__all__ = ["ANALYTICS", "ANALYTICS_SCREENS", "START_SCREENS", "AnalyticsEntry", "start_mode"]

@@ -448,17 +448,15 @@ async def test_cached_figures_paint_at_once_and_ctrl_r_revalidates(demo_db, tmp_
     def aggregate_requests(app) -> int:
         return len(app.test_transport.params_of("/metrics/aggregate"))
 
-    first = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
+    first = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15",
+                     screen="quality-signals")
     async with first.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
         await settle(pilot)
         shown = screen_text(first.screen)
         assert aggregate_requests(first) == 1
-    second = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
+    second = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15",
+                      screen="quality-signals")
     async with second.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await pilot.press("s")
         await settle(pilot)
         assert aggregate_requests(second) == 0  # painted from the cache
         assert screen_text(second.screen) == shown
@@ -614,10 +612,8 @@ async def test_topics_generation_uses_the_current_assistant_and_tags(demo_db):
 async def test_w_cycles_the_shared_window_in_the_real_app(demo_db, tmp_path):
     from app_support import make_app
 
-    app = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15")
+    app = make_app(tmp_path, size=5000, seed=7, anchor="2026-06-15", screen="overview")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
-        await pilot.press("o")
         await settle(pilot)
         assert app.date_preset == "30d"
         await pilot.press("w")

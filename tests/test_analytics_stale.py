@@ -33,9 +33,10 @@ MARKERS = ("not loaded", "stale")
 KEYS = {name: key for key, name, _, _ in ANALYTICS_SCREENS}
 
 
-def app_for(tmp_path, *, cache: bool = False):
+def app_for(tmp_path, *, cache: bool = False, screen: str = "explorer"):
+    """The app on the demo, opening on `screen` (a screen's name: "Quality signals")."""
     return make_app(tmp_path / "cache", size=DEMO_SIZE, seed=DEMO_SEED, anchor=DEMO_ANCHOR,
-                    cache=cache)
+                    cache=cache, screen=screen.lower().replace(" ", "-"))
 
 
 async def settle(pilot) -> None:
@@ -58,9 +59,11 @@ async def settle(pilot) -> None:
 
 
 async def open_screen(pilot, name: str) -> Any:
+    """The screen `name`, opened with its key unless the app opened on it."""
     await settle(pilot)
-    await pilot.press(KEYS[name])
-    await settle(pilot)
+    if pilot.app.current_mode != "analytics-" + name.lower().replace(" ", "-"):
+        await pilot.press(KEYS[name])
+        await settle(pilot)
     return pilot.app.screen
 
 
@@ -166,7 +169,7 @@ async def test_failed_reload_shows_the_error_not_the_old_figures(demo_db, tmp_pa
     """Overview loaded for 30 days; the window changes to 7 days and the API fails: the
     sections say "not loaded" with the error, no 30-day figure remains, the header is not
     "online"; ctrl+r (API back) shows the 7-day figures and clears the marks."""
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen="Overview")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_screen(pilot, "Overview")
         old = snapshot(screen)
@@ -197,7 +200,7 @@ async def test_failed_reload_shows_the_error_not_the_old_figures(demo_db, tmp_pa
 async def test_signals_after_a_failed_tag_change_show_no_figure_of_the_old_tags(
     demo_db, tmp_path
 ):
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen="Quality signals")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_screen(pilot, "Quality signals")
         old = screen_text(screen)
@@ -217,7 +220,7 @@ async def test_signals_after_a_failed_tag_change_show_no_figure_of_the_old_tags(
 async def test_ctrl_r_failure_keeps_same_window_figures_marked_stale(demo_db, tmp_path):
     """A refresh of the same window that fails keeps its figures (they are of this window)
     but marks them stale; the header says the refresh failed."""
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen="Overview")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_screen(pilot, "Overview")
         kpis = screen.query_one("#kpis", Kpis).text
@@ -234,7 +237,7 @@ async def test_ctrl_r_failure_keeps_same_window_figures_marked_stale(demo_db, tm
 async def test_a_failed_section_leaves_the_others_current(demo_db, tmp_path):
     """Resources with skills failing after a window change: the skills sections show the
     error, every other section shows the new window's figures, unmarked."""
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen="Resources")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_screen(pilot, "Resources")
         app.test_faults.path_contains = "/analytics/skills"
@@ -254,7 +257,7 @@ async def test_a_failed_section_leaves_the_others_current(demo_db, tmp_path):
 
 # ------------------------------------------------------------------ windows in the header
 async def test_topics_header_shows_the_analysis_window(demo_db, tmp_path):
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen="Trending topics")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_screen(pilot, "Trending topics")
         screen.POLL_INTERVAL = 0
@@ -275,7 +278,7 @@ async def test_topics_header_shows_the_analysis_window(demo_db, tmp_path):
 async def test_resources_header_shows_the_utc_days_asked(demo_db, tmp_path):
     """Resource analytics take whole UTC days: a 24h window ending mid-day covers two days,
     and the filter line says which days."""
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen="Resources")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         app.set_filters(app.filters.replace(start_date="2026-06-14T12:00:00Z",
@@ -291,7 +294,7 @@ async def test_resources_header_shows_the_utc_days_asked(demo_db, tmp_path):
 
 @pytest.mark.parametrize("name", ["Configuration", "Evals"])
 async def test_unwindowed_screens_do_not_claim_a_window(demo_db, tmp_path, name):
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen=name)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_screen(pilot, name)
         bar = bar_text(screen)
@@ -325,12 +328,12 @@ async def test_walk_every_endpoint_under_an_error(demo_db, tmp_path, name):
     figures, or marked (error / stale), or empty — never A's figures unmarked; and a header
     that is not "online" when a section did not load. ctrl+r (API back) then loads B
     everywhere, unmarked."""
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen=name)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_screen(pilot, name)
         faults = app.test_faults
         start = len(app.test_transport.requests)
-        await pilot.press("ctrl+r")  # what this screen asks for (the explorer is not current)
+        await pilot.press("ctrl+r")  # what this screen asks for
         await settle(pilot)
         paths = endpoint_paths(app, start)
         assert paths
@@ -379,7 +382,7 @@ async def test_another_runs_results_failing_show_the_error_not_the_former_run(de
     title names the run asked for), never the former run's rows under that title."""
     from textual.widgets import DataTable as Table
 
-    app = app_for(tmp_path)
+    app = app_for(tmp_path, screen="Evals")
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_screen(pilot, "Evals")
         runs = screen.query_one("#runs")

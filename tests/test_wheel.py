@@ -69,10 +69,13 @@ def check_contents(built: Built) -> None:
 
 
 def install(wheel: Path, base: Path) -> Path:
-    """A fresh venv with ``wheel`` installed (its dependencies from the index)."""
+    """A fresh venv with ``wheel`` installed (its dependencies from the index). The venv has
+    no pip of its own: this one installs into it (``--python``), without compiling bytecode
+    the app would mostly not import."""
     venv = base / "venv"
-    run(sys.executable, "-m", "venv", venv)
-    run(venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-input", wheel)
+    run(sys.executable, "-m", "venv", "--without-pip", venv)
+    run(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install",
+        "--quiet", "--no-input", "--no-compile", wheel)
     return venv
 
 

@@ -28,12 +28,10 @@ async def test_impact_from_configuration_figures_days_and_drill_down(studio_app)
     from screens.impact import ImpactScreen
     from widgets.tables import TitledTable
 
-    app = studio_app()
+    app = studio_app(screen="configuration")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assistant, expected = await _expected(app, 7)
-        await pilot.press("i")
-        await settle(pilot)
         config = app.screen
         assert isinstance(config, ConfigurationScreen)
         table = config.query_one("#assistants", TitledTable)

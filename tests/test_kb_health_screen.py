@@ -87,10 +87,8 @@ async def test_resources_opens_it_for_the_highlighted_knowledge_base(studio_app)
     from screens.analytics.resources import ResourcesScreen
     from screens.kb_health import KBHealthScreen
 
-    app = studio_app()
+    app = studio_app(screen="resources")
     async with app.run_test(size=WIDE) as pilot:
-        await settle(pilot)
-        app.switch_mode("analytics-resources")
         await settle(pilot)
         resources = app.screen
         assert isinstance(resources, ResourcesScreen)

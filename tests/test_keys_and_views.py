@@ -360,10 +360,8 @@ async def test_help_lists_the_whole_screen_without_internal_names(studio_app):
 
 
 async def test_help_on_an_analytics_screen_lists_keys_of_unfocused_tables(studio_app):
-    app = studio_app()
+    app = studio_app(screen="csat")
     async with app.run_test(size=WIDE) as pilot:
-        await settle(pilot)
-        await pilot.press("c")
         await settle(pilot)
         csat = app.screen
         assert csat.focused is not None and csat.focused.parent.id != "ratings"

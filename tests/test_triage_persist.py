@@ -7,7 +7,8 @@ from app_support import explorer, screen_lines, settle, wait_until
 
 from api.session import SessionState, load_session
 
-WIDE = (160, 48)
+WIDE = (100, 48)  # the explorer without its sidebar: what these tests check is elsewhere
+SIDEBAR = (160, 48)  # with it: the restored filters must also be the sidebar's
 
 
 async def start(pilot) -> None:
@@ -118,9 +119,11 @@ async def test_the_session_reopens_filters_row_and_conversation(studio_app):
                          == highlighted, pilot=pilot, what="session written")
 
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=SIDEBAR) as pilot:
         await start(pilot)
         await restored_on(pilot, highlighted)
+        sidebar = explorer(app).sidebar
+        assert sidebar is not None and sidebar.current_query() == explorer(app).query_obj
         await pilot.press("enter")  # quit from a conversation view ...
         await settle(pilot)
         await wait_until(lambda: (saved := saved_session(app)) and saved.open_conversation,

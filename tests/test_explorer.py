@@ -29,6 +29,8 @@ from widgets.filter_sidebar import FilterSidebar
 from widgets.message_view import MessageView
 
 WIDE = (160, 48)
+# below the sidebar's width (110 columns): for tests of everything but the sidebar
+NO_SIDEBAR = (100, 40)
 NOW = datetime(2026, 6, 16, tzinfo=UTC)  # end of the pinned anchor day
 
 
@@ -88,7 +90,7 @@ def iso(moment: datetime) -> str:
 
 async def test_first_page_request_and_paging(studio_app):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         table = explorer(app).table
         first = list_params(app)[0]
@@ -342,6 +344,7 @@ async def test_clear_filters_keeps_date_range(studio_app):
         params = current_params(app)
         assert set(params) == {"start_date", "end_date", "limit", "offset"}
         assert not all(r.has_handoff for r in explorer(app).table.rows)
+        assert sidebar(app).current_query() == explorer(app).query_obj
 
 
 # ---------------------------------------------------------------------------- presets
@@ -385,7 +388,7 @@ async def test_triage_presets_combine_with_date_and_assistant(studio_app):
 
 async def test_presets_and_screens_in_the_command_palette(studio_app):
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         titles = [c.title for c in app.palette_commands()]
         for preset in TRIAGE_PRESETS:
@@ -415,6 +418,7 @@ async def test_drill_down_applies_query(studio_app):
         assert params["start_date"] == "2026-06-01T00:00:00Z"
         assert app.filters.start_date == "2026-06-01T00:00:00Z"
         assert explorer(app).query_obj.handoff_reason == ("frustration",)
+        assert sidebar(app).current_query() == explorer(app).query_obj
 
 
 # ---------------------------------------------------------------------------- detail
@@ -422,7 +426,7 @@ async def test_drill_down_applies_query(studio_app):
 
 async def test_detail_open_next_previous_and_copy(studio_app):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         table = explorer(app).table
         ids = [r.conversation_id for r in table.rows]
@@ -464,7 +468,7 @@ async def test_next_conversation_crosses_a_page(studio_app):
 
 async def test_search_inside_a_conversation(studio_app):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
@@ -486,7 +490,7 @@ async def test_hostile_text_is_shown_literally(studio_app, demo_db):
     conn.close()
     app = studio_app()
     seen_markup = False
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         for cid in ids:
             await app.push_screen(ConversationScreen(cid))
@@ -507,7 +511,7 @@ async def test_hostile_text_is_shown_literally(studio_app, demo_db):
 
 async def test_api_error_keeps_the_table(studio_app):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         table = explorer(app).table
         rows = list(table.rows)
@@ -533,7 +537,7 @@ async def test_api_error_keeps_the_table(studio_app):
 async def test_selection_export_to_csv(studio_app, tmp_path):
     app = studio_app()
     out = tmp_path / "picked.csv"
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         table = explorer(app).table
         await pilot.press("space", "space", "space")
@@ -559,7 +563,7 @@ async def test_export_all_matching_json_with_overwrite_confirmation(studio_app, 
     app = studio_app()
     out = tmp_path / "all.json"
     out.write_text("old")
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("F")  # frustration handoffs: a small set
         await settle(pilot)
@@ -585,7 +589,7 @@ async def test_export_all_matching_json_with_overwrite_confirmation(studio_app, 
 async def test_export_can_be_cancelled(studio_app, tmp_path):
     app = studio_app()
     out = tmp_path / "slow.jsonl"
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         app.test_faults.latency_ms = 300  # every API call is slow from now on
         await pilot.press("x")
@@ -611,7 +615,7 @@ async def test_export_can_be_cancelled(studio_app, tmp_path):
 
 async def test_export_unwritable_path_is_reported(studio_app, tmp_path):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("x")
         await pilot.pause()
@@ -646,7 +650,7 @@ async def test_keymap_from_the_config_file(studio_app, tmp_path):
 
 async def test_help_lists_bindings_from_the_bindings(studio_app):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
@@ -755,7 +759,7 @@ async def test_hostile_names_render_literally_at_80x24(studio_app):
 
 async def test_hostile_text_in_table_detail_and_conversation(studio_app):
     app = poisoned_app(studio_app)
-    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+    async with app.run_test(size=NO_SIDEBAR, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("j")
         await settle(pilot)
@@ -794,7 +798,7 @@ async def test_two_starts_seconds_apart_ask_for_the_same_first_page(studio_app):
     params = []
     for second in (5, 9):  # the real clock (not the demo's pinned one), 4 s apart
         app = studio_app(now=datetime(2026, 6, 15, 10, 0, second, tzinfo=UTC))
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=NO_SIDEBAR) as pilot:
             await settle(pilot)
             params.append(current_params(app))  # (the 2nd start may be served by the cache)
     assert params[0] == params[1]
@@ -823,7 +827,7 @@ def conversation_paths(app) -> list[str]:
 @pytest.mark.parametrize("cid", ["a/b?c#d", "../analytics"])
 async def test_conversation_ids_are_quoted_path_segments(studio_app, cid):
     app = studio_app()
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+    async with app.run_test(size=NO_SIDEBAR, notifications=True) as pilot:
         await settle(pilot)
         before = len(app.test_transport.requests)
         app.push_screen(ConversationScreen(cid))
@@ -838,7 +842,7 @@ async def test_conversation_ids_are_quoted_path_segments(studio_app, cid):
 @pytest.mark.parametrize("cid", [None, "", ".."])
 async def test_a_missing_conversation_id_asks_nothing(studio_app, cid):
     app = studio_app()
-    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+    async with app.run_test(size=NO_SIDEBAR, notifications=True) as pilot:
         await settle(pilot)
         before = len(app.test_transport.requests)
         app.push_screen(ConversationScreen(cid))
@@ -857,7 +861,7 @@ async def test_detail_pane_quotes_the_id(studio_app):
     from widgets.conversation_table import ConversationTable
 
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         table = explorer(app).table
         before = len(app.test_transport.requests)
@@ -889,7 +893,7 @@ async def test_cancel_during_the_publish_reports_the_written_file(studio_app, tm
     monkeypatch.setattr(export._Export, "finish", slow_finish)
     app = studio_app()
     out = tmp_path / "late.csv"
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("x")
         await pilot.pause()
@@ -971,7 +975,7 @@ async def test_footer_click_presses_the_key(studio_app):
     from widgets.footer import KeyBar
 
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         table = explorer(app).table
         footer = app.screen.query_one(KeyBar)
@@ -991,7 +995,7 @@ async def test_palette_shows_titles_and_help_as_plain_text(studio_app, monkeypat
     commands = [PaletteCommand("Screen: x[/]y [bold]vip[/]", "help [link=x]h[/link] [/]",
                                lambda: chosen.append(1))]
     monkeypatch.setattr(app, "palette_commands", lambda: commands)
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p")
         await settle(pilot)  # the discovery list (no query yet)

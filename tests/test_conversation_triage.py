@@ -14,7 +14,7 @@ from screens.review_dialog import ReviewDialog
 from screens.services import ReviewsChanged
 from widgets.footer import KeyBar
 
-WIDE = (120, 40)
+WIDE = (100, 40)  # below the explorer's sidebar (110 columns): these tests are not of it
 CID = "21014450"
 MARKUP = "21014999"  # hostile demo conversations: markup-like text
 ESCAPES = "21014990"  # CSI sequences that would recolour and clear the screen

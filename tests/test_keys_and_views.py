@@ -256,7 +256,7 @@ async def test_citations_are_numbered_references_with_sources_under_each_message
     from widgets.message_view import cited_ids
 
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=(100, 48)) as pilot:  # no explorer sidebar: not tested here
         await settle(pilot)
         app.push_screen(ConversationScreen(CITED))
         await settle(pilot)

@@ -22,6 +22,7 @@ from screens.export_dialog import ExportDialog
 from tui.cli import main
 
 FROZEN = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
+NO_SIDEBAR = (100, 40)  # below the explorer's sidebar (110 columns): not what is tested here
 
 # the list endpoint's documented response fields, in the reference's order
 DOCUMENTED_LIST_FIELDS = [
@@ -60,7 +61,7 @@ def radio_label(dialog: ExportDialog, wid: str) -> str:
 async def test_unpicking_one_row_of_all_matching_keeps_all_the_others(studio_app, tmp_path):
     app = studio_app()
     out = tmp_path / "all-but-one.json"
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("H")  # handoffs: more than one page
         await settle(pilot)
@@ -87,7 +88,7 @@ async def test_unpicking_one_row_of_all_matching_keeps_all_the_others(studio_app
 
 async def test_picking_the_row_back_and_star_again(studio_app):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("H")
         await settle(pilot)
@@ -166,7 +167,7 @@ async def test_resume_with_other_exclusions_is_refused(tmp_path):
 # ---------------------------------------------------------------- filters change
 async def test_a_filter_change_says_which_selection_it_dropped(studio_app):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         table = explorer(app).table
         await pilot.press("space", "space")
@@ -192,7 +193,7 @@ async def test_a_filter_change_says_which_selection_it_dropped(studio_app):
 # ---------------------------------------------------------------- the dialog
 async def test_the_file_name_follows_the_format_until_edited(studio_app):
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         dialog = await open_dialog(pilot)
         path = dialog.query_one("#path", Input)
@@ -355,7 +356,7 @@ async def test_dialog_toggles_differ_in_shape_not_only_colour(studio_app):
         return {t.id: (t.value, t.render().plain[:3]) for t in toggles}
 
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         dialog = await open_dialog(pilot)
         before = marks(dialog)

@@ -33,7 +33,7 @@ from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 from screens.explorer import ExplorerScreen
 from widgets.status_header import StatusHeader
 
-SIZE = (120, 40)
+SIZE = (100, 40)  # below the sidebar (110 columns): these tests are of the table
 
 
 class Clock:
@@ -374,7 +374,7 @@ async def test_explorer_in_16_colours_keeps_the_cursor_row_visible(studio_app, m
     monkeypatch.setenv("TEXTUAL_COLOR_SYSTEM", "standard")
     monkeypatch.setattr(constants, "COLOR_SYSTEM", "standard")
     app = studio_app()
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(120, 40)) as pilot:  # with the sidebar: the focus goes there
         await settle(pilot)
         assert app.console.color_system == "standard"
         width, height = app.size
@@ -457,7 +457,7 @@ async def test_a_failing_cache_peek_does_not_stop_the_first_page(studio_app):
         raise BadResponseError("unexpected answer shape for GET /conversations")
 
     app.peek_cached = broken_peek
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         table = explorer(app).table
         assert table.rows and not table.loading_page
@@ -468,7 +468,7 @@ async def test_a_client_that_cannot_be_built_is_reported_in_the_conversation_vie
     from screens.conversation import ConversationScreen
 
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
 
         async def no_client():

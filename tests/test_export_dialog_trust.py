@@ -39,7 +39,7 @@ def status(dialog) -> str:
 async def test_details_that_never_come_back_fail_the_export_in_the_dialog(studio_app, tmp_path):
     app = studio_app()
     out = tmp_path / "handoffs.json"
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         faults = app.test_faults  # the demo's, changeable while the app runs
         faults.drop_field, faults.path_contains, faults.drop_rate = (
@@ -60,7 +60,7 @@ async def test_a_second_export_to_the_same_file_is_refused_in_the_dialog(studio_
     lock = _OutputLock(out)
     lock.acquire()  # as another export (another app or the CLI) would hold it
     try:
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=(100, 40)) as pilot:
             await settle(pilot)
             dialog = await start_export(pilot, out)
             assert "another export is writing" in status(dialog)

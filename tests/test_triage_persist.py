@@ -236,7 +236,7 @@ async def test_the_dialog_exports_the_unreviewed_as_one_redacted_markdown_file(s
 
     out = tmp_path / "queue.md"
     app = studio_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         screen = await open_view(pilot, "frustration")
         first = screen.table.current().conversation_id
         await pilot.press("m", "U")  # the first reviewed; the table lists the unreviewed

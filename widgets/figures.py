@@ -4,7 +4,9 @@ A widget showing figures (a chart, a table, KPI tiles, a line of text) is in one
 states, which the analytics base screen (screens/analytics/base.py) moves it between:
 
 - ``fresh``: painted by the current load;
-- ``outdated``: a reload is running and has not repainted it yet (dimmed);
+- ``outdated``: a reload is running and has not repainted it yet (dimmed: its opacity, which
+  reaches the plot or table inside it, where text-opacity would dim only the widget's own
+  lines; set inline, since a class would restyle its whole subtree twice per reload);
 - ``failed``: its load failed: the error is shown *in place of* the figures, which are cleared
   (figures of another window or filters must never stay under the new heading);
 - ``stale``: its load failed, but its figures are of the same window and filters (a ctrl+r
@@ -26,6 +28,7 @@ from api.text import one_line
 
 FAILED = "not loaded (API error)"
 STALE = "stale"
+OUTDATED_OPACITY = 0.55
 
 
 def failed_text(reason: str) -> str:
@@ -50,8 +53,9 @@ class FigureState:
         """Call whenever new figures are shown: they are of the load running now."""
         self.paint_count += 1
         if self.figure_state != "fresh":
+            self._dim(False)
             self.figure_state = "fresh"
-            self.remove_class("-outdated", "-failed", "-stale")  # type: ignore[attr-defined]
+            self.remove_class("-failed", "-stale")  # type: ignore[attr-defined]
             self.clear_mark()
 
     def mark_outdated(self) -> None:
@@ -59,28 +63,35 @@ class FigureState:
         if self.figure_state in ("fresh", "stale"):
             self._before_reload = self.figure_state
             self.figure_state = "outdated"
-            self.add_class("-outdated")  # type: ignore[attr-defined]
+            self._dim(True)
 
     def mark_restored(self) -> None:
         """The reload ended without repainting these figures (hidden or unchanged parts):
         back to what they were (a stale mark stays: they were not refreshed)."""
         if self.figure_state == "outdated":
+            self._dim(False)
             self.figure_state = self._before_reload
-            self.remove_class("-outdated")  # type: ignore[attr-defined]
 
     def mark_failed(self, reason: str) -> None:
         """Replace the figures with the error."""
+        self._dim(False)
         self.figure_state = "failed"
-        self.remove_class("-outdated", "-stale")  # type: ignore[attr-defined]
+        self.remove_class("-stale")  # type: ignore[attr-defined]
         self.add_class("-failed")  # type: ignore[attr-defined]
         self.show_failed(failed_text(reason))
 
     def mark_stale(self, reason: str) -> None:
         """Keep the figures (same window and filters), marked as not refreshed."""
+        self._dim(False)
         self.figure_state = "stale"
-        self.remove_class("-outdated", "-failed")  # type: ignore[attr-defined]
+        self.remove_class("-failed")  # type: ignore[attr-defined]
         self.add_class("-stale")  # type: ignore[attr-defined]
         self.show_stale(stale_text(reason))
+
+    def _dim(self, on: bool) -> None:
+        """Dim (or undim) an outdated widget; its state says whether it is dimmed now."""
+        if self.figure_state == "outdated":
+            self.styles.opacity = OUTDATED_OPACITY if on else None  # type: ignore[attr-defined]
 
     # ---------------------------------------------------------------- per widget
     def show_failed(self, text: str) -> None:  # pragma: no cover - abstract

@@ -21,8 +21,6 @@ DEMO_SIZE = 5000
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if "PYTEST_XDIST_WORKER" not in os.environ:  # once, before the workers start
-        _compile_sources()
     # Isolation must happen before any test module imports api/ code that reads the environment.
     base = os.path.join(
         os.environ.get("TMPDIR", "/tmp"), f"studio-tui-tests-{os.getuid()}"
@@ -38,17 +36,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["STUDIO_DEMO_SIZE"] = str(DEMO_SIZE)
     for var in ("STUDIO_API_TOKEN", "STUDIO_PROJECT_ID", "STUDIO_API_URL", "NO_COLOR"):
         os.environ.pop(var, None)
-
-
-def _compile_sources() -> None:
-    """Bytecode for our packages and tests, written here: where the environment sets
-    PYTHONDONTWRITEBYTECODE (CI does), every worker and every CLI subprocess would otherwise
-    compile each module from source (see bench/README.md)."""
-    import compileall
-
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for package in ("api", "tui", "screens", "widgets", "tests"):
-        compileall.compile_dir(os.path.join(root, package), quiet=1)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

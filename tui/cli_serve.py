@@ -6,12 +6,12 @@ Each browser tab (one websocket) runs its own ``studio-tui`` process with the gl
 given to ``serve`` (profile, token, project id, API URL, offline, demo size, ``--fresh``,
 ``--screen``); closing the tab ends that process. The options never go on its command line,
 where ``ps`` would show a token or a URL's credentials, nor in its environment, which stays
-readable in ``/proc/<pid>/environ`` for the life of the process. The server makes an owner-only folder
-(0700) at start and writes one options file (0600) there for each websocket it accepts, just
-before textual-serve starts the tab's app; the environment (``ARGS_ENV``) holds only the
-folder's path. The app claims one file as it starts, reads it and deletes it: every tab gets
-the same options, so any file will do, and the one whose delete succeeds is its own (two apps
-starting at once never share one). The server removes the folder as it exits.
+readable in ``/proc/<pid>/environ`` for the life of the process. The server makes an
+owner-only folder (0700) at start and writes one options file (0600) there for each websocket
+it accepts, just before textual-serve starts the tab's app; the environment (``ARGS_ENV``)
+holds only the folder's path. The app claims one file as it starts, reads it and deletes it:
+every tab gets the same options, so any file will do, and the one whose delete succeeds is its
+own (two apps starting at once never share one). The server removes the folder as it exits.
 
 Access. The app holds the user's API credentials, so:
 

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from api.dates import preset_range
-from screens.analytics import ANALYTICS_SCREENS
+from screens.analytics import ANALYTICS, ANALYTICS_SCREENS
 from widgets.charts import ChartBase, Kpis
 from widgets.filter_bar import FilterBar
 from widgets.status_header import StatusHeader
@@ -31,12 +31,14 @@ SIZE = (120, 40)
 MARKERS = ("not loaded", "stale")
 #: endpoints whose answer depends on the window: the walk injects an error into each
 KEYS = {name: key for key, name, _, _ in ANALYTICS_SCREENS}
+ENTRIES = {entry.name: entry for entry in ANALYTICS}
 
 
-def app_for(tmp_path, *, cache: bool = False, screen: str = "explorer"):
-    """The app on the demo, opening on `screen` (a screen's name: "Quality signals")."""
+def app_for(tmp_path, *, cache: bool = False, screen: str | None = None):
+    """The app on the demo, opening on the screen named `screen` ("Quality signals"), or on
+    the explorer."""
     return make_app(tmp_path / "cache", size=DEMO_SIZE, seed=DEMO_SEED, anchor=DEMO_ANCHOR,
-                    cache=cache, screen=screen.lower().replace(" ", "-"))
+                    cache=cache, screen=ENTRIES[screen].slug if screen else "explorer")
 
 
 async def settle(pilot) -> None:
@@ -61,7 +63,7 @@ async def settle(pilot) -> None:
 async def open_screen(pilot, name: str) -> Any:
     """The screen `name`, opened with its key unless the app opened on it."""
     await settle(pilot)
-    if pilot.app.current_mode != "analytics-" + name.lower().replace(" ", "-"):
+    if pilot.app.current_mode != ENTRIES[name].mode:
         await pilot.press(KEYS[name])
         await settle(pilot)
     return pilot.app.screen

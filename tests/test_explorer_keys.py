@@ -18,6 +18,7 @@ from textual.binding import Binding
 from textual.keys import Keys
 from textual.widget import Widget
 
+from screens.analytics import ANALYTICS
 from screens.conversation import ConversationScreen
 from screens.explorer import ExplorerScreen
 from screens.export_dialog import ExportDialog
@@ -218,7 +219,8 @@ async def test_every_binding_reaches_its_action(studio_app, which):
     typed = await typed_key_names()
     DISABLED.clear()
     analytics = which in ANALYTICS_MODES  # the app opens on it (`--screen`): actions are spied
-    app = studio_app(screen=which.removeprefix("analytics-")) if analytics else studio_app()
+    slugs = {entry.mode: entry.slug for entry in ANALYTICS}
+    app = studio_app(screen=slugs[which]) if analytics else studio_app()
     async with app.run_test(size=WIDE) as pilot:
         await settle(pilot)
         assert [m for _, m, _, _ in app.screen_keys] == ANALYTICS_MODES

@@ -150,7 +150,7 @@ def main(ctx: click.Context, profile, token, project_id, api_url, offline, demo_
     if ctx.invoked_subcommand is None:
         from tui.app import run_app  # (the GC stays paused until its first frame: entry.py)
 
-        run_app(_load_settings(ctx.obj), fresh=fresh, screen=screen.lower())
+        run_app(_load_settings(ctx.obj), fresh=fresh, screen=screen)
 
 
 # ------------------------------------------------------------------------ fetch

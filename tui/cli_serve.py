@@ -424,7 +424,7 @@ def serve_cmd(ctx: click.Context, host: str, port: int, allow_remote: bool) -> N
                    "the access secret and everything shown cross the network unencrypted",
                    err=True)
     root = ctx.find_root().params
-    screen = str(root.get("screen") or "explorer").lower()
+    screen = root.get("screen") or "explorer"  # click gives the listed name, whatever the case
     options = json.dumps({"args": child_args(opts, bool(root.get("fresh")), screen),
                           "server_pid": os.getpid()})
     options_dir = tempfile.mkdtemp(prefix="studio-tui-serve-")  # 0700

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import os
+import subprocess
+import sys
 
 import pytest
 from hypothesis import settings
@@ -36,6 +38,26 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["STUDIO_DEMO_SIZE"] = str(DEMO_SIZE)
     for var in ("STUDIO_API_TOKEN", "STUDIO_PROJECT_ID", "STUDIO_API_URL", "NO_COLOR"):
         os.environ.pop(var, None)
+    if _is_xdist_controller(config):
+        _compile_once(config)
+
+
+def _is_xdist_controller(config: pytest.Config) -> bool:
+    return (not hasattr(config, "workerinput") and not config.option.collectonly
+            and bool(getattr(config.option, "numprocesses", 0)))
+
+
+def _compile_once(config: pytest.Config) -> None:
+    """Collect once in a child that writes bytecode (also under PYTHONDONTWRITEBYTECODE),
+    before the workers start: otherwise every worker compiles the sources and rewrites the
+    test modules itself, all at the same moment (see bench/README.md). A failure here is
+    left for the workers to report."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0",
+         "-p", "no:cacheprovider", *config.getini("testpaths")],
+        cwd=config.rootpath, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        check=False)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

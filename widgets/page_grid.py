@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
@@ -51,7 +52,7 @@ class PageGrid(Widget, can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
 
-    cursor_row: reactive[int] = reactive(0, init=False)
+    cursor_row: reactive[int] = reactive(0, init=False, repaint=False)
 
     class _RowMessage(Message):
         def __init__(self, grid: PageGrid, cursor_row: int) -> None:
@@ -117,9 +118,13 @@ class PageGrid(Widget, can_focus=True):
         self.cursor_row = row
 
     def watch_cursor_row(self, old: int, new: int) -> None:
-        self.refresh()
+        # two lines change: over a slow link a cursor move sends them, not the whole page
+        self.refresh(self._line_of(old), self._line_of(new))
         if 0 <= new < len(self._rows):
             self.post_message(self.RowHighlighted(self, new))
+
+    def _line_of(self, row: int) -> Region:
+        return Region(0, row + 1, self.size.width, 1)
 
     def _changed(self) -> None:
         self._strips.clear()
@@ -212,9 +217,3 @@ class PageGrid(Widget, can_focus=True):
         segments = [Segment(text, seg_style or style, control)
                     for text, seg_style, control in line.render(self.app.console)]
         return Strip(segments).crop_extend(0, width, style).simplify()
-
-    def on_focus(self) -> None:
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self.refresh()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app_support import explorer, screen_lines, settle, wait_until
 
-WIDE = (160, 48)
+WIDE = (108, 48)  # below the explorer's sidebar (110 columns): these tests are not of it
 
 
 async def test_compare_two_cohorts_and_open_a_metrics_conversations(studio_app):

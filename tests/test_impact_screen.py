@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app_support import explorer, screen_lines, settle, wait_until
 
-SIZE = (160, 48)
+SIZE = (108, 48)  # below the explorer's sidebar (110 columns): these tests are not of it
 SUPPORT = "Support Assistant"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app_support import screen_lines, settle, wait_until
 
-WIDE = (160, 48)
+WIDE = (108, 48)  # below the explorer's sidebar (110 columns): these tests are not of it
 
 
 async def _opened(app, pilot, screen):

@@ -27,6 +27,7 @@ from widgets.message_view import MessageView
 from widgets.tables import TitledTable
 
 WIDE = (160, 48)
+NO_SIDEBAR = (108, 48)  # below the explorer's sidebar (110 columns): for navigation tests
 SMALL = (80, 24)
 CITED = "21014450"  # a demo conversation citing six knowledge-base items
 
@@ -50,7 +51,7 @@ def reference_blocks(text: str) -> dict[str, str]:
 
 async def test_esc_after_a_drill_down_returns_to_the_chart(studio_app):
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)
@@ -83,7 +84,7 @@ async def test_esc_after_a_drill_down_returns_to_the_chart(studio_app):
 async def test_back_restores_the_charts_filters_and_passes_through_a_conversation(studio_app):
     """A by-tag drill-down narrows the shared tags; back shows the overview of before."""
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("o")
         await settle(pilot)
@@ -110,7 +111,7 @@ async def test_back_restores_the_charts_filters_and_passes_through_a_conversatio
 
 async def test_drill_down_shows_the_explorer_not_a_conversation_left_open(studio_app):
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         explorer(app).action_focus_table()
         await pilot.press("enter")
@@ -128,7 +129,7 @@ async def test_explicit_navigation_forgets_the_way_back(studio_app):
     """After a drill-down the user opens another screen by its key: esc on the explorer no
     longer jumps to the old chart."""
     app = studio_app()
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=NO_SIDEBAR) as pilot:
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)

@@ -4,8 +4,8 @@
 tests/ or bench/; installed into a fresh venv, `studio-tui --version` answers and the app
 starts headless on the embedded demo, its screens styled from the installed `.tcss` files.
 
-Needs the package index (build isolation fetches setuptools, pip the dependencies); pip's
-cache makes a second run faster. Timing: bench/README.md.
+Needs the package index (build isolation fetches setuptools, uv the dependencies); their
+caches make a second run faster. Timing: bench/README.md.
 """
 from __future__ import annotations
 
@@ -69,13 +69,13 @@ def check_contents(built: Built) -> None:
 
 
 def install(wheel: Path, base: Path) -> Path:
-    """A fresh venv with ``wheel`` installed (its dependencies from the index). The venv has
-    no pip of its own: this one installs into it (``--python``), without compiling bytecode
-    the app would mostly not import."""
+    """A fresh venv with ``wheel`` installed, its dependencies resolved from the index. The
+    venv has no pip of its own: uv (of the test extra) installs into it, without compiling
+    bytecode the app would mostly not import."""
     venv = base / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
-    run(sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install",
-        "--quiet", "--no-input", "--no-compile", wheel)
+    run(sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python",
+        venv / "bin" / "python", wheel)
     return venv
 
 

@@ -47,14 +47,19 @@ class _KeyProbe(App[None]):
         self.seen.append(event.key)
 
 
+_TYPED: dict[str, str] = {}  # Textual's names do not change within a run: probed once
+
+
 async def typed_key_names() -> dict[str, str]:
     """key name -> the character a user types to produce it (`full_stop` -> `.`)."""
-    chars = [c for c in string.printable if c not in "\t\n\r\x0b\x0c"]
-    probe = _KeyProbe()
-    async with probe.run_test() as pilot:
-        for char in chars:
-            await pilot.press(char)
-    return dict(zip(probe.seen, chars, strict=True))
+    if not _TYPED:
+        chars = [c for c in string.printable if c not in "\t\n\r\x0b\x0c"]
+        probe = _KeyProbe()
+        async with probe.run_test() as pilot:
+            for char in chars:
+                await pilot.press(char)
+        _TYPED.update(zip(probe.seen, chars, strict=True))
+    return dict(_TYPED)
 
 
 SPECIAL_KEYS = {k.value for k in Keys}

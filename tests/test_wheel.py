@@ -74,7 +74,7 @@ def install(wheel: Path, base: Path) -> Path:
     bytecode the app would mostly not import."""
     venv = base / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
-    run(sys.executable, "-m", "uv", "pip", "install", "--quiet", "--python",
+    run(sys.executable, "-m", "uv", "pip", "install", "--quiet", "--system-certs", "--python",
         venv / "bin" / "python", wheel)
     return venv
 

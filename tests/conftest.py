@@ -24,6 +24,13 @@ DEMO_SIZE = 5000
 
 def pytest_configure(config: pytest.Config) -> None:
     # Isolation must happen before any test module imports api/ code that reads the environment.
+    isolate_environment()
+    if _is_xdist_controller(config):
+        _compile_once(config)
+
+
+def isolate_environment() -> None:
+    """The process's own cache and config dirs, the shared pinned demo, no credentials."""
     base = os.path.join(
         os.environ.get("TMPDIR", "/tmp"), f"studio-tui-tests-{os.getuid()}"
     )
@@ -38,8 +45,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["STUDIO_DEMO_SIZE"] = str(DEMO_SIZE)
     for var in ("STUDIO_API_TOKEN", "STUDIO_PROJECT_ID", "STUDIO_API_URL", "NO_COLOR"):
         os.environ.pop(var, None)
-    if _is_xdist_controller(config):
-        _compile_once(config)
 
 
 def _is_xdist_controller(config: pytest.Config) -> bool:

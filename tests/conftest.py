@@ -53,16 +53,16 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def _compile_once(config: pytest.Config) -> None:
-    """Collect once in a child that writes bytecode (also under PYTHONDONTWRITEBYTECODE),
-    before the workers start: otherwise every worker compiles the sources and rewrites the
-    test modules itself, all at the same moment (see bench/README.md). A failure here is
-    left for the workers to report."""
+    """Collect what was asked for once, in a child that writes bytecode (also under
+    PYTHONDONTWRITEBYTECODE), before the workers start: otherwise every worker compiles the
+    sources and rewrites the test modules itself, all at the same moment (see
+    bench/README.md). A failure here is left for the workers to report."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-n", "0",
-         "-p", "no:cacheprovider", *config.getini("testpaths")],
-        cwd=config.rootpath, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        check=False)
+         "-p", "no:cacheprovider", *config.args],
+        cwd=config.invocation_params.dir, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL, check=False)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

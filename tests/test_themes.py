@@ -153,6 +153,59 @@ async def test_charts_paint_no_background_of_their_own_in_an_ansi_theme(studio_a
         assert {c.plot.theme for c in charts} == {"auto"}
 
 
+async def test_switching_screens_restyles_nothing_and_a_theme_still_reaches_every_screen(
+        studio_app):
+    """A screen opened for the first time is styled as it mounts: with its stylesheet
+    already loaded (Evals shares the analytics one), nothing is parsed again and no other
+    screen restyled (Textual would do both twice for every mode opened), nor on a switch back.
+    A theme picked afterwards restyles the screen shown, and each screen opened before
+    when it is shown again, once."""
+    from widgets.status_header import StatusHeader
+
+    app = studio_app()
+    async with app.run_test(size=(108, 40)) as pilot:
+        await settle(pilot)
+        for key in ("o", "e"):  # the analytics stylesheet loaded
+            await pilot.press(key)
+            await settle(pilot)
+        stylesheet = app.stylesheet
+        calls: list[str] = []
+        reparse, update = stylesheet.reparse, stylesheet.update
+
+        def counted_reparse() -> None:
+            calls.append("reparse")
+            reparse()
+
+        def counted_update(root, animate: bool = False) -> None:
+            calls.append(f"restyle {type(root).__name__}")
+            update(root, animate=animate)
+
+        stylesheet.reparse, stylesheet.update = counted_reparse, counted_update
+        for key in ("l", "e", "o", "l"):
+            await pilot.press(key)
+            await settle(pilot)
+        assert calls == []
+        dark_panel = app.screen.query_one(StatusHeader).styles.background
+        app.theme = "nord"
+        await settle(pilot)
+        assert "reparse" in calls
+        nord = theme_background(app, "nord")
+        nord_panel = app.screen.query_one(StatusHeader).styles.background
+        assert app.screen.styles.background == nord and nord_panel != dark_panel
+        for key in ("e", "o"):  # opened before the theme, in its dark styles
+            calls.clear()
+            await pilot.press(key)
+            await settle(pilot)
+            assert calls == [f"restyle {type(app.screen).__name__}"]
+            assert app.screen.styles.background == nord, app.screen
+            assert app.screen.query_one(StatusHeader).styles.background == nord_panel
+        calls.clear()
+        for key in ("l", "e", "o"):  # each styled in the theme once
+            await pilot.press(key)
+            await settle(pilot)
+        assert calls == []
+
+
 async def test_no_color_renders_over_the_configured_theme(studio_app, config_file,
                                                           monkeypatch):
     # NO_COLOR is Textual's filter over whatever theme is shown: the theme is kept, the

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from weakref import WeakSet
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -196,6 +197,8 @@ class StudioApp(App[None]):
             filters, self.date_preset = shared_part(restored), self.restored.preset or "custom"
             self.set_reactive(StudioApp.active_view, self.restored.view)
         self.set_reactive(StudioApp.filters, filters)
+        self._css_inputs: tuple[dict[str, str], object] | None = None  # see refresh_css
+        self._css_stale: WeakSet[Screen[Any]] = WeakSet()
         self._saved_theme: str | None = None  # what config.toml holds
         self._theme_problem = ""  # said once the app is mounted
         self._theme_lock = asyncio.Lock()
@@ -411,6 +414,26 @@ class StudioApp(App[None]):
             self._theme_problem = (f'unknown theme "{one_line(name, 60)}" in {path}; '
                                    f"using {self.theme}")
 
+    def refresh_css(self, animate: bool = True) -> None:
+        """Re-parse and restyle everything only when what the stylesheets compute from
+        changed: the theme's variables or the terminal's ANSI colours. Textual also calls
+        this twice for each mode screen opened for the first time (its widgets are styled
+        as they mount), and on every switch to a mode whose screen it has not restyled since
+        a change: then that screen alone is restyled, if a change came while it was away."""
+        inputs = (self.get_css_variables(), self.ansi_theme)
+        if inputs != self._css_inputs:
+            self._css_inputs = inputs
+            super().refresh_css(animate)  # restyles the screens of the current mode
+            shown = self.screen_stack
+            self._css_stale = WeakSet(screen for stack in self._mode_stacks()
+                                      for screen in stack if screen not in shown)
+            return
+        for screen in self.screen_stack:
+            if screen in self._css_stale:
+                self._css_stale.discard(screen)
+                self.stylesheet.update(screen, animate=animate)
+                screen.refresh(layout=True)
+
     def watch_theme(self, name: str) -> None:
         """Whichever way the theme changed (the palette's Theme command, code), config.toml
         gets it, off the UI thread."""
@@ -517,6 +540,12 @@ class StudioApp(App[None]):
         except KeyError:  # not opened yet
             return None
         return stack[0] if stack else None
+
+    def _mode_stacks(self) -> Iterable[list[Screen[Any]]]:
+        """The screen stack of every mode opened so far."""
+        for mode in self.MODES:
+            with contextlib.suppress(KeyError):  # not opened yet
+                yield self.get_screen_stack(mode)
 
     def on_reviews_changed(self, event: ReviewsChanged) -> None:
         explorer = self.get_screen_for_mode("explorer")

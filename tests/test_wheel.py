@@ -1,7 +1,7 @@
-"""The wheel users install (`pipx install` / `uv tool install` / pip): built with
-`python -m build --wheel` from a copy of the source tree (the build never writes `build/` or
-`*.egg-info` into the checkout), it holds every package module and stylesheet and nothing of
-tests/ or bench/; installed into a fresh venv, `studio-tui --version` answers and the app
+"""The wheel users install (`pipx install` / `uv tool install` / pip): built by the
+project's setuptools backend (`uv build --wheel`, isolated) from a copy of the source tree
+(the build never writes `build/` or `*.egg-info` into the checkout), it holds every package
+module and stylesheet and nothing of tests/ or bench/; installed into a fresh venv, `studio-tui --version` answers and the app
 starts headless on the embedded demo, its screens styled from the installed `.tcss` files.
 
 Needs the package index (build isolation fetches setuptools, uv the dependencies); their
@@ -51,8 +51,8 @@ def build(base: Path) -> Built:
                    if p.relative_to(source).parts[0] not in ("tests", "bench")}
     modules = {p.relative_to(source).as_posix() for package in PACKAGES
                for p in (source / package).rglob("*.py")}
-    run(sys.executable, "-m", "build", "--wheel", "--outdir", base / "dist", source,
-        cwd=base)
+    run(sys.executable, "-m", "uv", "build", "--quiet", "--system-certs", "--wheel",
+        "--out-dir", base / "dist", source, cwd=base)
     (wheel,) = (base / "dist").glob("studio_tui-*.whl")
     return Built(wheel, stylesheets, modules)
 

@@ -35,7 +35,6 @@ from .config import Secret, Settings, public_url
 from .endpoints import Endpoint
 from .errors import (
     BadResponseError,
-    ConfigError,
     InvalidRequestError,
     ServerError,
     StudioError,
@@ -226,13 +225,10 @@ class StudioClient:
     def _demo_transport(settings: Settings, faults: Any, kw: dict[str, Any]) -> Any:
         """Build the demo transport; fill base URL, project, key and the cache scope."""
         from .demo import demo_transport
-        from .demo.files import db_filename, resolve_params
+        from .demo.files import db_filename
+        from .scope import demo_params
 
-        try:
-            size, seed, anchor = resolve_params(settings.demo_size, settings.demo_seed,
-                                                settings.demo_anchor)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        size, seed, anchor = demo_params(settings)
         transport, info = demo_transport(size=size, seed=seed, anchor=anchor, faults=faults)
         kw.setdefault("base_url", info.base_url)
         kw.setdefault("project_id", info.project_id)

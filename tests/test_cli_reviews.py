@@ -280,3 +280,20 @@ for cid in {ids!r}:
     rows = {r["conversation_id"]: r for r in json.loads(result.stdout)}
     assert sorted(rows) == sorted(ids)
     assert all(r["status"] == "reviewed" and r["note"] == "seen" for r in rows.values())
+
+
+async def test_the_store_scope_is_the_clients_project_found_without_one(demo_db):
+    """`reviews` finds its project without a client: the demo database's, which the client
+    addresses too; a token's own project otherwise; a bad demo size is a ConfigError."""
+    from api.client import StudioClient
+    from api.config import Secret, load_settings
+    from api.errors import ConfigError
+    from api.scope import project_id
+
+    demo = load_settings()
+    async with StudioClient.from_settings(demo, cache=False) as client:
+        assert project_id(demo) == client.project_id != ""
+    real = demo.replace(demo=False, token=Secret("t0k"), project_id="proj-9")
+    assert project_id(real) == "proj-9"
+    with pytest.raises(ConfigError, match="demo size"):
+        project_id(demo.replace(demo_size=0))

@@ -19,6 +19,8 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -75,23 +77,35 @@ def _warn(message: str) -> None:
     click.echo(f"studio-tui: warning: {message}", err=True)
 
 
-def _client(opts: GlobalOptions, **kw: Any) -> Any:
-    from api.client import StudioClient
-
+def _scope_settings(opts: GlobalOptions) -> Any:
+    """The settings of ``opts``; on stderr, that the demo is used when it is."""
     settings = _load_settings(opts)
     if settings.demo:
         click.echo(f"studio-tui: no API token set: using the {settings.describe()}", err=True)
-    return StudioClient.from_settings(settings, cache_warn=_warn, **kw)
+    return settings
+
+
+def _client(opts: GlobalOptions, **kw: Any) -> Any:
+    from api.client import StudioClient
+
+    return StudioClient.from_settings(_scope_settings(opts), cache_warn=_warn, **kw)
 
 
 def _run(coro: Any, hint: Any = "") -> Any:
     """Run ``coro``; API errors become ``HTTP <code>: ...`` (or ``error: ...``) and exit 1."""
     import asyncio
 
+    with _api_errors(hint):
+        return asyncio.run(coro)
+
+
+@contextmanager
+def _api_errors(hint: Any = "") -> Iterator[None]:
+    """API errors raised inside: ``HTTP <code>: ...`` (or ``error: ...``), exit 1."""
     from api.errors import StudioError
 
     try:
-        return asyncio.run(coro)
+        yield
     except KeyboardInterrupt:
         _fail(f"interrupted{hint}", EXIT_INTERRUPTED)
     except StudioError as exc:

@@ -54,15 +54,15 @@ def open_review_store(opts: GlobalOptions, project_id: str) -> ReviewStore:
 
 @contextmanager
 def _store(opts: GlobalOptions) -> Iterator[ReviewStore]:
-    """The store of the current scope. The project is the client's: the demo's comes from
-    its database."""
-    from tui.cli import _client, _run
+    """The store of the current scope. The project is the settings' (the demo's comes from
+    its database): no client is needed for it."""
+    from api.scope import project_id
+    from tui.cli import _api_errors, _scope_settings
 
-    async def project_id() -> str:
-        async with _client(opts, cache=False) as client:
-            return str(client.project_id)
-
-    store = open_review_store(opts, _run(project_id()))
+    settings = _scope_settings(opts)
+    with _api_errors():
+        project = project_id(settings)
+    store = open_review_store(opts, project)
     try:
         yield store
     finally:

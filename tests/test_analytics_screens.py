@@ -437,7 +437,7 @@ async def test_empty_window_reads_as_no_data(demo_db, screen_class):
         assert "in this window" in text
         assert "0.0%" not in text and "0.00%" not in text  # no rate over nothing
         for chart in app.screen.query(ChartBase):
-            assert chart.has_class("-empty"), chart.id
+            assert chart.empty, chart.id
 
 
 async def test_cached_figures_paint_at_once_and_ctrl_r_revalidates(demo_db, tmp_path):
@@ -522,7 +522,7 @@ async def test_one_failing_endpoint_leaves_the_other_figures(demo_db):
         assert screen.query_one("#api-recent", TitledTable).keys  # the others painted
         assert screen.query_one("#sparklines", TitledTable).keys
         skills = screen.query_one("#skill-recent", TitledTable)
-        assert skills.has_class("-empty") and "not loaded (API error)" in screen_text(screen)
+        assert skills.empty and "not loaded (API error)" in screen_text(screen)
 
 
 async def test_evals_run_results_and_assertions(demo_db):

@@ -82,10 +82,9 @@ class ChartBase(FigureState, Vertical):
     DEFAULT_CSS = """
     ChartBase { height: auto; margin: 0 0 1 0; }
     ChartBase > .chart-title { text-style: bold; height: 1; }
-    ChartBase > .chart-empty { color: $text-muted; height: auto; display: none; }
+    ChartBase > .chart-empty { color: $text-muted; height: auto; }
     ChartBase.-failed > .chart-empty { color: $error; }
-    ChartBase.-empty > .chart-empty { display: block; }
-    ChartBase.-empty > .chart-body { display: none; }
+    ChartBase > .chart-body { display: none; }
     ChartBase .chart-plot { height: 9; min-width: 20; }
     ChartBase DataTable { height: auto; max-height: 12; }
     """
@@ -97,7 +96,7 @@ class ChartBase(FigureState, Vertical):
         self.title = title
         self.initial_title = title  # shown when a load fails: a title may carry figures
         self._empty_text = LOADING
-        self.add_class("-empty")
+        self.empty = True  # the empty-state line is shown, not the figures
 
     def compose_title(self) -> ComposeResult:
         yield Static(Text(self.title), classes="chart-title")
@@ -110,7 +109,15 @@ class ChartBase(FigureState, Vertical):
     def show_empty(self, text: str = NO_DATA) -> None:
         self._empty_text = text
         self.query_one(".chart-empty", Static).update(Text(text))
-        self.add_class("-empty")
+        self._show(empty=True)
+
+    def _show(self, *, empty: bool) -> None:
+        """The figures or the empty-state line. Shown and hidden one by one: a class on the
+        chart would restyle its whole subtree (its tables' component styles too) at every
+        paint."""
+        self.empty = empty
+        self.query_one(".chart-empty", Static).display = empty
+        self.query_one(".chart-body").display = not empty
 
     def show_failed(self, text: str) -> None:
         for table in self.query(DataTable):  # no number of another window stays, even hidden
@@ -205,7 +212,7 @@ class BarChart(ChartBase):
         if not self.bars or not any(b.value for b in self.bars):
             self.show_empty(empty_text)
             return
-        self.remove_class("-empty")
+        self._show(empty=False)
         for bar in self.bars:
             pct = MISSING if bar.pct is None else f"{bar.pct:.1f}%"
             if bar.pct is not None and not 0 <= bar.pct <= 100:
@@ -424,7 +431,7 @@ class TimeChart(ChartBase):
             self.show_empty(empty_text)
             return
         dates, series = fill_gaps(dates, series, window)
-        self.remove_class("-empty")
+        self._show(empty=False)
         self.query_one(".chart-caption", Static).update(
             Text("\n".join(_series_caption(s, dates) for s in series))
         )

@@ -37,14 +37,10 @@ class TitledTable(FigureState, Vertical):
     DEFAULT_CSS = """
     TitledTable { height: auto; margin: 0 0 1 0; }
     TitledTable > .table-title { text-style: bold; height: 1; }
-    TitledTable > .table-empty { color: $text-muted; height: auto; display: none; }
+    TitledTable > .table-empty { color: $text-muted; height: auto; }
     TitledTable.-failed > .table-empty { color: $error; }
-    TitledTable.-empty > .table-empty { display: block; }
-    TitledTable.-empty > DataTable { display: none; }
-    TitledTable > DataTable { height: auto; max-height: 16; }
+    TitledTable > DataTable { height: auto; max-height: 16; display: none; }
     TitledTable > .table-note { color: $text-muted; height: auto; display: none; }
-    TitledTable.-noted > .table-note { display: block; }
-    TitledTable.-empty > .table-note { display: none; }
     """
 
     class Selected(Message):
@@ -70,7 +66,8 @@ class TitledTable(FigureState, Vertical):
         self.initial_title = title  # shown when a load fails: a title may carry figures
         self.columns = list(columns)
         self.keys: list[str] = []
-        self.add_class("-empty")
+        self.empty = True  # the empty-state line is shown, not the rows
+        self._noted = False
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.title), classes="table-title")
@@ -86,9 +83,9 @@ class TitledTable(FigureState, Vertical):
         self.query_one(".table-title", Static).update(Text(self.initial_title))
         for note in self.query(".table-note").results(Static):  # it reads the rows' figures
             note.update("")
-        self.remove_class("-noted")
+        self._noted = False
         self.query_one(".table-empty", Static).update(Text(text))
-        self.add_class("-empty")
+        self._show(empty=True)
 
     def show_stale(self, text: str) -> None:
         title = Text(self.title)
@@ -110,7 +107,8 @@ class TitledTable(FigureState, Vertical):
         """A footnote under the rows (how to read them, e.g. why they do not add up to a
         total); None removes it."""
         self.query_one(".table-note", Static).update(Text(note or ""))
-        self.set_class(bool(note), "-noted")
+        self._noted = bool(note)
+        self._show(empty=self.empty)
 
     def set_rows(self, rows: Sequence[Row], *, empty_text: str = NO_DATA) -> None:
         self.painted()
@@ -123,7 +121,16 @@ class TitledTable(FigureState, Vertical):
             self.keys.append(key)
             table.add_row(*(_cell(c) for c in cells), key=key)
         self.query_one(".table-empty", Static).update(Text(empty_text))
-        self.set_class(not rows, "-empty")
+        self._show(empty=not rows)
+
+    def _show(self, *, empty: bool) -> None:
+        """The rows (and the note under them) or the empty-state line. Shown and hidden one
+        by one: a class on the table would restyle its whole subtree (the DataTable's
+        component styles too) at every paint."""
+        self.empty = empty
+        self.query_one(".table-empty", Static).display = empty
+        self.table.display = not empty
+        self.query_one(".table-note", Static).display = self._noted and not empty
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -110,7 +110,7 @@ async def load_lookups(client: StudioClient, now: datetime) -> Lookups:
     # every request built first: an unusable project id fails before any is sent
     asked = (configuration.playbooks(project, versions=True),
              analytics.conversation_analytics(project, window),
-             resources.sparklines(project, "skills", 90),
+             resources.sparkline_names(project, "skills", 90),
              configuration.knowledgebases(project), configuration.project_info(project))
     # (each job typed on its own: mypy infers T | None for T inside gather's arguments)
     playbooks_job, figures_job = _safe(client, asked[0]), _safe(client, asked[1])

@@ -201,6 +201,13 @@ def test_resource_helpers():
     assert [str(c) for c in rows[0][1]] == ["skill", "s1", "3", "▅█", "1 2"]
     with pytest.raises(StudioError):  # an answer that is not an object at all
         res.sparklines("p", "skills", 14).parse(["s1"])
+    # the names alone (the skill filter's choices): the same request, the same entries kept
+    names = res.sparkline_names("p", "skills", 14)
+    assert (names.path, names.params) == (res.sparklines("p", "skills", 14).path,
+                                          res.sparklines("p", "skills", 14).params)
+    assert names.parse(answer) == ["s1"] and names.parse(None) == []
+    with pytest.raises(StudioError):
+        names.parse(["s1"])
 
 
 ESCAPES = "\x1b[31mR\x1b[0m\x1b]52;c;AAAA\x1b\\\x1b[2J\x07"

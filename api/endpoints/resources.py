@@ -81,11 +81,25 @@ def kb_items(project: str, kb_id: str, query: ConversationQuery, *, limit: int
                     {**resource_dates(query), "limit": str(limit)})
 
 
+def _sparkline_answer(data: Any, what: str) -> Any:
+    if data is not None and not isinstance(data, dict):
+        raise BadResponseError(f"expected an object for {what}, got {type(data).__name__}")
+    return data
+
+
 def _parse_sparklines(what: str) -> Callable[[Any], dict[str, m.Sparkline]]:
     def parse(data: Any) -> dict[str, m.Sparkline]:
-        if data is not None and not isinstance(data, dict):
-            raise BadResponseError(f"expected an object for {what}, got {type(data).__name__}")
-        return m.parse_sparklines(data)  # entries that are not objects are skipped
+        # entries that are not objects are skipped
+        return m.parse_sparklines(_sparkline_answer(data, what))
+
+    return parse
+
+
+def _parse_sparkline_names(what: str) -> Callable[[Any], list[str]]:
+    def parse(data: Any) -> list[str]:
+        # the entries parse_sparklines keeps, their series not read
+        return [str(name) for name, value in (_sparkline_answer(data, what) or {}).items()
+                if isinstance(value, dict)]
 
     return parse
 
@@ -96,6 +110,13 @@ def sparklines(project: str, kind: SparklineKind, days: int
     resource id -> its total and series."""
     where = project_path(project, SPARKLINE_PATHS[kind])
     return Endpoint(where, {"days": str(days)}, _parse_sparklines(f"GET {where}"))
+
+
+def sparkline_names(project: str, kind: SparklineKind, days: int) -> Endpoint[list[str]]:
+    """The resources of ``kind`` that ``sparklines`` lists (same request), without reading
+    their series: what a filter offers."""
+    where = project_path(project, SPARKLINE_PATHS[kind])
+    return Endpoint(where, {"days": str(days)}, _parse_sparkline_names(f"GET {where}"))
 
 
 def knowledgebase(kb_id: str) -> Endpoint[m.KnowledgeBase]:

@@ -17,6 +17,7 @@ from textual.widgets import Button, Label, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from api.columns import TABLE_COLUMNS, check_columns
+from screens.resume import KeepStylesOnResume
 from widgets.check_list import CheckList
 from widgets.conversation_table import COLUMN_BY_KEY, WIDE_WIDTH
 
@@ -32,7 +33,7 @@ def _prompt(key: str) -> Text:
     return prompt
 
 
-class ColumnsDialog(ModalScreen[tuple[str, ...] | None]):
+class ColumnsDialog(KeepStylesOnResume, ModalScreen[tuple[str, ...] | None]):
     CSS_PATH = "columns_dialog.tcss"
 
     BINDINGS = [

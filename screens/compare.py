@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Label, Static
 
 from api.text import one_line
+from screens.resume import KeepStylesOnResume
 from screens.services import services
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
@@ -44,7 +45,7 @@ def interval_bar(low: float, high: float, delta: float, scale: float) -> Text:
     return Text("".join(cells), style="dim" if crosses else "bold")
 
 
-class CompareScreen(Screen[None]):
+class CompareScreen(KeepStylesOnResume, Screen[None]):
     """Two cohorts, their metrics and the differences with confidence."""
 
     CSS_PATH = "compare.tcss"

@@ -30,6 +30,7 @@ from api.errors import InvalidIdError
 from api.lookups import Lookups, resolve_kb_items
 from api.reviews import Review
 from api.text import one_line, sanitize
+from screens.resume import KeepStylesOnResume
 from screens.services import ReviewsChanged, services
 from screens.share import copy_transcript, open_platform_link
 from widgets.conversation_meta import meta_text, review_text
@@ -83,7 +84,7 @@ def citations_text(citations: Sequence[Citation], lookups: Lookups,
     return text
 
 
-class ConversationScreen(Screen[None]):
+class ConversationScreen(KeepStylesOnResume, Screen[None]):
     CSS_PATH = "conversation.tcss"
 
     BINDINGS = [

@@ -18,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, ProgressBar, Static
 
 from api.text import one_line
+from screens.resume import KeepStylesOnResume
 from screens.services import services
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
@@ -37,7 +38,7 @@ def usd(estimate: Estimate) -> tuple[str, str, str]:
     return value, f"{estimate.n:,}", interval
 
 
-class CostScreen(Screen[None]):
+class CostScreen(KeepStylesOnResume, Screen[None]):
     """Cost per conversation, per AI-resolved conversation, per resolution, per version and
     per model."""
 

@@ -13,7 +13,7 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from textual import work
+from textual import events, work
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
@@ -26,6 +26,7 @@ from api.errors import StudioError
 from api.query import ConversationQuery, QueryError
 from api.session import SessionState
 from api.text import one_line
+from screens.resume import KeepStylesOnResume
 from screens.services import ReviewsChanged, services
 from screens.share import copy_transcript, open_platform_link
 from screens.triage import REVIEW_FILTERS, SCAN_CAP, SCAN_PAGE, Scan, Triage, status_of
@@ -43,7 +44,7 @@ CSAT_PAGE = 200  # the most the ratings table gives at once
 CSAT_CAP = 5000
 
 
-class TriageScreen(Screen[None]):
+class TriageScreen(KeepStylesOnResume, Screen[None]):
     """Views, reviews and the session of a screen that lists conversations in a
     `ConversationTable` (the explorer)."""
 
@@ -116,7 +117,7 @@ class TriageScreen(Screen[None]):
         if self.app.screen is self:
             self.open_conversation(cid)
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
         if self._conversation_open:  # back from a conversation: it is no longer open
             self._conversation_open = False
             self.save_session_soon()

@@ -32,6 +32,7 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from api.text import sanitize
+from screens.resume import KeepStylesOnResume
 from screens.services import services
 from widgets.toggles import RadioChoice, TickBox
 
@@ -48,7 +49,7 @@ def _file_id(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
-class ExportDialog(ModalScreen[Path | None]):
+class ExportDialog(KeepStylesOnResume, ModalScreen[Path | None]):
     CSS_PATH = "export_dialog.tcss"
 
     BINDINGS = [

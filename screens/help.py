@@ -13,6 +13,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
+from screens.resume import KeepStylesOnResume
+
 Row = tuple[str, str, str, bool]  # where, keys, description, usable where the focus is now
 
 
@@ -104,7 +106,7 @@ def binding_rows(app: App, screen: Screen, active: Mapping[str, ActiveBinding],
     return ordered
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(KeepStylesOnResume, ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical { width: 90%; max-width: 100; height: 90%; border: thick $primary;

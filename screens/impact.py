@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Static
 from api.text import one_line
 from screens.analytics.fmt import when
 from screens.compare import interval_bar
+from screens.resume import KeepStylesOnResume
 from screens.services import services
 from widgets.charts import number_cell, plain
 from widgets.footer import KeyBar
@@ -91,7 +92,7 @@ def _note(dep: DeploymentImpact) -> str:
     return note
 
 
-class ImpactScreen(Screen[None]):
+class ImpactScreen(KeepStylesOnResume, Screen[None]):
     """Every deployment of one assistant: before against after, metric by metric."""
 
     CSS_PATH = "impact.tcss"

@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, ProgressBar, Static
 
 from api.text import one_line
+from screens.resume import KeepStylesOnResume
 from screens.services import services
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
@@ -62,7 +63,7 @@ def item_cells(item: ItemHealth, title_chars: int) -> list[str | Text]:
     ]
 
 
-class KBHealthScreen(Screen[None]):
+class KBHealthScreen(KeepStylesOnResume, Screen[None]):
     """Every KB item cited over a window, against the project's base rates."""
 
     CSS_PATH = "kb_health.tcss"

@@ -19,6 +19,7 @@ from textual.widgets import Button, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from api.text import one_line, sanitize
+from screens.resume import KeepStylesOnResume
 
 NONE = "none"  # the list's entry for "no verdict"
 
@@ -75,7 +76,7 @@ class VerdictList(OptionList):
             event.prevent_default()
 
 
-class ReviewDialog(ModalScreen[ReviewEdit | None]):
+class ReviewDialog(KeepStylesOnResume, ModalScreen[ReviewEdit | None]):
     CSS_PATH = "review_dialog.tcss"
 
     BINDINGS = [

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from api.text import one_line
+from screens.resume import KeepStylesOnResume
 
 VIEW_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
@@ -30,7 +31,7 @@ def name_problem(name: str) -> str | None:
     return f"“{shown}”: use only letters, digits, _ . - (no spaces)."
 
 
-class SaveViewDialog(ModalScreen[str | None]):
+class SaveViewDialog(KeepStylesOnResume, ModalScreen[str | None]):
     CSS_PATH = "save_view_dialog.tcss"
 
     BINDINGS = [

@@ -170,7 +170,8 @@ async def test_switching_screens_restyles_nothing_and_a_theme_still_reaches_ever
             await settle(pilot)
         stylesheet = app.stylesheet
         calls: list[str] = []
-        reparse, update = stylesheet.reparse, stylesheet.update
+        reparse, update, update_nodes = (stylesheet.reparse, stylesheet.update,
+                                         stylesheet.update_nodes)
 
         def counted_reparse() -> None:
             calls.append("reparse")
@@ -180,11 +181,24 @@ async def test_switching_screens_restyles_nothing_and_a_theme_still_reaches_ever
             calls.append(f"restyle {type(root).__name__}")
             update(root, animate=animate)
 
+        restyled: list[int] = []  # how many widgets each restyle (of any kind) went over
+
+        def counted_update_nodes(nodes, animate: bool = False) -> None:
+            nodes = list(nodes)
+            restyled.append(len(nodes))
+            update_nodes(nodes, animate=animate)
+
         stylesheet.reparse, stylesheet.update = counted_reparse, counted_update
+        stylesheet.update_nodes = counted_update_nodes
         for key in ("l", "e", "o", "l"):
             await pilot.press(key)
             await settle(pilot)
         assert calls == []
+        restyled.clear()
+        for key in ("e", "o", "l"):  # shown again: as they were
+            await pilot.press(key)
+            await settle(pilot)
+        assert sum(restyled) < 10, restyled
         dark_panel = app.screen.query_one(StatusHeader).styles.background
         app.theme = "nord"
         await settle(pilot)
@@ -204,6 +218,28 @@ async def test_switching_screens_restyles_nothing_and_a_theme_still_reaches_ever
             await pilot.press(key)
             await settle(pilot)
         assert calls == []
+
+
+def test_every_screen_is_shown_again_with_the_styles_it_has():
+    """What makes the switch above cheap holds for every screen of the app (a screen left
+    out would be restyled whole at each showing: slower, never wrong)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import screens
+    from screens.resume import KeepStylesOnResume
+
+    found = []
+    for info in pkgutil.walk_packages(screens.__path__, "screens."):
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, Screen) and cls.__module__ == module.__name__:
+                found.append(cls)
+                assert issubclass(cls, KeepStylesOnResume), cls
+    assert len(found) > 10
 
 
 async def test_no_color_renders_over_the_configured_theme(studio_app, config_file,

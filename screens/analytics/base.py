@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -41,6 +42,7 @@ from api.endpoints import Endpoint, conversations
 from api.errors import StudioError
 from api.query import ConversationQuery, QueryError
 from api.text import one_line, sanitize
+from screens.resume import KeepStylesOnResume
 from screens.services import Services, services
 from widgets.charts import ChartBase
 from widgets.figures import FigureState
@@ -59,7 +61,7 @@ LOADING_STATE = ("◌ loading", "dim")
 _REQUEST = re.compile(r" \((?:GET|POST|PUT|PATCH|DELETE) /[^)]*\)$")  # "... (GET /path)"
 
 
-class AnalyticsScreen(Screen):
+class AnalyticsScreen(KeepStylesOnResume, Screen):
     """A screen of figures over the shared filters. Subclasses: ``compose_body`` and ``load``."""
 
     BINDINGS = [
@@ -109,7 +111,7 @@ class AnalyticsScreen(Screen):
         self.watch(self.app, "filters", self._filters_changed, init=False)
         self.reload()
 
-    def on_screen_resume(self) -> None:
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
         if self._loaded_filters is not None and self.scope_of(self.app_filters) != self._scope:
             self.reload()
 

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 from api.endpoints import conversations
 from api.errors import StudioError
 from screens.analytics.fmt import fmt_int, when
+from screens.resume import KeepStylesOnResume
 from screens.services import services
 from widgets.charts import number_cell, plain
 from widgets.footer import KeyBar
@@ -46,7 +47,7 @@ def conversation_row(c: m.Conversation) -> list[Any]:
     ]
 
 
-class ConversationIdsScreen(Screen[None]):
+class ConversationIdsScreen(KeepStylesOnResume, Screen[None]):
     """A list of exact conversation ids, read through the batch endpoint."""
 
     AUTO_FOCUS = "DataTable"

@@ -36,6 +36,7 @@ from screens.share import copy_transcript, open_platform_link
 from widgets.conversation_meta import meta_text, review_text
 from widgets.footer import KeyBar
 from widgets.message_view import CitationRefs, MessageView
+from widgets.scroll_body import ScrollBody
 from widgets.status_header import StatusHeader
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ class ConversationScreen(KeepStylesOnResume, Screen[None]):
         yield StatusHeader("Conversation")
         yield Static("", id="conv-title", markup=False)
         yield Static(review_text(None), id="conv-review", markup=False)
-        with VerticalScroll(id="conv-body"):
+        with ScrollBody(id="conv-body"):
             yield Static(Text("loading…", style="dim"), id="conv-meta", markup=False)
             yield Vertical(id="messages")
             yield Static("", id="citations", markup=False)

@@ -30,7 +30,6 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Static
@@ -48,6 +47,7 @@ from widgets.charts import ChartBase
 from widgets.figures import FigureState
 from widgets.filter_bar import FilterBar, describe_query
 from widgets.footer import KeyBar
+from widgets.scroll_body import ScrollBody
 from widgets.status_header import StatusHeader, connection_state
 
 Paint = Callable[[Any], None]
@@ -97,7 +97,7 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
         yield FilterBar()  # scope_text: what the figures really cover
         if self.SUBTITLE:
             yield Static(self.SUBTITLE, classes="analytics-subtitle", markup=False)
-        with VerticalScroll(classes="analytics-body"):
+        with ScrollBody(classes="analytics-body"):
             yield from self.compose_body()
         yield KeyBar()
 

@@ -73,3 +73,23 @@ async def test_focus_recolours_the_cursor_row():
         grid.focus()
         await pilot.pause()
         assert cursor_lines(grid, focused) == [2]
+
+
+async def test_a_new_theme_repaints_the_header_and_rows_in_its_colours():
+    """The grid keeps its rendered lines: a theme change must reach them (the header kept
+    the former theme's colour once the screen was shown again)."""
+    app = GridApp()
+    async with app.run_test(size=(40, ROWS + 2)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(PageGrid)
+
+        def header_colour():
+            return list(grid.render_lines(grid.size.region)[0])[0].style.bgcolor
+
+        before = header_colour()
+        assert before == grid.get_component_rich_style("page-grid--header").bgcolor
+        app.theme = "nord" if app.theme != "nord" else "gruvbox"
+        await pilot.pause()
+        await pilot.pause()
+        wanted = grid.get_component_rich_style("page-grid--header").bgcolor
+        assert wanted != before and header_colour() == wanted

@@ -130,6 +130,11 @@ class PageGrid(Widget, can_focus=True):
         self._strips.clear()
         self.refresh()
 
+    def notify_style_update(self) -> None:
+        # the lines kept carry the colours of the styles they were drawn with (a theme)
+        super().notify_style_update()
+        self._strips.clear()
+
     # ---------------------------------------------------------------- actions
     def action_cursor_down(self) -> None:
         if self.cursor_row < len(self._rows) - 1:

@@ -26,6 +26,9 @@ def _open(key: str):
         await settle(pilot)
         await pilot.press(key)
         await settle(pilot)
+        # where the focus lands once the figures are in is decided after the next refresh
+        await pilot.app.screen.wait_for_refresh()
+        await pilot.pause()
 
     return run_before
 

@@ -18,10 +18,11 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+INSTALL = "apt-get install chromium chromium-driver"
 # CI installs them (.ci/run): there a missing browser fails rather than passing unseen
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and os.environ.get("CI") != "true":
     pytest.skip(f"needs Debian's chromium and chromium-driver ({CHROMIUM}, {CHROMEDRIVER}): "
-                "apt-get install chromium chromium-driver (.ci/run does)",
+                f"{INSTALL} (.ci/run does)",
                 allow_module_level=True)
 if os.environ.get("CI") != "true":
     pytest.importorskip("selenium", reason="needs selenium (the test extra)")
@@ -31,6 +32,7 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 from serve_support import served  # noqa: E402
+from system_tools import require  # noqa: E402
 
 WAIT_S = 90  # a cold chromium and a whole app process per tab, on a busy CI machine
 SHOT = Path("/tmp/browser-shot.png")
@@ -69,6 +71,8 @@ ROW = re.compile(r"\d\d-\d\d \d\d:\d\d\s+(\S+)\s+\d+\s")
 
 @pytest.fixture
 def browser(tmp_path):
+    require(str(CHROMIUM), INSTALL)
+    require(str(CHROMEDRIVER), INSTALL)
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in FLAGS:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.shell_completion import ShellComplete, get_completion_class
 from click.testing import CliRunner
+from system_tools import require
 
 from api.columns import TABLE_COLUMNS
 from api.config import config_dir
@@ -311,8 +312,8 @@ def test_bash_runs_the_script(tmp_path, words, line, want, nospace):
 
 
 @needs_script
-@pytest.mark.skipif(shutil.which("zsh") is None, reason="no zsh")
 def test_zsh_runs_the_script(tmp_path):
+    zsh = require("zsh", "apt-get install zsh")
     path = tmp_path / "completion.zsh"
     path.write_text(script("zsh"))
     # compadd and _describe work inside a completion widget only: they print what they get
@@ -325,7 +326,7 @@ def test_zsh_runs_the_script(tmp_path):
         words=(studio-tui compare sentiment:ne); CURRENT=3; _studio_tui_completion
         words=(studio-tui views show frus); CURRENT=4; _studio_tui_completion
     """
-    result = subprocess.run(["zsh", "-f", "-c", program], env=shell_env(),
+    result = subprocess.run([zsh, "-f", "-c", program], env=shell_env(),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert result.stdout.splitlines() == [
@@ -339,7 +340,6 @@ def test_zsh_runs_the_script(tmp_path):
 
 
 @needs_script
-@pytest.mark.skipif(shutil.which("fish") is None, reason="no fish")
 @pytest.mark.parametrize(("line", "want"), [
     ("studio-tui compare sentiment:ne", ["sentiment:negative", "sentiment:neutral"]),
     ("studio-tui export --sentiment negative,", ["negative,neutral", "negative,positive"]),
@@ -348,9 +348,10 @@ def test_zsh_runs_the_script(tmp_path):
      [f"completion\t{main.commands['completion'].get_short_help_str()}"]),
 ])
 def test_fish_runs_the_script(tmp_path, line, want):
+    fish = require("fish", "apt-get install fish")
     path = tmp_path / "completion.fish"
     path.write_text(script("fish"))
-    result = subprocess.run(["fish", "--no-config", "-c", f"source {path}; complete -C '{line}'"],
+    result = subprocess.run([fish, "--no-config", "-c", f"source {path}; complete -C '{line}'"],
                             env=shell_env(), capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stderr == "", result.stderr
     assert result.stdout.splitlines() == want

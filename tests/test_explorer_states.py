@@ -478,3 +478,29 @@ async def test_a_client_that_cannot_be_built_is_reported_in_the_conversation_vie
         app.push_screen(ConversationScreen("21014999"))
         await settle(pilot)
         assert any("no client today" in n.message for n in app.test_notifications)
+
+
+async def test_the_apps_state_repaints_what_shows_it_not_the_whole_screen(studio_app):
+    """A page fetched, a connection state, the lookups or the views loaded repaint the widgets
+    that show them: a whole-screen repaint is the whole screen sent again over the link."""
+    app = studio_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = explorer(app)
+        whole: list[dict] = []
+        own_refresh = screen.refresh
+
+        def refresh(*regions, **options):
+            if not regions:
+                whole.append(options)
+            return own_refresh(*regions, **options)
+
+        screen.refresh = refresh  # type: ignore[method-assign]
+        app.connection, app.connection_detail = "stale", "(2m old, refreshing)"
+        app.project_name = "Renamed project"
+        app.lookups = app.lookups
+        app.views = dict(app.views)
+        await pilot.press("n")  # the next page: fetched, shown, the connection noted
+        await settle(pilot)
+        assert whole == []
+        assert "Renamed project" in header(app) and "◐ stale cache" not in header(app)

@@ -29,7 +29,7 @@ from weakref import WeakSet
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 
 from api.dates import preset_range, window_range
@@ -141,13 +141,15 @@ class StudioApp(App[None]):
           for e in ANALYTICS),
     ]
 
-    filters: reactive[ConversationQuery] = reactive(ConversationQuery, init=False)
-    lookups: reactive[Lookups] = reactive(Lookups, init=False, always_update=True)
-    connection: reactive[str] = reactive("connecting")
-    connection_detail: reactive[str] = reactive("")
-    project_name: reactive[str] = reactive("")
-    views: reactive[dict[str, View]] = reactive(dict, init=False, always_update=True)
-    active_view: reactive[str | None] = reactive(None, init=False)
+    # `var`, not `reactive`: the widgets that show these watch them and repaint themselves; a
+    # reactive of the app repaints the whole screen, sent whole over the link, at every change
+    filters: var[ConversationQuery] = var(ConversationQuery, init=False)
+    lookups: var[Lookups] = var(Lookups, init=False, always_update=True)
+    connection: var[str] = var("connecting")
+    connection_detail: var[str] = var("")
+    project_name: var[str] = var("")
+    views: var[dict[str, View]] = var(dict, init=False, always_update=True)
+    active_view: var[str | None] = var(None, init=False)
 
     def __init__(
         self,

@@ -342,6 +342,12 @@ def _wait_for(condition, timeout=60.0):
         time.sleep(0.02)
 
 
+def _default_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize(("fmt", "concurrency", "start"),
                          [("jsonl", "1", "2026-06-08"), ("json", "2", "2026-04-01")])
 def test_ctrl_c_keeps_a_resumable_export(demo_db, tmp_path, fmt, concurrency, start):
@@ -363,8 +369,9 @@ def test_ctrl_c_keeps_a_resumable_export(demo_db, tmp_path, fmt, concurrency, st
         env = {**os.environ, "STUDIO_API_URL": server.url,
                "STUDIO_API_TOKEN": server.info.api_key,
                "STUDIO_PROJECT_ID": server.info.project_id}
+        # a suite started as a background job passes SIGINT ignored to its children
         proc = subprocess.Popen([*cmd, "-o", str(out)], env=env, stderr=subprocess.PIPE,
-                                text=True)
+                                text=True, preexec_fn=_default_sigint)
         state_file = tmp_path / f"out.{fmt}.state.json"
         _wait_for(lambda: state_file.exists() or proc.poll() is not None)
         proc.send_signal(signal.SIGINT)

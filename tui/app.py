@@ -2,10 +2,10 @@
 
 The protocol other screens rely on:
 - `app.client` — the one StudioClient (`await app.get_client()` creates it off the UI thread).
-- `app.filters` — reactive ConversationQuery of the SHARED filters (dates, assistant, tags).
+- `app.filters` — watchable (`var`) ConversationQuery of the SHARED filters (dates, assistant, tags).
 - `app.date_preset` — which date preset produced `filters` ("30d", ..., "custom").
 - `app.drill_down(query)` — open the explorer with `query` applied; `esc` there comes back.
-- `app.lookups` — reactive `api.lookups.Lookups` (choices and names), loaded once in a worker.
+- `app.lookups` — watchable `api.lookups.Lookups` (choices and names), loaded once in a worker.
 - `app.now()` — the clock (the demo anchor on the demo backend, so data and tests agree).
 - `app.note_result(result)` / `app.report_error(exc, retry)` — connection state + notifications.
 - `app.views` / `app.active_view` — saved views (config.toml) and the one the explorer shows;

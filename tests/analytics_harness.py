@@ -151,8 +151,20 @@ def screen_text(screen: Screen) -> str:
 
 
 async def settle(pilot: Any) -> None:
-    """Wait until every worker has finished and the screen has processed their messages."""
+    """Wait until every worker has finished, the screen has processed their messages and an
+    analytics screen has decided where the focus lands."""
     for _ in range(3):
         workers = list(pilot.app.workers)
         await asyncio.gather(*(w.wait() for w in workers), return_exceptions=True)
         await pilot.pause()
+    await focus_decided(pilot)
+
+
+async def focus_decided(pilot: Any) -> None:
+    """Wait until the analytics screen shown has run the focus_first it scheduled."""
+    for _ in range(20):
+        if not getattr(pilot.app.screen, "focus_pending", False):
+            return
+        await pilot.app.screen.wait_for_refresh()
+        await pilot.pause()
+    raise AssertionError("the screen never decided where the focus lands")

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from analytics_harness import HarnessApp, demo_client
+from analytics_harness import HarnessApp, demo_client, focus_decided
 from analytics_harness import settle as settle_harness
 from app_support import explorer, screen_lines, settle, wait_until
 from test_analytics_screens import select_row
@@ -19,6 +19,7 @@ from screens.analytics import ANALYTICS_SCREENS
 from screens.analytics.csat import CsatScreen
 from screens.analytics.overview import OverviewScreen
 from screens.analytics.signals import SignalsScreen
+from screens.analytics.topics import TopicsScreen
 from screens.conversation import ConversationScreen
 from screens.help import HelpScreen
 from widgets.charts import BarChart, ChartBase
@@ -173,6 +174,7 @@ async def after_refresh(pilot) -> None:
     await pilot.wait_for_scheduled_animations()
     await pilot.app.screen.wait_for_refresh()
     await pilot.pause()
+    await focus_decided(pilot)
 
 
 def in_view(widget, body) -> bool:
@@ -204,6 +206,27 @@ async def test_analytics_focus_starts_on_the_first_interactive_element(demo_db, 
             assert app.focused is chain[0] and in_view(chain[0], body)
         else:
             assert focused is chain[0] and in_view(focused, body)
+
+
+async def test_analytics_focus_waits_for_the_figures_to_be_laid_out(demo_db):
+    """Figures shown but not laid out yet when the focus is decided (their region is still
+    empty): it lands on them once they are, not on the scrolling body for good."""
+    app = HarnessApp(demo_client(demo_db), TopicsScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle_harness(pilot)
+        await after_refresh(pilot)
+        screen = app.screen
+        chart = screen.query_one(BarChart)
+        table = chart.query_one(DataTable)
+        assert app.focused is table
+        bars = list(chart.bars)
+        chart.show_empty()
+        await after_refresh(pilot)
+        assert not table.region
+        chart.set_bars(bars)
+        screen.focus_first()  # the figures are displayed again, not laid out
+        await after_refresh(pilot)
+        assert table.region and app.focused is table
 
 
 @pytest.mark.parametrize("screen_class", [OverviewScreen, SignalsScreen, CsatScreen])

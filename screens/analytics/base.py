@@ -106,7 +106,7 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
 
     # ---------------------------------------------------------------- loading
     def on_mount(self) -> None:
-        self.call_after_refresh(self.focus_first)
+        self.schedule_focus_first()
         self.sub_title = self.TITLE
         self.watch(self.app, "filters", self._filters_changed, init=False)
         self.reload()
@@ -194,7 +194,7 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
             raise
         finally:
             self._revalidate = False
-            self.call_after_refresh(self.focus_first)
+            self.schedule_focus_first()
         self._settle(self._counts, None)
         self.load_count += 1
 
@@ -416,8 +416,13 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
         return list(results)
 
     _auto_focused: Widget | None = None  # what focus_first focused (None: nothing yet)
+    focus_pending = False  # focus_first is scheduled: where the focus lands is not decided yet
 
-    def focus_first(self) -> None:
+    def schedule_focus_first(self) -> None:
+        self.focus_pending = True
+        self.call_after_refresh(self.focus_first)
+
+    def focus_first(self, layout_waits: int = 3) -> None:
         """Focus the first interactive element (table, tab bar) in the tab order, so that
         arrows and enter work at once; the scrolling body instead when that element is below
         the first screenful (the figures at the top stay in view, tab goes down to it). Not
@@ -425,9 +430,16 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
         focused = self.focused
         chain = self.focus_chain
         if focused is not None and focused is not self._auto_focused and focused in chain:
+            self.focus_pending = False
             return
         bodies = [w for w in chain if w.has_class("analytics-body")]
         first = next((w for w in chain if not w.has_class("analytics-body")), None)
+        if first is not None and not first.region and layout_waits > 0:
+            # shown with the figures but not laid out yet: whether it is in view is known
+            # after the next refresh
+            self.call_after_refresh(self.focus_first, layout_waits - 1)
+            return
+        self.focus_pending = False
         if first is None or (bodies and not _in_view(first, bodies[0])):
             first = bodies[0] if bodies else first
         if first is not None and first is not focused:

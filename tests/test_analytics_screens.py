@@ -43,6 +43,32 @@ async def select_row(pilot, table_widget, key: str) -> None:
     await pilot.pause()
 
 
+@pytest.mark.parametrize(("width", "expected"), [(80, "-narrow"), (120, "-wide")])
+async def test_the_width_class_is_set_before_the_screen_is_styled(demo_db, width, expected):
+    """The screen opens with the class of its width (the layout at 80 and at 120 columns
+    differs), so the whole screen is styled once when it is first shown, not again at its
+    first resize; the class follows later resizes across 110 columns."""
+    app = harness(demo_db, OverviewScreen)
+    restyled: list[object] = []
+    own_update_styles = app.update_styles
+
+    def update_styles(node=None, animate=True):
+        restyled.append(node)
+        return own_update_styles(node, animate)
+
+    app.update_styles = update_styles  # type: ignore[method-assign]
+    async with app.run_test(size=(width, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        assert {"-narrow", "-wide"} & screen.classes == {expected}
+        assert restyled.count(screen) == 1  # its first showing (its own CSS arrives then)
+        other = 200 - width  # 120 or 80: across the breakpoint
+        await pilot.resize_terminal(other, 40)
+        await settle(pilot)
+        assert {"-narrow", "-wide"} & screen.classes == {"-narrow" if other < 110 else "-wide"}
+
+
 @pytest.mark.parametrize("entry", ANALYTICS_SCREENS, ids=[e[1] for e in ANALYTICS_SCREENS])
 async def test_every_screen_loads_without_error(demo_db, entry):
     key, name, screen_class, description = entry

@@ -90,6 +90,11 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
         self._window: tuple[ConversationQuery, ConversationQuery] | None = None
         self.window_note = ""  # how "all" was resolved, for the filter line
         self._counts: dict[FigureState, int] = {}  # paint counts when the load started
+        # the breakpoint class of the size the screen opens at, set before its widgets are
+        # styled: Textual then finds it in place at the first resize, with nothing to restyle
+        shown = _breakpoint(self.app.size.width, self.HORIZONTAL_BREAKPOINTS)
+        for _, name in self.HORIZONTAL_BREAKPOINTS:
+            self.set_class(name == shown, name, update=False)
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -520,6 +525,12 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
         table_view = not charts[0].table_view
         for chart in charts:
             chart.table_view = table_view
+
+
+def _breakpoint(width: int, breakpoints: list[tuple[int, str]]) -> str | None:
+    """The class of the widest breakpoint that ``width`` reaches, as Textual picks it."""
+    reached = [name for threshold, name in sorted(breakpoints) if width >= threshold]
+    return reached[-1] if reached else None
 
 
 def _in_view(widget: Widget, body: Widget) -> bool:

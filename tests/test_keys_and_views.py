@@ -3,6 +3,7 @@ references, the footer and help at 80 columns, screenshots without ~/Downloads, 
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 import re
 from pathlib import Path
@@ -505,3 +506,22 @@ def test_the_apps_analytics_keys_agree_with_the_screens():
     for key, name, _cls, _help in ANALYTICS_SCREENS:
         mode = f"analytics-{name}".lower().replace(" ", "-")
         assert bound[f"app.screen.{mode}"] == (key, name)
+
+
+async def test_analytics_focus_lands_on_the_figures_at_the_apps_own_pace(studio_app):
+    """As in a terminal: the screen opened by its key and left to run on its own timers (no
+    pilot pause forcing a refresh): once the figures are laid out the focus is on the first
+    table, not left on the scrolling body of the empty screen."""
+    app = studio_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        app.simulate_key("t")  # no pause after it, unlike pilot.press
+
+        def decided() -> bool:
+            screen = app.screen
+            return isinstance(screen, TopicsScreen) and screen.load_count > 0 \
+                and not screen.focus_pending
+
+        await wait_until(decided, what="the topics loaded and the focus decided")
+        await asyncio.sleep(0.3)  # some frames later, still
+        assert app.focused is app.screen.query_one(BarChart).query_one(DataTable)

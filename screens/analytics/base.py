@@ -422,12 +422,15 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
 
     _auto_focused: Widget | None = None  # what focus_first focused (None: nothing yet)
     focus_pending = False  # focus_first is scheduled: where the focus lands is not decided yet
+    _layout_waits = 0  # layouts focus_first has waited for in a row (see _after_layout)
+    _awaiting_layout = False
 
     def schedule_focus_first(self) -> None:
         self.focus_pending = True
+        self._layout_waits = 0
         self.call_after_refresh(self.focus_first)
 
-    def focus_first(self, layout_waits: int = 3) -> None:
+    def focus_first(self) -> None:
         """Focus the first interactive element (table, tab bar) in the tab order, so that
         arrows and enter work at once; the scrolling body instead when that element is below
         the first screenful (the figures at the top stay in view, tab goes down to it). Not
@@ -439,17 +442,33 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
             return
         bodies = [w for w in chain if w.has_class("analytics-body")]
         first = next((w for w in chain if not w.has_class("analytics-body")), None)
-        if first is not None and not first.region and layout_waits > 0:
+        if first is not None and not first.region and self._layout_waits < 3:
             # shown with the figures but not laid out yet: whether it is in view is known
-            # after the next refresh
-            self.call_after_refresh(self.focus_first, layout_waits - 1)
+            # once the screen's layout has been refreshed (a refresh may come first)
+            self._layout_waits += 1
+            self._after_layout(self.focus_first)
             return
         self.focus_pending = False
+        self._layout_waits = 0
         if first is None or (bodies and not _in_view(first, bodies[0])):
             first = bodies[0] if bodies else first
         if first is not None and first is not focused:
             first.focus(scroll_visible=False)
         self._auto_focused = first
+
+    def _after_layout(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once, after the screen's next layout refresh."""
+        if self._awaiting_layout:
+            return
+        self._awaiting_layout = True
+        node = self.query_one(StatusHeader)  # the screen's own subscription is Textual's
+
+        def laid_out(_screen: Screen) -> None:
+            self.screen_layout_refresh_signal.unsubscribe(node)
+            self._awaiting_layout = False
+            callback()
+
+        self.screen_layout_refresh_signal.subscribe(node, laid_out)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:

@@ -103,3 +103,15 @@ async def test_the_start_up_cache_reader_finds_what_the_demo_client_stored(tmp_p
     (tmp_path / "cache" / "demo").symlink_to(demo_db.parent)
     data, path, params = await _stored_by_the_client(settings)
     assert _peeked(open_peek(settings), path, params) == data
+
+
+async def test_keys_typed_after_q_do_not_open_screens_on_the_way_out(studio_app):
+    """q, then a screen's key before the app has closed (typed ahead, or a slow link): the
+    app exits cleanly, with no screen half-opened during the shutdown."""
+    app = studio_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in "qso":
+            app.simulate_key(key)
+        await pilot.pause()
+    assert app.return_code == 0

@@ -588,12 +588,19 @@ class StudioApp(App[None]):
                     markup=False)
 
     # ------------------------------------------------------------------ actions
+    _quitting = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # keys typed after q (ahead, or over a slow link) open no screen during the shutdown
+        return not self._quitting
+
     async def action_quit(self) -> None:
         """Quit; the explorer's session is written first (its own write waits for a pause
         in the keys, which a quit does not leave)."""
         explorer = self.get_screen_for_mode("explorer")
         if explorer is not None and explorer.is_attached:
             self.save_session(explorer.session_state())
+        self._quitting = True  # set last: a quit that failed on the way leaves the keys working
         await super().action_quit()
 
     def action_open_mode(self, mode: str) -> None:

@@ -1,5 +1,5 @@
 """Where the suite's time goes, per test: a pytest plugin that writes one JSON line per test
-(wall time, the worker's CPU, its waited-for children's CPU, and each Textual app it
+(its end time, wall time, the worker's CPU, its waited-for children's CPU, and each Textual app it
 started: size, class, whether the explorer's filter sidebar was mounted); then a summary.
 
     PYTHONPATH=bench .venv/bin/python -m pytest -q -n 2 -p pytest_cpu   # writes /tmp/pytest_cpu
@@ -58,7 +58,7 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> Iterator[None]:
     _starts.clear()
     wall, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
     yield
-    line = {"id": item.nodeid, "wall": time.perf_counter() - wall,
+    line = {"id": item.nodeid, "end": time.time(), "wall": time.perf_counter() - wall,
             "cpu": time.process_time() - cpu, "children": _children_cpu() - children,
             "starts": list(_starts)}
     with open(OUT / f"{os.getpid()}.jsonl", "a") as out:

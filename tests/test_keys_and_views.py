@@ -3,7 +3,6 @@ references, the footer and help at 80 columns, screenshots without ~/Downloads, 
 """
 from __future__ import annotations
 
-import asyncio
 import inspect
 import re
 from pathlib import Path
@@ -523,5 +522,5 @@ async def test_analytics_focus_lands_on_the_figures_at_the_apps_own_pace(studio_
                 and not screen.focus_pending
 
         await wait_until(decided, what="the topics loaded and the focus decided")
-        await asyncio.sleep(0.3)  # some frames later, still
+        await app.screen.wait_for_refresh()  # and it stays there
         assert app.focused is app.screen.query_one(BarChart).query_one(DataTable)

@@ -25,10 +25,7 @@ def _open(key: str):
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press(key)
-        await settle(pilot)
-        # where the focus lands once the figures are in is decided after the next refresh
-        await pilot.app.screen.wait_for_refresh()
-        await pilot.pause()
+        await settle(pilot)  # the figures in, and the focus where the screen put it
 
     return run_before
 

@@ -180,6 +180,18 @@ def test_export_messages_name_the_flags(run, tmp_path, args, expected):
     assert "max_messages" not in line and "start_date'" not in line.replace(expected, "")
 
 
+@pytest.mark.parametrize(("dates", "expected"), [
+    ([], "error: --start and --end are required (YYYY-MM-DD or ISO 8601)"),
+    (["--start", START], "error: --end is required (YYYY-MM-DD or ISO 8601)"),
+    (["--end", END], "error: --start is required (YYYY-MM-DD or ISO 8601)"),
+])
+def test_export_names_every_missing_date_at_once(run, tmp_path, dates, expected):
+    """One run tells what is missing: not --start first, then --end on the next try."""
+    out = tmp_path / "o.json"
+    assert one_error(run("export", *dates, "-o", out), 2) == f"studio-tui: {expected}"
+    assert not out.exists()
+
+
 def test_demo_server_non_loopback_host(run):
     line = one_error(run("demo-server", "--host", "0.0.0.0"), 2)
     assert "force" not in line and "loopback" in line

@@ -215,8 +215,8 @@ def test_export_with_an_unknown_view_or_no_dates(run, tmp_path):
                     f"(known: {', '.join(BUILTIN_NAMES)})")
     assert run("views", "save", "undated", "--handoff", "yes").exit_code == 0
     line = one_error(run("export", "--view", "undated", "-o", out))
-    assert line == ("studio-tui: error: --start is required (YYYY-MM-DD or ISO 8601) "
-                    "(view undated has no window or dates)")
+    assert line == ("studio-tui: error: --start and --end are required (YYYY-MM-DD or ISO "
+                    "8601) (view undated has no window or dates)")
     assert not out.exists()
     result = run("export", "--view", "undated", "--start", "2026-06-14", "--end", "2026-06-15",
                  "-o", out)

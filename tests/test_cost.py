@@ -207,6 +207,10 @@ def test_bad_dates_are_one_line(run):
         assert result.exit_code == 2, result.stdout
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and flag in lines[0], lines
+    result = run("cost")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("studio-tui: error: --start and --end are required "
+                                     "(YYYY-MM-DD or ISO 8601)")
 
 
 # ------------------------------------------------------------------ the pieces

@@ -59,6 +59,14 @@ def _fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     sys.exit(code)
 
 
+def _require_dates(missing: list[str], why: str = "") -> None:
+    """A usage error naming every missing date flag at once (one run says all of it)."""
+    if missing:
+        need = "is" if len(missing) == 1 else "are"
+        _fail(f"error: {' and '.join(missing)} {need} required (YYYY-MM-DD or ISO 8601){why}",
+              EXIT_USAGE)
+
+
 def _load_settings(opts: GlobalOptions) -> Any:
     from api.config import load_settings
     from api.errors import ConfigError
@@ -442,10 +450,10 @@ def export(opts: GlobalOptions, **kw: Any) -> None:
             click.echo(f"studio-tui: note: --ids-from exports exactly those ids; "
                        f"{', '.join(ignored)} ignored", err=True)
     else:
-        for flag, field in (("start", "start_date"), ("end", "end_date")):
-            if not kw[flag] and not getattr(view, field, None):
-                why = f" (view {kw['view']} has no window or dates)" if view is not None else ""
-                _fail(f"error: --{flag} is required (YYYY-MM-DD or ISO 8601){why}", EXIT_USAGE)
+        _require_dates(
+            [f"--{flag}" for flag, field in (("start", "start_date"), ("end", "end_date"))
+             if not kw[flag] and not getattr(view, field, None)],
+            f" (view {kw['view']} has no window or dates)" if view is not None else "")
     query = _build_query(kw, view)
     report = _run(_export(opts, query, ids, kw), _ResumeHint(kw["output"]))
     _print_outcome(report)

@@ -14,7 +14,14 @@ from typing import Any
 
 import click
 
-from tui.cli import EXIT_USAGE, GlobalOptions, _build_query, _client, _fail, _Progress, _run
+from tui.cli import (
+    GlobalOptions,
+    _build_query,
+    _client,
+    _Progress,
+    _require_dates,
+    _run,
+)
 from tui.cli_views import _echo_json
 
 CONCURRENCY = 8  # batch calls (50 conversations each) in flight
@@ -42,9 +49,7 @@ def cost_cmd(opts: GlobalOptions, start: str | None, end: str | None, sample: in
     """Cost per conversation, per AI-resolved conversation (no handoff), per resolution, per
     assistant version and per model, from the token usage (cost_usd) the messages carry. Conversations
     without cost data are counted apart, never as $0."""
-    for flag, value in (("--start", start), ("--end", end)):
-        if not value:
-            _fail(f"error: {flag} is required (YYYY-MM-DD or ISO 8601)", EXIT_USAGE)
+    _require_dates([flag for flag, value in (("--start", start), ("--end", end)) if not value])
     from tui.cli import _QUERY_OPTIONS
 
     query = _build_query({**dict.fromkeys(_QUERY_OPTIONS), "start": start, "end": end})

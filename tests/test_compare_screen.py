@@ -23,6 +23,8 @@ async def test_compare_two_cohorts_and_open_a_metrics_conversations(studio_app):
         assert (result.start, result.end) == (app.filters.start_date, app.filters.end_date)
         text = "\n".join(screen_lines(app))
         assert "the whole project" in text and "Holm" in text
+        # the window as the explorer's filter line says it: the end day included
+        assert "2026-05-17 → 2026-06-15 UTC" in text and "T00:00:00Z" not in text
         row = next(i for i, m in enumerate(result.metrics)
                    if m.name == "handoff_reason:frustration")
         screen.query_one("#metrics").move_cursor(row=row)

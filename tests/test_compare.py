@@ -318,16 +318,6 @@ def test_cohorts_over_different_dates_need_a_window(run):
     assert "different dates" in line and "--start" in line
 
 
-def test_cohorts_without_a_window_name_the_missing_dates(run):
-    """No dates given and none in the cohorts: one usage line before any request, not the
-    API's 422 about start_date."""
-    line = one_error(run("compare", "handoff:yes", ""))
-    assert line == ("studio-tui: error: --start and --end are required (YYYY-MM-DD or ISO "
-                    "8601) (the cohorts have no window of their own)")
-    line = one_error(run("compare", "handoff:yes", "", "--start", "2026-06-01"))
-    assert line.startswith("studio-tui: error: --end is required")
-
-
 def test_ids_are_not_a_cohort(run):
     line = one_error(run("compare", "ids:abc", "handoffs"))
     assert "ids" in line

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from tui import cli_completion as complete
-from tui.cli import EXIT_USAGE, GlobalOptions, _client, _fail, _require_dates, _run
+from tui.cli import EXIT_USAGE, GlobalOptions, _client, _fail, _run
 from tui.cli_views import _config_file, _echo_json, _now
 
 # every count is one small request sent at once: the same number of connections, up to this
@@ -49,10 +49,6 @@ def compare_cmd(opts: GlobalOptions, a: str, b: str, start: str | None, end: str
         first, second = same_window(cohorts[0], cohorts[1], start, end)
     except CompareError as exc:
         _fail(f"error: {exc}", EXIT_USAGE)
-    # the counts' endpoint needs both dates: neither given nor in a view is a usage error
-    _require_dates([flag for flag, date in (("--start", first.query.start_date),
-                                            ("--end", first.query.end_date)) if not date],
-                   " (the cohorts have no window of their own)")
     requests = len({*count_queries(first), *count_queries(second)}) + 2
     result = _run(_compare(opts, first, second, min(MAX_CONCURRENCY, requests)))
     if fmt == "json":

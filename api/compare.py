@@ -196,8 +196,10 @@ def metric_query(cohort: Cohort, metric: str) -> ConversationQuery | None:
 
 def by_aggregate(query: ConversationQuery) -> bool:
     """Whether the signal counts of ``query`` can come from the aggregate metrics: one
-    request instead of one per label, when it filters only on what that endpoint filters."""
-    return query.replace(**{f: None for f in AGGREGATE_ONLY}, tags=()) == ConversationQuery()
+    request instead of one per label, when it filters only on what that endpoint filters
+    and has the window it requires (every date: one count per label instead)."""
+    return bool(query.start_date and query.end_date) and \
+        query.replace(**{f: None for f in AGGREGATE_ONLY}, tags=()) == ConversationQuery()
 
 
 def count_queries(cohort: Cohort) -> list[ConversationQuery]:

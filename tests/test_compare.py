@@ -318,6 +318,16 @@ def test_cohorts_over_different_dates_need_a_window(run):
     assert "different dates" in line and "--start" in line
 
 
+def test_cohorts_without_a_window_compare_over_every_date(run):
+    """No dates given and none in the cohorts: every date (the counts from the list endpoint,
+    which takes no dates; the aggregate metrics require them and are not asked)."""
+    result = run("compare", "handoff:yes", "", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["window"] == {"start": None, "end": None}
+    assert 0 < data["a"]["conversations"] < data["b"]["conversations"]
+
+
 def test_ids_are_not_a_cohort(run):
     line = one_error(run("compare", "ids:abc", "handoffs"))
     assert "ids" in line

@@ -35,6 +35,25 @@ async def test_compare_two_cohorts_and_open_a_metrics_conversations(studio_app):
         assert query.handoff_reason == ("frustration",) and query.has_handoff is True
 
 
+async def test_two_versions_over_their_whole_history(studio_app):
+    """The palette's "Compare: <assistant> vN-1 vs vN" (each over every date): figures, not the
+    aggregate endpoint's 422 for a request without the dates it requires."""
+    from screens.compare import CompareScreen
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        versions = app.lookups.assistants[0].versions
+        a, b = (f"playbook:{version_id}" for version_id, *_ in versions[:2])
+        explorer(app).open_compare(a, b, whole_history=True)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CompareScreen)
+        await wait_until(lambda: screen.result is not None, pilot=pilot, what="comparison")
+        assert (screen.result.start, screen.result.end) == (None, None)
+        assert "✗" not in "\n".join(screen_lines(app))
+
+
 async def test_a_bad_cohort_is_one_line_in_the_screen(studio_app):
     from screens.compare import CompareScreen
 

@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Input, Label, Static
 from api.text import one_line
 from screens.resume import KeepStylesOnResume
 from screens.services import services
-from widgets.filter_bar import window_text
+from widgets.filter_bar import span_text
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
 
@@ -135,12 +135,9 @@ class CompareScreen(KeepStylesOnResume, Screen[None]):
             return cohort.label or "the whole project"
 
         na, nb = result.conversations
-        # the window as the filter line shows it (days typed, the end day included)
-        window = window_text(result.start, result.end) if result.start and result.end \
-            else f"{result.start or 'first'} → {result.end or 'last'}"
         self.query_one("#compare-status", Static).update(
             f"A: {one_line(name(result.a), 60)} ({na:,}) · B: {one_line(name(result.b), 60)} "
-            f"({nb:,}) · {window}")
+            f"({nb:,}) · {span_text(result.start, result.end)}")
         table = self.query_one("#metrics", DataTable)
         table.clear()
         spans = [abs(v) for m in result.metrics if m.ci95_pp for v in m.ci95_pp]

@@ -20,6 +20,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 from api.text import one_line
 from screens.resume import KeepStylesOnResume
 from screens.services import services
+from widgets.filter_bar import span_text
 from widgets.footer import KeyBar
 from widgets.status_header import StatusHeader
 
@@ -126,7 +127,7 @@ class CostScreen(KeepStylesOnResume, Screen[None]):
         sampled = (f"a sample of {report.sample_size:,} of {report.in_window:,}"
                    if report.sample_size is not None else f"all {report.in_window:,}")
         self.query_one("#cost-status", Static).update(
-            f"{report.start or 'first'} → {report.end or 'last'} · {sampled} conversations · "
+            f"{span_text(report.start, report.end)} · {sampled} conversations · "
             f"with cost {report.with_cost:,}, without {report.without_cost:,}, partial "
             f"(left out) {report.partial_cost:,}")
         figures = self.query_one("#cost-figures", DataTable)

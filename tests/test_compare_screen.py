@@ -51,7 +51,8 @@ async def test_two_versions_over_their_whole_history(studio_app):
         assert isinstance(screen, CompareScreen)
         await wait_until(lambda: screen.result is not None, pilot=pilot, what="comparison")
         assert (screen.result.start, screen.result.end) == (None, None)
-        assert "✗" not in "\n".join(screen_lines(app))
+        text = "\n".join(screen_lines(app))
+        assert "✗" not in text and "first → last" in text
 
 
 async def test_a_bad_cohort_is_one_line_in_the_screen(studio_app):

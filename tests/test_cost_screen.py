@@ -27,6 +27,8 @@ async def test_cost_over_the_filters_then_a_sample(studio_app):
         text = "\n".join(screen_lines(app))
         assert f"${expected.per_conversation.value:.4f}" in text
         assert f"all {expected.in_window:,} conversations" in text
+        # the window as the explorer's filter line says it: the end day included
+        assert "2026-05-17 → 2026-06-15 UTC" in text and "T00:00:00Z" not in text
         assert expected.models and all(m.model for m in expected.models)
         for row in expected.models:  # the per-model table, the dearest first
             assert f"{row.model}" in text and f"${row.cost_usd:.4f}" in text

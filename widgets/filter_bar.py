@@ -51,6 +51,16 @@ def window_text(start: str | None, end: str | None) -> str:
     return f"{first} → {last} {_zone_name(zone)}" if start or end else "… → …"
 
 
+def span_text(start: str | None, end: str | None) -> str:
+    """A result's window as the filter line shows one; an open bound is "first" or "last"
+    (every date the API holds)."""
+    if start and end:
+        return window_text(start, end)
+    first = show_typed(start, _zone(start)) if start else "first"
+    last = show_typed(end, _zone(end), end=True) if end else "last"
+    return f"{first} → {last}"
+
+
 def _parts(query: ConversationQuery, lookups: Lookups | None,
            shared_only: bool) -> list[tuple[str, str]]:
     names = lookups or Lookups()  # no names known: ids as they are

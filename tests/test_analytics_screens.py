@@ -43,6 +43,22 @@ async def select_row(pilot, table_widget, key: str) -> None:
     await pilot.pause()
 
 
+@pytest.mark.parametrize("screen_class", [OverviewScreen, ConfigurationScreen, TopicsScreen])
+async def test_the_window_key_shows_where_the_window_applies(demo_db, screen_class):
+    """`w` (the next shared window) is offered where the figures cover the shared window; on a
+    screen whose figures do not (project-wide lists, an analysis with its own window) it is
+    not listed, and pressing it changes nothing."""
+    app = harness(demo_db, screen_class)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        before = app.filters
+        shown = "w" in app.active_bindings and app.active_bindings["w"].enabled
+        await pilot.press("w")
+        await settle(pilot)
+        assert shown is screen_class.WINDOWED
+        assert (app.filters != before) is screen_class.WINDOWED
+
+
 @pytest.mark.parametrize(("width", "expected"), [(80, "-narrow"), (120, "-wide")])
 async def test_the_width_class_is_set_before_the_screen_is_styled(demo_db, width, expected):
     """The screen opens with the class of its width (the layout at 80 and at 120 columns

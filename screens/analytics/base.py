@@ -535,6 +535,8 @@ class AnalyticsScreen(KeepStylesOnResume, Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "toggle_table":
             return bool(self.query(ChartBase))  # no chart on this screen: no binding shown
+        if action == "cycle_window":
+            return self.WINDOWED  # figures over another window, or none: nothing to cycle
         return True
 
     def action_toggle_table(self) -> None:

@@ -272,6 +272,7 @@ class ExplorerScreen(TriageScreen):
             self.action_focus_table()
 
     def on_filter_sidebar_search_submitted(self, event: FilterSidebar.SearchSubmitted) -> None:
+        self._fold_after_search()
         self.action_focus_table()  # the user looks for one conversation: show the results
 
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
@@ -469,6 +470,7 @@ class ExplorerScreen(TriageScreen):
         return True
 
     def action_leave(self) -> None:
+        self._fold_after_search()
         self.action_focus_table()
 
     def action_toggle_detail(self) -> None:
@@ -476,9 +478,20 @@ class ExplorerScreen(TriageScreen):
         self.toggle_class("-detail-toggled")
 
     async def action_search(self) -> None:
-        if self.has_class("-folded"):
+        if self.has_class("-folded"):  # opened for the search only: folded again after it
+            self._search_unfolded, self._folded_choice = True, self._user_folded
             await self.action_toggle_sidebar()
         (await self.ensure_sidebar()).query_one("#search").focus()
+
+    _search_unfolded = False  # `/` unfolded the sidebar
+    _folded_choice: bool | None = None  # the fold choice before it (None: by the width)
+
+    def _fold_after_search(self) -> None:
+        """Fold the sidebar `/` unfolded: the results, not the filters, get the width."""
+        if self._search_unfolded and not self.has_class("-folded"):
+            self._user_folded = self._folded_choice
+            self.add_class("-folded")
+        self._search_unfolded = False
 
     def action_copy_id(self) -> None:
         row = self.table.current()

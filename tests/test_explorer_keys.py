@@ -320,6 +320,14 @@ async def test_search_then_enter_focuses_the_results(studio_app):
         assert explorer(app).query_obj.search == cid[:8]
         assert focused_in_table(app)
         assert explorer(app).table.rows[0].conversation_id.startswith(cid[:8])
+        # the sidebar `/` unfolded at 80 columns folds back: the results get the width
+        assert explorer(app).has_class("-folded")
+        await pilot.press("slash")
+        await pilot.pause()
+        assert not explorer(app).has_class("-folded")
+        await pilot.press("escape")  # no search after all: back to the table, folded too
+        await pilot.pause()
+        assert focused_in_table(app) and explorer(app).has_class("-folded")
 
 
 async def test_f_focuses_the_first_field_and_folds_back_to_the_table(studio_app):

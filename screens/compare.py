@@ -93,7 +93,8 @@ class CompareScreen(KeepStylesOnResume, Screen[None]):
         self.query_one("#metrics", DataTable).focus()
 
     def action_run(self) -> None:
-        self.query_one("#compare-status", Static).update("comparing…")
+        self.query_one("#compare-status", Static).update(
+            "comparing… · below: the last comparison" if self.result else "comparing…")
         self._compare(self.query_one("#cohort-a", Input).value,
                       self.query_one("#cohort-b", Input).value)
 
@@ -102,7 +103,6 @@ class CompareScreen(KeepStylesOnResume, Screen[None]):
         from api.compare import CompareError, cohort_from, compare
 
         app = services(self)
-        status = self.query_one("#compare-status", Static)
         filters = app.filters
         try:
             now = app.now()
@@ -113,17 +113,24 @@ class CompareScreen(KeepStylesOnResume, Screen[None]):
                                                                 filters.end_date)
             result = await compare(client, client.project_id, a, b, *window)
         except CompareError as exc:
-            status.update(Text(f"✗ {one_line(str(exc), 300)}", style="bold red"))
+            self._failed(one_line(str(exc), 300))
             return
         except Exception as exc:  # noqa: BLE001 - the API's error, in one line
-            status.update(Text(f"✗ {one_line(str(exc) or type(exc).__name__, 300)}",
-                               style="bold red"))
+            self._failed(f"{one_line(str(exc) or type(exc).__name__, 300)} · ctrl+r: compare "
+                         "again")
             return
         if (self.query_one("#cohort-a", Input).value,
                 self.query_one("#cohort-b", Input).value) != (text_a, text_b):
             return  # stale: the cohorts were edited meanwhile
         self.result = result
         self._show(result)
+
+    def _failed(self, why: str) -> None:
+        """The error in place of the figures: none of an earlier comparison stays, unlabelled,
+        under a line that no longer names its cohorts."""
+        self.result = None
+        self.query_one("#metrics", DataTable).clear()
+        self.query_one("#compare-status", Static).update(Text(f"✗ {why}", style="bold red"))
 
     def _show(self, result: Comparison) -> None:
         lookups = services(self).lookups

@@ -68,6 +68,37 @@ async def test_a_bad_cohort_is_one_line_in_the_screen(studio_app):
         assert app.screen.result is None
 
 
+async def test_an_api_failure_says_how_to_compare_again(studio_app):
+    """The API failing (after the client's retries) on a new run: one line with the error and
+    the key that asks again, and none of the last comparison's figures left under it,
+    unlabelled; ctrl+r with the API back shows the figures again."""
+    from textual.widgets import DataTable, Input
+
+    from screens.compare import CompareScreen
+
+    app = studio_app()
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        app.push_screen(CompareScreen("handoff:yes", ""))
+        await settle(pilot)
+        screen = app.screen
+        await wait_until(lambda: screen.result is not None, pilot=pilot, what="comparison")
+        table = screen.query_one("#metrics", DataTable)
+        assert table.row_count
+        app.test_faults.error_rate = 1.0
+        screen.query_one("#cohort-a", Input).value = "handoff:no"  # not in the cache
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        text = "\n".join(screen_lines(app))
+        assert "✗ HTTP 5" in text and "ctrl+r: compare again" in text
+        assert screen.result is None and table.row_count == 0
+        app.test_faults.error_rate = 0.0
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await wait_until(lambda: screen.result is not None, pilot=pilot, what="comparison")
+        assert table.row_count and "✗" not in "\n".join(screen_lines(app))
+
+
 def test_the_interval_line_marks_zero_and_the_difference():
     from screens.compare import interval_bar
 

@@ -93,3 +93,46 @@ async def test_a_new_theme_repaints_the_header_and_rows_in_its_colours():
         await pilot.pause()
         wanted = grid.get_component_rich_style("page-grid--header").bgcolor
         assert wanted != before and header_colour() == wanted
+
+
+class CountingGrid(PageGrid):
+    """Records the rows it draws (-1: the header)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn: list[int] = []
+
+    def _render_row(self, row, cursor, width):  # noqa: ANN001, ANN202 - the grid's own
+        self.drawn.append(row)
+        return super()._render_row(row, cursor, width)
+
+
+class CountingApp(GridApp):
+    def compose(self) -> ComposeResult:
+        yield CountingGrid()
+
+
+async def test_a_cell_repainted_unchanged_draws_nothing_and_a_changed_one_its_row():
+    """The triage marks are set again on every row after each page: drawing the page again
+    for each of them was most of a page's paint. A cell that differs only in its style
+    (rich's `Text ==` compares the plain text) is a change."""
+    from textual.coordinate import Coordinate
+
+    app = CountingApp()
+    async with app.run_test(size=(40, ROWS + 2)) as pilot:
+        await pilot.pause()
+        grid = app.query_one(CountingGrid)
+        assert sorted(grid.drawn) == list(range(-1, ROWS))
+        grid.drawn.clear()
+        for row in range(ROWS):
+            grid.update_cell_at(Coordinate(row, 1), Text(f"intent {row}"))
+        await pilot.pause()
+        assert grid.drawn == []
+
+        grid.update_cell_at(Coordinate(3, 1), Text("intent 3", style="red"))
+        await pilot.pause()
+        assert grid.drawn == [3]
+        line = grid.render_lines(grid.size.region)[4]
+        colours = {s.text.strip(): s.style.color for s in line if s.text.strip()}
+        assert colours["intent 3"] != colours["c003"]  # red, as the theme draws it
+

@@ -107,8 +107,15 @@ class PageGrid(Widget, can_focus=True):
         return self._rows[coordinate.row][coordinate.column]
 
     def update_cell_at(self, coordinate: Coordinate, value: Text) -> None:
-        self._rows[coordinate.row][coordinate.column] = value
-        self._changed()
+        row, column = coordinate
+        cells = self._rows[row]
+        if _same(cells[column], value):  # marks repainted unchanged: nothing to draw again
+            return
+        cells[column] = value
+        # only that row's lines are drawn again, not the page's
+        for key in [key for key in self._strips if key[0] == row]:
+            del self._strips[key]
+        self.refresh(self._line_of(row))
 
     def move_cursor(self, *, row: int) -> None:
         row = max(0, min(row, len(self._rows) - 1))
@@ -222,3 +229,9 @@ class PageGrid(Widget, can_focus=True):
         segments = [Segment(text, seg_style or style, control)
                     for text, seg_style, control in line.render(self.app.console)]
         return Strip(segments).crop_extend(0, width, style).simplify()
+
+
+def _same(a: Text, b: Text) -> bool:
+    """Equal text and styling (rich's `Text.__eq__` compares the plain text only)."""
+    return (a.plain == b.plain and a.spans == b.spans and a.style == b.style
+            and a.justify == b.justify)

@@ -135,4 +135,3 @@ async def test_a_cell_repainted_unchanged_draws_nothing_and_a_changed_one_its_ro
         line = grid.render_lines(grid.size.region)[4]
         colours = {s.text.strip(): s.style.color for s in line if s.text.strip()}
         assert colours["intent 3"] != colours["c003"]  # red, as the theme draws it
-

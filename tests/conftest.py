@@ -6,6 +6,7 @@ demo backend is pinned (anchor date, seed) so that data and snapshots are stable
 from __future__ import annotations
 
 import gc
+import itertools
 import os
 import subprocess
 import sys
@@ -63,6 +64,25 @@ def _compile_once(config: pytest.Config) -> None:
          "-p", "no:cacheprovider", *config.args],
         cwd=config.invocation_params.dir, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, check=False)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deal the tests marked ``long`` out to the head of each worker's share: a long test
+    left for the end of the run would end it alone, with one core idle. xdist's worksteal
+    hands each worker a contiguous share of this order (what is left, split evenly, worker by
+    worker) and steals from the ends of shares."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    long = [item for item in items if item.get_closest_marker("long")]
+    if workers < 2 or not long:
+        return
+    rest = iter([item for item in items if not item.get_closest_marker("long")])
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for worker in range(workers):
+        share, heads = left // (workers - worker), long[worker::workers]
+        ordered += heads + list(itertools.islice(rest, max(0, share - len(heads))))
+        left -= share
+    items[:] = ordered + list(rest)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -323,6 +323,7 @@ async def change_state(pilot, name: str, to_b: bool) -> None:
     await settle(pilot)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("name", WALK)
 async def test_walk_every_endpoint_under_an_error(demo_db, tmp_path, name):
     """For every GET endpoint the screen calls: from the state shown, loaded fault-free (A),

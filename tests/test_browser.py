@@ -101,6 +101,7 @@ def _ids(screen: str) -> list[str]:
     return ROW.findall(screen)
 
 
+@pytest.mark.long
 def test_the_app_in_a_browser(demo_db, tmp_path, browser):
     with served(tmp_path) as server:
         browser.get(server.url)

@@ -348,6 +348,7 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize(("fmt", "concurrency", "start"),
                          [("jsonl", "1", "2026-06-08"), ("json", "2", "2026-04-01")])
 def test_ctrl_c_keeps_a_resumable_export(demo_db, tmp_path, fmt, concurrency, start):

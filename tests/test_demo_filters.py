@@ -116,6 +116,7 @@ queries = st.fixed_dictionaries({}, optional={
 })
 
 
+@pytest.mark.long
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(q=queries, limit=st.integers(1, 100), offset=st.integers(0, 320))
 def test_list_matches_brute_force(client, mini, q, limit, offset):

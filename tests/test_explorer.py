@@ -177,6 +177,7 @@ async def test_sorting_by_api_sort_fields(studio_app):
 # ---------------------------------------------------------------------------- filters
 
 
+@pytest.mark.long
 async def test_every_filter_dimension_changes_the_request(studio_app):
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:
@@ -350,6 +351,7 @@ async def test_clear_filters_keeps_date_range(studio_app):
 # ---------------------------------------------------------------------------- presets
 
 
+@pytest.mark.long
 async def test_triage_presets_combine_with_date_and_assistant(studio_app):
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:

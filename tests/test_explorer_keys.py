@@ -219,6 +219,7 @@ ANALYTICS_MODES = ["analytics-overview", "analytics-quality-signals", "analytics
                    "analytics-configuration", "analytics-evals"]
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("which", ["explorer", "conversation", "help", "export",
                                    *ANALYTICS_MODES])
 async def test_every_binding_reaches_its_action(studio_app, which):
@@ -272,6 +273,7 @@ def focused_in_table(app) -> bool:
     return app.focused is explorer(app).query_one("#conversations")
 
 
+@pytest.mark.long
 async def test_escape_returns_to_the_table_from_every_focusable_widget(studio_app):
     app = studio_app()
     async with app.run_test(size=WIDE) as pilot:

@@ -140,6 +140,7 @@ CASES = [
 ]
 
 
+@pytest.mark.long
 @pytest.mark.parametrize(("signum", "point"), CASES,
                          ids=[f"{s.name}-{p}" for s, p in CASES])
 def test_signalled_export_leaves_no_process_and_resumes(server, reference, tmp_path, signum,

@@ -1,6 +1,8 @@
 """NO_COLOR: Textual's monochrome filter must render every screen (it reads each segment's style)."""
 from __future__ import annotations
 
+import pytest
+
 
 async def test_explorer_and_conversation_render_with_no_color(studio_app, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
@@ -16,6 +18,7 @@ async def test_explorer_and_conversation_render_with_no_color(studio_app, monkey
         assert "user" in app.export_screenshot()
 
 
+@pytest.mark.long
 async def test_every_analytics_screen_renders_with_no_color(studio_app, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = studio_app()

@@ -2,6 +2,7 @@
 styles anything inside a body by the body's focus; the second test keeps that true."""
 from __future__ import annotations
 
+import pytest
 from app_support import settle
 from textual.app import App, ComposeResult
 from textual.css.model import SelectorType
@@ -42,6 +43,7 @@ async def test_a_focus_change_restyles_the_body_alone():
         assert body.styles.outline_left[0] == "" and restyled == [1, 1]
 
 
+@pytest.mark.long
 async def test_no_rule_styles_inside_a_body_by_its_focus(studio_app):
     """Every screen with a body opened, then every rule read: a selector that keys a
     descendant on an ancestor's focus must name a widget that is no ScrollBody."""

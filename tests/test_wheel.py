@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("api", "tui", "screens", "widgets")  # pyproject: [tool.setuptools.packages.find]
 # what a checkout holds besides the sources: never copied into the build's tree
@@ -109,6 +111,7 @@ HEADLESS = textwrap.dedent("""
 """)
 
 
+@pytest.mark.long
 def test_the_wheel_installs_and_starts(tmp_path):
     """One test, so that test workers never build and install it twice."""
     built = build(tmp_path)

@@ -87,9 +87,10 @@ def _halves(args: list[str], cwd: Path) -> tuple[list[str], list[str]]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deal the tests marked ``long`` out to the head of each worker's share: a long test
-    left for the end of the run would end it alone, with one core idle. xdist's worksteal
-    hands each worker a contiguous share of this order (what is left, split evenly, worker by
+    """Spread the tests marked ``long`` over the first halves of the workers' shares: one left
+    for the end of the run would end it alone, with a core idle, and all of them at once
+    (they mostly wait) would leave the cores idle at the start. xdist's worksteal hands
+    each worker a contiguous share of this order (what is left, split evenly, worker by
     worker) and steals from the ends of shares."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
     long = [item for item in items if item.get_closest_marker("long")]
@@ -100,7 +101,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     left = len(items)
     for worker in range(workers):
         share, heads = left // (workers - worker), long[worker::workers]
-        ordered += heads + list(itertools.islice(rest, max(0, share - len(heads))))
+        others = list(itertools.islice(rest, max(0, share - len(heads))))
+        for i, item in reversed(list(enumerate(heads))):
+            others.insert((2 * i + 1) * len(others) // (4 * len(heads)), item)
+        ordered += others
         left -= share
     items[:] = ordered + list(rest)
 

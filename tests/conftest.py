@@ -86,6 +86,7 @@ def _halves(args: list[str], cwd: Path) -> tuple[list[str], list[str]]:
     return first + files[::2], files[1::2]
 
 
+@pytest.hookimpl(trylast=True)  # after deselection: the shares are of what runs
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Spread the tests marked ``long`` over the first halves of the workers' shares: one left
     for the end of the run would end it alone, with a core idle, and all of them at once
@@ -100,10 +101,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ordered: list[pytest.Item] = []
     left = len(items)
     for worker in range(workers):
-        share, heads = left // (workers - worker), long[worker::workers]
-        others = list(itertools.islice(rest, max(0, share - len(heads))))
-        for i, item in reversed(list(enumerate(heads))):
-            others.insert((2 * i + 1) * len(others) // (4 * len(heads)), item)
+        share, mine = left // (workers - worker), long[worker::workers]
+        others = list(itertools.islice(rest, max(0, share - len(mine))))
+        n = len(others)
+        for i, item in reversed(list(enumerate(mine))):  # the later places first
+            others.insert((2 * i + 1) * n // (4 * len(mine)), item)
         ordered += others
         left -= share
     items[:] = ordered + list(rest)

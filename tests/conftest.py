@@ -68,8 +68,14 @@ def _compile_once(config: pytest.Config) -> None:
             cwd=config.invocation_params.dir, env=env, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
         for args in _halves(config.args, config.invocation_params.dir) if args]
-    for child in children:
-        child.wait()
+    try:
+        for child in children:
+            child.wait()
+    finally:  # interrupted (ctrl+c): no child left compiling behind the run
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
 
 
 def _halves(args: list[str], cwd: Path) -> tuple[list[str], list[str]]:

@@ -83,6 +83,9 @@ class PageGrid(Widget, can_focus=True):
         self.columns: list[GridColumn] = []
         self._rows: list[list[Text]] = []
         self._strips: dict[tuple[int, bool, bool, int], Strip] = {}
+        # a row's cells fitted and rendered once: the cursor and the focus only restyle them
+        self._segments: dict[int, list[Segment]] = {}
+        self._row_styles: dict[tuple[str, bool], Style] = {}
 
     # ---------------------------------------------------------------- DataTable-like API
     @property
@@ -113,6 +116,7 @@ class PageGrid(Widget, can_focus=True):
             return
         cells[column] = value
         # only that row's lines are drawn again, not the page's
+        self._segments.pop(row, None)
         for key in [key for key in self._strips if key[0] == row]:
             del self._strips[key]
         self.refresh(self._line_of(row))
@@ -135,12 +139,14 @@ class PageGrid(Widget, can_focus=True):
 
     def _changed(self) -> None:
         self._strips.clear()
+        self._segments.clear()
         self.refresh()
 
     def notify_style_update(self) -> None:
         # the lines kept carry the colours of the styles they were drawn with (a theme)
         super().notify_style_update()
         self._strips.clear()
+        self._row_styles.clear()
 
     # ---------------------------------------------------------------- actions
     def action_cursor_down(self) -> None:
@@ -189,7 +195,7 @@ class PageGrid(Widget, can_focus=True):
             return self._strip(-1, False, width)
         row = y - 1
         if row >= len(self._rows):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._row_style(0, False))
         return self._strip(row, row == self.cursor_row, width)
 
     def _strip(self, row: int, cursor: bool, width: int) -> Strip:
@@ -206,12 +212,29 @@ class PageGrid(Widget, can_focus=True):
             name = "page-grid--cursor"
         else:
             name = "page-grid--odd" if row % 2 else ""
-        base = self.rich_style
-        return base + self.get_component_rich_style(name) if name else base
+        key = (name, self.has_focus)
+        style = self._row_styles.get(key)
+        if style is None:
+            base = self.rich_style
+            style = base + self.get_component_rich_style(name) if name else base
+            self._row_styles[key] = style
+        return style
 
     def _render_row(self, row: int, cursor: bool, width: int) -> Strip:
         style = self._row_style(row, cursor)
-        line = Text(style=style, no_wrap=True, end="")
+        segments = self._segments.get(row)
+        if segments is None:
+            segments = self._segments[row] = self._fit_row(row)
+        # the cursor's background wins over the cells' own
+        post = Style(bgcolor=style.bgcolor) if cursor else None
+        return Strip(Segment.apply_style(segments, style, post)).crop_extend(
+            0, width, style).simplify()
+
+    def _fit_row(self, row: int) -> list[Segment]:
+        """The row's cells, each cut or padded to its column, unstyled by the row: every
+        segment gets the row's style on top when drawn (Textual's NO_COLOR filter reads
+        style.color, so none may be left without one)."""
+        line = Text(no_wrap=True, end="")
         for index, column in enumerate(self.columns):
             cell = Text(column.label) if row < 0 else self._rows[row][index]
             cell = cell.copy()
@@ -223,12 +246,7 @@ class PageGrid(Widget, can_focus=True):
             line.append(" ")
             line.append_text(cell)
             line.append(" ")
-        if cursor:  # the cursor's background wins over the cells' own
-            line.stylize(Style(bgcolor=style.bgcolor))
-        # Every segment gets a style: Textual's NO_COLOR (monochrome) filter reads style.color.
-        segments = [Segment(text, seg_style or style, control)
-                    for text, seg_style, control in line.render(self.app.console)]
-        return Strip(segments).crop_extend(0, width, style).simplify()
+        return list(line.render(self.app.console))
 
 
 def _same(a: Text, b: Text) -> bool:

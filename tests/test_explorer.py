@@ -15,7 +15,7 @@ import httpx
 import pytest
 from app_support import detail_fetched, screen_lines, screen_segments, settle, wait_until
 from textual.coordinate import Coordinate
-from textual.widgets import Input, OptionList, Select, SelectionList, Static
+from textual.widgets import Input, OptionList, SelectionList, Static
 
 from api.dates import short_time
 from api.demo.generate import hostile_conversation_ids
@@ -25,6 +25,7 @@ from screens.conversation import ConversationScreen
 from screens.explorer import TRIAGE_PRESETS, ExplorerScreen
 from screens.export_dialog import ExportDialog
 from screens.help import HelpScreen
+from widgets.choice import NULL, Choice
 from widgets.filter_sidebar import FilterSidebar
 from widgets.message_view import MessageView
 
@@ -62,7 +63,7 @@ def sidebar(app) -> FilterSidebar:
 
 
 async def choose(pilot, wid: str, value) -> None:
-    sidebar(pilot.app).query_one(f"#{wid}", Select).value = value
+    sidebar(pilot.app).query_one(f"#{wid}", Choice).value = value
     await settle(pilot)
 
 
@@ -170,8 +171,8 @@ async def test_sorting_by_api_sort_fields(studio_app):
         counts = [r.message_count for r in table.rows]
         assert counts == sorted(counts)
         # the sidebar shows the same sort
-        assert sidebar(app).query_one("#sort_by", Select).value == "message_count"
-        assert sidebar(app).query_one("#sort_order", Select).value == "asc"
+        assert sidebar(app).query_one("#sort_by", Choice).value == "message_count"
+        assert sidebar(app).query_one("#sort_order", Choice).value == "asc"
 
 
 # ---------------------------------------------------------------------------- filters
@@ -197,8 +198,8 @@ async def test_every_filter_dimension_changes_the_request(studio_app):
         version_id = assistant.versions[0][0]
         await choose(pilot, "playbook_id", version_id)
         assert last_params(app)["playbook_id"] == version_id
-        await choose(pilot, "playbook_id", Select.NULL)
-        await choose(pilot, "playbook_base_id", Select.NULL)
+        await choose(pilot, "playbook_id", NULL)
+        await choose(pilot, "playbook_base_id", NULL)
         assert "playbook_base_id" not in current_params(app)
         assert app.filters.playbook_base_id is None
 
@@ -206,7 +207,7 @@ async def test_every_filter_dimension_changes_the_request(studio_app):
         await choose(pilot, "inbox_id", inbox_id)
         assert last_params(app)["inbox_id"] == inbox_id
         assert {r.inbox_name for r in table.rows} == {inbox_name}
-        await choose(pilot, "inbox_id", Select.NULL)
+        await choose(pilot, "inbox_id", NULL)
 
         await choose(pilot, "has_handoff", "yes")
         assert last_params(app)["has_handoff"] == "true"
@@ -255,7 +256,7 @@ async def test_every_filter_dimension_changes_the_request(studio_app):
         assert all(skill in r.conversation().skills for r in table.rows
                    if "skills" in r.conversation().model_fields_set)
         assert any(r.conversation().skills for r in table.rows)
-        await choose(pilot, "skill_name", Select.NULL)
+        await choose(pilot, "skill_name", NULL)
 
         await type_into(pilot, "search", "2101")
         assert last_params(app)["search"] == "2101"
@@ -278,7 +279,7 @@ async def test_custom_dates_with_time_zone(studio_app):
         params = last_params(app)
         assert params["start_date"] == "2026-06-01T00:00:00+02:00"
         assert params["end_date"] == "2026-06-10T12:30:00+02:00"
-        assert sidebar(app).query_one("#preset", Select).value == "custom"
+        assert sidebar(app).query_one("#preset", Choice).value == "custom"
         table = explorer(app).table
         # the table shows times in the chosen zone
         plus2 = timezone(timedelta(hours=2))
@@ -748,10 +749,13 @@ async def test_hostile_names_render_literally_at_80x24(studio_app):
         for shown in HOSTILE_SHOWN:  # kept literally: not styled, not a crash
             assert any(shown in p for p in prompts), shown
         assert all("\x1b" not in p for p in prompts)
-        skills = sidebar(app).query_one("#skill_name", Select)
-        choices = skills.query_one(OptionList)  # the select's drop-down
+        skills = sidebar(app).query_one("#skill_name", Choice)
+        skills.focus()
+        await pilot.press("enter")  # its list, open
+        choices = skills.query_one(OptionList)
         labels = [str(choices.get_option_at_index(i).prompt) for i in range(choices.option_count)]
         assert any("x[/]y" in label for label in labels)
+        await pilot.press("escape")
         tags.focus()
         await pilot.press("down", "space")  # tick a hostile tag: it becomes a filter
         await settle(pilot)

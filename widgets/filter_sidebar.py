@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets import Input, Label, OptionList, SelectionList, Static
 from textual.widgets.option_list import Option
 
 from api.dates import PRESETS, parse_typed, preset_range, show_typed
@@ -25,6 +25,7 @@ from api.lookups import Lookups
 from api.query import ConversationQuery, QueryError
 from api.text import sanitize
 from widgets.check_list import CheckList
+from widgets.choice import NULL, Choice
 from widgets.labels import plain
 
 TRI_STATE = [("any", "any"), ("yes", "yes"), ("no", "no")]
@@ -67,7 +68,7 @@ class FilterSidebar(VerticalScroll):
     DEFAULT_CSS = """
     FilterSidebar { width: 36; height: 1fr; padding: 0 1; background: $panel; }
     FilterSidebar .heading { margin-top: 1; text-style: bold; color: $text-accent; width: 1fr; }
-    FilterSidebar Select, FilterSidebar Input { width: 1fr; margin-bottom: 0; }
+    FilterSidebar Choice, FilterSidebar Input { width: 1fr; margin-bottom: 0; }
     FilterSidebar Input { background: $boost; }
     FilterSidebar SelectionList { height: auto; max-height: 10; border: none; padding: 0; }
     FilterSidebar #views { height: auto; max-height: 8; border: none; padding: 0; }
@@ -115,7 +116,7 @@ class FilterSidebar(VerticalScroll):
         yield OptionList(id="views", compact=True)
         yield Label("Date range (last activity)", classes="heading")
         yield Label("from .. to, both days included", classes="hint")
-        yield Select(compact=True, options=[(p, p) for p in PRESETS], value="30d", allow_blank=False, id="preset")
+        yield Choice(options=[(p, p) for p in PRESETS], value="30d", allow_blank=False, id="preset")
         yield Input(compact=True, select_on_focus=False, placeholder="start  YYYY-MM-DD [HH:MM]", id="start_date")
         yield self._error("start_date")
         yield Input(compact=True, select_on_focus=False, placeholder="end  YYYY-MM-DD [HH:MM]", id="end_date")
@@ -123,16 +124,16 @@ class FilterSidebar(VerticalScroll):
         yield Input(compact=True, select_on_focus=False, value="UTC", placeholder="time zone: UTC, +02:00, Europe/Paris", id="tz")
         yield self._error("tz")
         yield Label("Assistant", classes="heading")
-        yield Select(compact=True, options=[], prompt="any assistant", id="playbook_base_id")
-        yield Select(compact=True, options=[], prompt="any version", id="playbook_id")
+        yield Choice(options=[], prompt="any assistant", id="playbook_base_id")
+        yield Choice(options=[], prompt="any version", id="playbook_id")
         yield Label("Inbox", classes="heading")
-        yield Select(compact=True, options=[], prompt="any inbox", id="inbox_id")
+        yield Choice(options=[], prompt="any inbox", id="inbox_id")
         with Horizontal():
             yield Label("Handoff", classes="heading")
             yield Label("Winback", classes="heading")
         with Horizontal():
-            yield Select(compact=True, options=TRI_STATE, value="any", allow_blank=False, id="has_handoff")
-            yield Select(compact=True, options=TRI_STATE, value="any", allow_blank=False, id="has_winback")
+            yield Choice(options=TRI_STATE, value="any", allow_blank=False, id="has_handoff")
+            yield Choice(options=TRI_STATE, value="any", allow_blank=False, id="has_winback")
         yield Label("Tags (all of)", classes="heading")
         yield CheckList[str](id="tags")
         for field, values in LABEL_FIELDS.items():
@@ -145,15 +146,15 @@ class FilterSidebar(VerticalScroll):
         yield self._error("min_messages")
         yield self._error("max_messages")
         yield Label("Skill loaded", classes="heading")
-        yield Select(compact=True, options=[], prompt="any skill", id="skill_name")
+        yield Choice(options=[], prompt="any skill", id="skill_name")
         yield Label("Conversation id contains", classes="heading")
         yield Input(compact=True, select_on_focus=False, placeholder="search id", id="search")
         yield self._error("search")
         yield Label("Sort", classes="heading")
         with Horizontal():
-            yield Select(compact=True, options=[(s.replace("_", " "), s) for s in SORT_BY], value=SORT_BY[0],
+            yield Choice(options=[(s.replace("_", " "), s) for s in SORT_BY], value=SORT_BY[0],
                          allow_blank=False, id="sort_by")
-            yield Select(compact=True, options=[(o, o) for o in SORT_ORDER], value=SORT_ORDER[0], allow_blank=False,
+            yield Choice(options=[(o, o) for o in SORT_ORDER], value=SORT_ORDER[0], allow_blank=False,
                          id="sort_order")
         yield self._error("general")
 
@@ -176,12 +177,12 @@ class FilterSidebar(VerticalScroll):
                           for t in sorted(set(lookups.tags) | chosen)])
 
     def _set_options(self, wid: str, options: Iterable[tuple[str, str]]) -> None:
-        select = self.query_one(f"#{wid}", Select)
+        select = self.query_one(f"#{wid}", Choice)
         value = select.value
         options = list(options)
         self._choices[wid] = [(Text(sanitize(label)), value) for label, value in options]
         select.set_options(self._choices[wid])
-        if value != Select.NULL and any(v == value for _, v in options):
+        if value != NULL and any(v == value for _, v in options):
             select.value = value
 
     def _set_versions(self, lookups: Lookups) -> None:
@@ -195,8 +196,8 @@ class FilterSidebar(VerticalScroll):
 
     # ----------------------------------------------------------------- reading
     def _value(self, wid: str) -> Any:
-        value = self.query_one(f"#{wid}", Select).value
-        return None if value == Select.NULL else value
+        value = self.query_one(f"#{wid}", Choice).value
+        return None if value == NULL else value
 
     def _text(self, wid: str) -> str:
         return self.query_one(f"#{wid}", Input).value.strip()
@@ -244,7 +245,7 @@ class FilterSidebar(VerticalScroll):
         self._last = query
         if preset is not None:
             self.preset = preset
-            self.query_one("#preset", Select).value = preset
+            self.query_one("#preset", Choice).value = preset
         if self.preset != "custom":
             self._preset_dates = (query.start_date, query.end_date)
         tz: tzinfo = UTC
@@ -273,7 +274,7 @@ class FilterSidebar(VerticalScroll):
         self.query_one("#end_date", Input).value = show_typed(end, tz, end=True)
 
     def _select(self, wid: str, value: Any) -> None:
-        select = self.query_one(f"#{wid}", Select)
+        select = self.query_one(f"#{wid}", Choice)
         blankable = wid in BLANKABLE
         if value is None:
             if blankable:
@@ -313,8 +314,8 @@ class FilterSidebar(VerticalScroll):
         if event.option.id is not None:
             self.post_message(self.ViewChosen(event.option.id))
 
-    @on(Select.Changed, "#preset")
-    def _preset_changed(self, event: Select.Changed) -> None:
+    @on(Choice.Changed, "#preset")
+    def _preset_changed(self, event: Choice.Changed) -> None:
         event.stop()
         preset = str(event.value)
         if preset == self.preset:
@@ -331,13 +332,13 @@ class FilterSidebar(VerticalScroll):
         self._show_dates(start, end, tz)
         self._apply()
 
-    @on(Select.Changed, "#playbook_base_id")
-    def _assistant_changed(self, event: Select.Changed) -> None:
+    @on(Choice.Changed, "#playbook_base_id")
+    def _assistant_changed(self, event: Choice.Changed) -> None:
         event.stop()
         self._set_versions(self._lookups)
         self._apply()
 
-    @on(Select.Changed)
+    @on(Choice.Changed)
     @on(SelectionList.SelectedChanged)
     def _choice_changed(self, event: Message) -> None:
         event.stop()
@@ -348,7 +349,7 @@ class FilterSidebar(VerticalScroll):
         event.stop()
         if event.input.id in ("start_date", "end_date") and self.preset != "custom":
             self.preset = "custom"
-            self.query_one("#preset", Select).value = "custom"
+            self.query_one("#preset", Choice).value = "custom"
         self._apply()
         if event.input.id == "search":
             self.post_message(self.SearchSubmitted())

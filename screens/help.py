@@ -23,7 +23,7 @@ Row = tuple[str, str, str, bool]  # where, keys, description, usable where the f
 AREAS = {"ConversationTable": "table", "PageGrid": "table", "PagedTable": "paged table",
          "DataTable": "table", "MessageView": "message", "FilterSidebar": "filters",
          "ExportDialog": "export", "Input": "text box", "TextArea": "text box",
-         "SelectionList": "list", "OptionList": "list", "Select": "list", "Choice": "list", "Tabs": "tabs",
+         "SelectionList": "list", "OptionList": "list", "Choice": "list", "Tabs": "tabs",
          "Collapsible": "tool call", "Checkbox": "checkbox", "RadioSet": "choice",
          "Button": "button", "ScrollableContainer": "scrolling"}
 ORDER = {"screen": 0, "global": 2}

@@ -132,11 +132,11 @@ class Choice(Widget, can_focus=True):
                  allow_blank: bool = True, value: Any = NULL, id: str | None = None) -> None:
         super().__init__(id=id)
         self.prompt = prompt
-        self._allow_blank = allow_blank
-        self._options: list[tuple[RenderableType, Any]] = []
+        self._blank_allowed = allow_blank
+        self._entries: list[tuple[RenderableType, Any]] = []
         self._setup(options)
         if value is NULL and not allow_blank:
-            value = self._options[0][1]
+            value = self._entries[0][1]
         self.set_reactive(Choice.value, self.validate_value(value))
         self._list: ChoiceList | None = None
 
@@ -145,11 +145,11 @@ class Choice(Widget, can_focus=True):
         """New options; the value is reset (blank, or the first option without a blank)."""
         self.close(refocus=self.has_focus_within)
         self._setup(options)
-        self.value = NULL if self._allow_blank else self._options[0][1]
+        self.value = NULL if self._blank_allowed else self._entries[0][1]
         self.refresh()
 
     def clear(self) -> None:
-        if not self._allow_blank:
+        if not self._blank_allowed:
             raise ValueError(f"{self.id or 'this choice'} has no blank")
         self.value = NULL
 
@@ -157,13 +157,13 @@ class Choice(Widget, can_focus=True):
         return self.value is NULL
 
     def _setup(self, options: Iterable[tuple[RenderableType, Any]]) -> None:
-        self._options = [("", NULL)] if self._allow_blank else []
-        self._options += list(options)
-        if not self._options:
+        self._entries = [("", NULL)] if self._blank_allowed else []
+        self._entries += list(options)
+        if not self._entries:
             raise ValueError("a choice without a blank needs options")
 
     def validate_value(self, value: Any) -> Any:
-        if not any(value == known for _, known in self._options):
+        if not any(value == known for _, known in self._entries):
             raise ValueError(f"{value!r} is not one of the choices")
         return value
 
@@ -180,7 +180,7 @@ class Choice(Widget, can_focus=True):
         if self.expanded:
             return
         options = [Option(Text(self.prompt, style="dim")) if value is NULL
-                   else Option(label) for label, value in self._options]
+                   else Option(label) for label, value in self._entries]
         index = self._index_of(self.value)
         self._list = ChoiceList(self, options, 0 if index is None else index)
         self.mount(self._list)
@@ -199,7 +199,7 @@ class Choice(Widget, can_focus=True):
         self.refresh()
 
     def pick(self, index: int) -> None:
-        value = self._options[index][1]
+        value = self._entries[index][1]
         self.close(refocus=True)
         if value != self.value:
             self.value = value
@@ -208,7 +208,7 @@ class Choice(Widget, can_focus=True):
         """The option whose text holds `typed` earliest (first such option on a tie)."""
         typed = typed.lower()
         best: tuple[int, int] | None = None
-        for index, (label, value) in enumerate(self._options):
+        for index, (label, value) in enumerate(self._entries):
             text = self.prompt if value is NULL else label
             plain = text.plain if isinstance(text, Text) else str(text)
             at = plain.lower().find(typed)
@@ -217,7 +217,7 @@ class Choice(Widget, can_focus=True):
         return None if best is None else best[1]
 
     def _index_of(self, value: Any) -> int | None:
-        return next((i for i, (_, known) in enumerate(self._options) if known == value), None)
+        return next((i for i, (_, known) in enumerate(self._entries) if known == value), None)
 
     def on_click(self, event: events.Click) -> None:
         if event.widget is not self:
@@ -232,7 +232,7 @@ class Choice(Widget, can_focus=True):
     # ---------------------------------------------------------------- drawing
     def render(self) -> Text:
         index = None if self.value is NULL else self._index_of(self.value)
-        label = self.prompt if index is None else self._options[index][0]
+        label = self.prompt if index is None else self._entries[index][0]
         text = label.copy() if isinstance(label, Text) else Text(str(label))
         text.no_wrap = True
         room = max(0, self.size.width - 3)  # " ▼ " (" ▲ " while open) on the right

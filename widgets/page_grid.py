@@ -195,7 +195,7 @@ class PageGrid(Widget, can_focus=True):
             return self._strip(-1, False, width)
         row = y - 1
         if row >= len(self._rows):
-            return Strip.blank(width, self._row_style(0, False))
+            return Strip.blank(width, self._row_style(0, False))  # an even row: the base style
         return self._strip(row, row == self.cursor_row, width)
 
     def _strip(self, row: int, cursor: bool, width: int) -> Strip:

@@ -172,16 +172,3 @@ def studio_app(demo_db, tmp_path):
                         **kwargs)
 
     return factory
-
-
-@pytest.fixture(autouse=True)
-def _drop_textual_line_caches():
-    """Textual keeps the line caches of up to 1,024 widgets alive after their app has ended,
-    through an `lru_cache` on a method (Textualize/textual#6665): ~200,000 objects that
-    every full collection of the test process walks again. Dropped after each test."""
-    yield
-    from textual._styles_cache import StylesCache
-
-    leaky = getattr(StylesCache, "get_inner_outer", None)  # gone once fixed upstream
-    if hasattr(leaky, "cache_clear"):
-        leaky.cache_clear()

@@ -103,3 +103,95 @@ def test_the_path_check_sees_paths(text):
                                   "Export conversations", "a/b"])
 def test_the_path_check_leaves_words_alone(text):
     assert not API_PATH.search(text)
+
+
+# ------------------------------------------------------------------ public Textual API only
+#: where Textual defines a single-underscore name: a def or class, `self._x = ...`, or a class
+#: attribute (read from its sources as text: parsing them all would cost more than the check)
+TEXTUAL_DEFINES = re.compile(r"^\s*(?:async\s+)?(?:def|class)\s+(_[A-Za-z]\w*)"
+                             r"|\bself\.(_[A-Za-z]\w*)\s*(?::[^=\n]*)?=(?!=)"
+                             r"|^\s+(_[A-Za-z]\w*)\s*(?::[^=\n]*)?=(?!=)", re.MULTILINE)
+CHECKED = ("screens", "widgets", "tui", "tests")
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__") and name != "_"
+
+
+def _textual_private_names() -> set[str]:
+    import textual
+
+    names: set[str] = set()
+    for path in Path(textual.__file__).parent.rglob("*.py"):
+        for match in TEXTUAL_DEFINES.finditer(path.read_text(encoding="utf-8")):
+            names.add(next(group for group in match.groups() if group))
+    return names
+
+
+def _defined(tree: ast.AST) -> set[str]:
+    """The single-underscore names a module of ours defines (functions, classes, attributes
+    it assigns, variables): its own private names, whatever Textual calls its."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return {name for name in names if _private(name)}
+
+
+def private_textual_uses(tree: ast.AST, textual_private: set[str],
+                         ours: set[str]) -> list[tuple[int, str]]:
+    """(line, what) of each private Textual module imported, private name imported from
+    Textual, or attribute read by a Textual-private name that no module of ours defines (the
+    attributes of other modules imported by name, such as `os._exit`, left alone)."""
+    modules = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+               if isinstance(node, ast.Import) for alias in node.names
+               if _top(alias.name) != "textual"}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names
+                      if _top(alias.name) == "textual"
+                      and any(_private(part) for part in alias.name.split("."))]
+        elif isinstance(node, ast.ImportFrom) and node.module and _top(node.module) == "textual":
+            if any(_private(part) for part in node.module.split(".")):
+                found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{alias.name}") for alias in node.names
+                      if _private(alias.name)]
+        elif (isinstance(node, ast.Attribute) and node.attr in textual_private
+              and node.attr not in ours
+              and not (isinstance(node.value, ast.Name) and node.value.id in modules)):
+            found.append((node.lineno, f".{node.attr}"))
+    return found
+
+
+def test_no_private_textual_name_is_used():
+    trees = {path: ast.parse(path.read_text(encoding="utf-8"))
+             for package in ("api", *CHECKED) for path in _sources(package)}
+    ours = set().union(*(_defined(tree) for tree in trees.values()))
+    textual_private = _textual_private_names()
+    assert {"_bindings", "_screen_stacks", "_modes", "_options"} <= textual_private
+    wrong = [f"{path.relative_to(ROOT)}:{line}: {what}"
+             for path, tree in trees.items() if path.relative_to(ROOT).parts[0] in CHECKED
+             for line, what in private_textual_uses(tree, textual_private, ours)]
+    assert not wrong, "private Textual API used:\n" + "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("code", "found"), [
+    ("from textual._styles_cache import StylesCache", ["textual._styles_cache"]),
+    ("import textual._compositor", ["textual._compositor"]),
+    ("from textual.app import _private_thing", ["textual.app._private_thing"]),
+    ("stacks = app._screen_stacks", ["._screen_stacks"]),
+    ("keys = screen._bindings.key_to_bindings", ["._bindings"]),
+    ("self._own = 1\nprint(self._own)", []),
+    ("import os\nos._exit(0)", []),
+    ("from textual.app import App\napp = App()", []),
+])
+def test_the_private_check_sees_private_names(code, found):
+    tree = ast.parse(code)
+    textual_private = {"_screen_stacks", "_bindings", "_own", "_exit"}
+    assert [what for _, what in private_textual_uses(tree, textual_private,
+                                                     _defined(tree))] == found

@@ -306,7 +306,10 @@ class StudioApp(App[None]):
 
     async def _load_user_config(self) -> None:
         """Saved views, review settings and the URL template, from config.toml (a damaged
-        file is said once; the built-in views and the defaults are used)."""
+        file is said once; the built-in views and the defaults are used). After the cached
+        first page is painted: nothing here is needed to show it."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_page.wait(), FIRST_PAGE_WAIT)
         from api.config import profile_setting
         from api.reviews import review_settings
         from api.views import BUILTIN_VIEWS, read_views
@@ -355,7 +358,8 @@ class StudioApp(App[None]):
         None. Lets the first page paint from the cache while the client is being built."""
         if self._client is not None:
             return None
-        await self._first_frame.wait()
+        # opened in a thread at once: the first frame is written right after this is asked,
+        # and the main thread then waits for the next refresh while the thread reads
         peek = await self._open_peek()
         if not peek or self._client is not None:
             return None

@@ -38,8 +38,9 @@ from click.shell_completion import (
     split_arg_string,
 )
 
+from tui.entry import COMPLETE_VAR  # click's name for the program: _<PROG>_COMPLETE
+
 PROG_NAME = "studio-tui"
-COMPLETE_VAR = "_STUDIO_TUI_COMPLETE"  # click's name for the program: _<PROG>_COMPLETE
 SHELLS = ("bash", "zsh", "fish")
 MORE = (":", ",")  # a reply ending so asks for more: no space after it
 WINDOWS = ("24h", "7d", "30d", "90d")  # `views save --window` (any <N>h/d/w is accepted)

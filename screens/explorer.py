@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -52,8 +51,7 @@ DETAIL_PAINT_DELAY_S = 0.03  # before the detail pane's metadata: a page flip pa
 DETAIL_DEBOUNCE_S = 0.25  # then before fetching the highlighted conversation's detail
 
 
-@dataclass(frozen=True)
-class TriagePreset:
+class TriagePreset(NamedTuple):
     key: str
     name: str
     changes: dict[str, Any]
@@ -101,6 +99,7 @@ class ExplorerScreen(TriageScreen):
         self._sidebar_worker: Worker[None] | None = None
         self._pushing = False  # setting the app's filters: this screen shows them itself
         self._pages: OrderedDict[PageRequest, RowPage] = OrderedDict()
+        self._detail = DetailPane(id="detail")
 
     @property
     def query_obj(self) -> ConversationQuery:
@@ -117,7 +116,7 @@ class ExplorerScreen(TriageScreen):
                 yield Static("", id="triage-line", markup=False)
                 with Horizontal(id="table-and-detail"):
                     yield ConversationTable(id="table")
-                    yield DetailPane(id="detail")
+                    # the detail pane (self._detail) is mounted after the first page
         yield KeyBar()
 
     @property
@@ -148,18 +147,26 @@ class ExplorerScreen(TriageScreen):
 
     def on_mount(self) -> None:
         app = services(self)
-        table, pane = self.table, self.query_one(DetailPane)
-        table.tz = pane.tz = app.display_tz
+        self.table.tz = self._detail.tz = app.display_tz
+        table = self.table
         table.lookups = app.lookups
         offset = self._restore(app.restored)
         self._show_query(offset=offset, highlight=app.restored.conversation_id
                          if app.restored else None)
         self.call_after_refresh(self._mount_sidebar_if_room)
+        self._mount_detail()
         self.watch(self.app, "filters", self._app_filters_changed, init=False)
         self.watch(self.app, "lookups", self._lookups_changed, init=False)
         self.watch(self.app, "views", self.views_changed, init=False)
         self.watch(self.app, "active_view", self.active_view_changed)
         self.query_one("#conversations").focus()
+
+    @work(group="detail-pane-mount", exit_on_error=False)
+    async def _mount_detail(self) -> None:
+        """Nothing is highlighted before the first page: the pane's widgets stay off the
+        first frame and page."""
+        await services(self).after_first_page()
+        await self.query_one("#table-and-detail").mount(self._detail)
 
     def _restore(self, state: SessionState | None) -> int:
         """The explorer of the last session (the app restored the shared filters): its own
@@ -278,7 +285,7 @@ class ExplorerScreen(TriageScreen):
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         app = services(self)
         if event.tz != app.display_tz:  # times in the table and detail follow the tz
-            app.display_tz = self.table.tz = self.query_one(DetailPane).tz = event.tz
+            app.display_tz = self.table.tz = self._detail.tz = event.tz
             self.table.repaint()
         self.own = event.query.own()
         self._set_shared(event.query, event.preset)
@@ -426,7 +433,7 @@ class ExplorerScreen(TriageScreen):
     async def _show_detail(self, row: ConversationRow | None) -> None:
         """The row's metadata in the detail pane, then (after a pause: the cursor may be
         moving on) its last messages; the fetch also warms the cache for the full view."""
-        pane = self.query_one(DetailPane)
+        pane = self._detail
         await asyncio.sleep(DETAIL_PAINT_DELAY_S)
         if row is None:
             pane.show(None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 
 from textual.widgets import Input, Static
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from api.export import _OutputLock
 from screens.export_dialog import ExportDialog
@@ -13,7 +13,8 @@ from screens.export_dialog import ExportDialog
 
 async def settle(pilot) -> None:
     for _ in range(3):
-        with contextlib.suppress(WorkerFailed):  # a failed export is what some tests want
+        # a failed export is what some tests want; the app cancels workers it supersedes
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 

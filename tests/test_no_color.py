@@ -2,19 +2,18 @@
 from __future__ import annotations
 
 import pytest
+from app_support import settle
 
 
 async def test_explorer_and_conversation_render_with_no_color(studio_app, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     app = studio_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert app.no_color
         assert "DEMO" in app.export_screenshot()  # renders through the monochrome filter
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert "user" in app.export_screenshot()
 
 
@@ -23,11 +22,10 @@ async def test_every_analytics_screen_renders_with_no_color(studio_app, monkeypa
     monkeypatch.setenv("NO_COLOR", "1")
     app = studio_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         for key in "osc" "vrt" "il":
             await pilot.press(key)
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
             assert "DEMO" in app.export_screenshot(), key
             await pilot.press("e")
             await pilot.pause()

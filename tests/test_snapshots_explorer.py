@@ -5,11 +5,11 @@ Every SVG was converted to PNG and looked at before being accepted.
 """
 from __future__ import annotations
 
+from app_support import settle
+
 
 async def _settled(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
 
 
 def _keys(*keys: str):

@@ -21,10 +21,9 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from weakref import WeakSet
 
 from textual.app import App, SystemCommand
@@ -58,8 +57,7 @@ FIRST_PAGE_WAIT = 0.3  # seconds the client waits for the cached first page to b
 MAX_BACK = 20  # drill-downs remembered for `esc`
 
 
-@dataclass(frozen=True)
-class BackStep:
+class BackStep(NamedTuple):
     """Where a drill-down came from: `esc` on the explorer returns to that screen and the
     shared filters it showed."""
 
@@ -232,8 +230,7 @@ class StudioApp(App[None]):
             await self._first_frame.wait()
             # building the client in a thread takes the interpreter from the paint of the
             # cached first page: after it, unless there is none to wait for
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._first_page.wait(), FIRST_PAGE_WAIT)
+            await self.after_first_page()
             async with self._client_lock:
                 if self._client is None:
                     await self._open_peek()  # before: it must not wait behind the client
@@ -308,8 +305,7 @@ class StudioApp(App[None]):
         """Saved views, review settings and the URL template, from config.toml (a damaged
         file is said once; the built-in views and the defaults are used). After the cached
         first page is painted: nothing here is needed to show it."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._first_page.wait(), FIRST_PAGE_WAIT)
+        await self.after_first_page()
         from api.config import profile_setting
         from api.reviews import review_settings
         from api.views import BUILTIN_VIEWS, read_views
@@ -352,6 +348,11 @@ class StudioApp(App[None]):
     def first_page_shown(self) -> None:
         """The explorer's first page is painted from the cache, or will not be."""
         self._first_page.set()
+
+    async def after_first_page(self) -> None:
+        """Returns once the cached first page is painted (at most FIRST_PAGE_WAIT)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_page.wait(), FIRST_PAGE_WAIT)
 
     async def peek_cached(self, request: Callable[[str], Endpoint[T]]) -> T | None:
         """Before the client exists: the cached answer to `request(project id)`, parsed, or

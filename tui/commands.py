@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
@@ -13,8 +12,7 @@ if TYPE_CHECKING:
     from tui.app import StudioApp
 
 
-@dataclass(frozen=True)
-class PaletteCommand:
+class PaletteCommand(NamedTuple):
     title: str
     help: str
     callback: Callable[[], Any]

@@ -17,7 +17,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, tzinfo
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from rich.text import Text
 from textual import on
@@ -42,8 +42,7 @@ SORT_COLUMNS = {"last": "last_message_at", "msgs": "message_count"}
 WIDE_WIDTH = 118
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     key: str
     label: str
     width: int  # in cells; the least it gets when it takes the width left (FLEX)
@@ -93,8 +92,7 @@ class Marks:
 NO_MARKS = Marks()
 
 
-@dataclass(frozen=True)
-class GridPart:
+class GridPart(NamedTuple):
     """One column of the grid: one table column, or adjacent mark columns side by side."""
 
     keys: tuple[str, ...]
@@ -105,8 +103,7 @@ class GridPart:
         return "+".join(self.keys)
 
 
-@dataclass(frozen=True)
-class PageRequest:
+class PageRequest(NamedTuple):
     """The rows the table needs: `limit` conversations of `query` from `offset`."""
 
     query: ConversationQuery

@@ -12,8 +12,7 @@ all) and the palette key always stay.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.text import Text
 from textual import events
@@ -22,8 +21,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 
-@dataclass(frozen=True)
-class ShownKey:
+class ShownKey(NamedTuple):
     key: str          # the binding's key, as pressed (``simulate_key``)
     display: str      # how the app displays it (``^p``, ``?``, ...)
     description: str

@@ -7,8 +7,7 @@ widths, rows of Text cells, a row cursor, and `RowHighlighted` / `RowSelected` /
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rich.segment import Segment
 from rich.style import Style
@@ -23,8 +22,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 
-@dataclass
-class GridColumn:
+class GridColumn(NamedTuple):
     key: str
     label: str
     width: int

@@ -9,7 +9,6 @@ back would close a cycle (tests/test_demo_imports.py).
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,8 @@ class DemoInfo:
 
 
 def _meta(db_path: str | Path) -> dict[str, str]:
+    import sqlite3  # not on the path to the first frame (app.now() imports this package)
+
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         return dict(conn.execute("SELECT key, value FROM meta WHERE key IN "

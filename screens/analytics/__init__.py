@@ -14,15 +14,13 @@ Importing this package loads no screen (nor Textual); plotext is imported when a
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from textual.screen import Screen
 
 
-@dataclass(frozen=True)
-class AnalyticsEntry:
+class AnalyticsEntry(NamedTuple):
     """One analytics screen: its key, name and description, and where its class lives."""
 
     key: str

@@ -147,8 +147,8 @@ class ExplorerScreen(TriageScreen):
 
     def on_mount(self) -> None:
         app = services(self)
-        self.table.tz = self._detail.tz = app.display_tz
         table = self.table
+        table.tz = self._detail.tz = app.display_tz
         table.lookups = app.lookups
         offset = self._restore(app.restored)
         self._show_query(offset=offset, highlight=app.restored.conversation_id

@@ -5,7 +5,9 @@ Starts the real console script (`.venv/bin/studio-tui`) in a detached tmux sessi
 every 5 ms, and times from just before `new-session` to:
   (a) first frame: the header line shows the app ("studio-tui" and the "DEMO" badge);
   (b) first page painted: the status line reads "page 1 / N" and conversation rows are on
-      screen (warm response cache: one cold run first, not counted, fills it);
+      screen, and stay so (same page size, range and total) for STABLE_S: a page replaced
+      right after its first paint is not the first page, the one that replaces it is (warm
+      response cache: one cold run first, not counted, fills it);
 and a bare one-widget Textual app ("hello-bare", same python, same tmux) the same way, for
 the ratios. Then, in one session after the first page is painted, key press -> page painted
 (the status line shows the new page number):
@@ -47,6 +49,7 @@ ANCHOR = "2026-06-15"
 SEED = 7
 POLL_S = 0.005
 TIMEOUT_S = 180.0
+STABLE_S = 0.4  # a first page unchanged this long is the one the user gets
 SETTLE_S = 0.6  # before a "cached" flip: the next page's prefetch (PREFETCH_DELAY_S) has landed
 
 BARE_APP = """
@@ -178,6 +181,21 @@ class Session:
             next_poll += POLL_S
             time.sleep(max(0.0, next_poll - time.perf_counter()))
 
+    def settled(self, shown: float) -> float:
+        """`shown` (seconds since start, the page just matched), or later: the time the
+        page on screen last changed (another page size, range or total), once it has not
+        for STABLE_S. A page that is replaced right after its first paint does not count."""
+        last = page_shown(self.screen)
+        quiet_until = time.perf_counter() + STABLE_S
+        while time.perf_counter() < quiet_until:
+            time.sleep(POLL_S)
+            self.screen = self.tmux.capture(self.name)
+            now = page_shown(self.screen)
+            if now != last:
+                last, shown = now, time.perf_counter() - self.t0
+                quiet_until = time.perf_counter() + STABLE_S
+        return shown
+
     def press(self, key: str, done) -> float:
         started = time.perf_counter()
         self.tmux("send-keys", "-t", self.name, "-l", key)
@@ -205,6 +223,15 @@ def status(screen: list[str]) -> tuple[int, int, bool] | None:
     return None
 
 
+def page_shown(screen: list[str]) -> tuple[str, int]:
+    """The status line's page, range and total, and how many rows are on screen."""
+    for line in screen:
+        if STATUS.match(line):
+            return " · ".join(part.strip() for part in line.split("·")[:2]), sum(
+                bool(ROW.match(row)) for row in screen)
+    return "", 0
+
+
 def on_page(page: int):
     def done(screen: list[str]) -> bool:
         s = status(screen)
@@ -229,7 +256,7 @@ def start_app(tmux: Tmux, args, cwd: str, app_env: dict[str, str]) -> tuple[Sess
                                                                             float]:
     s = Session(tmux, app_command(app_env), cwd, args.width, args.height)
     frame = s.wait_for(first_frame)
-    page = s.wait_for(on_page(1))
+    page = s.settled(s.wait_for(on_page(1)))
     return s, frame, page
 
 

@@ -99,7 +99,6 @@ class ExplorerScreen(TriageScreen):
         self._sidebar_worker: Worker[None] | None = None
         self._pushing = False  # setting the app's filters: this screen shows them itself
         self._pages: OrderedDict[PageRequest, RowPage] = OrderedDict()
-        self._detail = DetailPane(id="detail")
 
     @property
     def query_obj(self) -> ConversationQuery:
@@ -116,12 +115,16 @@ class ExplorerScreen(TriageScreen):
                 yield Static("", id="triage-line", markup=False)
                 with Horizontal(id="table-and-detail"):
                     yield ConversationTable(id="table")
-                    # the detail pane (self._detail) is mounted after the first page
+                    yield DetailPane(id="detail")
         yield KeyBar()
 
     @property
     def table(self) -> ConversationTable:
         return self.query_one(ConversationTable)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
 
     @property
     def sidebar(self) -> FilterSidebar | None:
@@ -148,25 +151,17 @@ class ExplorerScreen(TriageScreen):
     def on_mount(self) -> None:
         app = services(self)
         table = self.table
-        table.tz = self._detail.tz = app.display_tz
+        table.tz = self.detail.tz = app.display_tz
         table.lookups = app.lookups
         offset = self._restore(app.restored)
         self._show_query(offset=offset, highlight=app.restored.conversation_id
                          if app.restored else None)
         self.call_after_refresh(self._mount_sidebar_if_room)
-        self._mount_detail()
         self.watch(self.app, "filters", self._app_filters_changed, init=False)
         self.watch(self.app, "lookups", self._lookups_changed, init=False)
         self.watch(self.app, "views", self.views_changed, init=False)
         self.watch(self.app, "active_view", self.active_view_changed)
         self.query_one("#conversations").focus()
-
-    @work(group="detail-pane-mount", exit_on_error=False)
-    async def _mount_detail(self) -> None:
-        """Nothing is highlighted before the first page: the pane's widgets stay off the
-        first frame and page."""
-        await services(self).after_first_page()
-        await self.query_one("#table-and-detail").mount(self._detail)
 
     def _restore(self, state: SessionState | None) -> int:
         """The explorer of the last session (the app restored the shared filters): its own
@@ -285,7 +280,7 @@ class ExplorerScreen(TriageScreen):
     def on_filter_sidebar_changed(self, event: FilterSidebar.Changed) -> None:
         app = services(self)
         if event.tz != app.display_tz:  # times in the table and detail follow the tz
-            app.display_tz = self.table.tz = self._detail.tz = event.tz
+            app.display_tz = self.table.tz = self.detail.tz = event.tz
             self.table.repaint()
         self.own = event.query.own()
         self._set_shared(event.query, event.preset)
@@ -433,7 +428,7 @@ class ExplorerScreen(TriageScreen):
     async def _show_detail(self, row: ConversationRow | None) -> None:
         """The row's metadata in the detail pane, then (after a pause: the cursor may be
         moving on) its last messages; the fetch also warms the cache for the full view."""
-        pane = self._detail
+        pane = self.detail
         await asyncio.sleep(DETAIL_PAINT_DELAY_S)
         if row is None:
             pane.show(None)

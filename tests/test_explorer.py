@@ -128,6 +128,34 @@ async def test_first_page_request_and_paging(studio_app):
         assert table.page == 1
 
 
+@pytest.mark.parametrize("size", [(100, 30), (80, 24), WIDE])
+async def test_the_first_page_is_asked_for_at_its_final_size(studio_app, monkeypatch, size):
+    """The detail pane mounted after the first page must not change the table's height: a
+    page of another size would flash, then be asked for again (and the cached first page
+    of the next start would be keyed on a size the table never keeps)."""
+    from widgets.conversation_table import ConversationTable
+
+    asked: list[int] = []
+    request = ConversationTable._request
+
+    def recording(self, force: bool = False) -> None:
+        if (wanted := self.current_request()) is not None and self.is_mounted:
+            asked.append(wanted.limit)
+        request(self, force)
+
+    monkeypatch.setattr(ConversationTable, "_request", recording)
+    app = studio_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await wait_until(lambda: explorer(app).query("#detail"), pilot=pilot)
+        await settle(pilot)
+        table = explorer(app).table
+        assert table.rows
+        assert set(asked) == {table.page_size}
+        sizes = {int(p["limit"]) for p in list_params(app)}
+        assert sizes == {table.page_size}
+
+
 async def test_vim_keys_cross_pages(studio_app):
     app = studio_app()
     async with app.run_test(size=(100, 30)) as pilot:

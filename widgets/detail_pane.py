@@ -1,8 +1,7 @@
 """Detail pane: the highlighted conversation's metadata, then a preview of its last messages.
 
 The screen hands it the conversation (`show`) and, once it has loaded the detail, the messages
-(`show_preview`); `tz` is the time zone dates are shown in. What it is handed before it is
-mounted (a screen may mount it lazily) is shown once it is.
+(`show_preview`); `tz` is the time zone dates are shown in.
 """
 from __future__ import annotations
 
@@ -33,29 +32,22 @@ class DetailPane(VerticalScroll, can_focus=True):
         super().__init__(**kwargs)
         self.conversation: Conversation | None = None
         self.tz: tzinfo = UTC
-        self._preview = Text("")
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="detail-meta", markup=False)
+        yield Static(Text("No conversation highlighted", style="dim"), id="detail-meta",
+                     markup=False)
         yield Static("", id="detail-preview", markup=False)
-
-    def on_mount(self) -> None:
-        self._paint()  # what it was handed so far, or that nothing is highlighted
 
     def show(self, conversation: Conversation | None) -> None:
         """Show `conversation`'s metadata, its preview cleared."""
         self.conversation = conversation
-        self._preview = Text("")
-        if self.is_mounted:
-            self._paint()
-            self.scroll_home(animate=False)
-
-    def _paint(self) -> None:
-        conversation = self.conversation
-        self.query_one("#detail-meta", Static).update(
-            Text("No conversation highlighted", style="dim") if conversation is None
-            else meta_text(conversation, self.tz, compact=True))
-        self.query_one("#detail-preview", Static).update(self._preview)
+        meta = self.query_one("#detail-meta", Static)
+        self.query_one("#detail-preview", Static).update("")
+        if conversation is None:
+            meta.update(Text("No conversation highlighted", style="dim"))
+            return
+        meta.update(meta_text(conversation, self.tz, compact=True))
+        self.scroll_home(animate=False)
 
     def show_preview(self, conversation_id: str, detail: ConversationDetail) -> None:
         """The last messages of `detail` (of `conversation_id`), if that is still the
@@ -63,9 +55,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         shown = self.conversation
         if shown is None or shown.conversation_id != conversation_id:
             return
-        self._preview = preview_text(detail)
-        if self.is_mounted:
-            self.query_one("#detail-preview", Static).update(self._preview)
+        self.query_one("#detail-preview", Static).update(preview_text(detail))
 
 
 def preview_text(detail: ConversationDetail) -> Text:

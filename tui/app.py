@@ -203,6 +203,10 @@ class StudioApp(App[None]):
         self._theme_problem = ""  # said once the app is mounted
         self._theme_lock = asyncio.Lock()
         self._apply_config_theme()
+        # the rules are first parsed with the variables of the theme chosen above: the
+        # first refresh_css (as the first mode opens) has styles to apply, nothing to parse
+        self._parsed_with: dict[str, str] | None = self.get_css_variables()
+        self.stylesheet.set_variables(self._parsed_with)
 
     # ------------------------------------------------------------------ client
     def _default_client_factory(self) -> Any:
@@ -430,7 +434,11 @@ class StudioApp(App[None]):
         inputs = (self.get_css_variables(), self.ansi_theme)
         if inputs != self._css_inputs:
             self._css_inputs = inputs
-            super().refresh_css(animate)  # restyles the screens of the current mode
+            if inputs[0] == self._parsed_with:
+                self.stylesheet.update(self, animate=animate)  # the app and its screens
+            else:
+                super().refresh_css(animate)  # restyles the screens of the current mode
+            self._parsed_with = None  # from now on Textual's reparse decides
             shown = self.screen_stack
             self._css_stale = WeakSet(screen for stack in self._mode_stacks()
                                       for screen in stack if screen not in shown)

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -413,9 +413,8 @@ def _average_note(a: Cohort, b: Cohort) -> str | None:
     if not (a.query.start_date and a.query.end_date):
         return "average messages: the analytics endpoint needs a window (--start and --end)"
     for cohort in (a, b):
-        other = [f.name for f in fields(cohort.query)
-                 if f.name not in AVERAGE_FIELDS and getattr(cohort.query, f.name) not in
-                 (None, ())]
+        other = [name for name, value in cohort.query._asdict().items()
+                 if name not in AVERAGE_FIELDS and value not in (None, ())]
         if other:
             return (f"average messages: not for {cohort.label!r} (the analytics endpoint "
                     f"filters by dates, version, assistant and tags only, not {other[0]})")

@@ -9,7 +9,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from api.dates import ISO, stable_end
 from api.text import sanitize
@@ -24,8 +24,7 @@ T = TypeVar("T")
 KB_ITEMS_AT_ONCE = 50  # titles asked for one conversation's citations
 
 
-@dataclass(frozen=True)
-class Assistant:
+class Assistant(NamedTuple):
     base_id: str
     name: str
     versions: tuple[tuple[str, int], ...] = ()  # (version id, version number), newest first

@@ -30,13 +30,11 @@ a short key (below) and its full name is accepted too. A bare word is the ``sear
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 import shlex
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from api import labels
 
@@ -91,8 +89,7 @@ _CHOICE_FIELDS = {"sort_by": labels.SORT_BY, "sort_order": labels.SORT_ORDER}
 SHARED_FIELDS = ("start_date", "end_date", "playbook_base_id", "tags")
 
 
-@dataclass(frozen=True, slots=True)
-class ConversationQuery:
+class ConversationQuery(NamedTuple):
     start_date: str | None = None
     end_date: str | None = None
     playbook_id: str | None = None
@@ -119,7 +116,7 @@ class ConversationQuery:
     @classmethod
     def build(cls, **raw: Any) -> ConversationQuery:
         """Validate and normalise loose input; raises QueryError naming the field."""
-        known = {f.name for f in fields(cls)}
+        known = cls._fields
         values: dict[str, Any] = {}
         for name, value in raw.items():
             if name not in known:
@@ -131,22 +128,22 @@ class ConversationQuery:
 
     def replace(self, **changes: Any) -> ConversationQuery:
         """A copy with some fields changed (validated like ``build``)."""
-        current = {f.name: getattr(self, f.name) for f in fields(self)}
+        current = self._asdict()
         current.update(changes)
         return type(self).build(**current)
 
     def shared(self) -> ConversationQuery:
         """Only the shared filters (``SHARED_FIELDS``) of this query."""
-        return dataclasses.replace(_EMPTY, **{name: getattr(self, name) for name in SHARED_FIELDS})
+        return _EMPTY._replace(**{name: getattr(self, name) for name in SHARED_FIELDS})
 
     def own(self) -> ConversationQuery:
         """This query without its shared filters (those of one screen)."""
-        return dataclasses.replace(self, **{name: getattr(_EMPTY, name) for name in SHARED_FIELDS})
+        return self._replace(**{name: getattr(_EMPTY, name) for name in SHARED_FIELDS})
 
     def with_shared(self, shared: ConversationQuery) -> ConversationQuery:
         """This query with the shared filters of ``shared`` (both are valid already: the
         date range and the message counts are checked within each part)."""
-        return dataclasses.replace(self, **{name: getattr(shared, name) for name in SHARED_FIELDS})
+        return self._replace(**{name: getattr(shared, name) for name in SHARED_FIELDS})
 
     def _check_ranges(self) -> None:
         if self.start_date and self.end_date:
@@ -160,12 +157,12 @@ class ConversationQuery:
     def to_params(self) -> dict[str, str]:
         """Query params of the list endpoint: unset fields omitted, lists comma-joined."""
         params: dict[str, str] = {}
-        for f in fields(self):
-            if f.name == "conversation_ids":
+        for name, value in self._asdict().items():
+            if name == "conversation_ids":
                 continue  # POST body of the batch endpoint, never a query param
-            text = _param_text(getattr(self, f.name))
+            text = _param_text(value)
             if text is not None:
-                params[f.name] = text
+                params[name] = text
         return params
 
     def _subset(self, names: Iterable[str],
@@ -195,18 +192,20 @@ class ConversationQuery:
         """CSAT analytics: dates, tags, singular ``playbook_base_id``."""
         return self._subset(("start_date", "end_date", "tags", "playbook_base_id"))
 
-    conversion_params = csat_params  # conversion analytics takes the same filters
+    def conversion_params(self) -> dict[str, str]:
+        """Conversion analytics: the same filters as CSAT."""
+        return self.csat_params()
 
     # ---------------------------------------------------------------- text form
     def to_text(self) -> str:
         tokens = []
-        for f in fields(self):
-            text = _param_text(getattr(self, f.name))
+        for name, value in self._asdict().items():
+            text = _param_text(value)
             if text is None:
                 continue
-            if f.name in _BOOL_FIELDS:
-                text = "yes" if getattr(self, f.name) else "no"
-            tokens.append(_quote(f"{TEXT_KEYS[f.name]}:{text}"))
+            if name in _BOOL_FIELDS:
+                text = "yes" if value else "no"
+            tokens.append(_quote(f"{TEXT_KEYS[name]}:{text}"))
         return " ".join(tokens)
 
     @classmethod

@@ -10,9 +10,8 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from api.config import public_url
 from api.dates import PRESETS, parse_window
@@ -20,8 +19,7 @@ from api.dates import PRESETS, parse_window
 SESSION_DIR = "sessions"
 
 
-@dataclass(frozen=True)
-class SessionState:
+class SessionState(NamedTuple):
     """What the explorer showed: the view (or none), the filters in their text form, the date
     preset that produced the dates, the table's columns, the offset of its page and the
     highlighted conversation, and the conversation left open (if any)."""
@@ -40,10 +38,9 @@ class SessionState:
     def from_json(cls, data: Any) -> SessionState | None:
         if not isinstance(data, dict):
             return None
-        kinds = {f.name: f.type for f in fields(cls)}
         values: dict[str, Any] = {}
         for name, value in data.items():
-            if name not in kinds or value is None:
+            if name not in cls._fields or value is None:
                 continue
             if name == "columns":
                 if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -65,7 +62,7 @@ class SessionState:
         return cls(**values)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self._asdict()
         data["columns"] = list(self.columns) if self.columns is not None else None
         return data
 

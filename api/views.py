@@ -33,7 +33,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -163,10 +163,9 @@ class View:
 def query_filters(query: ConversationQuery) -> dict[str, Any]:
     """The fields a query sets, by name (lists for the multi-valued ones)."""
     out: dict[str, Any] = {}
-    for f in fields(query):
-        value = getattr(query, f.name)
+    for name, value in query._asdict().items():
         if value is not None and value != ():
-            out[f.name] = list(value) if isinstance(value, tuple) else value
+            out[name] = list(value) if isinstance(value, tuple) else value
     return out
 
 

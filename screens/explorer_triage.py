@@ -8,7 +8,6 @@ state it keeps).
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -346,7 +345,7 @@ class TriageScreen(KeepStylesOnResume, Screen[None]):
                 endpoint = conversations.rows(client.project_id, query, limit=SCAN_PAGE,
                                               offset=offset)
                 if force:  # ctrl+r: past the response cache
-                    endpoint = dataclasses.replace(endpoint, cache=False)
+                    endpoint = endpoint._replace(cache=False)
                 page = await client.load(endpoint)
                 if self.query_obj != query:
                     return  # stale: the filters changed meanwhile

@@ -8,8 +8,8 @@ every conversation the query lists: the explorer reads them in pages of `SCAN_PA
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
 
 from api.dates import parse_ts
 from api.endpoints.conversations import ConversationRow, RowPage
@@ -24,8 +24,7 @@ REVIEW_FILTERS = ("all", "unreviewed", "flagged")
 FILTER_WORDS = {"unreviewed": "unreviewed only", "flagged": "flagged only"}
 
 
-@dataclass(frozen=True)
-class Scan:
+class Scan(NamedTuple):
     """The conversations of `query` read so far (in the query's order, each once)."""
 
     query: ConversationQuery
@@ -37,11 +36,11 @@ class Scan:
     def extended(self, page: RowPage) -> Scan:
         seen = {r.conversation_id for r in self.rows}
         fresh = tuple(r for r in page.rows if r.conversation_id not in seen)
-        return replace(self, rows=self.rows + fresh,
-                       total=page.total if page.total is not None else self.total)
+        return self._replace(rows=self.rows + fresh,
+                             total=page.total if page.total is not None else self.total)
 
     def finished(self, capped: bool) -> Scan:
-        return replace(self, complete=True, capped=capped)
+        return self._replace(complete=True, capped=capped)
 
     @property
     def ids(self) -> list[str]:

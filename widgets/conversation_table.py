@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, tzinfo
+from types import MappingProxyType
 from typing import Any, NamedTuple, Protocol
 
 from rich.text import Text
@@ -80,12 +80,14 @@ class HasStatus(Protocol):
     def status(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class Marks:
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+class Marks(NamedTuple):
     """The screen's local data the cells of `LOCAL` columns are drawn from."""
 
-    reviews: Mapping[str, HasStatus] = field(default_factory=dict)
-    csat: Mapping[str, int] = field(default_factory=dict)
+    reviews: Mapping[str, HasStatus] = _NOTHING
+    csat: Mapping[str, int] = _NOTHING
     new_since: datetime | None = None
 
 
@@ -708,5 +710,5 @@ def _conversations(count: int, adjective: str) -> str:
 
 def _same_conversations(query: ConversationQuery, other: ConversationQuery) -> bool:
     """Whether two queries list the same conversations (they may differ in sort only)."""
-    return all(getattr(query, f.name) == getattr(other, f.name) for f in fields(query)
-               if f.name not in ("sort_by", "sort_order"))
+    return all(getattr(query, name) == getattr(other, name) for name in query._fields
+               if name not in ("sort_by", "sort_order"))

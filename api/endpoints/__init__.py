@@ -11,8 +11,7 @@ seeing a path or a dict.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from api.errors import BadResponseError, InvalidIdError
 from api.text import one_line
@@ -68,8 +67,7 @@ def typed_path(path: str, project: str) -> str:
     return path if path.startswith("/") else "/" + path
 
 
-@dataclass(frozen=True)
-class Endpoint(Generic[T]):
+class Endpoint(NamedTuple, Generic[T]):
     """One GET: where, with which parameters, and how its answer becomes ``T``."""
 
     path: str

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from api.endpoints import Endpoint, endpoint, parse_list, parse_model, project_path
 from api.errors import BadResponseError
@@ -145,8 +144,7 @@ class ConversationRow:
         return f"ConversationRow({self.conversation_id!r})"
 
 
-@dataclass(frozen=True, eq=True)
-class RowPage:
+class RowPage(NamedTuple):
     """One page of the list: its rows and the total of conversations matching."""
 
     rows: tuple[ConversationRow, ...] = ()

@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, NoReturn, TypedDict
+from typing import Any, NamedTuple, NoReturn, TypedDict
 
 import platformdirs
 
@@ -138,8 +137,7 @@ class _CommonSettings(TypedDict):
     demo_anchor: str | None
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     base_url: str
     project_id: str | None
     token: Secret | None
@@ -147,15 +145,15 @@ class Settings:
     demo: bool
     cache_dir: Path
     config_dir: Path
+    # what the user made (reviews, session state): kept apart from the cache, which may be
+    # cleared at any time
+    data_dir: Path
     offline: bool = False
     demo_size: int = 5000
     demo_seed: int = 7
     demo_anchor: str | None = None  # YYYY-MM-DD; None = today (UTC)
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
-    # what the user made (reviews, session state): kept apart from the cache, which may be
-    # cleared at any time
-    data_dir: Path = field(default_factory=lambda: data_dir())
 
     @property
     def config_file(self) -> Path:
@@ -166,8 +164,8 @@ class Settings:
         return self.cache_dir / RESPONSE_CACHE_DIR
 
     def __repr__(self) -> str:
-        # the dataclass repr, with the API URL's credentials left out
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        # the usual repr, with the API URL's credentials left out
+        values = self._asdict()
         values["base_url"] = public_url(self.base_url)
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in values.items())})"
 
@@ -180,7 +178,7 @@ class Settings:
         return f"project {self.project_id} at {public_url(self.base_url)} ({source})"
 
     def replace(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+        return self._replace(**changes)
 
 
 def config_dir(env: Mapping[str, str] = os.environ) -> Path:

@@ -121,7 +121,7 @@ class FakeApi:
     def client(self, tmp_path: Path, **kw) -> StudioClient:
         settings = Settings(base_url="http://fake.test", project_id=PROJECT, token=None,
                             profile=None, demo=False, cache_dir=tmp_path / "cache",
-                            config_dir=tmp_path / "config")
+                            config_dir=tmp_path / "config", data_dir=tmp_path / "data")
         kw.setdefault("max_tries", 1)
         return StudioClient(settings, transport=httpx.MockTransport(self.handler), **kw)
 

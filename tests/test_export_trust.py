@@ -407,7 +407,7 @@ def test_a_post_is_not_repeated_unless_it_is_a_read():
         sent.append(request)
         return httpx.Response(500, json={"detail": "boom"})
     settings = Settings(base_url="http://fake.test", project_id="p", token=None, profile=None,
-                        demo=False, cache_dir=None, config_dir=None)
+                        demo=False, cache_dir=None, config_dir=None, data_dir=None)
 
     async def go():
         async with StudioClient(settings, transport=httpx.MockTransport(handler), max_tries=4,

@@ -9,9 +9,8 @@ back would close a cycle (tests/test_demo_imports.py).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from api.demo.anchor import ANCHOR_FORMAT, anchor_end, demo_now, resolve_anchor
 
@@ -26,15 +25,19 @@ __all__ = ["ANCHOR_FORMAT", "DEMO_BASE_URL", "DemoInfo", "anchor_end", "demo_inf
            "demo_now", "demo_transport", "resolve_anchor"]
 
 
-@dataclass(frozen=True)
-class DemoInfo:
+class DemoInfo(NamedTuple):
     base_url: str
     project_id: str
-    api_key: str = field(repr=False)
+    api_key: str
     other_project_id: str
-    other_api_key: str = field(repr=False)
+    other_api_key: str
     # names the database's build: a database rebuilt by an edited generator has another
     fingerprint: str = ""
+
+    def __repr__(self) -> str:  # the keys left out
+        return (f"DemoInfo(base_url={self.base_url!r}, project_id={self.project_id!r}, "
+                f"other_project_id={self.other_project_id!r}, "
+                f"fingerprint={self.fingerprint!r})")
 
     def cache_scope(self, db_name: str) -> str:
         """The response cache's scope: one demo URL serves many databases; keep them apart."""

@@ -42,6 +42,8 @@ from tui.commands import PaletteCommand, StudioCommands
 from widgets.status_header import connection_state
 
 if TYPE_CHECKING:
+    from textual.theme import Theme
+
     from api.endpoints import Endpoint
     from api.reviews import ReviewStore
     from api.views import View
@@ -203,10 +205,9 @@ class StudioApp(App[None]):
         self._theme_problem = ""  # said once the app is mounted
         self._theme_lock = asyncio.Lock()
         self._apply_config_theme()
-        # the rules are first parsed with the variables of the theme chosen above: the
-        # first refresh_css (as the first mode opens) has styles to apply, nothing to parse
-        self._parsed_with: dict[str, str] | None = self.get_css_variables()
-        self.stylesheet.set_variables(self._parsed_with)
+        # the rules are first parsed with the variables of this theme: the first
+        # refresh_css (as the first mode opens) has styles to apply, nothing to parse
+        self._parsed_for: Theme | None = self.current_theme
 
     # ------------------------------------------------------------------ client
     def _default_client_factory(self) -> Any:
@@ -421,6 +422,7 @@ class StudioApp(App[None]):
         self._saved_theme = name  # so that applying it does not write it back
         if name in self.available_themes:
             self.theme = name
+            self.stylesheet.set_variables(self.get_css_variables())  # parsed with these
         else:
             self._theme_problem = (f'unknown theme "{one_line(name, 60)}" in {path}; '
                                    f"using {self.theme}")
@@ -434,11 +436,11 @@ class StudioApp(App[None]):
         inputs = (self.get_css_variables(), self.ansi_theme)
         if inputs != self._css_inputs:
             self._css_inputs = inputs
-            if inputs[0] == self._parsed_with:
+            if self.current_theme is self._parsed_for:
                 self.stylesheet.update(self, animate=animate)  # the app and its screens
             else:
                 super().refresh_css(animate)  # restyles the screens of the current mode
-            self._parsed_with = None  # from now on Textual's reparse decides
+            self._parsed_for = None  # from now on Textual's reparse decides
             shown = self.screen_stack
             self._css_stale = WeakSet(screen for stack in self._mode_stacks()
                                       for screen in stack if screen not in shown)

@@ -199,7 +199,7 @@ class StudioApp(App[None]):
             filters, self.date_preset = shared_part(restored), self.restored.preset or "custom"
             self.set_reactive(StudioApp.active_view, self.restored.view)
         self.set_reactive(StudioApp.filters, filters)
-        self._css_inputs: tuple[dict[str, str], object] | None = None  # see refresh_css
+        self._css_inputs: tuple[Theme, object] | None = None  # see refresh_css
         self._css_stale: WeakSet[Screen[Any]] = WeakSet()
         self._saved_theme: str | None = None  # what config.toml holds
         self._theme_problem = ""  # said once the app is mounted
@@ -429,11 +429,12 @@ class StudioApp(App[None]):
 
     def refresh_css(self, animate: bool = True) -> None:
         """Re-parse and restyle everything only when what the stylesheets compute from
-        changed: the theme's variables or the terminal's ANSI colours. Textual also calls
-        this twice for each mode screen opened for the first time (its widgets are styled
-        as they mount), and on every switch to a mode whose screen it has not restyled since
-        a change: then that screen alone is restyled, if a change came while it was away."""
-        inputs = (self.get_css_variables(), self.ansi_theme)
+        changed: the theme (its variables follow from it) or the terminal's ANSI colours.
+        Textual also calls this twice for each mode screen opened for the first time (its
+        widgets are styled as they mount), and on every switch to a mode whose screen it has
+        not restyled since a change: then that screen alone is restyled, if a change came
+        while it was away."""
+        inputs = (self.current_theme, self.ansi_theme)
         if inputs != self._css_inputs:
             self._css_inputs = inputs
             if self.current_theme is self._parsed_for:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from api import models as m
     from api.client import StudioClient
     from api.endpoints import Endpoint
+    from api.query import ConversationQuery
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,22 +41,34 @@ class Lookups:
     kb_items: dict[tuple[str, str], str] = field(default_factory=dict)  # (kb, item) -> title
     project_name: str = ""
     loaded: bool = False
+    # id -> name known before the lookups load (those a restored session's filters showed)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def assistant_name(self, base_id: str | None) -> str:
         for assistant in self.assistants:
             if assistant.base_id == base_id:
                 return assistant.name
-        return base_id or ""
+        return self._label(base_id)
 
     def version_label(self, version_id: str | None) -> str:
         for assistant in self.assistants:
             for vid, number in assistant.versions:
                 if vid == version_id:
                     return f"{assistant.name} v{number}"
-        return version_id or ""
+        return self._label(version_id)
 
     def inbox_name(self, inbox_id: str | None) -> str:
-        return dict(self.inboxes).get(inbox_id or "", inbox_id or "")
+        return dict(self.inboxes).get(inbox_id or "") or self._label(inbox_id)
+
+    def _label(self, some_id: str | None) -> str:
+        return self.labels.get(some_id or "", some_id or "")
+
+    def labels_of(self, query: ConversationQuery) -> tuple[tuple[str, str], ...]:
+        """(id, name) of the ids `query` filters on that have a name here."""
+        named = ((query.playbook_base_id, self.assistant_name(query.playbook_base_id)),
+                 (query.playbook_id, self.version_label(query.playbook_id)),
+                 (query.inbox_id, self.inbox_name(query.inbox_id)))
+        return tuple((some_id, name) for some_id, name in named if some_id and name != some_id)
 
     def kb_title(self, kb_id: str | None) -> str:
         return self.kbs.get(kb_id or "", kb_id or "")

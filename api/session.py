@@ -15,8 +15,11 @@ from typing import Any, NamedTuple
 
 from api.config import public_url
 from api.dates import PRESETS, parse_window
+from api.text import one_line
 
 SESSION_DIR = "sessions"
+NAMES_MAX = 3  # an assistant, a version and an inbox
+NAME_MAX = 200
 
 
 class SessionState(NamedTuple):
@@ -33,6 +36,9 @@ class SessionState(NamedTuple):
     offset: int = 0
     conversation_id: str | None = None
     open_conversation: bool = False
+    # (id, name) of the ids the filters hold, as they were shown: shown again at once, before
+    # the lookups load, so that the filter line keeps its height
+    names: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_json(cls, data: Any) -> SessionState | None:
@@ -57,6 +63,9 @@ class SessionState(NamedTuple):
             elif name == "window":
                 if isinstance(value, str) and _window_ok(value):
                     values[name] = value
+            elif name == "names":
+                if isinstance(value, list):
+                    values[name] = _names(value)
             elif isinstance(value, str):
                 values[name] = value
         return cls(**values)
@@ -65,6 +74,14 @@ class SessionState(NamedTuple):
         data = self._asdict()
         data["columns"] = list(self.columns) if self.columns is not None else None
         return data
+
+
+def _names(value: list[Any]) -> tuple[tuple[str, str], ...]:
+    """The (id, name) pairs of a session file, names made plain text (a file may be edited)."""
+    pairs = (pair for pair in value[:NAMES_MAX] if isinstance(pair, list) and len(pair) == 2
+             and all(isinstance(part, str) for part in pair))
+    cleaned = ((some_id, one_line(name, NAME_MAX)) for some_id, name in pairs)
+    return tuple((some_id, name) for some_id, name in cleaned if some_id and name)
 
 
 def _window_ok(text: str) -> bool:

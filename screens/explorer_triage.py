@@ -153,7 +153,8 @@ class TriageScreen(KeepStylesOnResume, Screen[None]):
             review_filter=self.triage.mode,
             offset=table.shown_offset + max(0, table.table.cursor_row),
             conversation_id=row.conversation_id if row else None,
-            open_conversation=self._conversation_open)
+            open_conversation=self._conversation_open,
+            names=app.lookups.labels_of(self.query_obj))
 
     def _save_session(self) -> None:
         self._session_timer = None

@@ -421,3 +421,46 @@ async def test_a_scan_that_fails_says_so_and_ctrl_r_reads_again(studio_app):
                          pilot=pilot, what="scan")
         await settle(pilot)
         assert f"0 / {screen.table.total:,} reviewed" in "\n".join(screen_lines(app))
+
+
+async def test_restored_filters_show_their_names_at_once_and_keep_the_page_size(
+        studio_app, monkeypatch):
+    """The last session keeps the names its filters showed: restored at 80 columns, the
+    filter line shows them on the first frame (not ids until the lookups load), so its
+    height, and the table's page size, stay as they are once the names arrive."""
+    from api.query import ConversationQuery
+    from widgets.conversation_table import ConversationTable
+    from widgets.filter_bar import FilterBar
+
+    narrow = (80, 24)
+    app = studio_app()
+    async with app.run_test(size=narrow) as pilot:
+        await start(pilot)
+        assistant, (inbox, inbox_name) = app.lookups.assistants[0], app.lookups.inboxes[0]
+        explorer(app).apply_query(ConversationQuery.build(
+            playbook_base_id=assistant.base_id, inbox_id=inbox, sentiment="negative",
+            search="refund"))
+        await settle(pilot)
+        await wait_until(lambda: (saved := saved_session(app)) and saved.names,
+                         pilot=pilot, what="session saved with names")
+
+    asked: list[int] = []
+    shown: list[str] = []
+    request = ConversationTable._request
+
+    def recording(self, force: bool = False) -> None:
+        if (wanted := self.current_request()) is not None and self.is_mounted:
+            asked.append(wanted.limit)
+            shown.append(str(self.screen.query_one(FilterBar).render()))
+        request(self, force)
+
+    monkeypatch.setattr(ConversationTable, "_request", recording)
+    app = studio_app()
+    async with app.run_test(size=narrow) as pilot:
+        await start(pilot)
+        await settle(pilot)
+        table = explorer(app).table
+        assert explorer(app).query_obj.inbox_id == inbox
+        assert set(asked) == {table.page_size}
+        assert assistant.name in shown[0] and inbox_name in shown[0]
+        assert assistant.base_id not in shown[0]

@@ -198,6 +198,8 @@ class StudioApp(App[None]):
         if restored is not None and self.restored is not None:
             filters, self.date_preset = shared_part(restored), self.restored.preset or "custom"
             self.set_reactive(StudioApp.active_view, self.restored.view)
+            if self.restored.names:  # until the lookups load: the filter line as it was
+                self.set_reactive(StudioApp.lookups, Lookups(labels=dict(self.restored.names)))
         self.set_reactive(StudioApp.filters, filters)
         self._css_inputs: tuple[Theme, object] | None = None  # see refresh_css
         self._css_stale: WeakSet[Screen[Any]] = WeakSet()

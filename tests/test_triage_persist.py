@@ -464,3 +464,28 @@ async def test_restored_filters_show_their_names_at_once_and_keep_the_page_size(
         assert set(asked) == {table.page_size}
         assert assistant.name in shown[0] and inbox_name in shown[0]
         assert assistant.base_id not in shown[0]
+
+
+async def test_restored_names_stay_when_the_lookups_do_not_name_the_ids(studio_app):
+    """Lookups that fail (or no longer list an assistant) keep the names the session had,
+    on screen and in the next session."""
+    from api.query import ConversationQuery
+    from widgets.filter_bar import FilterBar
+
+    app = studio_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(pilot)
+        assistant = app.lookups.assistants[0]
+        explorer(app).apply_query(ConversationQuery.build(playbook_base_id=assistant.base_id))
+        await settle(pilot)
+        await wait_until(lambda: (saved := saved_session(app)) and saved.names,
+                         pilot=pilot, what="session saved with names")
+
+    app = studio_app(cache=False)
+    app.test_faults.path_contains = "/playbooks"
+    app.test_faults.error_rate = 1.0
+    async with app.run_test(size=(80, 24)) as pilot:
+        await start(pilot)
+        await settle(pilot)
+        assert assistant.name in str(app.screen.query_one(FilterBar).render())
+        assert explorer(app).session_state().names == ((assistant.base_id, assistant.name),)

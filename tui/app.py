@@ -511,7 +511,10 @@ class StudioApp(App[None]):
     async def _load_lookups(self) -> None:
         try:
             client = await self.get_client()
-            self.lookups = await load_lookups(client, self.now())
+            lookups = await load_lookups(client, self.now())
+            # what the lookups do not name keeps the name the last session showed
+            lookups.labels = {**self.lookups.labels, **lookups.labels}
+            self.lookups = lookups
             self.project_name = self.lookups.project_name or self.project_name
         except Exception as exc:  # noqa: BLE001 - optional: the explorer works with ids
             log.info("lookups not loaded: %s", type(exc).__name__)

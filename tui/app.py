@@ -439,7 +439,7 @@ class StudioApp(App[None]):
         inputs = (self.current_theme, self.ansi_theme)
         if inputs != self._css_inputs:
             self._css_inputs = inputs
-            if self.current_theme is self._parsed_for:
+            if inputs[0] is self._parsed_for:
                 self.stylesheet.update(self, animate=animate)  # the app and its screens
             else:
                 super().refresh_css(animate)  # restyles the screens of the current mode
